@@ -1,0 +1,128 @@
+//! `GET /recursion/hierarchy`: the active jobs (or one job) as a single D3-ready tree, each
+//! node with its depth, role, status, slot use and child counts (SPEC §4.4).
+
+use std::collections::{BTreeMap, HashSet};
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::extract::{parse_id, AppQuery};
+use super::views::children_index;
+use crate::app::AppState;
+use crate::domain::JobStatus;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::store::{JobRow, NodeRow};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_hierarchy))
+}
+
+/// Which jobs to show.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HierarchyQuery {
+    /// One job, whether active or not.
+    pub job_id: Option<String>,
+}
+
+/// A node's resource use.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Usage {
+    /// Quota slots held now (0 or 1).
+    pub slots: u32,
+    /// Budget used (budgets are not enforced yet: always absent).
+    pub budget_used: Option<f64>,
+}
+
+/// One node of the hierarchy (the top is a synthetic node holding the jobs).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HierarchyNode {
+    pub name: String,
+    pub id: Option<Uuid>,
+    pub job_id: Option<Uuid>,
+    /// -1 for the synthetic top.
+    pub depth: i64,
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub usage: Option<Usage>,
+    /// Direct children by status.
+    pub child_counts: BTreeMap<String, usize>,
+    #[schema(no_recursion)]
+    pub children: Vec<HierarchyNode>,
+}
+
+/// The hierarchy of active jobs, ready for `d3.hierarchy()`.
+#[utoipa::path(get, path = "/recursion/hierarchy", tag = "jobs", params(HierarchyQuery),
+    responses(
+        (status = 200, description = "The hierarchy", body = HierarchyNode),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_hierarchy(
+    State(app): State<AppState>,
+    AppQuery(query): AppQuery<HierarchyQuery>,
+) -> ApiResult<Json<HierarchyNode>> {
+    let store = app.engine.store();
+    let jobs: Vec<JobRow> = match &query.job_id {
+        Some(id) => {
+            let id = parse_id(id, "job")?;
+            vec![store.job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?]
+        }
+        None => {
+            let mut jobs = Vec::new();
+            for status in [JobStatus::Running, JobStatus::Cancelling, JobStatus::Queued] {
+                jobs.extend(store.jobs_in_status(status.as_str()).await?);
+            }
+            jobs
+        }
+    };
+    let holding: HashSet<Uuid> = app.engine.resources().holders().iter().map(|h| h.node_id).collect();
+    let mut children = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        let nodes = store.job_nodes(job.id).await?;
+        if !nodes.is_empty() {
+            let index = children_index(&nodes);
+            children.push(node(&nodes, &index, 0, &holding));
+        }
+    }
+    Ok(Json(HierarchyNode {
+        name: "jobs".into(),
+        id: None,
+        job_id: None,
+        depth: -1,
+        role: None,
+        status: None,
+        usage: None,
+        child_counts: counts(children.iter().filter_map(|c| c.status.clone())),
+        children,
+    }))
+}
+
+fn node(nodes: &[NodeRow], index: &[Vec<usize>], at: usize, holding: &HashSet<Uuid>) -> HierarchyNode {
+    let row = &nodes[at];
+    let children: Vec<HierarchyNode> = index[at].iter().map(|&c| node(nodes, index, c, holding)).collect();
+    HierarchyNode {
+        name: row.name.clone(),
+        id: Some(row.id),
+        job_id: Some(row.job_id),
+        depth: row.depth,
+        role: Some(row.role.clone()),
+        status: Some(row.status.clone()),
+        usage: Some(Usage { slots: u32::from(holding.contains(&row.id)), budget_used: None }),
+        child_counts: counts(index[at].iter().map(|&c| nodes[c].status.clone())),
+        children,
+    }
+}
+
+fn counts(statuses: impl Iterator<Item = String>) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for status in statuses {
+        *counts.entry(status).or_default() += 1;
+    }
+    counts
+}

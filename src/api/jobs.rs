@@ -1,0 +1,180 @@
+//! Jobs: submit, read with the tree, list, and cancel a job or one subtree (SPEC §4.1–4.3).
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::{parse_id, AppJson, AppQuery};
+use super::views::{job_view, JobSummary, JobView, SubmitResponse, TreeOptions};
+use crate::app::AppState;
+use crate::domain::{JobSpec, JobStatus};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::store::JobQuery;
+
+/// Default page size of the jobs list.
+const DEFAULT_PAGE: i64 = 50;
+/// Largest page size of the jobs list.
+const MAX_PAGE: i64 = 500;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(submit_job))
+        .routes(routes!(get_job, cancel_job))
+        .routes(routes!(cancel_node))
+        .routes(routes!(list_jobs))
+}
+
+/// Submit a job.
+///
+/// The plan is validated and stored before the answer; the job then runs (or queues, when
+/// the running-job limit is reached). A known `idempotency_key` returns the original job
+/// with 200.
+#[utoipa::path(post, path = "/recursion/job", tag = "jobs", request_body = JobSpec,
+    responses(
+        (status = 202, description = "Accepted", body = SubmitResponse),
+        (status = 200, description = "The job already submitted with this idempotency key", body = SubmitResponse),
+        (status = 422, description = "Invalid job", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The admission queue is full", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn submit_job(State(app): State<AppState>, AppJson(spec): AppJson<JobSpec>) -> ApiResult<Response> {
+    let submitted = app.engine.submit(spec).await?;
+    let body = Json(SubmitResponse::from(&submitted.job));
+    let location = format!("/api/v1/recursion/job/{}", submitted.job.id);
+    let status = if submitted.created { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, [(header::LOCATION, location)], body).into_response())
+}
+
+/// How much of the tree to return.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TreeQuery {
+    /// Cut the tree below this depth (children counts stay).
+    pub max_depth: Option<i64>,
+    /// Include results (default true).
+    pub results: Option<bool>,
+}
+
+/// Get a job with its depth tree.
+#[utoipa::path(get, path = "/recursion/job/{id}", tag = "jobs", params(("id" = String, Path, description = "Job id"), TreeQuery),
+    responses(
+        (status = 200, description = "The job", body = JobView),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_job(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    AppQuery(query): AppQuery<TreeQuery>,
+) -> ApiResult<Json<JobView>> {
+    let id = parse_id(&id, "job")?;
+    let store = app.engine.store();
+    let job = store.job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
+    let nodes = store.job_nodes(id).await?;
+    let options = TreeOptions { max_depth: query.max_depth, results: query.results.unwrap_or(true) };
+    Ok(Json(job_view(&job, &nodes, options)?))
+}
+
+/// Cancel a job: its whole tree stops (running commands get SIGTERM, then SIGKILL).
+#[utoipa::path(delete, path = "/recursion/job/{id}", tag = "jobs", params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 202, description = "Cancelling or cancelled", body = JobSummary),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job has already ended", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn cancel_job(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<JobSummary>)> {
+    let id = parse_id(&id, "job")?;
+    app.engine.cancel_job(id).await?;
+    let job = app.engine.store().job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
+    Ok((StatusCode::ACCEPTED, Json(JobSummary::from(&job))))
+}
+
+/// Cancel one node and everything under it.
+#[utoipa::path(delete, path = "/recursion/job/{id}/nodes/{node_id}", tag = "jobs",
+    params(("id" = String, Path, description = "Job id"), ("node_id" = String, Path, description = "Node id")),
+    responses(
+        (status = 202, description = "The subtree is being cancelled", body = JobSummary),
+        (status = 404, description = "No such job or node", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The node or job has already ended", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn cancel_node(
+    State(app): State<AppState>,
+    Path((id, node_id)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<JobSummary>)> {
+    let (id, node_id) = (parse_id(&id, "job")?, parse_id(&node_id, "node")?);
+    app.engine.cancel_node(id, node_id).await?;
+    let job = app.engine.store().job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
+    Ok((StatusCode::ACCEPTED, Json(JobSummary::from(&job))))
+}
+
+/// Filters and cursor of the jobs list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only jobs in this status.
+    pub status: Option<String>,
+    /// Only jobs with this label, as `key:value`.
+    pub label: Option<String>,
+    /// Page size (1–500, default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of jobs, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobPage {
+    pub jobs: Vec<JobSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// List jobs.
+#[utoipa::path(get, path = "/recursion/jobs", tag = "jobs", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of jobs", body = JobPage),
+        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_jobs(State(app): State<AppState>, AppQuery(query): AppQuery<ListQuery>) -> ApiResult<Json<JobPage>> {
+    let job_query = parse_list_query(&query)?;
+    let rows = app.engine.store().list_jobs(&job_query).await?;
+    let next_cursor = (rows.len() as i64 == job_query.limit).then(|| rows.last().map(|j| j.seq.to_string())).flatten();
+    Ok(Json(JobPage { jobs: rows.iter().map(JobSummary::from).collect(), next_cursor }))
+}
+
+fn parse_list_query(query: &ListQuery) -> ApiResult<JobQuery> {
+    if let Some(status) = &query.status {
+        if JobStatus::parse(status).is_none() {
+            return Err(ApiError::BadRequest(format!("status '{status}' is not a job status")));
+        }
+    }
+    let label = match &query.label {
+        Some(label) => {
+            let (key, value) = label
+                .split_once(':')
+                .ok_or_else(|| ApiError::BadRequest(format!("label '{label}' must be key:value")))?;
+            Some((key.to_string(), value.to_string()))
+        }
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::BadRequest(format!("limit must be 1–{MAX_PAGE}")));
+    }
+    let before_seq = match &query.cursor {
+        Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| ApiError::BadRequest("cursor is not valid".into()))?),
+        None => None,
+    };
+    Ok(JobQuery { status: query.status.clone(), label, before_seq, limit })
+}

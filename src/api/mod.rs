@@ -1,0 +1,80 @@
+//! The HTTP API: one module per resource, merged under `/api/v1` behind the bearer-key
+//! check, plus the public health probes, the OpenAPI document and the bundled reference page.
+//!
+//! Handlers are thin: they parse, call the engine or the store, and shape the answer. The
+//! OpenAPI 3.1 document is generated from the handlers' annotations (utoipa), so it cannot
+//! drift from the code.
+
+pub mod extract;
+pub mod health;
+pub mod hierarchy;
+pub mod jobs;
+pub mod stats;
+pub mod validate;
+pub mod views;
+
+use axum::middleware;
+use axum::routing::get;
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::AppState;
+use crate::auth::require_key;
+use crate::error::ApiError;
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "cadre", description = "Hierarchical job orchestrator: the recursion API."),
+    servers((url = "/api/v1")),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::Problem, crate::domain::FieldError)),
+    tags((name = "jobs", description = "Submit, inspect and cancel job trees"), (name = "stats", description = "Quotas and usage"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("sk-orch-…").build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = recursion_routes().split_for_parts();
+    api
+}
+
+fn recursion_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(jobs::router())
+        .merge(validate::router())
+        .merge(hierarchy::router())
+        .merge(stats::router())
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = recursion_routes().split_for_parts();
+    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, openapi))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("route {}", uri.path()))
+}

@@ -1,0 +1,200 @@
+//! Response shapes of the recursion API and their construction from stored rows.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::events::ms_to_rfc3339;
+use crate::store::{JobRow, NodeRow};
+
+/// Answer to a submission.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SubmitResponse {
+    pub job_id: Uuid,
+    pub status: String,
+    pub root_node_id: Option<Uuid>,
+    pub created_at: String,
+}
+
+/// A job without its tree.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobSummary {
+    pub job_id: Uuid,
+    pub status: String,
+    pub request: String,
+    pub labels: BTreeMap<String, String>,
+    pub node_count: i64,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// From start to end (or to now, while running).
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// A job with its tree (`GET /recursion/job/{id}`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobView {
+    pub job_id: Uuid,
+    pub status: String,
+    pub request: String,
+    pub labels: BTreeMap<String, String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub counts: Counts,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub tree: Option<NodeView>,
+}
+
+/// Node counts of a job.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct Counts {
+    pub by_status: BTreeMap<String, usize>,
+    pub by_depth: BTreeMap<String, usize>,
+}
+
+/// One node of a job's tree.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NodeView {
+    pub id: Uuid,
+    pub name: String,
+    pub title: String,
+    pub role: String,
+    pub depth: i64,
+    /// `orchestrator` or `worker`.
+    pub kind: String,
+    pub status: String,
+    pub attempts: i64,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub warnings: Vec<String>,
+    /// Number of direct children (also when they are truncated away).
+    pub child_count: usize,
+    /// True when `max_depth` cut the children off.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub truncated: bool,
+    #[schema(no_recursion)]
+    pub children: Vec<NodeView>,
+}
+
+/// How much of a tree to show.
+#[derive(Debug, Clone, Copy)]
+pub struct TreeOptions {
+    pub max_depth: Option<i64>,
+    pub results: bool,
+}
+
+fn json_or_null(text: Option<&String>) -> Option<Value> {
+    text.map(|t| serde_json::from_str(t).unwrap_or(Value::Null))
+}
+
+fn labels(job: &JobRow) -> BTreeMap<String, String> {
+    serde_json::from_str(&job.labels).unwrap_or_default()
+}
+
+impl From<&JobRow> for SubmitResponse {
+    fn from(job: &JobRow) -> Self {
+        Self {
+            job_id: job.id,
+            status: job.status.clone(),
+            root_node_id: job.root_node_id,
+            created_at: ms_to_rfc3339(job.created_ms),
+        }
+    }
+}
+
+impl From<&JobRow> for JobSummary {
+    fn from(job: &JobRow) -> Self {
+        let duration_ms = job.started_ms.map(|s| job.finished_ms.unwrap_or_else(crate::events::now_ms) - s);
+        Self {
+            job_id: job.id,
+            status: job.status.clone(),
+            request: job.request.clone(),
+            labels: labels(job),
+            node_count: job.node_count,
+            created_at: ms_to_rfc3339(job.created_ms),
+            started_at: job.started_ms.map(ms_to_rfc3339),
+            finished_at: job.finished_ms.map(ms_to_rfc3339),
+            duration_ms,
+            error: job.error.clone(),
+        }
+    }
+}
+
+/// Builds the job view; `nodes` are in stored order (parents first).
+pub fn job_view(job: &JobRow, nodes: &[NodeRow], options: TreeOptions) -> Result<JobView, ApiError> {
+    let mut counts = Counts::default();
+    for node in nodes {
+        *counts.by_status.entry(node.status.clone()).or_default() += 1;
+        *counts.by_depth.entry(node.depth.to_string()).or_default() += 1;
+    }
+    let tree = nodes.first().map(|_| tree_view(nodes, options));
+    Ok(JobView {
+        job_id: job.id,
+        status: job.status.clone(),
+        request: job.request.clone(),
+        labels: labels(job),
+        created_at: ms_to_rfc3339(job.created_ms),
+        started_at: job.started_ms.map(ms_to_rfc3339),
+        finished_at: job.finished_ms.map(ms_to_rfc3339),
+        counts,
+        result: if options.results { json_or_null(job.result.as_ref()) } else { None },
+        error: job.error.clone(),
+        tree,
+    })
+}
+
+/// The children of each node, by position.
+pub fn children_index(nodes: &[NodeRow]) -> Vec<Vec<usize>> {
+    let position: HashMap<Uuid, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    let mut children = vec![Vec::new(); nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        if let Some(p) = node.parent_id.and_then(|p| position.get(&p)) {
+            children[*p].push(i);
+        }
+    }
+    children
+}
+
+fn tree_view(nodes: &[NodeRow], options: TreeOptions) -> NodeView {
+    let children = children_index(nodes);
+    node_view(nodes, &children, 0, options)
+}
+
+fn node_view(nodes: &[NodeRow], children: &[Vec<usize>], index: usize, options: TreeOptions) -> NodeView {
+    let node = &nodes[index];
+    let truncated = options.max_depth.is_some_and(|max| node.depth >= max) && !children[index].is_empty();
+    let kids = if truncated {
+        Vec::new()
+    } else {
+        children[index].iter().map(|&c| node_view(nodes, children, c, options)).collect()
+    };
+    NodeView {
+        id: node.id,
+        name: node.name.clone(),
+        title: node.title.clone(),
+        role: node.role.clone(),
+        depth: node.depth,
+        kind: node.kind.clone(),
+        status: node.status.clone(),
+        attempts: node.attempts,
+        started_at: node.started_ms.map(ms_to_rfc3339),
+        finished_at: node.finished_ms.map(ms_to_rfc3339),
+        result: if options.results { json_or_null(node.result.as_ref()) } else { None },
+        error: node.error.clone(),
+        warnings: node.warnings.as_deref().and_then(|w| serde_json::from_str(w).ok()).unwrap_or_default(),
+        child_count: children[index].len(),
+        truncated,
+        children: kids,
+    }
+}

@@ -1,0 +1,164 @@
+//! The application: shared state, the router with its layers, and the serve loop.
+//!
+//! `App` holds everything a handler may need, built once at start-up and passed through
+//! axum's `State` (checked at compile time, unlike extensions). [`start`] opens the store,
+//! starts the engine and the key ring; [`serve`] runs the HTTP server until the shutdown
+//! future resolves. Tests use both directly, on a port-0 listener.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use tokio_util::task::TaskTracker;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{self, KeyRing};
+use crate::config::Config;
+use crate::engine::{Engine, EngineParts};
+use crate::events::Event;
+
+/// Events buffered for slow subscribers before they lag (the stream issue adds replay).
+const EVENT_CHANNEL_CAPACITY: usize = 4096;
+/// API latency samples kept for the percentiles in `/recursion/stats`.
+const LATENCY_SAMPLES: usize = 4096;
+
+/// What handlers share.
+pub struct App {
+    /// The configuration in force.
+    pub config: Config,
+    /// The orchestrator.
+    pub engine: Engine,
+    /// Accepted API keys.
+    pub keys: KeyRing,
+    /// Recent API latencies.
+    pub latency: LatencyRecorder,
+    /// Stored events, as they are committed.
+    pub events: broadcast::Sender<Arc<Event>>,
+    /// Open event-stream connections.
+    pub stream_connections: AtomicUsize,
+}
+
+/// Cheap-to-clone handle to the [`App`].
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// A started application, ready to serve.
+pub struct Started {
+    pub state: AppState,
+    pub tracker: TaskTracker,
+    /// A freshly generated admin key, to be shown once.
+    pub generated_key: Option<String>,
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+    #[error(transparent)]
+    Bootstrap(#[from] auth::BootstrapError),
+}
+
+/// Opens the store, starts the engine and loads the keys.
+pub async fn start(config: Config) -> Result<Started, StartError> {
+    let store = crate::store::open(config.store.url(), &config.store.data_dir).await?;
+    let tracker = TaskTracker::new();
+    let (events, _) = broadcast::channel(EVENT_CHANNEL_CAPACITY);
+    let parts = EngineParts { store: store.clone(), events: events.clone(), tracker: tracker.clone() };
+    let engine = Engine::start(&config, parts).await?;
+    let keys = KeyRing::load(&store).await?;
+    let generated_key = auth::bootstrap(&keys, &store, &config.auth.bootstrap_key).await?;
+    let app = App {
+        config,
+        engine,
+        keys,
+        latency: LatencyRecorder::default(),
+        events,
+        stream_connections: AtomicUsize::new(0),
+    };
+    Ok(Started { state: AppState(Arc::new(app)), tracker, generated_key })
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let timeout = Duration::from_secs(state.config.server.request_timeout_s);
+    crate::api::router(state.clone())
+        .layer(middleware::from_fn_with_state(state, record_latency))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    started: Started,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(started.state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    started.tracker.close();
+    Ok(())
+}
+
+async fn record_latency(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let begun = Instant::now();
+    let response = next.run(request).await;
+    app.latency.record(begun.elapsed());
+    response
+}
+
+/// A ring of recent request latencies.
+#[derive(Default)]
+pub struct LatencyRecorder {
+    samples: Mutex<VecDeque<u32>>,
+}
+
+impl LatencyRecorder {
+    fn record(&self, elapsed: Duration) {
+        let mut samples = self.samples.lock().unwrap_or_else(|p| p.into_inner());
+        if samples.len() == LATENCY_SAMPLES {
+            samples.pop_front();
+        }
+        samples.push_back(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
+    }
+
+    /// The given percentiles (0–100) in milliseconds, and the number of samples.
+    pub fn percentiles_ms(&self, wanted: &[f64]) -> (Vec<f64>, usize) {
+        let mut sorted: Vec<u32> = self.samples.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();
+        sorted.sort_unstable();
+        let values = wanted.iter().map(|p| percentile(&sorted, *p) as f64 / 1000.0).collect();
+        (values, sorted.len())
+    }
+}
+
+/// Nearest-rank percentile of sorted samples (0 when empty).
+pub fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}

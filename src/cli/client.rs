@@ -1,0 +1,161 @@
+//! The client commands: they read job files (JSON or YAML), call the REST API and print
+//! what came back in plain words. A problem+json answer is shown as its detail and the
+//! paths of the offending fields.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::ServerArgs;
+use crate::api::views::{JobView, NodeView, SubmitResponse};
+
+/// How often `--watch` polls the job.
+const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+
+pub(super) struct Client {
+    http: reqwest::Client,
+    base: String,
+    key: Option<String>,
+}
+
+impl Client {
+    pub(super) fn new(server: ServerArgs) -> Self {
+        let base = format!("{}/api/v1", server.url.trim_end_matches('/'));
+        Self { http: reqwest::Client::new(), base, key: server.api_key }
+    }
+
+    pub(super) async fn submit(&self, file: &Path, watch: bool) -> Result<ExitCode, String> {
+        let body = read_job_file(file)?;
+        let submitted: SubmitResponse = self.send(reqwest::Method::POST, "/recursion/job", Some(&body)).await?;
+        println!("job {} {}", submitted.job_id, submitted.status);
+        if !watch {
+            return Ok(ExitCode::SUCCESS);
+        }
+        self.watch(&submitted.job_id.to_string()).await
+    }
+
+    async fn watch(&self, job_id: &str) -> Result<ExitCode, String> {
+        let path = format!("/recursion/job/{job_id}?results=false");
+        let mut last = String::new();
+        loop {
+            let job: JobView = self.send(reqwest::Method::GET, &path, None).await?;
+            let line = progress_line(&job);
+            if line != last {
+                println!("{line}");
+                last = line;
+            }
+            if matches!(job.status.as_str(), "succeeded" | "failed" | "cancelled") {
+                if let Some(error) = &job.error {
+                    println!("error: {error}");
+                }
+                return Ok(if job.status == "succeeded" { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+            }
+            tokio::time::sleep(WATCH_INTERVAL).await;
+        }
+    }
+
+    pub(super) async fn status(&self, job_id: &str) -> Result<ExitCode, String> {
+        let job: JobView = self.send(reqwest::Method::GET, &format!("/recursion/job/{job_id}"), None).await?;
+        println!("job {} {} — {}", job.job_id, job.status, job.request);
+        if let Some(error) = &job.error {
+            println!("error: {error}");
+        }
+        if let Some(tree) = &job.tree {
+            print_tree(tree, 0);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    pub(super) async fn cancel(&self, job_id: &str) -> Result<ExitCode, String> {
+        let job: Value = self.send(reqwest::Method::DELETE, &format!("/recursion/job/{job_id}"), None).await?;
+        println!("job {job_id} {}", job["status"].as_str().unwrap_or("?"));
+        Ok(ExitCode::SUCCESS)
+    }
+
+    pub(super) async fn validate(&self, file: &Path) -> Result<ExitCode, String> {
+        let body = read_job_file(file)?;
+        let report: Value = self.send(reqwest::Method::POST, "/recursion/validate", Some(&body)).await?;
+        for (label, key) in [("error", "errors"), ("warning", "warnings")] {
+            for item in report[key].as_array().into_iter().flatten() {
+                println!(
+                    "{label}: {}: {}",
+                    item["path"].as_str().unwrap_or(""),
+                    item["message"].as_str().unwrap_or("")
+                );
+            }
+        }
+        let estimate = &report["estimate"];
+        println!("{} nodes, {} workers, depth {}", estimate["nodes"], estimate["leaves"], estimate["max_depth"]);
+        let valid = report["valid"].as_bool().unwrap_or(false);
+        println!("{}", if valid { "valid" } else { "invalid" });
+        Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, String> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| format!("cannot reach the server at {}: {e}", self.base))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(describe_problem(status, &text));
+        }
+        serde_json::from_str(&text).map_err(|e| format!("unexpected answer from the server: {e}"))
+    }
+}
+
+/// Reads a job file; `.yaml`/`.yml` as YAML, anything else as JSON.
+pub fn read_job_file(file: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let is_yaml = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e == "yaml" || e == "yml");
+    if is_yaml {
+        serde_norway::from_str(&text).map_err(|e| format!("{}: not valid YAML: {e}", file.display()))
+    } else {
+        serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", file.display()))
+    }
+}
+
+fn describe_problem(status: reqwest::StatusCode, body: &str) -> String {
+    let Ok(problem) = serde_json::from_str::<Value>(body) else { return format!("{status}: {body}") };
+    let mut text = format!("{status}: {}", problem["detail"].as_str().unwrap_or(""));
+    for item in problem["errors"].as_array().into_iter().flatten() {
+        let path = item["path"].as_str().unwrap_or("");
+        text.push_str(&format!("\n  {path}: {}", item["message"].as_str().unwrap_or("")));
+    }
+    text
+}
+
+fn progress_line(job: &JobView) -> String {
+    let counts: BTreeMap<&str, usize> = job.counts.by_status.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let parts: Vec<String> = counts.iter().map(|(status, n)| format!("{status} {n}")).collect();
+    format!("[{}] {}", job.status, parts.join(" · "))
+}
+
+fn print_tree(node: &NodeView, indent: usize) {
+    let error = node.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default();
+    println!(
+        "{:indent$}{} [{}] {} (attempts {}){error}",
+        "",
+        node.name,
+        node.status,
+        node.role,
+        node.attempts,
+        indent = indent * 2
+    );
+    for child in &node.children {
+        print_tree(child, indent + 1);
+    }
+}

@@ -1,0 +1,33 @@
+//! The job model, free of any transport or storage: what a client submits ([`spec`]), how it
+//! is checked ([`validate`]), the flat node list the engine runs and the store keeps
+//! ([`plan`]), and the states jobs and nodes move through ([`status`]).
+
+pub mod plan;
+pub mod spec;
+pub mod status;
+pub mod validate;
+
+pub use plan::{PlannedNode, RetryPolicy, RuntimeSpec};
+pub use spec::{Aggregate, ExecutorSpec, FailurePolicy, JobSpec, NodeSpec};
+pub use status::{JobStatus, NodeStatus};
+pub use validate::{FieldError, Validation};
+
+/// The server's hard cap on depth: no configuration can go deeper.
+pub const HARD_MAX_DEPTH: u8 = 5;
+/// Depths 0 to [`HARD_MAX_DEPTH`].
+pub const DEPTHS: usize = HARD_MAX_DEPTH as usize + 1;
+
+/// The server-side limits a plan is checked and resolved against.
+#[derive(Debug, Clone)]
+pub struct PlanLimits {
+    /// `max_depth` of a job that sets none.
+    pub default_max_depth: u8,
+    /// Most nodes a job may have.
+    pub max_nodes: usize,
+    /// Global per-depth quotas (per-job caps may only be lower).
+    pub quotas: [u32; DEPTHS],
+    /// Role names by depth.
+    pub roles: Vec<String>,
+    /// Retry policy of a node that sets none and inherits none.
+    pub default_retry: RetryPolicy,
+}

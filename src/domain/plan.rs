@@ -1,0 +1,183 @@
+//! Turns a validated plan tree into the flat list of nodes that the store keeps and the
+//! engine runs. Inherited settings (retry policy, failure policy, role) are resolved here,
+//! once, so neither the engine nor a later restart has to walk the spec again.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::spec::{Aggregate, ExecutorSpec, FailurePolicy, JobSpec, NodeSpec, ResourceLimits, RetrySpec};
+use super::PlanLimits;
+
+/// A retry policy with every default filled in (SPEC §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Wait before the second attempt.
+    pub initial_backoff_ms: u64,
+    /// Growth of the wait per attempt.
+    pub multiplier: f64,
+    /// Upper bound of the wait.
+    pub max_backoff_ms: u64,
+    /// Randomise each wait between half and all of it.
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { max_attempts: 3, initial_backoff_ms: 200, multiplier: 2.0, max_backoff_ms: 30_000, jitter: true }
+    }
+}
+
+impl RetryPolicy {
+    /// This policy with the fields `spec` sets overridden.
+    pub fn overridden_by(self, spec: &RetrySpec) -> Self {
+        Self {
+            max_attempts: spec.max_attempts.unwrap_or(self.max_attempts),
+            initial_backoff_ms: spec.initial_backoff_ms.unwrap_or(self.initial_backoff_ms),
+            multiplier: spec.multiplier.unwrap_or(self.multiplier),
+            max_backoff_ms: spec.max_backoff_ms.unwrap_or(self.max_backoff_ms),
+            jitter: spec.jitter.unwrap_or(self.jitter),
+        }
+    }
+
+    /// The wait after failed attempt number `attempt` (1-based): exponential, capped, and with
+    /// jitter spread over [half, all] so that retries of many siblings do not stampede.
+    pub fn backoff_ms(&self, attempt: u32, rng: &mut impl Rng) -> u64 {
+        let exponent = attempt.saturating_sub(1).min(63) as i32;
+        let raw = self.initial_backoff_ms as f64 * self.multiplier.powi(exponent);
+        let capped = raw.min(self.max_backoff_ms as f64).max(0.0) as u64;
+        if self.jitter && capped > 1 {
+            rng.random_range(capped / 2..=capped)
+        } else {
+            capped
+        }
+    }
+}
+
+/// The part of a node's spec the engine needs at run time, stored as JSON with the node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuntimeSpec {
+    /// Sibling names this node waits for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// The executor of a worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<ExecutorSpec>,
+    /// Resolved retry policy.
+    pub retry: RetryPolicy,
+    /// How an orchestrator combines results.
+    #[serde(default)]
+    pub aggregate: Aggregate,
+    /// Resolved failure policy of an orchestrator.
+    #[serde(default)]
+    pub on_child_failure: FailurePolicy,
+    /// Cap on children in progress at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel: Option<u32>,
+    /// Process limits of a command worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceLimits>,
+    /// Budget units (kept for the budgets feature).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
+}
+
+/// One node of a job, flattened: parents always come before their children.
+#[derive(Debug, Clone)]
+pub struct PlannedNode {
+    /// Node id.
+    pub id: Uuid,
+    /// Position of the parent in the flat list.
+    pub parent: Option<usize>,
+    /// Depth, 0 for the root.
+    pub depth: u8,
+    /// Name, unique among siblings.
+    pub name: String,
+    /// Title (defaults to the name).
+    pub title: String,
+    /// Role (defaults to the ladder's role for the depth).
+    pub role: String,
+    /// Runtime settings.
+    pub spec: RuntimeSpec,
+}
+
+impl PlannedNode {
+    /// True for a worker (a leaf with an executor).
+    pub fn is_worker(&self) -> bool {
+        self.spec.run.is_some()
+    }
+}
+
+/// Flattens a job's plan (which must have passed validation) in breadth-first order.
+pub fn flatten(job: &JobSpec, limits: &PlanLimits) -> Vec<PlannedNode> {
+    let Some(root) = &job.plan else { return Vec::new() };
+    let base_retry = job.config.retry.as_ref().map_or(limits.default_retry, |r| limits.default_retry.overridden_by(r));
+    let base_policy = job.config.on_child_failure.unwrap_or_default();
+    let mut out = Vec::new();
+    let mut queue = std::collections::VecDeque::from([(root, None, 0u8, base_retry, base_policy)]);
+    while let Some((spec, parent, depth, inherited_retry, inherited_policy)) = queue.pop_front() {
+        let retry = spec.retry.as_ref().map_or(inherited_retry, |r| inherited_retry.overridden_by(r));
+        let policy = spec.on_child_failure.unwrap_or(inherited_policy);
+        let index = out.len();
+        out.push(planned(spec, parent, depth, retry, policy, limits));
+        for child in spec.children.iter().flatten() {
+            queue.push_back((child, Some(index), depth + 1, retry, policy));
+        }
+    }
+    out
+}
+
+fn planned(
+    spec: &NodeSpec,
+    parent: Option<usize>,
+    depth: u8,
+    retry: RetryPolicy,
+    on_child_failure: FailurePolicy,
+    limits: &PlanLimits,
+) -> PlannedNode {
+    let role = spec.role.clone().or_else(|| limits.roles.get(depth as usize).cloned()).unwrap_or_default();
+    PlannedNode {
+        id: Uuid::now_v7(),
+        parent,
+        depth,
+        name: spec.name.clone(),
+        title: spec.title.clone().unwrap_or_else(|| spec.name.clone()),
+        role,
+        spec: RuntimeSpec {
+            depends_on: spec.depends_on.clone(),
+            run: spec.run.clone(),
+            retry,
+            aggregate: spec.aggregate.unwrap_or_default(),
+            on_child_failure,
+            max_parallel: spec.max_parallel,
+            resources: spec.resources.clone(),
+            budget: spec.budget,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let policy = RetryPolicy { jitter: false, max_backoff_ms: 1000, ..RetryPolicy::default() };
+        let mut rng = rand::rng();
+        let waits: Vec<u64> = (1..=5).map(|a| policy.backoff_ms(a, &mut rng)).collect();
+        assert_eq!(waits, vec![200, 400, 800, 1000, 1000]);
+    }
+
+    #[test]
+    fn jitter_stays_within_half_and_all() {
+        let policy = RetryPolicy::default();
+        let mut rng = rand::rng();
+        for _ in 0..100 {
+            let wait = policy.backoff_ms(2, &mut rng);
+            assert!((200..=400).contains(&wait), "{wait}");
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The submitted job as the client wrote it: request, config and the plan tree.
+//!
+//! These types are the wire format of `POST /recursion/job` and of job files given to the
+//! CLI. Every struct rejects unknown fields, so a typo in a job file is an error rather than
+//! a silently ignored setting. Checks that need more than the shape of the data live in
+//! [`super::validate`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A job submission (`POST /recursion/job`, `cadre submit FILE`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// What the job is for, in words (1–10000 characters).
+    pub request: String,
+    /// Per-job settings; every field has a server default.
+    #[serde(default)]
+    pub config: JobConfig,
+    /// The explicit tree. Required until a decomposer is configured on the server.
+    #[serde(default)]
+    pub plan: Option<NodeSpec>,
+    /// Free-form labels, filterable in the jobs list.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// A second submission with the same key returns the first job instead of a new one.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// Settings that apply to one job.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobConfig {
+    /// Deepest depth a node may have (0–5, default from the server config).
+    #[serde(default)]
+    pub max_depth: Option<u8>,
+    /// Per-depth worker caps for this job; they can only tighten the server quotas.
+    #[serde(default)]
+    pub workers_by_depth: BTreeMap<String, u32>,
+    /// Failure policy inherited by every orchestrator that sets none.
+    #[serde(default)]
+    pub on_child_failure: Option<FailurePolicy>,
+    /// Retry policy inherited by every node that sets none.
+    #[serde(default)]
+    pub retry: Option<RetrySpec>,
+    /// Wall-clock limit for the whole job; past it the tree is cancelled and the job fails.
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
+}
+
+/// One node of the plan: an orchestrator (with `children`) or a worker (with `run`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Unique among siblings, `[A-Za-z0-9_.-]{1,64}`.
+    pub name: String,
+    /// Human-readable title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Role name; defaults to the role of the node's depth in the server's ladder.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Names of siblings that must succeed before this node starts.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Sub-nodes (this node is an orchestrator).
+    #[serde(default)]
+    #[schema(no_recursion)]
+    pub children: Option<Vec<NodeSpec>>,
+    /// The executor (this node is a worker).
+    #[serde(default)]
+    pub run: Option<ExecutorSpec>,
+    /// Retry policy for this node and, unless they set their own, its descendants.
+    #[serde(default)]
+    pub retry: Option<RetrySpec>,
+    /// How an orchestrator combines its children's results.
+    #[serde(default)]
+    pub aggregate: Option<Aggregate>,
+    /// What an orchestrator does when a child fails.
+    #[serde(default)]
+    pub on_child_failure: Option<FailurePolicy>,
+    /// How many of this orchestrator's children may be in progress at once.
+    #[serde(default)]
+    pub max_parallel: Option<u32>,
+    /// Per-process limits for a `command` worker.
+    #[serde(default)]
+    pub resources: Option<ResourceLimits>,
+    /// Budget in abstract units (enforced once budgets land; stored now).
+    #[serde(default)]
+    pub budget: Option<f64>,
+}
+
+/// How a worker does its work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ExecutorSpec {
+    /// Succeeds at once with a null result.
+    Noop,
+    /// Sleeps, then succeeds.
+    Sleep {
+        /// Milliseconds to sleep.
+        ms: u64,
+    },
+    /// Succeeds with the given value as its result.
+    Echo {
+        /// Any JSON value.
+        #[serde(default)]
+        value: serde_json::Value,
+    },
+    /// Fails its first `times` attempts, then succeeds (for tests and demos).
+    Fail {
+        /// The error message of a failed attempt.
+        #[serde(default)]
+        message: Option<String>,
+        /// How many attempts fail; absent means every attempt fails.
+        #[serde(default)]
+        times: Option<u32>,
+    },
+    /// Runs an OS process in its own process group.
+    Command {
+        /// Program and arguments; no shell is involved.
+        argv: Vec<String>,
+        /// Working directory.
+        #[serde(default)]
+        cwd: Option<String>,
+        /// Extra environment variables.
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+        /// Wall-clock limit for the process.
+        #[serde(default)]
+        timeout_s: Option<u64>,
+    },
+    /// Calls an HTTP agent service; the response becomes the result.
+    Http {
+        /// `http://` URL of the service.
+        url: String,
+        /// HTTP method (default GET, or POST when a body is given).
+        #[serde(default)]
+        method: Option<String>,
+        /// Request headers.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+        /// JSON body.
+        #[serde(default)]
+        body: Option<serde_json::Value>,
+        /// Limit for the whole call.
+        #[serde(default)]
+        timeout_s: Option<u64>,
+    },
+}
+
+/// Retry policy; absent fields take the defaults of SPEC §2.4.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    /// Attempts in all, the first included (default 3).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// Wait before the second attempt (default 200 ms).
+    #[serde(default)]
+    pub initial_backoff_ms: Option<u64>,
+    /// Growth of the wait per attempt (default 2.0).
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+    /// Upper bound of the wait (default 30000 ms).
+    #[serde(default)]
+    pub max_backoff_ms: Option<u64>,
+    /// Randomise each wait between half and all of it (default true).
+    #[serde(default)]
+    pub jitter: Option<bool>,
+}
+
+/// Per-process limits of a `command` worker.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceLimits {
+    /// Address-space limit in MiB.
+    #[serde(default)]
+    pub memory_mb: Option<u64>,
+    /// CPU-time limit in seconds.
+    #[serde(default)]
+    pub cpu_seconds: Option<u64>,
+    /// Wall-clock limit in seconds (the executor's own `timeout_s` wins when both are set).
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
+}
+
+/// How an orchestrator combines its children's results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// `[{name, status, result}]` for every child.
+    #[default]
+    Collect,
+    /// Deep-merge the children's JSON objects; later siblings win conflicts.
+    Merge,
+    /// Add the children's numeric results.
+    Sum,
+    /// Concatenate the children's string results.
+    Concat,
+}
+
+/// What an orchestrator does when one of its children fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FailurePolicy {
+    /// Cancel the running siblings and fail at once.
+    #[default]
+    FailFast,
+    /// Let the other children finish; fail at the end with a partial aggregate.
+    Continue,
+}

@@ -1,0 +1,330 @@
+//! Admission control (SPEC §2.8): at most `max_running_jobs` drivers at once, a persisted
+//! FIFO queue behind them up to `max_queued_jobs`, and a refusal past that. Also the entry
+//! points that touch a job from outside its driver: submit and cancel.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::journal::NewJob;
+use super::run::{JobMsg, JobRun, REASON_CANCELLED};
+use super::{tree, EngineCtx, EngineError};
+use crate::config::Config;
+use crate::domain::plan::flatten;
+use crate::domain::spec::JobConfig;
+use crate::domain::validate::validate;
+use crate::domain::{JobSpec, JobStatus, NodeStatus, PlanLimits, PlannedNode, DEPTHS};
+use crate::events::{now_ms, EventDraft, EventKind};
+use crate::store::{JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, SharedStore};
+
+/// The outcome of a submission.
+#[derive(Debug)]
+pub struct Submitted {
+    /// The job as stored.
+    pub job: JobRow,
+    /// False when an earlier job with the same idempotency key was returned.
+    pub created: bool,
+}
+
+type Inbox = mpsc::UnboundedSender<JobMsg>;
+
+pub(super) struct Admission {
+    pub(super) ctx: Arc<EngineCtx>,
+    pub(super) store: SharedStore,
+    pub(super) limits: PlanLimits,
+    max_running: usize,
+    max_queued: usize,
+    state: Mutex<State>,
+    job_seq: AtomicI64,
+    /// Serialises submissions that carry an idempotency key, so two racing with the same key
+    /// cannot both pass the lookup.
+    keyed: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct State {
+    running: HashMap<Uuid, Inbox>,
+    queue: VecDeque<Uuid>,
+}
+
+enum Placement {
+    Run(mpsc::UnboundedReceiver<JobMsg>),
+    Queue,
+}
+
+enum CancelTarget {
+    Running(Inbox),
+    Queued,
+    Elsewhere,
+}
+
+impl Admission {
+    pub(super) fn new(config: &Config, store: SharedStore, ctx: Arc<EngineCtx>, job_seq: i64) -> Self {
+        Self {
+            ctx,
+            store,
+            limits: config.plan_limits(),
+            max_running: config.limits.max_running_jobs,
+            max_queued: config.limits.max_queued_jobs,
+            state: Mutex::new(State::default()),
+            job_seq: AtomicI64::new(job_seq),
+            keyed: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(super) fn counts(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.running.len(), state.queue.len())
+    }
+
+    pub(super) async fn submit(self: &Arc<Self>, spec: JobSpec) -> Result<Submitted, EngineError> {
+        let validation = validate(&spec, &self.limits);
+        if !validation.errors.is_empty() {
+            return Err(EngineError::Invalid(validation.errors));
+        }
+        let _keyed = match &spec.idempotency_key {
+            Some(key) => {
+                let guard = self.keyed.lock().await;
+                if let Some(job) = self.store.job_by_idempotency_key(key).await? {
+                    return Ok(Submitted { job, created: false });
+                }
+                Some(guard)
+            }
+            None => None,
+        };
+        let planned = flatten(&spec, &self.limits);
+        let mut job = job_row(&spec, &planned, self.job_seq.fetch_add(1, Ordering::SeqCst) + 1)?;
+        let placement = self.place(job.id)?;
+        job.status = match placement {
+            Placement::Run(_) => JobStatus::Running.as_str().to_string(),
+            Placement::Queue => JobStatus::Queued.as_str().to_string(),
+        };
+        let labels = spec.labels.iter().map(|(k, v)| LabelRow { job_id: job.id, key: k.clone(), value: v.clone() });
+        let nodes = planned.iter().enumerate().map(|(i, n)| node_row(job.id, i, n, &planned)).collect();
+        self.ctx.journal.insert_job(NewJob { job: job.clone(), labels: labels.collect(), nodes });
+        let data = json!({"job_id": job.id, "depth": 0, "status": job.status, "nodes": planned.len()});
+        self.ctx.journal.emit(EventDraft::job(EventKind::JobSubmitted, job.id, Some(0), data));
+        if let Placement::Run(inbox) = placement {
+            self.spawn_driver(job.id, &spec.config, planned, inbox);
+        }
+        self.ctx.journal.flush().await?;
+        Ok(Submitted { job, created: true })
+    }
+
+    /// Decides whether a new job runs now or queues, and reserves its place.
+    fn place(&self, job_id: Uuid) -> Result<Placement, EngineError> {
+        let mut state = self.lock();
+        if state.running.len() < self.max_running && state.queue.is_empty() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            state.running.insert(job_id, tx);
+            Ok(Placement::Run(rx))
+        } else if state.queue.len() < self.max_queued {
+            state.queue.push_back(job_id);
+            Ok(Placement::Queue)
+        } else {
+            Err(EngineError::QueueFull(state.queue.len()))
+        }
+    }
+
+    fn spawn_driver(
+        self: &Arc<Self>,
+        job_id: Uuid,
+        config: &JobConfig,
+        planned: Vec<PlannedNode>,
+        inbox: mpsc::UnboundedReceiver<JobMsg>,
+    ) {
+        let outbox = self.lock().running.get(&job_id).cloned();
+        let Some(outbox) = outbox else { return };
+        let caps: [Option<u32>; DEPTHS] = std::array::from_fn(|d| config.workers_by_depth.get(&d.to_string()).copied());
+        let timeout = config.timeout_s.map(Duration::from_secs);
+        let run = JobRun::new(self.ctx.clone(), job_id, caps, timeout, tree::build(planned), (outbox, inbox));
+        let admission = self.clone();
+        tokio::spawn(async move {
+            let status = run.run(now_ms()).await;
+            tracing::info!(job.id = %job_id, job.status = %status, "job ended");
+            admission.finished(job_id);
+        });
+    }
+
+    /// A driver ended: admit queued jobs into the freed places.
+    fn finished(self: &Arc<Self>, job_id: Uuid) {
+        let admitted: Vec<_> = {
+            let mut state = self.lock();
+            state.running.remove(&job_id);
+            let mut admitted = Vec::new();
+            while state.running.len() < self.max_running {
+                let Some(next) = state.queue.pop_front() else { break };
+                let (tx, rx) = mpsc::unbounded_channel();
+                state.running.insert(next, tx);
+                admitted.push((next, rx));
+            }
+            admitted
+        };
+        for (next, inbox) in admitted {
+            let admission = self.clone();
+            tokio::spawn(async move { admission.start_stored(next, inbox).await });
+        }
+    }
+
+    /// Starts a job that waited in the queue, from its stored form.
+    async fn start_stored(self: Arc<Self>, job_id: Uuid, inbox: mpsc::UnboundedReceiver<JobMsg>) {
+        match self.load(job_id).await {
+            Ok((config, planned)) => self.spawn_driver(job_id, &config, planned, inbox),
+            Err(err) => {
+                tracing::error!(job.id = %job_id, error = %err, "a queued job could not be loaded");
+                self.finished(job_id);
+            }
+        }
+    }
+
+    async fn load(&self, job_id: Uuid) -> Result<(JobConfig, Vec<PlannedNode>), String> {
+        let job = self.store.job(job_id).await.map_err(|e| e.to_string())?.ok_or("job vanished")?;
+        let config: JobConfig = serde_json::from_str(&job.config).map_err(|e| format!("unreadable config: {e}"))?;
+        let rows = self.store.job_nodes(job_id).await.map_err(|e| e.to_string())?;
+        Ok((config, tree::planned_from_rows(&rows)?))
+    }
+
+    /// Puts jobs stored as queued back in the queue (in submission order) and admits them.
+    pub(super) async fn restore_queue(self: &Arc<Self>) -> Result<(), EngineError> {
+        let queued = self.store.jobs_in_status(JobStatus::Queued.as_str()).await?;
+        if queued.is_empty() {
+            return Ok(());
+        }
+        self.lock().queue.extend(queued.iter().map(|j| j.id));
+        // Admitting happens where a driver ends; a placeholder id that is not running
+        // triggers the same path.
+        self.finished(Uuid::nil());
+        Ok(())
+    }
+
+    pub(super) async fn cancel(&self, job_id: Uuid, node: Option<Uuid>) -> Result<(), EngineError> {
+        if let Some(node_id) = node {
+            self.check_node(job_id, node_id).await?;
+        }
+        match self.cancel_target(job_id, node.is_some())? {
+            CancelTarget::Running(inbox) => {
+                let (ack, acked) = oneshot::channel();
+                if inbox.send(JobMsg::Cancel { node, ack }).is_ok() && acked.await.is_ok() {
+                    self.ctx.journal.flush().await?;
+                    return Ok(());
+                }
+                self.ctx.journal.flush().await?;
+                self.refuse_cancel(job_id).await
+            }
+            CancelTarget::Queued => self.cancel_queued(job_id).await,
+            CancelTarget::Elsewhere => self.refuse_cancel(job_id).await,
+        }
+    }
+
+    fn cancel_target(&self, job_id: Uuid, one_node: bool) -> Result<CancelTarget, EngineError> {
+        let mut state = self.lock();
+        if let Some(inbox) = state.running.get(&job_id) {
+            return Ok(CancelTarget::Running(inbox.clone()));
+        }
+        let Some(position) = state.queue.iter().position(|j| *j == job_id) else { return Ok(CancelTarget::Elsewhere) };
+        if one_node {
+            return Err(EngineError::Conflict("the job is still queued: cancel the whole job".into()));
+        }
+        state.queue.remove(position);
+        Ok(CancelTarget::Queued)
+    }
+
+    async fn check_node(&self, job_id: Uuid, node_id: Uuid) -> Result<(), EngineError> {
+        let node = self.store.node(node_id).await?.filter(|n| n.job_id == job_id);
+        let node = node.ok_or_else(|| EngineError::NotFound(format!("node {node_id} of job {job_id}")))?;
+        if NodeStatus::parse(&node.status).is_some_and(NodeStatus::is_terminal) {
+            return Err(EngineError::Conflict(format!("node {node_id} has already ended ({})", node.status)));
+        }
+        Ok(())
+    }
+
+    /// The job is not running here: say why a cancel cannot happen.
+    async fn refuse_cancel(&self, job_id: Uuid) -> Result<(), EngineError> {
+        let job = self.store.job(job_id).await?.ok_or_else(|| EngineError::NotFound(format!("job {job_id}")))?;
+        Err(EngineError::Conflict(format!("job {job_id} has already ended ({})", job.status)))
+    }
+
+    async fn cancel_queued(&self, job_id: Uuid) -> Result<(), EngineError> {
+        let now = now_ms();
+        for node in self.store.job_nodes(job_id).await? {
+            self.ctx.journal.node(NodeUpdate {
+                id: node.id,
+                status: NodeStatus::Cancelled.as_str(),
+                attempts: 0,
+                started_ms: None,
+                finished_ms: Some(now),
+                result: None,
+                error: Some(REASON_CANCELLED.into()),
+                warnings: None,
+            });
+        }
+        let status = JobStatus::Cancelled.as_str();
+        let error = Some("cancelled while queued".to_string());
+        self.ctx.journal.job(JobUpdate {
+            id: job_id,
+            status,
+            started_ms: None,
+            finished_ms: Some(now),
+            result: None,
+            error,
+        });
+        let data = json!({"job_id": job_id, "status": status});
+        self.ctx.journal.emit(EventDraft::job(EventKind::JobCancelled, job_id, Some(0), data));
+        Ok(self.ctx.journal.flush().await?)
+    }
+}
+
+fn job_row(spec: &JobSpec, planned: &[PlannedNode], seq: i64) -> Result<JobRow, EngineError> {
+    let encode = |value: serde_json::Result<String>| {
+        value.map_err(|e| {
+            EngineError::Invalid(vec![crate::domain::FieldError { path: String::new(), message: e.to_string() }])
+        })
+    };
+    Ok(JobRow {
+        id: Uuid::now_v7(),
+        seq,
+        request: spec.request.clone(),
+        config: encode(serde_json::to_string(&spec.config))?,
+        labels: encode(serde_json::to_string(&spec.labels))?,
+        status: String::new(),
+        idempotency_key: spec.idempotency_key.clone(),
+        root_node_id: planned.first().map(|n| n.id),
+        node_count: planned.len() as i64,
+        created_ms: now_ms(),
+        started_ms: None,
+        finished_ms: None,
+        result: None,
+        error: None,
+    })
+}
+
+fn node_row(job_id: Uuid, position: usize, node: &PlannedNode, planned: &[PlannedNode]) -> NodeRow {
+    NodeRow {
+        id: node.id,
+        job_id,
+        parent_id: node.parent.map(|p| planned[p].id),
+        position: position as i64,
+        depth: i64::from(node.depth),
+        name: node.name.clone(),
+        title: node.title.clone(),
+        role: node.role.clone(),
+        kind: if node.is_worker() { "worker" } else { "orchestrator" }.to_string(),
+        spec: serde_json::to_string(&node.spec).unwrap_or_else(|_| "{}".into()),
+        status: NodeStatus::Pending.as_str().to_string(),
+        attempts: 0,
+        started_ms: None,
+        finished_ms: None,
+        result: None,
+        error: None,
+        warnings: None,
+    }
+}

@@ -1,0 +1,152 @@
+//! Aggregation (SPEC §2.7): how an orchestrator's result is made from its children's.
+//!
+//! `collect` keeps every child with its status; `merge`, `sum` and `concat` combine the
+//! results of the children that succeeded, so with `on_child_failure: continue` a failed
+//! orchestrator still carries the partial aggregate of what did work. Anything that could
+//! not be combined cleanly (a merge conflict, a non-number in a sum) is returned as a
+//! warning, stored with the node, rather than failing the node.
+
+use serde_json::{json, Map, Value};
+
+use crate::domain::{Aggregate, NodeStatus};
+
+/// One child as aggregation sees it.
+pub struct ChildOutcome<'a> {
+    pub name: &'a str,
+    pub status: NodeStatus,
+    pub result: Option<&'a Value>,
+}
+
+/// Combines the children's outcomes; returns the result and any warnings.
+pub fn aggregate(mode: Aggregate, children: &[ChildOutcome<'_>]) -> (Value, Vec<String>) {
+    let mut warnings = Vec::new();
+    let succeeded = || children.iter().filter(|c| c.status == NodeStatus::Succeeded);
+    let value = match mode {
+        Aggregate::Collect => Value::Array(
+            children
+                .iter()
+                .map(|c| json!({"name": c.name, "status": c.status.as_str(), "result": c.result.cloned()}))
+                .collect(),
+        ),
+        Aggregate::Merge => {
+            let mut merged = Map::new();
+            for child in succeeded() {
+                match child.result {
+                    Some(Value::Object(object)) => merge_into(&mut merged, object, "", &mut warnings),
+                    Some(Value::Null) | None => {}
+                    Some(_) => warnings.push(format!("merge: result of '{}' is not an object; skipped", child.name)),
+                }
+            }
+            Value::Object(merged)
+        }
+        Aggregate::Sum => sum(succeeded(), &mut warnings),
+        Aggregate::Concat => {
+            let mut text = String::new();
+            for child in succeeded() {
+                match child.result {
+                    Some(Value::String(s)) => text.push_str(s),
+                    Some(Value::Null) | None => {}
+                    Some(other) => {
+                        warnings.push(format!("concat: result of '{}' is not a string; its JSON is used", child.name));
+                        text.push_str(&other.to_string());
+                    }
+                }
+            }
+            Value::String(text)
+        }
+    };
+    (value, warnings)
+}
+
+/// Deep-merges `from` into `into`; on a conflict the later value wins and the path is noted.
+fn merge_into(into: &mut Map<String, Value>, from: &Map<String, Value>, prefix: &str, warnings: &mut Vec<String>) {
+    for (key, value) in from {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match (into.get_mut(key), value) {
+            (Some(Value::Object(existing)), Value::Object(incoming)) => merge_into(existing, incoming, &path, warnings),
+            (Some(existing), _) if existing != value => {
+                warnings.push(format!("merge conflict at '{path}': the later sibling's value wins"));
+                *existing = value.clone();
+            }
+            (Some(_), _) => {}
+            (None, _) => {
+                into.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+fn sum<'a>(children: impl Iterator<Item = &'a ChildOutcome<'a>>, warnings: &mut Vec<String>) -> Value {
+    let mut integer: i64 = 0;
+    let mut float: f64 = 0.0;
+    let mut any_float = false;
+    for child in children {
+        match child.result {
+            Some(Value::Number(n)) => match n.as_i64().and_then(|i| integer.checked_add(i)) {
+                Some(total) if !any_float => integer = total,
+                _ => {
+                    any_float = true;
+                    float += n.as_f64().unwrap_or(0.0);
+                }
+            },
+            Some(Value::Null) | None => {}
+            Some(_) => warnings.push(format!("sum: result of '{}' is not a number; skipped", child.name)),
+        }
+    }
+    if any_float {
+        json!(float + integer as f64)
+    } else {
+        json!(integer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn child<'a>(name: &'a str, status: NodeStatus, result: &'a Value) -> ChildOutcome<'a> {
+        ChildOutcome { name, status, result: Some(result) }
+    }
+
+    #[test]
+    fn collect_keeps_every_child_with_its_status() {
+        let (a, b) = (json!(1), json!("x"));
+        let (value, _) =
+            aggregate(Aggregate::Collect, &[child("a", NodeStatus::Succeeded, &a), child("b", NodeStatus::Failed, &b)]);
+        assert_eq!(
+            value,
+            json!([{"name": "a", "status": "succeeded", "result": 1}, {"name": "b", "status": "failed", "result": "x"}])
+        );
+    }
+
+    #[test]
+    fn merge_is_deep_and_later_siblings_win_with_a_recorded_conflict() {
+        let (a, b) = (json!({"x": {"y": 1, "z": 2}, "k": "a"}), json!({"x": {"y": 5}, "k": "a", "n": true}));
+        let (value, warnings) = aggregate(
+            Aggregate::Merge,
+            &[child("a", NodeStatus::Succeeded, &a), child("b", NodeStatus::Succeeded, &b)],
+        );
+        assert_eq!(value, json!({"x": {"y": 5, "z": 2}, "k": "a", "n": true}));
+        assert_eq!(warnings, vec!["merge conflict at 'x.y': the later sibling's value wins".to_string()]);
+    }
+
+    #[test]
+    fn sum_adds_succeeded_numbers_only() {
+        let (a, b, c, d) = (json!(2), json!(3), json!(100), json!(0.5));
+        let ints = [
+            child("a", NodeStatus::Succeeded, &a),
+            child("b", NodeStatus::Succeeded, &b),
+            child("c", NodeStatus::Failed, &c),
+        ];
+        assert_eq!(aggregate(Aggregate::Sum, &ints).0, json!(5));
+        let mixed = [child("a", NodeStatus::Succeeded, &a), child("d", NodeStatus::Succeeded, &d)];
+        assert_eq!(aggregate(Aggregate::Sum, &mixed).0, json!(2.5));
+    }
+
+    #[test]
+    fn concat_joins_strings_in_sibling_order() {
+        let (a, b) = (json!("ab"), json!("cd"));
+        let children = [child("a", NodeStatus::Succeeded, &a), child("b", NodeStatus::Succeeded, &b)];
+        assert_eq!(aggregate(Aggregate::Concat, &children).0, json!("abcd"));
+    }
+}

@@ -1,0 +1,668 @@
+//! The `command` executor (SPEC §1): runs a worker's argv as a real OS process, with no shell
+//! in between. It owns everything about that process's life: its own process group (so that
+//! stopping it also stops whatever it spawned), the resource limits set before `exec`, the
+//! wall-clock timeout, the SIGTERM-then-SIGKILL stop on cancellation or timeout, and keeping
+//! only the tail of its output, so that a chatty process cannot grow a node's result without
+//! bound.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+use tokio_util::task::AbortOnDropHandle;
+
+use super::{ExecContext, ExecOutcome, ProcessDefaults};
+
+const BYTES_PER_MIB: u64 = 1024 * 1024;
+
+/// `process_group` argument that makes the child the leader of a new group, whose id is its pid.
+const NEW_PROCESS_GROUP: i32 = 0;
+
+/// CPU seconds between the soft limit (SIGXCPU, which a process may catch to clean up) and the
+/// hard one (SIGKILL).
+const CPU_HARD_LIMIT_GRACE_S: u64 = 1;
+
+/// Size of one read from an output pipe.
+const READ_CHUNK_BYTES: usize = 8 * 1024;
+
+/// How long to wait for the output pipes to close once the process group is dead. Only a
+/// process that left the group (`setsid`) can still hold them open, and its output is not worth
+/// hanging the worker for.
+const PIPE_DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The type `getrlimit`/`setrlimit` take for a resource, which glibc declares differently.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+type Resource = libc::__rlimit_resource_t;
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+type Resource = libc::c_int;
+
+/// One run of a `command` worker: what to run and the limits the node's spec asked for.
+#[derive(Debug, Clone)]
+pub struct CommandRequest<'a> {
+    /// Program and arguments; the program is looked up in `PATH` when it has no slash.
+    pub argv: &'a [String],
+    /// Working directory (`None`: the orchestrator's own).
+    pub cwd: Option<&'a str>,
+    /// Variables added to the inherited environment.
+    pub env: &'a BTreeMap<String, String>,
+    /// Wall-clock limit in seconds (`None`: [`ProcessDefaults::timeout`]).
+    pub timeout_s: Option<u64>,
+    /// Address-space limit in MiB (`None`: [`ProcessDefaults::memory_mb`]).
+    pub memory_mb: Option<u64>,
+    /// CPU-time limit in seconds (`None`: [`ProcessDefaults::cpu_seconds`]).
+    pub cpu_seconds: Option<u64>,
+}
+
+/// Runs the request's process to its end, its timeout or `ctx.cancel`.
+///
+/// The result is `{"exit_code", "signal", "stdout", "stderr", "timed_out"}`, with the tails of
+/// the output. Exit code 0 succeeds; any other ending fails, except cancellation, which is
+/// reported as [`ExecOutcome::Cancelled`]. Whatever way it ends, the whole process group is
+/// killed before this returns (or when the returned future is dropped).
+pub async fn run(req: &CommandRequest<'_>, ctx: &ExecContext) -> ExecOutcome {
+    let Some((program, args)) = req.argv.split_first() else {
+        return failed("a `command` worker needs a non-empty argv".to_string());
+    };
+    if ctx.cancel.is_cancelled() {
+        return ExecOutcome::Cancelled { result: None };
+    }
+    let mut child = match spawn(program, args, req, &ctx.process) {
+        Ok(child) => child,
+        Err(err) => return failed(start_error(program, req.cwd, &err)),
+    };
+    let Some(mut group) = child.id().and_then(ProcessGroup::led_by) else {
+        return failed(format!("lost track of `{program}` right after starting it"));
+    };
+    let output = OutputTails::capture(&mut child, ctx.process.output_tail_bytes);
+    let timeout = req.timeout_s.map_or(ctx.process.timeout, Duration::from_secs);
+    let (ending, status) = supervise(&mut child, &group, timeout, ctx).await;
+    // Background processes left behind would outlive the node and keep the output pipes open.
+    group.kill();
+    let (stdout, stderr) = output.collect().await;
+    Finished { ending, status, stdout, stderr }.into_outcome(program, timeout)
+}
+
+const fn failed(error: String) -> ExecOutcome {
+    ExecOutcome::Failed { error, result: None }
+}
+
+fn start_error(program: &str, cwd: Option<&str>, err: &io::Error) -> String {
+    match cwd {
+        Some(cwd) => format!("cannot start `{program}` in `{cwd}`: {err}"),
+        None => format!("cannot start `{program}`: {err}"),
+    }
+}
+
+fn spawn(program: &str, args: &[String], req: &CommandRequest<'_>, defaults: &ProcessDefaults) -> io::Result<Child> {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .envs(req.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(NEW_PROCESS_GROUP);
+    if let Some(cwd) = req.cwd {
+        command.current_dir(cwd);
+    }
+    let limits = Limits::new(req.memory_mb.or(defaults.memory_mb), req.cpu_seconds.or(defaults.cpu_seconds));
+    // A pre-exec hook makes the standard library fork instead of using the cheaper
+    // posix_spawn, so only install one when there is something to set.
+    if !limits.is_empty() {
+        // SAFETY: the hook runs in the forked child, where only async-signal-safe calls are
+        // allowed; `apply` makes nothing but getrlimit/setrlimit system calls on values computed
+        // here, before the fork, and neither allocates nor takes locks.
+        unsafe {
+            command.pre_exec(move || limits.apply());
+        }
+    }
+    command.spawn()
+}
+
+/// How waiting for the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// It exited (or was killed) on its own.
+    Exited,
+    /// The wall-clock limit ran out and it was stopped.
+    TimedOut,
+    /// The node was cancelled and it was stopped.
+    Cancelled,
+}
+
+async fn supervise(
+    child: &mut Child,
+    group: &ProcessGroup,
+    timeout: Duration,
+    ctx: &ExecContext,
+) -> (Ending, io::Result<ExitStatus>) {
+    let ending = tokio::select! {
+        status = child.wait() => return (Ending::Exited, status),
+        () = tokio::time::sleep(timeout) => Ending::TimedOut,
+        () = ctx.cancel.cancelled() => Ending::Cancelled,
+    };
+    (ending, stop(child, group, ctx.process.kill_grace).await)
+}
+
+/// Asks the whole group to stop, gives it `grace` to do so, then kills it.
+async fn stop(child: &mut Child, group: &ProcessGroup, grace: Duration) -> io::Result<ExitStatus> {
+    group.signal(libc::SIGTERM);
+    if let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
+        return status;
+    }
+    group.signal(libc::SIGKILL);
+    child.wait().await
+}
+
+/// The child's process group, whose id is the child's pid. Killed when dropped, so that a
+/// caller dropping [`run`]'s future mid-flight leaves no process behind.
+struct ProcessGroup {
+    pgid: libc::pid_t,
+    armed: bool,
+}
+
+impl ProcessGroup {
+    fn led_by(pid: u32) -> Option<Self> {
+        libc::pid_t::try_from(pid).ok().map(|pgid| Self { pgid, armed: true })
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        // SAFETY: killpg only sends a signal. Its one expected failure, ESRCH (the group is
+        // already gone), is exactly the state we want, so the result is not checked.
+        unsafe {
+            libc::killpg(self.pgid, signal);
+        }
+    }
+
+    /// SIGKILLs the group, once: after the leader is reaped its id may eventually be reused,
+    /// so the group is never signalled again.
+    fn kill(&mut self) {
+        if self.armed {
+            self.signal(libc::SIGKILL);
+            self.armed = false;
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Resource limits, computed before the fork so that applying them needs no allocation.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    address_space: Option<libc::rlimit>,
+    cpu: Option<libc::rlimit>,
+}
+
+impl Limits {
+    fn new(memory_mb: Option<u64>, cpu_seconds: Option<u64>) -> Self {
+        let address_space = memory_mb.map(|mb| {
+            let bytes = mb.saturating_mul(BYTES_PER_MIB);
+            libc::rlimit { rlim_cur: bytes, rlim_max: bytes }
+        });
+        let cpu = cpu_seconds.map(|seconds| libc::rlimit {
+            rlim_cur: seconds,
+            rlim_max: seconds.saturating_add(CPU_HARD_LIMIT_GRACE_S),
+        });
+        Self { address_space, cpu }
+    }
+
+    const fn is_empty(&self) -> bool {
+        self.address_space.is_none() && self.cpu.is_none()
+    }
+
+    /// Runs in the forked child, before `exec`: must stay async-signal-safe.
+    fn apply(&self) -> io::Result<()> {
+        if let Some(limit) = self.address_space {
+            set_limit(libc::RLIMIT_AS, limit)?;
+        }
+        if let Some(limit) = self.cpu {
+            set_limit(libc::RLIMIT_CPU, limit)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sets `wanted`, lowered to the inherited hard limit: an unprivileged process cannot raise
+/// its hard limit, and a process already held tighter than asked should still start.
+fn set_limit(resource: Resource, wanted: libc::rlimit) -> io::Result<()> {
+    let mut current = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: a plain system call writing into a valid, local struct.
+    if unsafe { libc::getrlimit(resource, &raw mut current) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let hard = wanted.rlim_max.min(current.rlim_max);
+    let limit = libc::rlimit { rlim_cur: wanted.rlim_cur.min(hard), rlim_max: hard };
+    // SAFETY: a plain system call reading a valid, local struct.
+    if unsafe { libc::setrlimit(resource, &raw const limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The tails of the child's stdout and stderr, filled by reader tasks while it runs.
+struct OutputTails {
+    stdout: TailReader,
+    stderr: TailReader,
+}
+
+impl OutputTails {
+    fn capture(child: &mut Child, capacity: usize) -> Self {
+        Self {
+            stdout: TailReader::spawn(child.stdout.take(), capacity),
+            stderr: TailReader::spawn(child.stderr.take(), capacity),
+        }
+    }
+
+    /// Waits (boundedly) for both pipes to close and returns what was kept of each.
+    async fn collect(self) -> (String, String) {
+        let deadline = Instant::now() + PIPE_DRAIN_TIMEOUT;
+        tokio::join!(self.stdout.finish(deadline), self.stderr.finish(deadline))
+    }
+}
+
+/// One pipe's reader task and the buffer it fills. The buffer is shared rather than returned
+/// by the task so that what was read survives the task being abandoned.
+struct TailReader {
+    tail: Arc<Mutex<TailBuffer>>,
+    task: Option<AbortOnDropHandle<()>>,
+}
+
+impl TailReader {
+    fn spawn<R>(pipe: Option<R>, capacity: usize) -> Self
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+    {
+        let tail = Arc::new(Mutex::new(TailBuffer::new(capacity)));
+        let task = pipe.map(|pipe| AbortOnDropHandle::new(tokio::spawn(read_into(pipe, Arc::clone(&tail)))));
+        Self { tail, task }
+    }
+
+    async fn finish(self, deadline: Instant) -> String {
+        if let Some(task) = self.task {
+            // Past the deadline the task is dropped, which aborts it; what it read is kept.
+            let _ = tokio::time::timeout_at(deadline, task).await;
+        }
+        lock(&self.tail).to_string_lossy()
+    }
+}
+
+async fn read_into<R: AsyncRead + Unpin>(mut pipe: R, tail: Arc<Mutex<TailBuffer>>) {
+    let mut chunk = vec![0; READ_CHUNK_BYTES];
+    // A read error ends the capture like EOF does: the exit status, not the pipe, decides how
+    // the run went.
+    while let Ok(read @ 1..) = pipe.read(&mut chunk).await {
+        lock(&tail).push(&chunk[..read]);
+    }
+}
+
+fn lock(tail: &Mutex<TailBuffer>) -> MutexGuard<'_, TailBuffer> {
+    // The buffer is valid after any panic mid-push (bytes are only ever dropped or appended).
+    tail.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The last `capacity` bytes written to it.
+#[derive(Debug)]
+struct TailBuffer {
+    bytes: VecDeque<u8>,
+    capacity: usize,
+}
+
+impl TailBuffer {
+    const fn new(capacity: usize) -> Self {
+        Self { bytes: VecDeque::new(), capacity }
+    }
+
+    fn push(&mut self, chunk: &[u8]) {
+        let kept = &chunk[chunk.len().saturating_sub(self.capacity)..];
+        let overflow = (self.bytes.len() + kept.len()).saturating_sub(self.capacity);
+        self.bytes.drain(..overflow);
+        self.bytes.extend(kept);
+    }
+
+    /// The tail as text; it may start mid-character, which becomes U+FFFD.
+    fn to_string_lossy(&self) -> String {
+        let (front, back) = self.bytes.as_slices();
+        String::from_utf8_lossy(&[front, back].concat()).into_owned()
+    }
+}
+
+/// Everything known once the process is gone.
+struct Finished {
+    ending: Ending,
+    status: io::Result<ExitStatus>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Finished {
+    fn result(&self) -> Value {
+        let status = self.status.as_ref().ok();
+        json!({
+            "exit_code": status.and_then(ExitStatus::code),
+            "signal": status.and_then(ExitStatusExt::signal),
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "timed_out": self.ending == Ending::TimedOut,
+        })
+    }
+
+    fn into_outcome(self, program: &str, timeout: Duration) -> ExecOutcome {
+        let result = self.result();
+        let error = match (self.ending, &self.status) {
+            (Ending::Cancelled, _) => return ExecOutcome::Cancelled { result: Some(result) },
+            (Ending::TimedOut, _) => format!("timed out after {}s", timeout.as_secs_f64()),
+            (Ending::Exited, Ok(status)) if status.success() => return ExecOutcome::Succeeded(result),
+            (Ending::Exited, Ok(status)) => describe_failure(*status),
+            (Ending::Exited, Err(err)) => format!("lost track of `{program}` while waiting for it: {err}"),
+        };
+        ExecOutcome::Failed { error, result: Some(result) }
+    }
+}
+
+fn describe_failure(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with code {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        (None, None) => format!("ended abnormally ({status})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use tokio_util::sync::CancellationToken;
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// Generous, so that a loaded machine cannot turn a quick command into a timeout.
+    const TEST_TIMEOUT: Duration = Duration::from_secs(10);
+    /// For the timeout tests: long enough for the script to print its background pid first.
+    const SHORT_TIMEOUT: Duration = Duration::from_millis(500);
+    const TEST_KILL_GRACE: Duration = Duration::from_millis(200);
+    const TEST_TAIL_BYTES: usize = 4096;
+    const CANCEL_AFTER: Duration = Duration::from_millis(300);
+    /// How long a killed process may take to disappear from /proc.
+    const DEATH_TIMEOUT: Duration = Duration::from_secs(2);
+    const POLL_INTERVAL: Duration = Duration::from_millis(20);
+    /// Prints the pid of a long sleep in the background, then waits for it.
+    const BACKGROUND_SLEEP: &str = "sleep 300 & echo $!; wait";
+
+    fn ctx() -> ExecContext {
+        ExecContext {
+            job_id: Uuid::new_v4(),
+            node_id: Uuid::new_v4(),
+            depth: 0,
+            attempt: 1,
+            cancel: CancellationToken::new(),
+            process: ProcessDefaults {
+                memory_mb: None,
+                cpu_seconds: None,
+                timeout: TEST_TIMEOUT,
+                kill_grace: TEST_KILL_GRACE,
+                output_tail_bytes: TEST_TAIL_BYTES,
+            },
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn short_timeout_ctx() -> ExecContext {
+        let mut ctx = ctx();
+        ctx.process.timeout = SHORT_TIMEOUT;
+        ctx
+    }
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["sh".to_string(), "-c".to_string(), script.to_string()]
+    }
+
+    fn request<'a>(argv: &'a [String], env: &'a BTreeMap<String, String>) -> CommandRequest<'a> {
+        CommandRequest { argv, cwd: None, env, timeout_s: None, memory_mb: None, cpu_seconds: None }
+    }
+
+    async fn run_sh(script: &str, ctx: &ExecContext) -> ExecOutcome {
+        let argv = sh(script);
+        let env = BTreeMap::new();
+        run(&request(&argv, &env), ctx).await
+    }
+
+    fn result_of(outcome: &ExecOutcome) -> &Value {
+        let result = match outcome {
+            ExecOutcome::Succeeded(result) => Some(result),
+            ExecOutcome::Failed { result, .. } | ExecOutcome::Cancelled { result } => result.as_ref(),
+        };
+        result.expect("the outcome carries a result")
+    }
+
+    fn first_line_pid(result: &Value) -> libc::pid_t {
+        let stdout = result["stdout"].as_str().expect("stdout is text");
+        stdout.lines().next().and_then(|line| line.trim().parse().ok()).expect("the script printed a pid")
+    }
+
+    /// Whether `pid` is a live process: absent from /proc, or a zombie, counts as dead.
+    fn alive(pid: libc::pid_t) -> bool {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+        let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
+        !matches!(state, Some('Z' | 'X') | None)
+    }
+
+    async fn assert_dies(pid: libc::pid_t) {
+        let deadline = Instant::now() + DEATH_TIMEOUT;
+        while alive(pid) {
+            assert!(Instant::now() < deadline, "process {pid} survived");
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn success_captures_stdout() {
+        let outcome = run_sh("echo hello", &ctx()).await;
+        let expected = json!({"exit_code": 0, "signal": null, "stdout": "hello\n", "stderr": "", "timed_out": false});
+        assert_eq!(outcome, ExecOutcome::Succeeded(expected));
+    }
+
+    #[tokio::test]
+    async fn nonzero_exit_fails_with_exit_code() {
+        let outcome = run_sh("echo oops >&2; exit 3", &ctx()).await;
+        let ExecOutcome::Failed { error, result: Some(result) } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(error, "exited with code 3");
+        assert_eq!(result["exit_code"], 3);
+        assert_eq!(result["stderr"], "oops\n");
+    }
+
+    #[tokio::test]
+    async fn killed_by_signal_fails_with_signal() {
+        let outcome = run_sh("kill -9 $$", &ctx()).await;
+        let ExecOutcome::Failed { error, result: Some(result) } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(error, "killed by signal 9");
+        assert_eq!(result["exit_code"], Value::Null);
+        assert_eq!(result["signal"], 9);
+    }
+
+    #[tokio::test]
+    async fn env_and_cwd_are_applied() {
+        let dir = std::env::temp_dir().canonicalize().expect("temp dir");
+        let dir_text = dir.to_str().expect("utf-8 temp dir");
+        let argv = sh(r#"echo "$CADRE_TEST_VAR"; pwd -P; test -n "$PATH" && echo inherited"#);
+        let env = BTreeMap::from([("CADRE_TEST_VAR".to_string(), "hello world".to_string())]);
+        let req = CommandRequest { cwd: Some(dir_text), ..request(&argv, &env) };
+        let outcome = run(&req, &ctx()).await;
+        assert!(matches!(outcome, ExecOutcome::Succeeded(_)), "{outcome:?}");
+        assert_eq!(result_of(&outcome)["stdout"], format!("hello world\n{dir_text}\ninherited\n"));
+    }
+
+    #[tokio::test]
+    async fn only_the_tail_of_each_stream_is_kept() {
+        let mut ctx = ctx();
+        ctx.process.output_tail_bytes = 4;
+        let outcome = run_sh("printf 0123456789; printf abcdefghij >&2", &ctx).await;
+        assert_eq!(result_of(&outcome)["stdout"], "6789");
+        assert_eq!(result_of(&outcome)["stderr"], "ghij");
+    }
+
+    #[test]
+    fn tail_buffer_drops_the_oldest_bytes() {
+        let mut tail = TailBuffer::new(5);
+        tail.push(b"abc");
+        tail.push(b"defg");
+        assert_eq!(tail.to_string_lossy(), "cdefg");
+        tail.push(b"0123456789");
+        assert_eq!(tail.to_string_lossy(), "56789");
+        let mut nothing = TailBuffer::new(0);
+        nothing.push(b"abc");
+        assert_eq!(nothing.to_string_lossy(), "");
+    }
+
+    #[tokio::test]
+    async fn timeout_kills_the_process_group() {
+        let outcome = run_sh(BACKGROUND_SLEEP, &short_timeout_ctx()).await;
+        let ExecOutcome::Failed { error, result: Some(result) } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(error, "timed out after 0.5s");
+        assert_eq!(result["timed_out"], true);
+        assert_eq!(result["signal"], libc::SIGTERM);
+        assert_dies(first_line_pid(&result)).await;
+    }
+
+    #[tokio::test]
+    async fn processes_ignoring_sigterm_are_killed_after_the_grace() {
+        let outcome = run_sh(&format!("trap '' TERM; {BACKGROUND_SLEEP}"), &short_timeout_ctx()).await;
+        let ExecOutcome::Failed { result: Some(result), .. } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(result["signal"], libc::SIGKILL);
+        assert_dies(first_line_pid(&result)).await;
+    }
+
+    #[tokio::test]
+    async fn request_timeout_overrides_the_default() {
+        let mut ctx = ctx();
+        ctx.process.timeout = Duration::from_millis(1);
+        let argv = sh("sleep 0.1; echo done");
+        let env = BTreeMap::new();
+        let outcome = run(&CommandRequest { timeout_s: Some(5), ..request(&argv, &env) }, &ctx).await;
+        assert!(matches!(outcome, ExecOutcome::Succeeded(_)), "{outcome:?}");
+    }
+
+    #[tokio::test]
+    async fn cancel_stops_the_group_and_reports_cancelled() {
+        let ctx = ctx();
+        let cancel = ctx.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(CANCEL_AFTER).await;
+            cancel.cancel();
+        });
+        let outcome = run_sh(BACKGROUND_SLEEP, &ctx).await;
+        let ExecOutcome::Cancelled { result: Some(result) } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(result["timed_out"], false);
+        assert_dies(first_line_pid(&result)).await;
+    }
+
+    #[tokio::test]
+    async fn dropping_the_run_kills_the_group() {
+        let pid_file = std::env::temp_dir().join(format!("cadre-pid-{}", Uuid::new_v4()));
+        let script = format!("sleep 300 & echo $! > '{}'; wait", pid_file.display());
+        let ctx = ctx();
+        let abandoned = tokio::time::timeout(CANCEL_AFTER, run_sh(&script, &ctx)).await;
+        assert!(abandoned.is_err(), "{abandoned:?}");
+        let pid = std::fs::read_to_string(&pid_file).expect("pid file").trim().parse().expect("a pid");
+        let _ = std::fs::remove_file(&pid_file);
+        assert_dies(pid).await;
+    }
+
+    #[tokio::test]
+    async fn already_cancelled_starts_nothing() {
+        let ctx = ctx();
+        ctx.cancel.cancel();
+        assert_eq!(run_sh("echo never", &ctx).await, ExecOutcome::Cancelled { result: None });
+    }
+
+    #[tokio::test]
+    async fn background_processes_are_killed_after_a_normal_exit() {
+        let started = Instant::now();
+        let outcome = run_sh("sleep 300 & echo $!", &ctx()).await;
+        assert!(matches!(outcome, ExecOutcome::Succeeded(_)), "{outcome:?}");
+        // The pipes closed because the group died, not because the drain gave up.
+        assert!(started.elapsed() < PIPE_DRAIN_TIMEOUT, "took {:?}", started.elapsed());
+        assert_dies(first_line_pid(result_of(&outcome))).await;
+    }
+
+    #[tokio::test]
+    async fn closing_stdout_early_does_not_lose_the_exit() {
+        let outcome = run_sh("echo early; exec >&-; sleep 0.1; echo late >&2; exit 4", &ctx()).await;
+        let ExecOutcome::Failed { error, result: Some(result) } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(error, "exited with code 4");
+        assert_eq!(result["stdout"], "early\n");
+        assert_eq!(result["stderr"], "late\n");
+    }
+
+    #[tokio::test]
+    async fn a_process_that_left_the_group_cannot_hang_the_run() {
+        let outcome = run_sh("setsid sh -c 'echo $$; exec sleep 300' & sleep 0.2", &ctx()).await;
+        assert!(matches!(outcome, ExecOutcome::Succeeded(_)), "{outcome:?}");
+        let escaped = first_line_pid(result_of(&outcome));
+        // SAFETY: signals the test's own stray process.
+        unsafe {
+            libc::kill(escaped, libc::SIGKILL);
+        }
+    }
+
+    #[tokio::test]
+    async fn limits_are_set_from_the_request_or_the_defaults() {
+        let mut ctx = ctx();
+        ctx.process.memory_mb = Some(64);
+        ctx.process.cpu_seconds = Some(100);
+        let argv = sh("ulimit -v; ulimit -t");
+        let env = BTreeMap::new();
+        let outcome = run(&CommandRequest { cpu_seconds: Some(7), ..request(&argv, &env) }, &ctx).await;
+        assert_eq!(result_of(&outcome)["stdout"], "65536\n7\n");
+    }
+
+    #[tokio::test]
+    async fn memory_limit_stops_a_memory_hungry_process() {
+        let argv: Vec<String> =
+            ["python3", "-c", "x = bytearray(500 * 1024 * 1024)"].iter().map(ToString::to_string).collect();
+        let env = BTreeMap::new();
+        let outcome = run(&CommandRequest { memory_mb: Some(100), ..request(&argv, &env) }, &ctx()).await;
+        let ExecOutcome::Failed { result: Some(result), .. } = &outcome else { panic!("{outcome:?}") };
+        assert!(result["exit_code"].as_i64().is_some_and(|code| code != 0), "{outcome:?}");
+        assert!(result["stderr"].as_str().is_some_and(|stderr| stderr.contains("MemoryError")), "{outcome:?}");
+    }
+
+    #[tokio::test]
+    async fn missing_program_fails_to_start() {
+        let argv = vec!["cadre-no-such-program".to_string()];
+        let env = BTreeMap::new();
+        let outcome = run(&request(&argv, &env), &ctx()).await;
+        let ExecOutcome::Failed { error, result: None } = outcome else { panic!("{outcome:?}") };
+        assert!(error.starts_with("cannot start `cadre-no-such-program`: No such file or directory"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn missing_cwd_fails_to_start() {
+        let missing: PathBuf = std::env::temp_dir().join(format!("cadre-missing-{}", Uuid::new_v4()));
+        let missing = missing.to_str().expect("utf-8 temp dir").to_string();
+        let argv = sh("true");
+        let env = BTreeMap::new();
+        let outcome = run(&CommandRequest { cwd: Some(&missing), ..request(&argv, &env) }, &ctx()).await;
+        let ExecOutcome::Failed { error, result: None } = outcome else { panic!("{outcome:?}") };
+        assert!(error.starts_with(&format!("cannot start `sh` in `{missing}`")), "{error}");
+    }
+
+    #[tokio::test]
+    async fn empty_argv_fails() {
+        let env = BTreeMap::new();
+        let outcome = run(&request(&[], &env), &ctx()).await;
+        assert!(matches!(outcome, ExecOutcome::Failed { result: None, .. }), "{outcome:?}");
+    }
+}

@@ -1,0 +1,100 @@
+//! Executors: how a worker does its work (SPEC §1). Each takes the node's spec and a
+//! context, runs until it finishes or its cancellation token fires, and reports an
+//! [`ExecOutcome`]. They know nothing of quotas, retries or the store: the job driver owns
+//! those.
+
+mod builtin;
+pub mod command;
+pub mod http;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::domain::spec::{ExecutorSpec, ResourceLimits};
+
+/// Defaults for `command` workers that set no limits of their own.
+#[derive(Debug, Clone)]
+pub struct ProcessDefaults {
+    /// Address-space limit in MiB (`None`: unlimited).
+    pub memory_mb: Option<u64>,
+    /// CPU-time limit in seconds (`None`: unlimited).
+    pub cpu_seconds: Option<u64>,
+    /// Wall-clock limit.
+    pub timeout: Duration,
+    /// Time between SIGTERM and SIGKILL when a process is stopped.
+    pub kill_grace: Duration,
+    /// Bytes of stdout and of stderr kept (the tail).
+    pub output_tail_bytes: usize,
+}
+
+/// What an executor may know about the node it works for.
+#[derive(Debug, Clone)]
+pub struct ExecContext {
+    /// The job.
+    pub job_id: Uuid,
+    /// The worker node.
+    pub node_id: Uuid,
+    /// The node's depth.
+    pub depth: u8,
+    /// This attempt's number, 1 for the first.
+    pub attempt: u32,
+    /// Fires when the node is cancelled (or its job times out).
+    pub cancel: CancellationToken,
+    /// Process defaults.
+    pub process: ProcessDefaults,
+    /// Shared HTTP client (connection pooling across workers).
+    pub http: reqwest::Client,
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecOutcome {
+    /// Done; the value is the node's result.
+    Succeeded(Value),
+    /// Failed; the error says why, the result keeps whatever output there was.
+    Failed {
+        /// Why it failed.
+        error: String,
+        /// Output worth keeping (exit code, output tails, response body).
+        result: Option<Value>,
+    },
+    /// Stopped because its cancellation token fired.
+    Cancelled {
+        /// Output produced before it was stopped.
+        result: Option<Value>,
+    },
+}
+
+/// Runs one attempt of a worker.
+pub async fn execute(spec: &ExecutorSpec, resources: Option<&ResourceLimits>, ctx: &ExecContext) -> ExecOutcome {
+    match spec {
+        ExecutorSpec::Noop => ExecOutcome::Succeeded(Value::Null),
+        ExecutorSpec::Sleep { ms } => builtin::sleep(*ms, ctx).await,
+        ExecutorSpec::Echo { value } => ExecOutcome::Succeeded(value.clone()),
+        ExecutorSpec::Fail { message, times } => builtin::fail(message.as_deref(), *times, ctx),
+        ExecutorSpec::Command { argv, cwd, env, timeout_s } => {
+            let request = command::CommandRequest {
+                argv,
+                cwd: cwd.as_deref(),
+                env,
+                timeout_s: timeout_s.or(resources.and_then(|r| r.timeout_s)),
+                memory_mb: resources.and_then(|r| r.memory_mb),
+                cpu_seconds: resources.and_then(|r| r.cpu_seconds),
+            };
+            command::run(&request, ctx).await
+        }
+        ExecutorSpec::Http { url, method, headers, body, timeout_s } => {
+            let request = http::HttpRequest {
+                url,
+                method: method.as_deref(),
+                headers,
+                body: body.as_ref(),
+                timeout_s: *timeout_s,
+            };
+            http::call(&request, ctx).await
+        }
+    }
+}

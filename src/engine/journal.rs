@@ -1,0 +1,213 @@
+//! The journal: the only writer of job state, and the group commit that makes it cheap.
+//!
+//! The engine hands every state change and event to the journal in the order they happen and
+//! goes on. One writer task drains whatever has queued up while the previous commit was in
+//! flight and writes it as one [`Batch`] — one transaction, one fsync, multi-row statements —
+//! so a fan-out of ten thousand nodes costs a few commits, not ten thousand. Only after the
+//! commit are the batch's events given sequence numbers' worth of publicity: they go to the
+//! broadcast that subscribers listen on, and flush barriers waiting on the batch are released.
+//! Because the channel is ordered, anything stored implies everything enqueued before it is.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::events::{now_ms, Event, EventDraft};
+use crate::store::{Batch, EventRow, JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, SharedStore, StoreError};
+
+/// Most entries folded into one batch; bounds a transaction's size and the latency of the
+/// first entry in it.
+const MAX_BATCH_ENTRIES: usize = 20_000;
+/// First wait after a failed commit; doubles up to [`MAX_RETRY_WAIT`].
+const FIRST_RETRY_WAIT: Duration = Duration::from_millis(50);
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+/// Attempts at a batch the database rejects (not an outage) before it is dropped.
+const MAX_REJECTED_ATTEMPTS: u32 = 3;
+
+/// Why a flush did not succeed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the journal could not store the change: {0}")]
+pub struct JournalError(pub String);
+
+/// A new job with its nodes and labels.
+#[derive(Debug)]
+pub struct NewJob {
+    pub job: JobRow,
+    pub labels: Vec<LabelRow>,
+    pub nodes: Vec<NodeRow>,
+}
+
+enum Entry {
+    Job(Box<NewJob>),
+    Node(NodeUpdate),
+    JobUpdate(JobUpdate),
+    Event(EventDraft),
+    Flush(oneshot::Sender<Result<(), JournalError>>),
+}
+
+/// A handle for enqueueing changes; cheap to clone.
+#[derive(Clone)]
+pub struct Journal {
+    tx: mpsc::UnboundedSender<Entry>,
+}
+
+impl Journal {
+    /// Starts the writer task. `next_event_seq` is one past the highest stored seq.
+    pub fn start(
+        store: SharedStore,
+        next_event_seq: i64,
+        events: broadcast::Sender<Arc<Event>>,
+        tracker: &tokio_util::task::TaskTracker,
+    ) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let writer = Writer { store, next_event_seq, events, rx };
+        tracker.spawn(writer.run());
+        Self { tx }
+    }
+
+    /// Enqueues a new job.
+    pub fn insert_job(&self, job: NewJob) {
+        self.send(Entry::Job(Box::new(job)));
+    }
+
+    /// Enqueues a node's new state.
+    pub fn node(&self, update: NodeUpdate) {
+        self.send(Entry::Node(update));
+    }
+
+    /// Enqueues a job's new state.
+    pub fn job(&self, update: JobUpdate) {
+        self.send(Entry::JobUpdate(update));
+    }
+
+    /// Enqueues an event.
+    pub fn emit(&self, event: EventDraft) {
+        self.send(Entry::Event(event));
+    }
+
+    /// Waits until everything enqueued so far is stored.
+    pub async fn flush(&self) -> Result<(), JournalError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Entry::Flush(tx));
+        rx.await.map_err(|_| JournalError("the journal has stopped".into()))?
+    }
+
+    fn send(&self, entry: Entry) {
+        // The writer only stops at shutdown, after every job driver has ended.
+        if self.tx.send(entry).is_err() {
+            tracing::warn!("journal entry after the writer stopped; dropped");
+        }
+    }
+}
+
+#[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+fn log_failed_commit(err: &StoreError, rejected: u32) {
+    if rejected == 0 {
+        tracing::warn!(error = %err, "store unavailable; the journal retries");
+    } else {
+        tracing::error!(error = %err, attempt = rejected, "the store rejected a journal batch");
+    }
+}
+
+struct Writer {
+    store: SharedStore,
+    next_event_seq: i64,
+    events: broadcast::Sender<Arc<Event>>,
+    rx: mpsc::UnboundedReceiver<Entry>,
+}
+
+/// One batch being assembled, with what must happen after its commit.
+#[derive(Default)]
+struct Pending {
+    batch: Batch,
+    node_index: HashMap<Uuid, usize>,
+    flushes: Vec<oneshot::Sender<Result<(), JournalError>>>,
+    entries: usize,
+}
+
+impl Writer {
+    async fn run(mut self) {
+        while let Some(first) = self.rx.recv().await {
+            let mut pending = Pending::default();
+            self.add(&mut pending, first);
+            while pending.entries < MAX_BATCH_ENTRIES {
+                match self.rx.try_recv() {
+                    Ok(entry) => self.add(&mut pending, entry),
+                    Err(_) => break,
+                }
+            }
+            self.commit(pending).await;
+        }
+    }
+
+    fn add(&mut self, pending: &mut Pending, entry: Entry) {
+        pending.entries += 1;
+        let batch = &mut pending.batch;
+        match entry {
+            Entry::Job(new) => {
+                let NewJob { job, labels, nodes } = *new;
+                batch.new_jobs.push(job);
+                batch.new_labels.extend(labels);
+                batch.new_nodes.extend(nodes);
+            }
+            // Several transitions of one node in a batch collapse into the last one.
+            Entry::Node(update) => match pending.node_index.get(&update.id) {
+                Some(&i) => batch.node_updates[i] = update,
+                None => {
+                    pending.node_index.insert(update.id, batch.node_updates.len());
+                    batch.node_updates.push(update);
+                }
+            },
+            Entry::JobUpdate(update) => batch.job_updates.push(update),
+            Entry::Event(draft) => {
+                batch.events.push(EventRow {
+                    seq: self.next_event_seq,
+                    ts_ms: now_ms(),
+                    kind: draft.kind.as_str().to_string(),
+                    job_id: draft.job_id,
+                    depth: draft.depth.map(i64::from),
+                    data: draft.data.to_string(),
+                });
+                self.next_event_seq += 1;
+            }
+            Entry::Flush(done) => pending.flushes.push(done),
+        }
+    }
+
+    async fn commit(&mut self, pending: Pending) {
+        let outcome = self.store_with_retry(&pending.batch).await;
+        if outcome.is_ok() {
+            for row in &pending.batch.events {
+                // No subscriber is not an error: the event is in the log for replay.
+                let _ = self.events.send(Arc::new(Event::from_row(row)));
+            }
+        }
+        for done in pending.flushes {
+            let _ = done.send(outcome.clone());
+        }
+    }
+
+    async fn store_with_retry(&self, batch: &Batch) -> Result<(), JournalError> {
+        let mut wait = FIRST_RETRY_WAIT;
+        let mut rejected = 0;
+        loop {
+            match self.store.apply(batch).await {
+                Ok(()) => return Ok(()),
+                Err(err) => {
+                    if !matches!(err, StoreError::Unavailable(_)) {
+                        rejected += 1;
+                    }
+                    log_failed_commit(&err, rejected);
+                    if rejected >= MAX_REJECTED_ATTEMPTS {
+                        return Err(JournalError(err.to_string()));
+                    }
+                }
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(MAX_RETRY_WAIT);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The orchestrator: admission, the job drivers, the resource manager and the journal.
+//!
+//! [`Engine`] is the handle the API (and tests) use: submit, validate, cancel. A submitted
+//! job is validated, flattened and stored through the [journal](journal); if the running-job
+//! limit allows, a [driver](run) task takes it, otherwise it waits in the persisted FIFO
+//! queue. Drivers ask the [resource manager](resources) for a slot before each piece of
+//! work and hand every state change to the journal, which stores it before anyone hears of
+//! it. Nothing here knows about HTTP.
+
+mod admission;
+pub mod aggregate;
+pub mod executor;
+pub mod journal;
+mod monitor;
+pub mod resources;
+mod run;
+mod tree;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::domain::{FieldError, PlanLimits, Validation};
+use crate::events::Event;
+use crate::store::{SharedStore, StoreError};
+use executor::ProcessDefaults;
+use journal::{Journal, JournalError};
+use resources::ResourceManager;
+
+pub use admission::Submitted;
+
+/// How an engine operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The submission is invalid; nothing was created.
+    #[error("the job is invalid")]
+    Invalid(Vec<FieldError>),
+    /// No such job or node.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request contradicts the current state (cancelling an ended job).
+    #[error("{0}")]
+    Conflict(String),
+    /// The admission queue is full.
+    #[error("the admission queue is full ({0} jobs waiting)")]
+    QueueFull(usize),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// What job drivers share.
+pub(crate) struct EngineCtx {
+    pub journal: Journal,
+    pub resources: ResourceManager,
+    pub process: ProcessDefaults,
+    pub http: reqwest::Client,
+}
+
+/// The orchestrator handle; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<admission::Admission>,
+}
+
+/// What the engine needs from outside.
+pub struct EngineParts {
+    pub store: SharedStore,
+    /// Stored events are published here.
+    pub events: broadcast::Sender<Arc<Event>>,
+    /// Every background task is spawned on this tracker.
+    pub tracker: TaskTracker,
+}
+
+impl Engine {
+    /// Starts the journal, the resource manager, the monitors, and admits queued jobs.
+    pub async fn start(config: &Config, parts: EngineParts) -> Result<Self, EngineError> {
+        let sequences = parts.store.sequences().await?;
+        let journal = Journal::start(parts.store.clone(), sequences.event_seq + 1, parts.events, &parts.tracker);
+        let (warnings_tx, warnings_rx) = mpsc::unbounded_channel();
+        let resources = ResourceManager::new(config.quotas(), warnings_tx);
+        let ctx =
+            Arc::new(EngineCtx { journal, resources, process: process_defaults(config), http: reqwest::Client::new() });
+        let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
+        let engine = Self { inner: Arc::new(admission) };
+        monitor::spawn_all(config, &engine, warnings_rx, &parts.tracker);
+        engine.inner.restore_queue().await?;
+        Ok(engine)
+    }
+
+    /// Validates a submission without creating anything.
+    pub fn validate(&self, spec: &crate::domain::JobSpec) -> Validation {
+        crate::domain::validate::validate(spec, self.limits())
+    }
+
+    /// Submits a job (or returns the one with the same idempotency key).
+    pub async fn submit(&self, spec: crate::domain::JobSpec) -> Result<Submitted, EngineError> {
+        self.inner.submit(spec).await
+    }
+
+    /// Cancels a job's whole tree.
+    pub async fn cancel_job(&self, job_id: Uuid) -> Result<(), EngineError> {
+        self.inner.cancel(job_id, None).await
+    }
+
+    /// Cancels one node's subtree.
+    pub async fn cancel_node(&self, job_id: Uuid, node_id: Uuid) -> Result<(), EngineError> {
+        self.inner.cancel(job_id, Some(node_id)).await
+    }
+
+    /// The resource manager (for stats).
+    pub fn resources(&self) -> &ResourceManager {
+        &self.inner.ctx.resources
+    }
+
+    /// The limits submissions are checked against.
+    pub fn limits(&self) -> &PlanLimits {
+        &self.inner.limits
+    }
+
+    /// Waits until every change so far is stored.
+    pub async fn flush(&self) -> Result<(), EngineError> {
+        Ok(self.inner.ctx.journal.flush().await?)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &SharedStore {
+        &self.inner.store
+    }
+
+    /// Jobs running now and waiting for admission.
+    pub fn job_counts(&self) -> (usize, usize) {
+        self.inner.counts()
+    }
+}
+
+fn process_defaults(config: &Config) -> ProcessDefaults {
+    let w = &config.workers;
+    ProcessDefaults {
+        memory_mb: (w.memory_mb > 0).then_some(w.memory_mb),
+        cpu_seconds: (w.cpu_seconds > 0).then_some(w.cpu_seconds),
+        timeout: Duration::from_secs(w.timeout_s),
+        kill_grace: Duration::from_secs(w.kill_grace_s),
+        output_tail_bytes: w.output_tail_bytes,
+    }
+}

@@ -1,0 +1,454 @@
+//! The job driver: one task per running job that owns the job's tree and moves it forward.
+//!
+//! Everything that happens to a job arrives as a message on its inbox (an executor finished,
+//! a back-off expired, a cancel was asked for) or as a granted slot. The driver reacts
+//! synchronously — no locks, no awaits inside a transition — and records each change in the
+//! journal in order. Cascades (a failure cancelling dependents, a last child finishing its
+//! parent) go through an explicit work list rather than recursion, so a chain of ten thousand
+//! dependent siblings cannot overflow the stack.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::executor::{self, ExecContext, ExecOutcome};
+use super::resources::{Slot, SlotRequest};
+use super::tree::{Phase, RtNode};
+use super::EngineCtx;
+use crate::domain::{JobStatus, NodeStatus, DEPTHS};
+use crate::events::{now_ms, EventDraft, EventKind};
+use crate::store::JobUpdate;
+
+/// Why a node was cancelled, as stored in its `error`.
+pub(super) const REASON_CANCELLED: &str = "cancelled";
+const REASON_DEPENDENCY_FAILED: &str = "dependency_failed";
+const REASON_SIBLING_FAILED: &str = "sibling_failed";
+const REASON_TIMEOUT: &str = "job_timeout";
+
+/// What a job driver can be told.
+pub(crate) enum JobMsg {
+    /// Cancel the whole job (`node: None`) or one subtree; `ack` fires once recorded.
+    Cancel { node: Option<Uuid>, ack: oneshot::Sender<()> },
+    /// An executor finished an attempt.
+    WorkDone { index: usize, outcome: ExecOutcome },
+    /// A retry back-off expired.
+    RetryDue { index: usize },
+    /// The job's wall-clock limit passed.
+    TimedOut,
+}
+
+type SlotWait = BoxFuture<'static, (usize, Option<Slot>)>;
+
+/// One running job.
+pub(crate) struct JobRun {
+    ctx: Arc<EngineCtx>,
+    job_id: Uuid,
+    caps: [Option<u32>; DEPTHS],
+    timeout: Option<Duration>,
+    nodes: Vec<RtNode>,
+    inbox: mpsc::UnboundedReceiver<JobMsg>,
+    outbox: mpsc::UnboundedSender<JobMsg>,
+    slot_waits: FuturesUnordered<SlotWait>,
+    /// Nodes that ended and whose parent has not yet heard of it.
+    ended: VecDeque<usize>,
+    /// Parent of every executor's cancellation token.
+    stop_all: CancellationToken,
+    timed_out: bool,
+}
+
+impl JobRun {
+    pub(super) fn new(
+        ctx: Arc<EngineCtx>,
+        job_id: Uuid,
+        caps: [Option<u32>; DEPTHS],
+        timeout: Option<Duration>,
+        nodes: Vec<RtNode>,
+        channel: (mpsc::UnboundedSender<JobMsg>, mpsc::UnboundedReceiver<JobMsg>),
+    ) -> Self {
+        let (outbox, inbox) = channel;
+        Self {
+            ctx,
+            job_id,
+            caps,
+            timeout,
+            nodes,
+            inbox,
+            outbox,
+            slot_waits: FuturesUnordered::new(),
+            ended: VecDeque::new(),
+            stop_all: CancellationToken::new(),
+            timed_out: false,
+        }
+    }
+
+    /// Runs the job to its end and returns its final status.
+    pub(super) async fn run(mut self, started_ms: i64) -> JobStatus {
+        self.ctx.journal.job(JobUpdate {
+            id: self.job_id,
+            status: JobStatus::Running.as_str(),
+            started_ms: Some(started_ms),
+            finished_ms: None,
+            result: None,
+            error: None,
+        });
+        self.arm_timeout();
+        self.queue_for_slot(0);
+        while self.nodes[0].phase != Phase::Done {
+            tokio::select! {
+                Some(msg) = self.inbox.recv() => self.handle(msg),
+                Some((index, slot)) = self.slot_waits.next(), if !self.slot_waits.is_empty() => {
+                    self.on_slot(index, slot);
+                }
+            }
+            self.drain_ended();
+        }
+        self.stop_all.cancel();
+        self.finish_job(started_ms)
+    }
+
+    fn arm_timeout(&self) {
+        let Some(timeout) = self.timeout else { return };
+        let (outbox, stop) = (self.outbox.clone(), self.stop_all.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(timeout) => { let _ = outbox.send(JobMsg::TimedOut); }
+                () = stop.cancelled() => {}
+            }
+        });
+    }
+
+    fn handle(&mut self, msg: JobMsg) {
+        match msg {
+            JobMsg::Cancel { node, ack } => {
+                let index = node.map_or(Some(0), |id| self.nodes.iter().position(|n| n.id == id));
+                if let Some(index) = index {
+                    if index == 0 {
+                        self.record_job_status(JobStatus::Cancelling);
+                    }
+                    self.cancel_subtree(index, REASON_CANCELLED);
+                }
+                let _ = ack.send(());
+            }
+            JobMsg::WorkDone { index, outcome } => self.on_work_done(index, outcome),
+            JobMsg::RetryDue { index } => {
+                if self.nodes[index].phase == Phase::BackingOff {
+                    self.queue_for_slot(index);
+                }
+            }
+            JobMsg::TimedOut => {
+                self.timed_out = true;
+                self.cancel_subtree(0, REASON_TIMEOUT);
+            }
+        }
+    }
+
+    /// Asks the resource manager for a slot at the node's depth.
+    fn queue_for_slot(&mut self, index: usize) {
+        let node = &mut self.nodes[index];
+        if node.phase != Phase::Finishing {
+            node.phase = Phase::Queued;
+        }
+        let request = SlotRequest {
+            job_id: self.job_id,
+            node_id: node.id,
+            depth: node.depth,
+            job_cap: self.caps[node.depth as usize],
+        };
+        let granted = self.ctx.resources.acquire(request);
+        self.slot_waits.push(async move { (index, granted.await.ok()) }.boxed());
+    }
+
+    fn on_slot(&mut self, index: usize, slot: Option<Slot>) {
+        let Some(slot) = slot else { return };
+        let node = &self.nodes[index];
+        match (node.phase, node.is_worker()) {
+            (Phase::Queued, true) => self.start_worker(index, slot),
+            (Phase::Queued, false) => self.start_orchestrator(index, slot),
+            (Phase::Finishing, _) => self.finish_orchestrator(index, slot),
+            // Cancelled while waiting: the slot goes straight back.
+            _ => drop(slot),
+        }
+    }
+
+    fn start_worker(&mut self, index: usize, slot: Slot) {
+        let token = self.stop_all.child_token();
+        let node = &mut self.nodes[index];
+        node.slot = Some(slot);
+        node.phase = Phase::Working;
+        node.status = NodeStatus::Running;
+        node.attempts += 1;
+        node.started_ms.get_or_insert_with(now_ms);
+        node.cancel = Some(token.clone());
+        let parent_id = node.parent.map(|p| self.nodes[p].id);
+        let node = &self.nodes[index];
+        self.ctx.journal.node(node.update());
+        let data =
+            json!({"worker_id": node.id, "depth": node.depth, "orchestrator_id": parent_id, "attempt": node.attempts});
+        self.emit(EventKind::WorkerStarted, node.depth, data);
+        let exec = ExecContext {
+            job_id: self.job_id,
+            node_id: node.id,
+            depth: node.depth,
+            attempt: node.attempts,
+            cancel: token,
+            process: self.ctx.process.clone(),
+            http: self.ctx.http.clone(),
+        };
+        let (spec, outbox) = (node.spec.clone(), self.outbox.clone());
+        tokio::spawn(async move {
+            let Some(run) = &spec.run else { return };
+            let outcome = executor::execute(run, spec.resources.as_ref(), &exec).await;
+            let _ = outbox.send(JobMsg::WorkDone { index, outcome });
+        });
+    }
+
+    fn on_work_done(&mut self, index: usize, outcome: ExecOutcome) {
+        let node = &mut self.nodes[index];
+        if node.phase != Phase::Working {
+            return;
+        }
+        node.slot = None;
+        node.cancel = None;
+        if let Some(reason) = node.cancel_reason {
+            let result = match outcome {
+                ExecOutcome::Succeeded(value) => Some(value),
+                ExecOutcome::Failed { result, .. } | ExecOutcome::Cancelled { result } => result,
+            };
+            return self.end_node(index, NodeStatus::Cancelled, result, Some(reason.to_string()));
+        }
+        match outcome {
+            ExecOutcome::Succeeded(value) => self.end_node(index, NodeStatus::Succeeded, Some(value), None),
+            ExecOutcome::Cancelled { result } => {
+                self.end_node(index, NodeStatus::Cancelled, result, Some(REASON_CANCELLED.into()))
+            }
+            ExecOutcome::Failed { error, result } if node.attempts < node.spec.retry.max_attempts => {
+                self.back_off(index, error, result)
+            }
+            ExecOutcome::Failed { error, result } => self.end_node(index, NodeStatus::Failed, result, Some(error)),
+        }
+    }
+
+    fn back_off(&mut self, index: usize, error: String, result: Option<serde_json::Value>) {
+        let node = &mut self.nodes[index];
+        let delay = node.spec.retry.backoff_ms(node.attempts, &mut rand::rng());
+        node.phase = Phase::BackingOff;
+        node.status = NodeStatus::Retrying;
+        node.result = result;
+        node.error = Some(error.clone());
+        let node = &self.nodes[index];
+        self.ctx.journal.node(node.update());
+        let data = json!({"node_id": node.id, "attempt": node.attempts, "max_attempts": node.spec.retry.max_attempts,
+                          "delay_ms": delay, "error": error});
+        self.emit(EventKind::NodeRetrying, node.depth, data);
+        let (outbox, stop) = (self.outbox.clone(), self.stop_all.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(delay)) => { let _ = outbox.send(JobMsg::RetryDue { index }); }
+                () = stop.cancelled() => {}
+            }
+        });
+    }
+
+    fn start_orchestrator(&mut self, index: usize, slot: Slot) {
+        let node = &mut self.nodes[index];
+        node.phase = Phase::Children;
+        node.status = NodeStatus::Running;
+        node.attempts += 1;
+        node.started_ms = Some(now_ms());
+        let node = &self.nodes[index];
+        self.ctx.journal.node(node.update());
+        let data = json!({"orchestrator_id": node.id, "depth": node.depth,
+                          "parent_id": node.parent.map(|p| self.nodes[p].id), "children": node.children.len()});
+        self.emit(EventKind::OrchestratorSpawned, node.depth, data);
+        // A plan decomposes instantly; the slot covered that work and is released now, before
+        // the wait for the children, so waiting orchestrators never hold quota.
+        drop(slot);
+        let ready: Vec<usize> = node.children.iter().copied().filter(|&c| self.nodes[c].unmet == 0).collect();
+        self.nodes[index].ready.extend(ready);
+        self.pump(index);
+    }
+
+    /// Starts ready children while the orchestrator's `max_parallel` allows.
+    fn pump(&mut self, parent: usize) {
+        let limit = self.nodes[parent].spec.max_parallel.unwrap_or(u32::MAX);
+        while self.nodes[parent].in_progress < limit {
+            let Some(child) = self.nodes[parent].ready.pop_front() else { break };
+            if self.nodes[child].phase == Phase::Blocked {
+                self.nodes[child].counted = true;
+                self.nodes[parent].in_progress += 1;
+                self.queue_for_slot(child);
+            }
+        }
+    }
+
+    fn finish_orchestrator(&mut self, index: usize, slot: Slot) {
+        let (result, warnings) = {
+            let node = &self.nodes[index];
+            let outcomes: Vec<_> = node
+                .children
+                .iter()
+                .map(|&c| super::aggregate::ChildOutcome {
+                    name: &self.nodes[c].name,
+                    status: self.nodes[c].status,
+                    result: self.nodes[c].result.as_ref(),
+                })
+                .collect();
+            super::aggregate::aggregate(node.spec.aggregate, &outcomes)
+        };
+        drop(slot);
+        let node = &self.nodes[index];
+        let unsuccessful: Vec<&str> = node
+            .children
+            .iter()
+            .filter(|&&c| self.nodes[c].status != NodeStatus::Succeeded)
+            .map(|&c| self.nodes[c].name.as_str())
+            .collect();
+        let (status, error) = match node.cancel_reason {
+            Some(reason) => (NodeStatus::Cancelled, Some(reason.to_string())),
+            None if unsuccessful.is_empty() => (NodeStatus::Succeeded, None),
+            None => (NodeStatus::Failed, Some(format!("children did not succeed: {}", unsuccessful.join(", ")))),
+        };
+        self.nodes[index].warnings = warnings;
+        self.end_node(index, status, Some(result), error);
+    }
+
+    fn end_node(&mut self, index: usize, status: NodeStatus, result: Option<serde_json::Value>, error: Option<String>) {
+        self.nodes[index].end(status, result, error);
+        let node = &self.nodes[index];
+        self.ctx.journal.node(node.update());
+        let data = json!({"node_id": node.id, "status": status.as_str(), "name": node.name,
+                          "parent_id": node.parent.map(|p| self.nodes[p].id), "error": node.error});
+        self.emit(EventKind::NodeCompleted, node.depth, data);
+        self.ended.push_back(index);
+    }
+
+    /// Tells parents about children that ended, until nothing more follows.
+    fn drain_ended(&mut self) {
+        while let Some(child) = self.ended.pop_front() {
+            if let Some(parent) = self.nodes[child].parent {
+                self.child_ended(parent, child);
+            }
+        }
+    }
+
+    fn child_ended(&mut self, parent: usize, child: usize) {
+        self.nodes[parent].ended_children += 1;
+        if self.nodes[child].counted {
+            self.nodes[parent].in_progress -= 1;
+        }
+        if self.nodes[parent].phase == Phase::Done {
+            return;
+        }
+        let status = self.nodes[child].status;
+        let dependents = self.nodes[child].dependents.clone();
+        for dependent in dependents {
+            if status == NodeStatus::Succeeded {
+                self.nodes[dependent].unmet -= 1;
+                let live = self.nodes[parent].phase == Phase::Children && self.nodes[parent].cancel_reason.is_none();
+                if self.nodes[dependent].unmet == 0 && live {
+                    self.nodes[parent].ready.push_back(dependent);
+                }
+            } else {
+                self.cancel_subtree(dependent, REASON_DEPENDENCY_FAILED);
+            }
+        }
+        if status == NodeStatus::Failed && self.fails_fast(parent) {
+            self.nodes[parent].failing = true;
+            for sibling in self.nodes[parent].children.clone() {
+                self.cancel_subtree(sibling, REASON_SIBLING_FAILED);
+            }
+        }
+        self.pump(parent);
+        let node = &mut self.nodes[parent];
+        if node.ended_children == node.children.len() && node.phase == Phase::Children {
+            node.phase = Phase::Finishing;
+            self.queue_for_slot(parent);
+        }
+    }
+
+    fn fails_fast(&self, parent: usize) -> bool {
+        let node = &self.nodes[parent];
+        !node.failing && node.spec.on_child_failure == crate::domain::FailurePolicy::FailFast
+    }
+
+    /// Cancels a node and everything under it: what has not started ends now, running
+    /// executors are told to stop, orchestrators end once their children have.
+    fn cancel_subtree(&mut self, root: usize, reason: &'static str) {
+        let mut unstarted = Vec::new();
+        let mut stack = vec![root];
+        while let Some(index) = stack.pop() {
+            let node = &mut self.nodes[index];
+            if node.phase == Phase::Done {
+                continue;
+            }
+            node.cancel_reason.get_or_insert(reason);
+            match node.phase {
+                Phase::Blocked | Phase::Queued | Phase::BackingOff => {
+                    unstarted.push(index);
+                    stack.extend(node.children.iter().copied());
+                }
+                Phase::Working => {
+                    if let Some(token) = &node.cancel {
+                        token.cancel();
+                    }
+                }
+                Phase::Children => stack.extend(node.children.iter().copied()),
+                Phase::Finishing | Phase::Done => {}
+            }
+        }
+        // Children before parents (the arena is breadth-first), so events read bottom-up.
+        unstarted.sort_unstable_by(|a, b| b.cmp(a));
+        for index in unstarted {
+            let reason = self.nodes[index].cancel_reason.unwrap_or(reason);
+            self.end_node(index, NodeStatus::Cancelled, None, Some(reason.to_string()));
+        }
+    }
+
+    fn record_job_status(&self, status: JobStatus) {
+        self.ctx.journal.job(JobUpdate {
+            id: self.job_id,
+            status: status.as_str(),
+            started_ms: self.nodes[0].started_ms,
+            finished_ms: None,
+            result: None,
+            error: None,
+        });
+    }
+
+    fn finish_job(&self, started_ms: i64) -> JobStatus {
+        let root = &self.nodes[0];
+        let (status, error) = match root.status {
+            NodeStatus::Succeeded => (JobStatus::Succeeded, None),
+            NodeStatus::Cancelled if self.timed_out => {
+                let limit = self.timeout.map_or(0, |t| t.as_secs());
+                (JobStatus::Failed, Some(format!("the job timed out after {limit} s")))
+            }
+            NodeStatus::Cancelled => (JobStatus::Cancelled, root.error.clone()),
+            _ => (JobStatus::Failed, root.error.clone()),
+        };
+        self.ctx.journal.job(JobUpdate {
+            id: self.job_id,
+            status: status.as_str(),
+            started_ms: Some(started_ms),
+            finished_ms: Some(now_ms()),
+            result: root.result.as_ref().map(serde_json::Value::to_string),
+            error: error.clone(),
+        });
+        let kind = if status == JobStatus::Cancelled { EventKind::JobCancelled } else { EventKind::JobCompleted };
+        let data = json!({"job_id": self.job_id, "status": status.as_str(), "result": root.result, "error": error});
+        self.emit(kind, 0, data);
+        status
+    }
+
+    fn emit(&self, kind: EventKind, depth: u8, data: serde_json::Value) {
+        self.ctx.journal.emit(EventDraft::job(kind, self.job_id, Some(depth), data));
+    }
+}

@@ -1,0 +1,179 @@
+//! The in-memory tree a job driver works on: one [`RtNode`] per node, in a flat arena
+//! indexed by position (parents before children), with the bookkeeping that makes every
+//! scheduling decision O(1): unmet dependency counts, children in progress, ready queues.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::resources::Slot;
+use crate::domain::{NodeStatus, PlannedNode, RuntimeSpec};
+use crate::events::now_ms;
+use crate::store::{NodeRow, NodeUpdate};
+
+/// Where a node is in the driver's state machine (finer than its public status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Waiting for its parent to start, its dependencies, or its parent's `max_parallel`.
+    Blocked,
+    /// Waiting for a slot to start (or, after a back-off, to try again).
+    Queued,
+    /// A worker whose executor runs (holds a slot).
+    Working,
+    /// A worker waiting out its retry back-off.
+    BackingOff,
+    /// An orchestrator waiting for its children (holds no slot).
+    Children,
+    /// An orchestrator whose children have ended, waiting for a slot to aggregate.
+    Finishing,
+    /// Ended.
+    Done,
+}
+
+/// One node at run time.
+pub(super) struct RtNode {
+    pub id: Uuid,
+    pub name: String,
+    pub depth: u8,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+    /// Siblings that wait for this node.
+    pub dependents: Vec<usize>,
+    /// Dependencies not yet succeeded.
+    pub unmet: usize,
+    pub spec: Arc<RuntimeSpec>,
+    pub status: NodeStatus,
+    pub phase: Phase,
+    pub attempts: u32,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+    pub slot: Option<Slot>,
+    /// Fires to stop this worker's executor.
+    pub cancel: Option<CancellationToken>,
+    /// Set once the node is being cancelled, with the reason.
+    pub cancel_reason: Option<&'static str>,
+    /// True once the parent counted this child as in progress.
+    pub counted: bool,
+    /// Orchestrators: children started and not ended.
+    pub in_progress: u32,
+    /// Orchestrators: children whose dependencies are met, waiting for `max_parallel`.
+    pub ready: VecDeque<usize>,
+    /// Orchestrators: children that have ended.
+    pub ended_children: usize,
+    /// Orchestrators: a child failed under `fail_fast`.
+    pub failing: bool,
+}
+
+impl RtNode {
+    pub fn is_worker(&self) -> bool {
+        self.spec.run.is_some()
+    }
+
+    /// The node's state as the store keeps it.
+    pub fn update(&self) -> NodeUpdate {
+        NodeUpdate {
+            id: self.id,
+            status: self.status.as_str(),
+            attempts: i64::from(self.attempts),
+            started_ms: self.started_ms,
+            finished_ms: self.finished_ms,
+            result: self.result.as_ref().map(Value::to_string),
+            error: self.error.clone(),
+            warnings: (!self.warnings.is_empty()).then(|| Value::from(self.warnings.clone()).to_string()),
+        }
+    }
+
+    /// Moves to a terminal status.
+    pub fn end(&mut self, status: NodeStatus, result: Option<Value>, error: Option<String>) {
+        self.phase = Phase::Done;
+        self.status = status;
+        self.finished_ms = Some(now_ms());
+        self.slot = None;
+        self.cancel = None;
+        if result.is_some() {
+            self.result = result;
+        }
+        self.error = error;
+    }
+}
+
+/// Builds the arena from a job's flat node list, resolving `depends_on` names to siblings.
+pub(super) fn build(planned: Vec<PlannedNode>) -> Vec<RtNode> {
+    let mut nodes: Vec<RtNode> = planned.into_iter().map(rt_node).collect();
+    for i in 0..nodes.len() {
+        if let Some(p) = nodes[i].parent {
+            nodes[p].children.push(i);
+        }
+    }
+    for p in 0..nodes.len() {
+        let by_name: HashMap<&str, usize> = nodes[p].children.iter().map(|&c| (nodes[c].name.as_str(), c)).collect();
+        let mut edges = Vec::new();
+        for &c in &nodes[p].children {
+            for dep in &nodes[c].spec.depends_on {
+                if let Some(&d) = by_name.get(dep.as_str()) {
+                    edges.push((d, c));
+                }
+            }
+        }
+        for (dependency, dependent) in edges {
+            nodes[dependency].dependents.push(dependent);
+            nodes[dependent].unmet += 1;
+        }
+    }
+    nodes
+}
+
+fn rt_node(node: PlannedNode) -> RtNode {
+    RtNode {
+        id: node.id,
+        name: node.name,
+        depth: node.depth,
+        parent: node.parent,
+        children: Vec::new(),
+        dependents: Vec::new(),
+        unmet: 0,
+        spec: Arc::new(node.spec),
+        status: NodeStatus::Pending,
+        phase: Phase::Blocked,
+        attempts: 0,
+        started_ms: None,
+        finished_ms: None,
+        result: None,
+        error: None,
+        warnings: Vec::new(),
+        slot: None,
+        cancel: None,
+        cancel_reason: None,
+        counted: false,
+        in_progress: 0,
+        ready: VecDeque::new(),
+        ended_children: 0,
+        failing: false,
+    }
+}
+
+/// A stored node list back in planned form (for jobs admitted from the queue).
+pub fn planned_from_rows(rows: &[NodeRow]) -> Result<Vec<PlannedNode>, String> {
+    let positions: HashMap<Uuid, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    rows.iter()
+        .map(|row| {
+            let spec: RuntimeSpec =
+                serde_json::from_str(&row.spec).map_err(|e| format!("node {}: unreadable spec: {e}", row.id))?;
+            Ok(PlannedNode {
+                id: row.id,
+                parent: row.parent_id.and_then(|p| positions.get(&p).copied()),
+                depth: u8::try_from(row.depth).map_err(|_| format!("node {}: bad depth", row.id))?,
+                name: row.name.clone(),
+                title: row.title.clone(),
+                role: row.role.clone(),
+                spec,
+            })
+        })
+        .collect()
+}

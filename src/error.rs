@@ -1,0 +1,177 @@
+//! The one error type of the HTTP edge, rendered as RFC 7807 `application/problem+json`.
+//!
+//! Domain errors (`EngineError`, `StoreError`) convert into [`ApiError`] exactly once, here;
+//! infrastructure failures become a 500 or 503 with a fixed message, and their detail is
+//! logged (once) instead of being sent to the client.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::FieldError;
+use crate::engine::EngineError;
+use crate::store::StoreError;
+
+/// Seconds a client is told to wait after a 503.
+const UNAVAILABLE_RETRY_AFTER_S: u64 = 5;
+/// Seconds a client is told to wait when the admission queue is full.
+const QUEUE_FULL_RETRY_AFTER_S: u64 = 10;
+
+/// An error answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request could not be read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no valid API key.
+    #[error("a valid API key is required (Authorization: Bearer sk-orch-…)")]
+    Unauthorized,
+    /// 404.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 409: the request contradicts the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is larger than the limit.
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 415: not JSON.
+    #[error("expected Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// 422: the content is invalid; `errors` says where.
+    #[error("the request is invalid")]
+    Validation(Vec<FieldError>),
+    /// 429: try again later.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_s: u64 },
+    /// 503: the store is unreachable.
+    #[error("the store is unavailable; try again shortly")]
+    Unavailable,
+    /// 500: a fault on our side (detail logged, not sent).
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// The RFC 7807 body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Validation errors with the path of each offending field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad-request",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound(_) => "not-found",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::UnsupportedMediaType => "unsupported-media-type",
+            Self::Validation(_) => "validation-error",
+            Self::TooManyRequests { .. } => "too-many-requests",
+            Self::Unavailable => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after_s, .. } => Some(*retry_after_s),
+            Self::Unavailable => Some(UNAVAILABLE_RETRY_AFTER_S),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+    fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        let status = self.status();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if matches!(self, Self::Unauthorized) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl ApiError {
+    /// The RFC 7807 body of this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        Problem {
+            kind: format!("/docs/problems#{}", self.slug()),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            errors: match self {
+                Self::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %err, "store unavailable");
+                Self::Unavailable
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(err: EngineError) -> Self {
+        match err {
+            EngineError::Invalid(errors) => Self::Validation(errors),
+            EngineError::NotFound(what) => Self::NotFound(what),
+            EngineError::Conflict(why) => Self::Conflict(why),
+            EngineError::QueueFull(waiting) => Self::TooManyRequests {
+                detail: format!("the admission queue is full ({waiting} jobs waiting)"),
+                retry_after_s: QUEUE_FULL_RETRY_AFTER_S,
+            },
+            EngineError::Store(store) => store.into(),
+            EngineError::Journal(journal) => Self::Internal(journal.to_string()),
+        }
+    }
+}
+
+/// Result of handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

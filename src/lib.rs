@@ -1,0 +1,12 @@
+//! cadre
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod events;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,118 @@
+//! Persistence: the [`Store`] trait and its PostgreSQL and SQLite implementations.
+//!
+//! All SQL lives under this module. The engine and the API see rows and [`Batch`]es, never a
+//! connection. Both backends share one implementation (see [`sql`]): the queries are written
+//! once in portable SQL and compiled for each database, so the same test suite proves both.
+//! Hot-path writes arrive as a [`Batch`] — many node transitions and events in one
+//! transaction and a handful of multi-row statements — which is what makes durability cheap.
+
+mod rows;
+mod sql;
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+pub use rows::*;
+
+/// How a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached (connection refused, pool timed out, closed).
+    #[error("the store is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// The database answered with an error.
+    #[error("store query failed: {0}")]
+    Query(#[source] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("store migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(err),
+            other => Self::Query(other),
+        }
+    }
+}
+
+/// Result of store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL (production).
+    Postgres,
+    /// Embedded SQLite (the zero-set-up default).
+    Sqlite,
+}
+
+/// Everything cadre keeps.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+    /// Checks the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Writes a batch of changes in one transaction (group commit).
+    async fn apply(&self, batch: &Batch) -> StoreResult<()>;
+    /// One job.
+    async fn job(&self, id: Uuid) -> StoreResult<Option<JobRow>>;
+    /// The job submitted with this idempotency key, if any.
+    async fn job_by_idempotency_key(&self, key: &str) -> StoreResult<Option<JobRow>>;
+    /// One node.
+    async fn node(&self, id: Uuid) -> StoreResult<Option<NodeRow>>;
+    /// Every node of a job, parents before children.
+    async fn job_nodes(&self, job_id: Uuid) -> StoreResult<Vec<NodeRow>>;
+    /// A page of jobs, newest first.
+    async fn list_jobs(&self, query: &JobQuery) -> StoreResult<Vec<JobRow>>;
+    /// Jobs in one status, oldest first (the admission queue order).
+    async fn jobs_in_status(&self, status: &str) -> StoreResult<Vec<JobRow>>;
+    /// The highest job and event sequence numbers stored.
+    async fn sequences(&self) -> StoreResult<Sequences>;
+    /// Stored statuses of the given nodes.
+    async fn node_statuses(&self, ids: &[Uuid]) -> StoreResult<Vec<NodeStatusRow>>;
+    /// Node counts by depth and status over jobs that have not ended.
+    async fn active_node_counts(&self) -> StoreResult<Vec<DepthStatusCount>>;
+    /// Nodes started or finished since `since_ms`.
+    async fn node_activity(&self, since_ms: i64) -> StoreResult<Vec<NodeActivityRow>>;
+    /// Job counts by status.
+    async fn job_counts(&self) -> StoreResult<Vec<StatusCount>>;
+    /// Adds an API key (hash only).
+    async fn insert_api_key(&self, key: &ApiKeyRow) -> StoreResult<()>;
+    /// Every API key.
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRow>>;
+    /// Records per-depth usage samples and forgets those older than `keep_since_ms`.
+    async fn record_usage(&self, samples: &[UsageSampleRow], keep_since_ms: i64) -> StoreResult<()>;
+    /// Usage samples since `since_ms`, oldest first.
+    async fn usage_since(&self, since_ms: i64) -> StoreResult<Vec<UsageSampleRow>>;
+    /// Up to `limit` events after `seq`, in order.
+    async fn events_after(&self, seq: i64, limit: i64) -> StoreResult<Vec<EventRow>>;
+}
+
+/// A shared store.
+pub type SharedStore = Arc<dyn Store>;
+
+/// Opens the store named by `database_url` (PostgreSQL), or the SQLite file under
+/// `data_dir`, and applies pending migrations.
+pub async fn open(database_url: Option<&str>, data_dir: &std::path::Path) -> StoreResult<SharedStore> {
+    match database_url {
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(sqlite::SqliteStore::connect_url(url).await?)),
+        Some(url) => Ok(Arc::new(postgres::PgStore::connect(url).await?)),
+        None => Ok(Arc::new(sqlite::SqliteStore::open_dir(data_dir).await?)),
+    }
+}

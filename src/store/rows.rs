@@ -1,0 +1,189 @@
+//! Row types: the shapes the store reads and writes. Timestamps are Unix milliseconds and
+//! JSON is text, so both backends store them the same way and compare them the same way.
+
+use sqlx::FromRow;
+use uuid::Uuid;
+
+/// A stored job.
+#[derive(Debug, Clone, FromRow)]
+pub struct JobRow {
+    pub id: Uuid,
+    /// Submission order (the admission queue and the jobs list use it).
+    pub seq: i64,
+    pub request: String,
+    /// The job's `config` as JSON.
+    pub config: String,
+    /// Labels as a JSON object.
+    pub labels: String,
+    pub status: String,
+    pub idempotency_key: Option<String>,
+    pub root_node_id: Option<Uuid>,
+    pub node_count: i64,
+    pub created_ms: i64,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    /// The root's result as JSON.
+    pub result: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A stored node.
+#[derive(Debug, Clone, FromRow)]
+pub struct NodeRow {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    /// Position in the job's flat node list (parents first).
+    pub position: i64,
+    pub depth: i64,
+    pub name: String,
+    pub title: String,
+    pub role: String,
+    /// `orchestrator` or `worker`.
+    pub kind: String,
+    /// The runtime spec as JSON.
+    pub spec: String,
+    pub status: String,
+    pub attempts: i64,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    pub result: Option<String>,
+    pub error: Option<String>,
+    /// JSON array of notes (aggregation conflicts, for instance).
+    pub warnings: Option<String>,
+}
+
+/// A node's changing columns.
+#[derive(Debug, Clone)]
+pub struct NodeUpdate {
+    pub id: Uuid,
+    pub status: &'static str,
+    pub attempts: i64,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    pub result: Option<String>,
+    pub error: Option<String>,
+    pub warnings: Option<String>,
+}
+
+/// A job's changing columns.
+#[derive(Debug, Clone)]
+pub struct JobUpdate {
+    pub id: Uuid,
+    pub status: &'static str,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    pub result: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A stored event (the replay log of the event stream).
+#[derive(Debug, Clone, FromRow)]
+pub struct EventRow {
+    pub seq: i64,
+    pub ts_ms: i64,
+    pub kind: String,
+    pub job_id: Option<Uuid>,
+    pub depth: Option<i64>,
+    pub data: String,
+}
+
+/// A job label.
+#[derive(Debug, Clone)]
+pub struct LabelRow {
+    pub job_id: Uuid,
+    pub key: String,
+    pub value: String,
+}
+
+/// Changes written together in one transaction.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub new_jobs: Vec<JobRow>,
+    pub new_labels: Vec<LabelRow>,
+    pub new_nodes: Vec<NodeRow>,
+    pub node_updates: Vec<NodeUpdate>,
+    pub job_updates: Vec<JobUpdate>,
+    pub events: Vec<EventRow>,
+}
+
+impl Batch {
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.new_jobs.is_empty()
+            && self.new_nodes.is_empty()
+            && self.node_updates.is_empty()
+            && self.job_updates.is_empty()
+            && self.events.is_empty()
+    }
+}
+
+/// Filters and cursor of the jobs list.
+#[derive(Debug, Clone, Default)]
+pub struct JobQuery {
+    pub status: Option<String>,
+    pub label: Option<(String, String)>,
+    /// Only jobs with a smaller `seq` (the cursor).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// Highest sequence numbers stored.
+#[derive(Debug, Clone, Copy, Default, FromRow)]
+pub struct Sequences {
+    pub job_seq: i64,
+    pub event_seq: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct NodeStatusRow {
+    pub id: Uuid,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct DepthStatusCount {
+    pub depth: i64,
+    pub status: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct StatusCount {
+    pub status: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct NodeActivityRow {
+    pub depth: i64,
+    pub status: String,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+}
+
+/// A stored API key: its hash, never the secret.
+#[derive(Debug, Clone, FromRow)]
+pub struct ApiKeyRow {
+    pub id: Uuid,
+    pub name: String,
+    /// SHA-256 of the secret, hex.
+    pub key_hash: String,
+    /// The first characters of the secret, to recognise it in a list.
+    pub prefix: String,
+    /// Comma-separated scopes.
+    pub scopes: String,
+    pub created_ms: i64,
+    pub expires_ms: Option<i64>,
+    pub revoked_ms: Option<i64>,
+}
+
+/// Slots in use at one depth at one moment.
+#[derive(Debug, Clone, FromRow)]
+pub struct UsageSampleRow {
+    pub ts_ms: i64,
+    pub depth: i64,
+    pub in_use: i64,
+    pub quota: i64,
+    pub pending: i64,
+}

@@ -1,0 +1,320 @@
+//! The one implementation of [`Store`](super::Store), instantiated for each backend.
+//!
+//! sqlx's runtime queries are typed by database, and generic code over `sqlx::Database`
+//! drowns in trait bounds; a macro that is expanded once per backend keeps the SQL written
+//! once and the code concrete. The SQL is the portable subset both databases accept:
+//! `$N` placeholders, `on conflict`, `update … from (values …)` whose columns are named
+//! `column1…` by both.
+
+/// Node updates per `update … from (values …)` statement: 8 columns × 1000 rows stays far
+/// below both backends' bind-parameter limits (SQLite 32766, PostgreSQL 65535).
+pub(super) const UPDATE_CHUNK: usize = 1000;
+/// Node rows per multi-row insert (18 columns each).
+pub(super) const INSERT_CHUNK: usize = 1000;
+/// Rows per multi-row insert of events and labels.
+pub(super) const SMALL_ROW_CHUNK: usize = 2000;
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> $crate::store::Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> $crate::store::StoreResult<()> {
+                sqlx::query("select 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn apply(&self, batch: &$crate::store::Batch) -> $crate::store::StoreResult<()> {
+                if batch.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await?;
+                insert_jobs(&mut tx, batch).await?;
+                insert_nodes(&mut tx, &batch.new_nodes).await?;
+                update_nodes(&mut tx, &batch.node_updates).await?;
+                update_jobs(&mut tx, &batch.job_updates).await?;
+                insert_events(&mut tx, &batch.events).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn job(&self, id: uuid::Uuid) -> $crate::store::StoreResult<Option<$crate::store::JobRow>> {
+                Ok(sqlx::query_as("select * from jobs where id = $1").bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn job_by_idempotency_key(
+                &self,
+                key: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::JobRow>> {
+                Ok(sqlx::query_as("select * from jobs where idempotency_key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn node(&self, id: uuid::Uuid) -> $crate::store::StoreResult<Option<$crate::store::NodeRow>> {
+                Ok(sqlx::query_as("select * from nodes where id = $1").bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn job_nodes(&self, job_id: uuid::Uuid) -> $crate::store::StoreResult<Vec<$crate::store::NodeRow>> {
+                Ok(sqlx::query_as("select * from nodes where job_id = $1 order by position")
+                    .bind(job_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn list_jobs(
+                &self,
+                query: &$crate::store::JobQuery,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::JobRow>> {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("select j.* from jobs j");
+                if let Some((key, value)) = &query.label {
+                    sql.push(" join job_labels l on l.job_id = j.id and l.key = ");
+                    sql.push_bind(key.clone()).push(" and l.value = ").push_bind(value.clone());
+                }
+                sql.push(" where 1 = 1");
+                if let Some(status) = &query.status {
+                    sql.push(" and j.status = ").push_bind(status.clone());
+                }
+                if let Some(before) = query.before_seq {
+                    sql.push(" and j.seq < ").push_bind(before);
+                }
+                sql.push(" order by j.seq desc limit ").push_bind(query.limit);
+                Ok(sql.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn jobs_in_status(&self, status: &str) -> $crate::store::StoreResult<Vec<$crate::store::JobRow>> {
+                Ok(sqlx::query_as("select * from jobs where status = $1 order by seq")
+                    .bind(status)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn sequences(&self) -> $crate::store::StoreResult<$crate::store::Sequences> {
+                Ok(sqlx::query_as(
+                    "select coalesce((select max(seq) from jobs), 0) as job_seq, \
+                     coalesce((select max(seq) from events), 0) as event_seq",
+                )
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn node_statuses(
+                &self,
+                ids: &[uuid::Uuid],
+            ) -> $crate::store::StoreResult<Vec<$crate::store::NodeStatusRow>> {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                    let mut sql = sqlx::QueryBuilder::<$db>::new("select id, status from nodes where id in (");
+                    let mut list = sql.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    sql.push(")");
+                    out.extend(sql.build_query_as().fetch_all(&self.pool).await?);
+                }
+                Ok(out)
+            }
+
+            async fn active_node_counts(&self) -> $crate::store::StoreResult<Vec<$crate::store::DepthStatusCount>> {
+                Ok(sqlx::query_as(
+                    "select n.depth as depth, n.status as status, count(*) as count \
+                     from nodes n join jobs j on j.id = n.job_id \
+                     where j.status in ('queued', 'running', 'cancelling') \
+                     group by n.depth, n.status",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn node_activity(
+                &self,
+                since_ms: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::NodeActivityRow>> {
+                Ok(sqlx::query_as(
+                    "select depth, status, started_ms, finished_ms from nodes \
+                     where started_ms >= $1 or finished_ms >= $1",
+                )
+                .bind(since_ms)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn job_counts(&self) -> $crate::store::StoreResult<Vec<$crate::store::StatusCount>> {
+                Ok(sqlx::query_as("select status, count(*) as count from jobs group by status")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn insert_api_key(&self, key: &$crate::store::ApiKeyRow) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "insert into api_keys (id, name, key_hash, prefix, scopes, created_ms, expires_ms, revoked_ms) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (key_hash) do nothing",
+                )
+                .bind(key.id)
+                .bind(&key.name)
+                .bind(&key.key_hash)
+                .bind(&key.prefix)
+                .bind(&key.scopes)
+                .bind(key.created_ms)
+                .bind(key.expires_ms)
+                .bind(key.revoked_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn api_keys(&self) -> $crate::store::StoreResult<Vec<$crate::store::ApiKeyRow>> {
+                Ok(sqlx::query_as("select * from api_keys order by created_ms").fetch_all(&self.pool).await?)
+            }
+
+            async fn record_usage(
+                &self,
+                samples: &[$crate::store::UsageSampleRow],
+                keep_since_ms: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("delete from usage_samples where ts_ms < $1").bind(keep_since_ms).execute(&mut *tx).await?;
+                if !samples.is_empty() {
+                    let mut sql = sqlx::QueryBuilder::<$db>::new(
+                        "insert into usage_samples (ts_ms, depth, in_use, quota, pending) ",
+                    );
+                    sql.push_values(samples, |mut row, s| {
+                        row.push_bind(s.ts_ms).push_bind(s.depth).push_bind(s.in_use).push_bind(s.quota).push_bind(s.pending);
+                    });
+                    sql.push(" on conflict (ts_ms, depth) do nothing");
+                    sql.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn usage_since(
+                &self,
+                since_ms: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::UsageSampleRow>> {
+                Ok(sqlx::query_as("select * from usage_samples where ts_ms >= $1 order by ts_ms, depth")
+                    .bind(since_ms)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn events_after(
+                &self,
+                seq: i64,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::EventRow>> {
+                Ok(sqlx::query_as("select * from events where seq > $1 order by seq limit $2")
+                    .bind(seq)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+        }
+
+        type Tx<'a> = sqlx::Transaction<'a, $db>;
+
+        async fn insert_jobs(tx: &mut Tx<'_>, batch: &$crate::store::Batch) -> Result<(), sqlx::Error> {
+            for job in &batch.new_jobs {
+                sqlx::query(
+                    "insert into jobs (id, seq, request, config, labels, status, idempotency_key, root_node_id, \
+                     node_count, created_ms, started_ms, finished_ms, result, error) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(job.id)
+                .bind(job.seq)
+                .bind(&job.request)
+                .bind(&job.config)
+                .bind(&job.labels)
+                .bind(&job.status)
+                .bind(&job.idempotency_key)
+                .bind(job.root_node_id)
+                .bind(job.node_count)
+                .bind(job.created_ms)
+                .bind(job.started_ms)
+                .bind(job.finished_ms)
+                .bind(&job.result)
+                .bind(&job.error)
+                .execute(&mut **tx)
+                .await?;
+            }
+            for chunk in batch.new_labels.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("insert into job_labels (job_id, key, value) ");
+                sql.push_values(chunk, |mut row, l| {
+                    row.push_bind(l.job_id).push_bind(&l.key).push_bind(&l.value);
+                });
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        async fn insert_nodes(tx: &mut Tx<'_>, nodes: &[$crate::store::NodeRow]) -> Result<(), sqlx::Error> {
+            for chunk in nodes.chunks($crate::store::sql::INSERT_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, \
+                     status, attempts, started_ms, finished_ms, result, error, warnings) ",
+                );
+                sql.push_values(chunk, |mut row, n| {
+                    row.push_bind(n.id).push_bind(n.job_id).push_bind(n.parent_id).push_bind(n.position);
+                    row.push_bind(n.depth).push_bind(&n.name).push_bind(&n.title).push_bind(&n.role);
+                    row.push_bind(&n.kind).push_bind(&n.spec).push_bind(&n.status).push_bind(n.attempts);
+                    row.push_bind(n.started_ms).push_bind(n.finished_ms).push_bind(&n.result);
+                    row.push_bind(&n.error).push_bind(&n.warnings);
+                });
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        async fn update_nodes(tx: &mut Tx<'_>, updates: &[$crate::store::NodeUpdate]) -> Result<(), sqlx::Error> {
+            for chunk in updates.chunks($crate::store::sql::UPDATE_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "update nodes set status = v.column2, attempts = v.column3, started_ms = v.column4, \
+                     finished_ms = v.column5, result = v.column6, error = v.column7, warnings = v.column8 from (",
+                );
+                sql.push_values(chunk, |mut row, u| {
+                    row.push_bind(u.id).push_bind(u.status).push_bind(u.attempts).push_bind(u.started_ms);
+                    row.push_bind(u.finished_ms).push_bind(&u.result).push_bind(&u.error).push_bind(&u.warnings);
+                });
+                sql.push(") as v where nodes.id = v.column1");
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        async fn update_jobs(tx: &mut Tx<'_>, updates: &[$crate::store::JobUpdate]) -> Result<(), sqlx::Error> {
+            for job in updates {
+                sqlx::query(
+                    "update jobs set status = $2, started_ms = $3, finished_ms = $4, result = $5, error = $6 \
+                     where id = $1",
+                )
+                .bind(job.id)
+                .bind(job.status)
+                .bind(job.started_ms)
+                .bind(job.finished_ms)
+                .bind(&job.result)
+                .bind(&job.error)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
+        async fn insert_events(tx: &mut Tx<'_>, events: &[$crate::store::EventRow]) -> Result<(), sqlx::Error> {
+            for chunk in events.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("insert into events (seq, ts_ms, kind, job_id, depth, data) ");
+                sql.push_values(chunk, |mut row, e| {
+                    row.push_bind(e.seq).push_bind(&e.ts_ms).push_bind(&e.kind);
+                    row.push_bind(e.job_id).push_bind(e.depth).push_bind(&e.data);
+                });
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+    };
+}
+
+pub(super) use sql_store;

@@ -1,0 +1,54 @@
+//! The embedded SQLite store: the zero-set-up default (`$CADRE_DATA_DIR/cadre.db`).
+//!
+//! WAL mode lets readers run beside the single writer; `synchronous = FULL` makes every
+//! commit durable, which group commit makes affordable.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use super::sql::sql_store;
+use super::{Backend, StoreError, StoreResult};
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "cadre.db";
+/// Readers plus the one writer; SQLite serialises writers anyway.
+const MAX_CONNECTIONS: u32 = 8;
+/// How long a writer waits on a lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A SQLite-backed store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dir/cadre.db`.
+    pub async fn open_dir(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Corrupt(format!("cannot create data directory {}: {e}", dir.display())))?;
+        Self::open(SqliteConnectOptions::new().filename(dir.join(DB_FILE))).await
+    }
+
+    /// Opens a `sqlite:` URL.
+    pub async fn connect_url(url: &str) -> StoreResult<Self> {
+        Self::open(SqliteConnectOptions::from_str(url)?).await
+    }
+
+    async fn open(options: SqliteConnectOptions) -> StoreResult<Self> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
