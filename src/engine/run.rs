@@ -215,7 +215,8 @@ impl JobRun {
         if node.phase != Phase::Working {
             return;
         }
-        node.slot = None;
+        // The slot is released by `end` (or `back_off`) after the end time is taken, so a
+        // node that gets the slot next never appears to start before this one ended.
         node.cancel = None;
         if let Some(reason) = node.cancel_reason {
             let result = match outcome {
@@ -241,6 +242,7 @@ impl JobRun {
         let delay = node.spec.retry.backoff_ms(node.attempts, &mut rand::rng());
         node.phase = Phase::BackingOff;
         node.status = NodeStatus::Retrying;
+        node.slot = None;
         node.result = result;
         node.error = Some(error.clone());
         let node = &self.nodes[index];
@@ -303,7 +305,6 @@ impl JobRun {
                 .collect();
             super::aggregate::aggregate(node.spec.aggregate, &outcomes)
         };
-        drop(slot);
         let node = &self.nodes[index];
         let unsuccessful: Vec<&str> = node
             .children
@@ -318,6 +319,7 @@ impl JobRun {
         };
         self.nodes[index].warnings = warnings;
         self.end_node(index, status, Some(result), error);
+        drop(slot);
     }
 
     fn end_node(&mut self, index: usize, status: NodeStatus, result: Option<serde_json::Value>, error: Option<String>) {

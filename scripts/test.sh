@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, the unit tests, and the API and CLI suites on SQLite
+# and on PostgreSQL. With no DATABASE_URL it starts a throwaway PostgreSQL 15 cluster of its
+# own (installing the server from Debian's packages if it is missing) and removes it after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGPORT=${CADRE_TEST_PGPORT:-55432}
+pg_dir=""
+
+stop_postgres() {
+    if [[ -n "$pg_dir" ]]; then
+        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1 || true
+        rm -rf "$pg_dir"
+    fi
+}
+trap stop_postgres EXIT
+
+start_postgres() {
+    if [[ ! -x "$PGBIN/initdb" ]]; then
+        step "installing PostgreSQL"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    pg_dir=$(mktemp -d /tmp/cadre-pg.XXXXXX)
+    chown postgres:postgres "$pg_dir"
+    runuser -u postgres -- "$PGBIN/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+        -o "-p $PGPORT -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=off" start >/dev/null
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
+}
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "tests on SQLite (unit, API, CLI)"
+env -u DATABASE_URL -u CADRE_TEST_DATABASE_URL cargo test --locked
+
+if [[ -z "${DATABASE_URL:-}" ]]; then
+    step "starting a throwaway PostgreSQL"
+    start_postgres
+fi
+
+step "API and CLI tests on PostgreSQL"
+CADRE_TEST_DATABASE_URL="$DATABASE_URL" cargo test --locked --test api --test cli
+
+step "all tests passed"

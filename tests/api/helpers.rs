@@ -1,0 +1,175 @@
+//! Test support: starts a real cadre server (the library's own `app::start` and `app::serve`)
+//! on a port-0 listener, with a fresh database per test — a SQLite file in a temporary
+//! directory, or, when `CADRE_TEST_DATABASE_URL` names a PostgreSQL server, a new database
+//! created on it — and talks to it over HTTP.
+
+use std::time::{Duration, Instant};
+
+use cadre::config::Config;
+use serde_json::{json, Value};
+use sqlx::Connection;
+use tokio::sync::oneshot;
+
+/// The admin key every test server accepts.
+pub const KEY: &str = "sk-orch-test-key-0123456789abcdefghijklmnop";
+/// The environment variable that selects PostgreSQL.
+pub const PG_ENV: &str = "CADRE_TEST_DATABASE_URL";
+/// Longest a test waits for a job to end.
+pub const JOB_DEADLINE: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(20);
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    _shutdown: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+/// A server with the default configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server whose configuration `adjust` may change first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::default();
+    config.store.data_dir = dir.path().join("data");
+    config.auth.bootstrap_key = KEY.to_string();
+    config.server.bind = "127.0.0.1:0".into();
+    if let Ok(admin_url) = std::env::var(PG_ENV) {
+        config.store.database_url = fresh_pg_database(&admin_url).await;
+    }
+    adjust(&mut config);
+    let started = cadre::app::start(config).await.expect("app starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(cadre::app::serve(listener, started, async move {
+        let _ = rx.await;
+    }));
+    TestApp { base, client: reqwest::Client::new(), _shutdown: tx, _dir: dir }
+}
+
+/// Creates a uniquely named database and returns its URL.
+async fn fresh_pg_database(admin_url: &str) -> String {
+    let name = format!("cadre_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to PostgreSQL");
+    sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create database");
+    let (prefix, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+    format!("{prefix}/{name}")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.api(path)).bearer_auth(KEY).send().await.expect("request")
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert!(response.status().is_success(), "GET {path}: {}", response.status());
+        response.json().await.expect("json")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.api(path)).bearer_auth(KEY).json(body).send().await.expect("request")
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.client.delete(self.api(path)).bearer_auth(KEY).send().await.expect("request")
+    }
+
+    /// Submits a job and returns its id; panics unless it was accepted.
+    pub async fn submit(&self, job: &Value) -> String {
+        let response = self.post("/recursion/job", job).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(status, 202, "submit: {body}");
+        body["job_id"].as_str().expect("job_id").to_string()
+    }
+
+    pub async fn job(&self, id: &str) -> Value {
+        self.get_json(&format!("/recursion/job/{id}")).await
+    }
+
+    /// Polls until the job has ended and returns it.
+    pub async fn wait_for_end(&self, id: &str) -> Value {
+        self.wait_for(id, |job| matches!(job["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))).await
+    }
+
+    /// Polls until `ready` holds for the job and returns it.
+    pub async fn wait_for(&self, id: &str, ready: impl Fn(&Value) -> bool) -> Value {
+        let begun = Instant::now();
+        loop {
+            let job = self.job(id).await;
+            if ready(&job) {
+                return job;
+            }
+            assert!(begun.elapsed() < JOB_DEADLINE, "job {id} did not get there in time: {job}");
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.get_json("/recursion/stats").await
+    }
+}
+
+/// Every node of a tree, depth-first.
+pub fn flatten(tree: &Value) -> Vec<&Value> {
+    let mut out = vec![tree];
+    for child in tree["children"].as_array().into_iter().flatten() {
+        out.extend(flatten(child));
+    }
+    out
+}
+
+/// The node with this name (first found).
+pub fn node<'a>(tree: &'a Value, name: &str) -> &'a Value {
+    flatten(tree).into_iter().find(|n| n["name"] == name).unwrap_or_else(|| panic!("no node {name}"))
+}
+
+/// A job whose tree has `levels` levels, `fan_out` children per orchestrator, and `echo 1`
+/// leaves; every orchestrator sums, so the root's result is the number of leaves.
+pub fn uniform_tree(levels: u32, fan_out: usize) -> Value {
+    json!({
+        "request": format!("{levels}-level tree, fan-out {fan_out}"),
+        "config": {"max_depth": levels - 1},
+        "plan": subtree("root", levels - 1, fan_out),
+    })
+}
+
+fn subtree(name: &str, below: u32, fan_out: usize) -> Value {
+    if below == 0 {
+        return json!({"name": name, "run": {"type": "echo", "value": 1}});
+    }
+    let children: Vec<Value> = (0..fan_out).map(|i| subtree(&format!("{name}.{i}"), below - 1, fan_out)).collect();
+    json!({"name": name, "aggregate": "sum", "children": children})
+}
+
+/// The most intervals `[started_at, finished_at)` of these nodes that overlap at any instant.
+pub fn max_overlap(nodes: &[&Value]) -> usize {
+    let mut edges: Vec<(String, i32)> = Vec::new();
+    for n in nodes {
+        let (Some(start), Some(end)) = (n["started_at"].as_str(), n["finished_at"].as_str()) else { continue };
+        edges.push((start.to_string(), 1));
+        edges.push((end.to_string(), -1));
+    }
+    // Ends sort before starts at the same instant: a slot given back and taken again
+    // within one millisecond is not an overlap.
+    edges.sort();
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, delta) in edges {
+        now += delta;
+        most = most.max(now);
+    }
+    most as usize
+}

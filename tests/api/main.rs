@@ -1,0 +1,11 @@
+//! The API test suite: a real server per test, over HTTP, on SQLite or (with
+//! `CADRE_TEST_DATABASE_URL`) PostgreSQL. `scripts/test.sh` runs it on both.
+
+mod admission;
+mod cancel;
+mod errors;
+mod failures;
+mod helpers;
+mod quotas;
+mod recursion;
+mod surface;

@@ -1,0 +1,119 @@
+//! The rest of the surface: health, OpenAPI, the reference page, validation, listing,
+//! tree options, hierarchy and stats.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, uniform_tree};
+
+#[tokio::test]
+async fn health_and_readiness_answer_without_a_key() {
+    let app = spawn_app().await;
+    let health = app.client.get(app.url("/healthz")).send().await.expect("request");
+    assert_eq!(health.status(), 200);
+    let ready = app.client.get(app.url("/readyz")).send().await.expect("request");
+    assert_eq!(ready.status(), 200);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served() {
+    let app = spawn_app().await;
+    let doc: Value =
+        app.client.get(app.api("/openapi.json")).send().await.expect("request").json().await.expect("json");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        vec![
+            "/recursion/hierarchy",
+            "/recursion/job",
+            "/recursion/job/{id}",
+            "/recursion/job/{id}/nodes/{node_id}",
+            "/recursion/jobs",
+            "/recursion/stats",
+            "/recursion/validate",
+        ]
+    );
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let page = app.client.get(app.url("/docs/")).send().await.expect("request");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("text");
+    assert!(html.contains("swagger"), "the bundled reference page");
+    assert!(!html.contains("cdn"), "nothing is loaded from a CDN");
+}
+
+#[tokio::test]
+async fn validate_reports_an_estimate_and_creates_nothing() {
+    let app = spawn_app().await;
+    let report: Value = app.post("/recursion/validate", &uniform_tree(3, 2)).await.json().await.expect("json");
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["estimate"], json!({"nodes": 7, "leaves": 4, "max_depth": 2, "workers_by_depth": {"2": 4}}));
+    assert_eq!(report["capacity"]["available_by_depth"]["0"], 10);
+    let bad: Value = app
+        .post("/recursion/validate", &json!({"request": "", "config": {"workers_by_depth": {"1": 99}}, "plan": {"name": "r", "run": {"type": "noop"}}}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(bad["valid"], false);
+    assert_eq!(bad["errors"][0]["path"], "request");
+    assert_eq!(bad["warnings"][0]["path"], "config.workers_by_depth.1");
+    assert_eq!(app.get_json("/recursion/jobs").await["jobs"], json!([]));
+}
+
+#[tokio::test]
+async fn the_jobs_list_pages_with_a_cursor_and_filters() {
+    let app = spawn_app().await;
+    for i in 0..5 {
+        let mut job = uniform_tree(2, 1);
+        job["labels"] = json!({"parity": if i % 2 == 0 { "even" } else { "odd" }});
+        let id = app.submit(&job).await;
+        app.wait_for_end(&id).await;
+    }
+    let first: Value = app.get_json("/recursion/jobs?limit=2").await;
+    assert_eq!(first["jobs"].as_array().expect("jobs").len(), 2);
+    let cursor = first["next_cursor"].as_str().expect("cursor");
+    let second: Value = app.get_json(&format!("/recursion/jobs?limit=2&cursor={cursor}")).await;
+    assert_ne!(second["jobs"][0]["job_id"], first["jobs"][0]["job_id"]);
+    let even: Value = app.get_json("/recursion/jobs?label=parity:even").await;
+    assert_eq!(even["jobs"].as_array().expect("jobs").len(), 3);
+    assert_eq!(app.get("/recursion/jobs?status=bogus").await.status(), 400);
+    assert_eq!(app.get("/recursion/jobs?limit=0").await.status(), 400);
+}
+
+#[tokio::test]
+async fn the_tree_can_be_truncated_by_depth_and_stripped_of_results() {
+    let app = spawn_app().await;
+    let id = app.submit(&uniform_tree(3, 2)).await;
+    app.wait_for_end(&id).await;
+    let job = app.get_json(&format!("/recursion/job/{id}?max_depth=1&results=false")).await;
+    let child = &job["tree"]["children"][0];
+    assert_eq!(child["truncated"], true);
+    assert_eq!(child["child_count"], 2);
+    assert_eq!(child["children"], json!([]));
+    assert!(job["result"].is_null() && child.get("result").is_none());
+}
+
+#[tokio::test]
+async fn hierarchy_and_stats_describe_a_running_job() {
+    let app = spawn_app().await;
+    let job = json!({"request": "watch me", "plan": {"name": "root", "children": [
+        {"name": "slow", "run": {"type": "sleep", "ms": 1500}}, {"name": "quick", "run": {"type": "noop"}}]}});
+    let id = app.submit(&job).await;
+    app.wait_for(&id, |j| crate::helpers::node(&j["tree"], "slow")["status"] == "running").await;
+    let hierarchy = app.get_json("/recursion/hierarchy").await;
+    assert_eq!(hierarchy["name"], "jobs");
+    let root = &hierarchy["children"][0];
+    assert_eq!(root["job_id"], json!(id));
+    assert_eq!(root["role"], "cto");
+    let slow = root["children"].as_array().expect("children").iter().find(|c| c["name"] == "slow").expect("slow");
+    assert_eq!(slow["usage"]["slots"], 1, "a working node holds its slot");
+    assert_eq!(root["usage"]["slots"], 0, "a waiting orchestrator holds none");
+    let stats = app.stats().await;
+    assert_eq!(stats["by_depth"][1]["in_use"], 1);
+    assert_eq!(stats["by_depth"][0]["active"], 1);
+    assert_eq!(stats["by_depth"][1]["role"], "pm");
+    assert_eq!(stats["jobs"]["running"], 1);
+    let one = app.get_json(&format!("/recursion/hierarchy?job_id={id}")).await;
+    assert_eq!(one["children"].as_array().expect("children").len(), 1);
+}
