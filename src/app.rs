@@ -106,7 +106,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state, record_latency))
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
 }
 
 /// Serves until `shutdown` resolves.
@@ -121,6 +121,11 @@ pub async fn serve(
         .await?;
     started.tracker.close();
     Ok(())
+}
+
+/// The request span records the method and the path only: query strings can carry tokens.
+fn request_span(request: &Request) -> tracing::Span {
+    tracing::info_span!("http.request", http.method = %request.method(), http.path = %request.uri().path())
 }
 
 async fn record_latency(State(app): State<AppState>, request: Request, next: Next) -> Response {

@@ -56,7 +56,7 @@ pub enum ApiError {
 /// The RFC 7807 body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI reference naming the kind of problem.
+    /// A URN naming the kind of problem (`urn:cadre:problem:not-found`).
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
@@ -133,7 +133,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status();
         Problem {
-            kind: format!("/docs/problems#{}", self.slug()),
+            kind: format!("urn:cadre:problem:{}", self.slug()),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: self.to_string(),

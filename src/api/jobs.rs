@@ -147,9 +147,14 @@ pub struct JobPage {
     ),
     security(("bearer" = [])))]
 pub async fn list_jobs(State(app): State<AppState>, AppQuery(query): AppQuery<ListQuery>) -> ApiResult<Json<JobPage>> {
-    let job_query = parse_list_query(&query)?;
-    let rows = app.engine.store().list_jobs(&job_query).await?;
-    let next_cursor = (rows.len() as i64 == job_query.limit).then(|| rows.last().map(|j| j.seq.to_string())).flatten();
+    let mut job_query = parse_list_query(&query)?;
+    let page_size = job_query.limit as usize;
+    // One row more than the page tells whether another page exists.
+    job_query.limit += 1;
+    let mut rows = app.engine.store().list_jobs(&job_query).await?;
+    let has_more = rows.len() > page_size;
+    rows.truncate(page_size);
+    let next_cursor = if has_more { rows.last().map(|j| j.seq.to_string()) } else { None };
     Ok(Json(JobPage { jobs: rows.iter().map(JobSummary::from).collect(), next_cursor }))
 }
 

@@ -119,8 +119,13 @@ async fn serve(file: Option<PathBuf>, log_format: Option<String>) -> Result<Exit
 
 /// Shows a generated admin key once, on the terminal only: the store keeps just its hash.
 fn announce_generated_key(secret: &str) {
-    println!("No API key existed, so an admin key was created. It is shown this once:\n\n    {secret}\n");
-    println!("Use it as:  export CADRE_API_KEY={secret}");
+    use std::io::Write;
+    let notice = format!(
+        "No API key existed, so an admin key was created. It is shown this once:\n\n    {secret}\n\n\
+         Use it as:  export CADRE_API_KEY={secret}\n"
+    );
+    // A closed stdout (`cadre serve | head`) must not stop the server.
+    let _ = std::io::stdout().write_all(notice.as_bytes());
 }
 
 async fn migrate(file: Option<PathBuf>) -> Result<ExitCode, String> {

@@ -33,6 +33,9 @@ pub struct Submitted {
 
 type Inbox = mpsc::UnboundedSender<JobMsg>;
 
+/// The error of a job a previous server left running.
+const INTERRUPTED: &str = "interrupted: the server stopped while the job ran";
+
 pub(super) struct Admission {
     pub(super) ctx: Arc<EngineCtx>,
     pub(super) store: SharedStore,
@@ -193,8 +196,11 @@ impl Admission {
         Ok((config, tree::planned_from_rows(&rows)?))
     }
 
-    /// Puts jobs stored as queued back in the queue (in submission order) and admits them.
-    pub(super) async fn restore_queue(self: &Arc<Self>) -> Result<(), EngineError> {
+    /// Picks up where a previous server stopped: jobs it left running are ended as failed
+    /// (re-running them is the crash-recovery feature, not built yet), and jobs stored as
+    /// queued go back in the queue, in submission order, and are admitted.
+    pub(super) async fn resume(self: &Arc<Self>) -> Result<(), EngineError> {
+        self.end_interrupted().await?;
         let queued = self.store.jobs_in_status(JobStatus::Queued.as_str()).await?;
         if queued.is_empty() {
             return Ok(());
@@ -203,6 +209,14 @@ impl Admission {
         // Admitting happens where a driver ends; a placeholder id that is not running
         // triggers the same path.
         self.finished(Uuid::nil());
+        Ok(())
+    }
+
+    async fn end_interrupted(&self) -> Result<(), EngineError> {
+        let interrupted = self.store.fail_interrupted_jobs(now_ms(), INTERRUPTED).await?;
+        if interrupted > 0 {
+            tracing::warn!(jobs = interrupted, "jobs left running by a previous server were marked failed");
+        }
         Ok(())
     }
 

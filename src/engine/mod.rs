@@ -89,7 +89,7 @@ impl Engine {
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };
         monitor::spawn_all(config, &engine, warnings_rx, &parts.tracker);
-        engine.inner.restore_queue().await?;
+        engine.inner.resume().await?;
         Ok(engine)
     }
 

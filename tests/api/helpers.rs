@@ -7,13 +7,10 @@ use std::time::{Duration, Instant};
 
 use cadre::config::Config;
 use serde_json::{json, Value};
-use sqlx::Connection;
 use tokio::sync::oneshot;
 
 /// The admin key every test server accepts.
 pub const KEY: &str = "sk-orch-test-key-0123456789abcdefghijklmnop";
-/// The environment variable that selects PostgreSQL.
-pub const PG_ENV: &str = "CADRE_TEST_DATABASE_URL";
 /// Longest a test waits for a job to end.
 pub const JOB_DEADLINE: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(20);
@@ -37,8 +34,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.store.data_dir = dir.path().join("data");
     config.auth.bootstrap_key = KEY.to_string();
     config.server.bind = "127.0.0.1:0".into();
-    if let Ok(admin_url) = std::env::var(PG_ENV) {
-        config.store.database_url = fresh_pg_database(&admin_url).await;
+    if let Some(url) = crate::common::fresh_database_url().await {
+        config.store.database_url = url;
     }
     adjust(&mut config);
     let started = cadre::app::start(config).await.expect("app starts");
@@ -49,15 +46,6 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let _ = rx.await;
     }));
     TestApp { base, client: reqwest::Client::new(), _shutdown: tx, _dir: dir }
-}
-
-/// Creates a uniquely named database and returns its URL.
-async fn fresh_pg_database(admin_url: &str) -> String {
-    let name = format!("cadre_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to PostgreSQL");
-    sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create database");
-    let (prefix, _) = admin_url.rsplit_once('/').expect("database URL has a path");
-    format!("{prefix}/{name}")
 }
 
 impl TestApp {

@@ -3,6 +3,8 @@
 
 mod admission;
 mod cancel;
+#[path = "../common/mod.rs"]
+mod common;
 mod errors;
 mod failures;
 mod helpers;

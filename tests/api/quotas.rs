@@ -9,7 +9,7 @@ fn sleepers(prefix: &str, count: usize, ms: u64) -> Vec<Value> {
     (0..count).map(|i| json!({"name": format!("{prefix}{i}"), "run": {"type": "sleep", "ms": ms}})).collect()
 }
 
-fn workers_at_depth<'a>(job: &'a Value, depth: u64) -> Vec<&'a Value> {
+fn workers_at_depth(job: &Value, depth: u64) -> Vec<&Value> {
     flatten(&job["tree"]).into_iter().filter(|n| n["depth"] == json!(depth) && n["kind"] == "worker").collect()
 }
 

@@ -11,6 +11,10 @@ async fn assert_uniform_tree_runs(levels: u32, fan_out: usize) {
     assert_eq!(job["status"], "succeeded", "{job}");
     let leaves = fan_out.pow(levels - 1);
     assert_eq!(job["result"], json!(leaves), "every orchestrator sums its children");
+    assert_shape(&job, levels, fan_out);
+}
+
+fn assert_shape(job: &serde_json::Value, levels: u32, fan_out: usize) {
     let nodes = flatten(&job["tree"]);
     let expected_total: usize = (0..levels).map(|d| fan_out.pow(d)).sum();
     assert_eq!(nodes.len(), expected_total);

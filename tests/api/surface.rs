@@ -75,6 +75,13 @@ async fn the_jobs_list_pages_with_a_cursor_and_filters() {
     let cursor = first["next_cursor"].as_str().expect("cursor");
     let second: Value = app.get_json(&format!("/recursion/jobs?limit=2&cursor={cursor}")).await;
     assert_ne!(second["jobs"][0]["job_id"], first["jobs"][0]["job_id"]);
+    let third: Value = app
+        .get_json(&format!("/recursion/jobs?limit=2&cursor={}", second["next_cursor"].as_str().expect("cursor")))
+        .await;
+    assert_eq!(third["jobs"].as_array().expect("jobs").len(), 1);
+    assert_eq!(third["next_cursor"], Value::Null, "no cursor on the last page");
+    let exact: Value = app.get_json("/recursion/jobs?limit=5").await;
+    assert_eq!(exact["next_cursor"], Value::Null, "an exactly full last page has no cursor either");
     let even: Value = app.get_json("/recursion/jobs?label=parity:even").await;
     assert_eq!(even["jobs"].as_array().expect("jobs").len(), 3);
     assert_eq!(app.get("/recursion/jobs?status=bogus").await.status(), 400);

@@ -1,0 +1,221 @@
+//! The `cadre` binary end to end: `serve` on a real port, and the client commands against it,
+//! as a user runs them from the README.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cadre");
+const STARTUP_DEADLINE: Duration = Duration::from_secs(30);
+const PROBE_SECRET: &str = "do-not-leak-7f3a";
+const KEY_PRINT_WAIT: Duration = Duration::from_secs(1);
+
+/// A running `cadre serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    key: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// Starts `cadre serve` with no bootstrap key and reads the generated key it prints (if any).
+fn serve(data_dir: &Path, database_url: Option<&str>) -> (Server, Option<String>) {
+    let port = free_port();
+    let mut command = Command::new(BIN);
+    command.arg("serve").env("CADRE_BIND", format!("127.0.0.1:{port}")).env("CADRE_DATA_DIR", data_dir);
+    command.env_remove("CADRE_BOOTSTRAP_KEY").env_remove("DATABASE_URL").stdout(Stdio::piped());
+    let log = std::fs::File::create(data_dir.with_extension("log")).expect("log file");
+    command.stderr(log);
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    // A secret in the server's environment that no worker may see.
+    command.env("CADRE_PROBE_SECRET", PROBE_SECRET);
+    let mut child = command.spawn().expect("cadre serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, printed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(key) = line.split_whitespace().find(|w| w.starts_with("sk-orch-")) {
+                let _ = tx.send(Some(key.to_string()));
+            }
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}");
+    wait_healthy(&url, &data_dir.with_extension("log"));
+    // The key is printed before the port opens, so it is already in the pipe if it exists.
+    let generated = printed.recv_timeout(KEY_PRINT_WAIT).ok().flatten();
+    (Server { child, url, key: generated.clone().unwrap_or_default() }, generated)
+}
+
+fn wait_healthy(url: &str, log: &Path) {
+    let begun = Instant::now();
+    while std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err() {
+        let log = std::fs::read_to_string(log).unwrap_or_default();
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "cadre serve did not start:\n{log}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn cadre(server: &Server, args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env("CADRE_URL", &server.url).env("CADRE_API_KEY", &server.key).output().expect("runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn write_job(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, body).expect("write job file");
+    path.to_str().expect("utf-8").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_submits_watches_inspects_validates_and_cancels() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, generated) = serve(&dir.path().join("data"), database_url.as_deref());
+    assert!(generated.is_some(), "the first start prints a generated admin key");
+
+    let watched = cadre(&server, &["submit", "examples/release-suite.yaml", "--watch"]);
+    assert!(watched.status.success(), "{}", text(&watched));
+    assert!(text(&watched).contains("[succeeded]"), "{}", text(&watched));
+
+    let failing = write_job(
+        dir.path(),
+        "failing.yaml",
+        "request: doomed\nplan:\n  name: root\n  retry: {max_attempts: 1}\n  run: {type: fail}\n",
+    );
+    let failed = cadre(&server, &["submit", &failing, "--watch"]);
+    assert!(!failed.status.success(), "a failed job exits non-zero");
+    assert!(text(&failed).contains("[failed]"));
+
+    let long = write_job(
+        dir.path(),
+        "long.json",
+        r#"{"request": "long", "plan": {"name": "w", "run": {"type": "sleep", "ms": 60000}}}"#,
+    );
+    let submitted = cadre(&server, &["submit", &long]);
+    let job_id = text(&submitted).split_whitespace().nth(1).expect("job id").to_string();
+    let status = cadre(&server, &["status", &job_id]);
+    assert!(text(&status).contains("w [") && status.status.success(), "{}", text(&status));
+    let cancelled = cadre(&server, &["cancel", &job_id]);
+    assert!(cancelled.status.success(), "{}", text(&cancelled));
+    assert!(text(&cancelled).contains("cancel"));
+    let again = cadre(&server, &["cancel", &job_id]);
+    assert!(!again.status.success() && text(&again).contains("409"), "{}", text(&again));
+
+    let invalid = write_job(
+        dir.path(),
+        "bad.json",
+        r#"{"request": "bad", "plan": {"name": "has space", "run": {"type": "noop"}}}"#,
+    );
+    let refused = cadre(&server, &["validate", &invalid]);
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("plan.name"), "{}", text(&refused));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_example_job_file_is_valid() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let mut checked = 0;
+    for entry in std::fs::read_dir("examples").expect("examples/") {
+        let path = entry.expect("entry").path();
+        let output = cadre(&server, &["validate", path.to_str().expect("utf-8")]);
+        assert!(output.status.success(), "{}: {}", path.display(), text(&output));
+        checked += 1;
+    }
+    assert!(checked >= 3, "the examples are there");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_generated_key_is_shown_once_and_only_its_hash_is_stored() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let database_url = common::fresh_database_url().await;
+    let (first, generated) = serve(&data, database_url.as_deref());
+    let secret = generated.expect("a key is generated on the first start");
+    drop(first);
+    let (mut second, again) = serve(&data, database_url.as_deref());
+    assert_eq!(again, None, "a restart prints no key");
+    second.key = secret.clone();
+    let validate_hello = cadre(&second, &["validate", "examples/hello.json"]);
+    assert!(validate_hello.status.success(), "the key survives a restart: {}", text(&validate_hello));
+    if database_url.is_none() {
+        for entry in std::fs::read_dir(&data).expect("data dir") {
+            let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+            let leaked = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!leaked, "the secret itself is never stored");
+        }
+    }
+    let mut migrate = Command::new(BIN);
+    migrate.arg("migrate").env("CADRE_DATA_DIR", &data).env_remove("DATABASE_URL");
+    if let Some(url) = &database_url {
+        migrate.env("DATABASE_URL", url);
+    }
+    let migrated = migrate.output().expect("runs");
+    assert!(migrated.status.success(), "{}", text(&migrated));
+}
+
+async fn job_json(server: &Server, job_id: &str) -> serde_json::Value {
+    let url = format!("{}/api/v1/recursion/job/{job_id}", server.url);
+    let response = reqwest::Client::new().get(url).bearer_auth(&server.key).send().await.expect("request");
+    response.json().await.expect("job json")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_never_see_the_servers_own_settings() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let probe = r#"{"request": "env", "plan": {"name": "w", "run": {"type": "command",
+        "argv": ["sh", "-c", "echo \"[$CADRE_PROBE_SECRET][$DATABASE_URL][$CADRE_DATA_DIR]\""]}}}"#;
+    let file = write_job(dir.path(), "probe.json", probe);
+    let output = cadre(&server, &["submit", &file, "--watch"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let job_id = text(&output).split_whitespace().nth(1).expect("job id").to_string();
+    let job = job_json(&server, &job_id).await;
+    assert_eq!(job["result"]["stdout"], "[][][]\n", "{job}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_left_running_by_a_killed_server_is_ended_on_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let database_url = common::fresh_database_url().await;
+    let (mut first, key) = serve(&data, database_url.as_deref());
+    first.key = key.expect("generated key");
+    let long = write_job(
+        dir.path(),
+        "long.json",
+        r#"{"request": "long", "plan": {"name": "w", "run": {"type": "sleep", "ms": 60000}}}"#,
+    );
+    let submitted = cadre(&first, &["submit", &long]);
+    let job_id = text(&submitted).split_whitespace().nth(1).expect("job id").to_string();
+    let secret = first.key.clone();
+    drop(first);
+    let (mut second, _) = serve(&data, database_url.as_deref());
+    second.key = secret;
+    let job = job_json(&second, &job_id).await;
+    assert_eq!(job["status"], "failed");
+    assert_eq!(job["error"], "interrupted: the server stopped while the job ran");
+    assert_eq!(job["tree"]["status"], "cancelled");
+    let cancel = cadre(&second, &["cancel", &job_id]);
+    assert!(text(&cancel).contains("has already ended (failed)"), "{}", text(&cancel));
+}
