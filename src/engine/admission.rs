@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -152,9 +153,27 @@ impl Admission {
         let run = JobRun::new(self.ctx.clone(), job_id, caps, timeout, tree::build(planned), (outbox, inbox));
         let admission = self.clone();
         tokio::spawn(async move {
-            let status = run.run(now_ms()).await;
-            tracing::info!(job.id = %job_id, job.status = %status, "job ended");
+            let outcome = std::panic::AssertUnwindSafe(run.run(now_ms())).catch_unwind().await;
+            match outcome {
+                Ok(status) => tracing::info!(job.id = %job_id, job.status = %status, "job ended"),
+                Err(_) => admission.fail_crashed_driver(job_id),
+            }
             admission.finished(job_id);
+        });
+    }
+
+    /// A driver panicked (a bug): its job is ended as failed rather than left running.
+    fn fail_crashed_driver(&self, job_id: Uuid) {
+        tracing::error!(job.id = %job_id, "the job driver panicked; the job is marked failed");
+        let error = Some("internal error: the job driver stopped unexpectedly".to_string());
+        let status = JobStatus::Failed.as_str();
+        self.ctx.journal.job(JobUpdate {
+            id: job_id,
+            status,
+            started_ms: None,
+            finished_ms: Some(now_ms()),
+            result: None,
+            error,
         });
     }
 

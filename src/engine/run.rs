@@ -205,7 +205,12 @@ impl JobRun {
         let (spec, outbox) = (node.spec.clone(), self.outbox.clone());
         tokio::spawn(async move {
             let Some(run) = &spec.run else { return };
-            let outcome = executor::execute(run, spec.resources.as_ref(), &exec).await;
+            // A panicking executor must still report, or its node would hold its slot forever.
+            let attempt = std::panic::AssertUnwindSafe(executor::execute(run, spec.resources.as_ref(), &exec));
+            let outcome = attempt
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| ExecOutcome::Failed { error: "the executor panicked".into(), result: None });
             let _ = outbox.send(JobMsg::WorkDone { index, outcome });
         });
     }
@@ -418,7 +423,8 @@ impl JobRun {
         self.ctx.journal.job(JobUpdate {
             id: self.job_id,
             status: status.as_str(),
-            started_ms: self.nodes[0].started_ms,
+            // Kept as stored (the store keeps the existing start time when given none).
+            started_ms: None,
             finished_ms: None,
             result: None,
             error: None,

@@ -312,7 +312,7 @@ macro_rules! sql_store {
         async fn update_jobs(tx: &mut Tx<'_>, updates: &[$crate::store::JobUpdate]) -> Result<(), sqlx::Error> {
             for job in updates {
                 sqlx::query(
-                    "update jobs set status = $2, started_ms = $3, finished_ms = $4, result = $5, error = $6 \
+                    "update jobs set status = $2, started_ms = coalesce($3, started_ms), finished_ms = $4, result = $5, error = $6 \
                      where id = $1",
                 )
                 .bind(job.id)

@@ -125,3 +125,12 @@ async fn a_body_over_the_limit_is_413() {
     problem(app.post("/recursion/job", &job).await, 413).await;
     assert_nothing_created(&app).await;
 }
+
+#[tokio::test]
+async fn a_job_over_the_node_limit_is_refused() {
+    let app = crate::helpers::spawn_app_with(|c| c.limits.max_nodes_per_job = 5).await;
+    let body = problem(app.post("/recursion/job", &crate::helpers::uniform_tree(2, 5)).await, 422).await;
+    assert_eq!(body["errors"][0]["path"], "plan");
+    assert_eq!(body["errors"][0]["message"], "6 nodes, more than the limit of 5 nodes per job");
+    assert_nothing_created(&app).await;
+}
