@@ -12,6 +12,8 @@ WORKDIR /src
 # context; no database is needed to build.
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# Declared in Cargo.toml, so cargo needs it even though it is not built here.
+COPY benches ./benches
 COPY migrations ./migrations
 COPY config ./config
 

@@ -1,7 +1,6 @@
 //! Tests of the command executor: real processes, limits, output tails, timeouts, cancellation.
 use std::path::PathBuf;
 
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::*;
@@ -10,8 +9,6 @@ use super::*;
 const TEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// For the timeout tests: long enough for the script to print its background pid first.
 const SHORT_TIMEOUT: Duration = Duration::from_millis(500);
-const TEST_KILL_GRACE: Duration = Duration::from_millis(200);
-const TEST_TAIL_BYTES: usize = 4096;
 const CANCEL_AFTER: Duration = Duration::from_millis(300);
 /// How long a killed process may take to disappear from /proc.
 const DEATH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -20,21 +17,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(20);
 const BACKGROUND_SLEEP: &str = "sleep 300 & echo $!; wait";
 
 fn ctx() -> ExecContext {
-    ExecContext {
-        job_id: Uuid::new_v4(),
-        node_id: Uuid::new_v4(),
-        depth: 0,
-        attempt: 1,
-        cancel: CancellationToken::new(),
-        process: ProcessDefaults {
-            memory_mb: None,
-            cpu_seconds: None,
-            timeout: TEST_TIMEOUT,
-            kill_grace: TEST_KILL_GRACE,
-            output_tail_bytes: TEST_TAIL_BYTES,
-        },
-        http: reqwest::Client::new(),
-    }
+    super::super::test_context(TEST_TIMEOUT)
 }
 
 fn short_timeout_ctx() -> ExecContext {

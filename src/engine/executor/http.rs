@@ -146,36 +146,16 @@ mod tests {
     use tokio::net::{TcpListener, TcpStream};
     use tokio::task::JoinHandle;
     use tokio::time::Instant;
-    use tokio_util::sync::CancellationToken;
-    use uuid::Uuid;
 
-    use super::super::ProcessDefaults;
     use super::*;
 
     const TEST_TIMEOUT: Duration = Duration::from_millis(300);
-    const TEST_KILL_GRACE: Duration = Duration::from_millis(200);
-    const TEST_TAIL_BYTES: usize = 4096;
     const CANCEL_AFTER: Duration = Duration::from_millis(100);
     const READ_BUFFER_BYTES: usize = 4096;
     const HEAD_END: &str = "\r\n\r\n";
 
     fn ctx() -> ExecContext {
-        ExecContext {
-            job_id: Uuid::new_v4(),
-            node_id: Uuid::new_v4(),
-            depth: 0,
-            attempt: 1,
-            cancel: CancellationToken::new(),
-            process: ProcessDefaults {
-                memory_mb: None,
-                cpu_seconds: None,
-                timeout: TEST_TIMEOUT,
-                kill_grace: TEST_KILL_GRACE,
-                output_tail_bytes: TEST_TAIL_BYTES,
-            },
-            // A proxy from the environment must not intercept requests to the test servers.
-            http: reqwest::Client::builder().no_proxy().build().expect("client builds"),
-        }
+        super::super::test_context(TEST_TIMEOUT)
     }
 
     fn request<'a>(url: &'a str, headers: &'a BTreeMap<String, String>) -> HttpRequest<'a> {

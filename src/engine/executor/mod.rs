@@ -98,3 +98,26 @@ pub async fn execute(spec: &ExecutorSpec, resources: Option<&ResourceLimits>, ct
         }
     }
 }
+
+/// A context for executor tests, with the given wall-clock timeout.
+#[cfg(test)]
+pub(crate) fn test_context(timeout: Duration) -> ExecContext {
+    const TEST_KILL_GRACE: Duration = Duration::from_millis(200);
+    const TEST_TAIL_BYTES: usize = 4096;
+    ExecContext {
+        job_id: Uuid::new_v4(),
+        node_id: Uuid::new_v4(),
+        depth: 0,
+        attempt: 1,
+        cancel: CancellationToken::new(),
+        process: ProcessDefaults {
+            memory_mb: None,
+            cpu_seconds: None,
+            timeout,
+            kill_grace: TEST_KILL_GRACE,
+            output_tail_bytes: TEST_TAIL_BYTES,
+        },
+        // A proxy from the environment must not intercept requests to the test servers.
+        http: reqwest::Client::builder().no_proxy().build().expect("client builds"),
+    }
+}
