@@ -1,0 +1,144 @@
+//! How nodes end and what follows: aggregation when an orchestrator's children are done,
+//! dependents cancelled after a failure, `fail_fast` stopping siblings, and cancellation of
+//! whole subtrees. Everything here runs inside the driver's transition, synchronously, and
+//! cascades through the driver's `ended` work list rather than by recursion.
+
+use serde_json::json;
+
+use super::{JobRun, REASON_DEPENDENCY_FAILED, REASON_SIBLING_FAILED};
+use crate::domain::{FailurePolicy, NodeStatus};
+use crate::engine::aggregate::{aggregate, ChildOutcome};
+use crate::engine::resources::Slot;
+use crate::engine::tree::Phase;
+use crate::events::EventKind;
+
+impl JobRun {
+    pub(super) fn finish_orchestrator(&mut self, index: usize, slot: Slot) {
+        let (result, warnings) = {
+            let node = &self.nodes[index];
+            let outcomes: Vec<_> = node
+                .children
+                .iter()
+                .map(|&c| ChildOutcome {
+                    name: &self.nodes[c].name,
+                    status: self.nodes[c].status,
+                    result: self.nodes[c].result.as_ref(),
+                })
+                .collect();
+            aggregate(node.spec.aggregate, &outcomes)
+        };
+        let node = &self.nodes[index];
+        let unsuccessful: Vec<&str> = node
+            .children
+            .iter()
+            .filter(|&&c| self.nodes[c].status != NodeStatus::Succeeded)
+            .map(|&c| self.nodes[c].name.as_str())
+            .collect();
+        let (status, error) = match node.cancel_reason {
+            Some(reason) => (NodeStatus::Cancelled, Some(reason.to_string())),
+            None if unsuccessful.is_empty() => (NodeStatus::Succeeded, None),
+            None => (NodeStatus::Failed, Some(format!("children did not succeed: {}", unsuccessful.join(", ")))),
+        };
+        self.nodes[index].warnings = warnings;
+        self.end_node(index, status, Some(result), error);
+        drop(slot);
+    }
+
+    pub(super) fn end_node(
+        &mut self,
+        index: usize,
+        status: NodeStatus,
+        result: Option<serde_json::Value>,
+        error: Option<String>,
+    ) {
+        self.nodes[index].end(status, result, error);
+        let node = &self.nodes[index];
+        self.ctx.journal.node(node.update());
+        let data = json!({"node_id": node.id, "status": status.as_str(), "name": node.name,
+                          "parent_id": node.parent.map(|p| self.nodes[p].id), "error": node.error});
+        self.emit(EventKind::NodeCompleted, node.depth, data);
+        self.ended.push_back(index);
+    }
+
+    /// Tells parents about children that ended, until nothing more follows.
+    pub(super) fn drain_ended(&mut self) {
+        while let Some(child) = self.ended.pop_front() {
+            if let Some(parent) = self.nodes[child].parent {
+                self.child_ended(parent, child);
+            }
+        }
+    }
+
+    fn child_ended(&mut self, parent: usize, child: usize) {
+        self.nodes[parent].ended_children += 1;
+        if self.nodes[child].counted {
+            self.nodes[parent].in_progress -= 1;
+        }
+        if self.nodes[parent].phase == Phase::Done {
+            return;
+        }
+        let status = self.nodes[child].status;
+        let dependents = self.nodes[child].dependents.clone();
+        for dependent in dependents {
+            if status == NodeStatus::Succeeded {
+                self.nodes[dependent].unmet -= 1;
+                let live = self.nodes[parent].phase == Phase::Children && self.nodes[parent].cancel_reason.is_none();
+                if self.nodes[dependent].unmet == 0 && live {
+                    self.nodes[parent].ready.push_back(dependent);
+                }
+            } else {
+                self.cancel_subtree(dependent, REASON_DEPENDENCY_FAILED);
+            }
+        }
+        if status == NodeStatus::Failed && self.fails_fast(parent) {
+            self.nodes[parent].failing = true;
+            for sibling in self.nodes[parent].children.clone() {
+                self.cancel_subtree(sibling, REASON_SIBLING_FAILED);
+            }
+        }
+        self.pump(parent);
+        let node = &mut self.nodes[parent];
+        if node.ended_children == node.children.len() && node.phase == Phase::Children {
+            node.phase = Phase::Finishing;
+            self.queue_for_slot(parent);
+        }
+    }
+
+    fn fails_fast(&self, parent: usize) -> bool {
+        let node = &self.nodes[parent];
+        !node.failing && node.spec.on_child_failure == FailurePolicy::FailFast
+    }
+
+    /// Cancels a node and everything under it: what has not started ends now, running
+    /// executors are told to stop, orchestrators end once their children have.
+    pub(super) fn cancel_subtree(&mut self, root: usize, reason: &'static str) {
+        let mut unstarted = Vec::new();
+        let mut stack = vec![root];
+        while let Some(index) = stack.pop() {
+            let node = &mut self.nodes[index];
+            if node.phase == Phase::Done {
+                continue;
+            }
+            node.cancel_reason.get_or_insert(reason);
+            match node.phase {
+                Phase::Blocked | Phase::Queued | Phase::BackingOff => {
+                    unstarted.push(index);
+                    stack.extend(node.children.iter().copied());
+                }
+                Phase::Working => {
+                    if let Some(token) = &node.cancel {
+                        token.cancel();
+                    }
+                }
+                Phase::Children => stack.extend(node.children.iter().copied()),
+                Phase::Finishing | Phase::Done => {}
+            }
+        }
+        // Children before parents (the arena is breadth-first), so events read bottom-up.
+        unstarted.sort_unstable_by(|a, b| b.cmp(a));
+        for index in unstarted {
+            let reason = self.nodes[index].cancel_reason.unwrap_or(reason);
+            self.end_node(index, NodeStatus::Cancelled, None, Some(reason.to_string()));
+        }
+    }
+}
