@@ -38,6 +38,8 @@ async fn start_server(dir: &std::path::Path) -> (String, &'static str) {
     let mut config = cadre::config::Config::default();
     config.store.data_dir = dir.join("data");
     config.auth.bootstrap_key = KEY.into();
+    config.rate_limit.per_second = 1_000_000;
+    config.rate_limit.burst = 1_000_000;
     let backend = match std::env::var("DATABASE_URL") {
         Ok(url) => {
             config.store.database_url = url;

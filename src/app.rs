@@ -23,6 +23,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::limit::{Rate, RateLimits};
 use crate::auth::{self, KeyRing};
 use crate::config::Config;
 use crate::engine::{Engine, EngineParts};
@@ -30,6 +31,8 @@ use crate::events::Event;
 
 /// Events buffered for slow subscribers before they lag (the stream issue adds replay).
 const EVENT_CHANNEL_CAPACITY: usize = 4096;
+/// How often keys' last-use times are written.
+const KEY_USE_FLUSH: Duration = Duration::from_secs(30);
 /// API latency samples kept for the percentiles in `/recursion/stats`.
 const LATENCY_SAMPLES: usize = 4096;
 
@@ -47,6 +50,8 @@ pub struct App {
     pub events: broadcast::Sender<Arc<Event>>,
     /// Open event-stream connections.
     pub stream_connections: AtomicUsize,
+    /// Request rate limits.
+    pub limits: RateLimits,
 }
 
 /// Cheap-to-clone handle to the [`App`].
@@ -88,7 +93,9 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let engine = Engine::start(&config, parts).await?;
     let keys = KeyRing::load(&store).await?;
     let generated_key = auth::bootstrap(&keys, &store, &config.auth.bootstrap_key).await?;
+    let limits = RateLimits::new(Rate { per_second: config.rate_limit.per_second, burst: config.rate_limit.burst });
     let app = App {
+        limits,
         config,
         engine,
         keys,
@@ -96,7 +103,21 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         events,
         stream_connections: AtomicUsize::new(0),
     };
-    Ok(Started { state: AppState(Arc::new(app)), tracker, generated_key })
+    let state = AppState(Arc::new(app));
+    tracker.spawn(store_key_use(state.clone()));
+    Ok(Started { state, tracker, generated_key })
+}
+
+/// Writes keys' last-use times now and then rather than on every request.
+#[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+async fn store_key_use(app: AppState) {
+    let mut every = tokio::time::interval(KEY_USE_FLUSH);
+    loop {
+        every.tick().await;
+        if let Err(err) = app.keys.store_last_used(app.engine.store()).await {
+            tracing::warn!(error = %err, "key use times not stored");
+        }
+    }
 }
 
 /// The whole HTTP surface.

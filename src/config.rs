@@ -47,6 +47,23 @@ pub struct Config {
     pub retry: RetryPolicy,
     pub workers: WorkersConfig,
     pub roles: RolesConfig,
+    pub rate_limit: RateLimitConfig,
+}
+
+/// Request rate limits (per key, per worker token, per address without credentials).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Sustained requests per second of a caller without a rate of its own.
+    pub per_second: u32,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self { per_second: 10, burst: 20 }
+    }
 }
 
 /// The HTTP server.

@@ -27,6 +27,9 @@ pub enum ApiError {
     /// 401: no valid API key.
     #[error("a valid API key is required (Authorization: Bearer sk-orch-…)")]
     Unauthorized,
+    /// 403: authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404.
     #[error("{0} not found")]
     NotFound(String),
@@ -68,10 +71,12 @@ pub struct Problem {
 }
 
 impl ApiError {
-    fn status(&self) -> StatusCode {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -87,6 +92,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => "bad-request",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload-too-large",

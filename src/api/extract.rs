@@ -60,6 +60,18 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppQuer
     }
 }
 
+/// The client address of a request, for the audit log.
+pub struct Source(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let address = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(Source(address.map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())))
+    }
+}
+
 /// Parses an id taken from the path.
 pub fn parse_id(text: &str, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text).map_err(|_| ApiError::BadRequest(format!("'{text}' is not a {what} id (a UUID)")))

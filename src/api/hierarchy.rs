@@ -65,8 +65,10 @@ pub struct HierarchyNode {
     security(("bearer" = [])))]
 pub async fn get_hierarchy(
     State(app): State<AppState>,
+    caller: crate::auth::Caller,
     AppQuery(query): AppQuery<HierarchyQuery>,
 ) -> ApiResult<Json<HierarchyNode>> {
+    caller.require(crate::auth::Scope::Read)?;
     let store = app.engine.store();
     let jobs: Vec<JobRow> = match &query.job_id {
         Some(id) => {

@@ -9,9 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{parse_id, AppJson, AppQuery};
+use super::extract::{parse_id, AppJson, AppQuery, Source};
 use super::views::{job_view, JobSummary, JobView, SubmitResponse, TreeOptions};
 use crate::app::AppState;
+use crate::auth::{Caller, Scope};
 use crate::domain::{JobSpec, JobStatus};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::store::JobQuery;
@@ -42,8 +43,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 429, description = "The admission queue is full", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-pub async fn submit_job(State(app): State<AppState>, AppJson(spec): AppJson<JobSpec>) -> ApiResult<Response> {
-    let submitted = app.engine.submit(spec).await?;
+pub async fn submit_job(
+    State(app): State<AppState>,
+    caller: Caller,
+    source: Source,
+    AppJson(spec): AppJson<JobSpec>,
+) -> ApiResult<Response> {
+    caller.require(Scope::Write)?;
+    let outcome = app.engine.submit(spec).await.map_err(ApiError::from);
+    let target = outcome.as_ref().ok().map(|s| s.job.id.to_string());
+    super::record(&app, &caller, &source, "job.submit", target, &outcome);
+    let submitted = outcome?;
     let body = Json(SubmitResponse::from(&submitted.job));
     let location = format!("/api/v1/recursion/job/{}", submitted.job.id);
     let status = if submitted.created { StatusCode::ACCEPTED } else { StatusCode::OK };
@@ -69,13 +79,15 @@ pub struct TreeQuery {
     security(("bearer" = [])))]
 pub async fn get_job(
     State(app): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     AppQuery(query): AppQuery<TreeQuery>,
 ) -> ApiResult<Json<JobView>> {
     let id = parse_id(&id, "job")?;
+    let subtree = super::reach::readable_subtree(&caller, id)?;
     let store = app.engine.store();
     let job = store.job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
-    let nodes = store.job_nodes(id).await?;
+    let nodes = super::reach::within(store.job_nodes(id).await?, subtree);
     let options = TreeOptions { max_depth: query.max_depth, results: query.results.unwrap_or(true) };
     Ok(Json(job_view(&job, &nodes, options)?))
 }
@@ -90,12 +102,24 @@ pub async fn get_job(
     security(("bearer" = [])))]
 pub async fn cancel_job(
     State(app): State<AppState>,
+    caller: Caller,
+    source: Source,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<JobSummary>)> {
-    let id = parse_id(&id, "job")?;
-    app.engine.cancel_job(id).await?;
+    caller.require(Scope::Write)?;
+    let outcome = cancel(&app, &id, None).await;
+    super::record(&app, &caller, &source, "job.cancel", Some(id), &outcome);
+    Ok((StatusCode::ACCEPTED, Json(outcome?)))
+}
+
+async fn cancel(app: &AppState, id: &str, node_id: Option<&str>) -> ApiResult<JobSummary> {
+    let id = parse_id(id, "job")?;
+    match node_id {
+        Some(node_id) => app.engine.cancel_node(id, parse_id(node_id, "node")?).await?,
+        None => app.engine.cancel_job(id).await?,
+    }
     let job = app.engine.store().job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
-    Ok((StatusCode::ACCEPTED, Json(JobSummary::from(&job))))
+    Ok(JobSummary::from(&job))
 }
 
 /// Cancel one node and everything under it.
@@ -109,12 +133,14 @@ pub async fn cancel_job(
     security(("bearer" = [])))]
 pub async fn cancel_node(
     State(app): State<AppState>,
+    caller: Caller,
+    source: Source,
     Path((id, node_id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<JobSummary>)> {
-    let (id, node_id) = (parse_id(&id, "job")?, parse_id(&node_id, "node")?);
-    app.engine.cancel_node(id, node_id).await?;
-    let job = app.engine.store().job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
-    Ok((StatusCode::ACCEPTED, Json(JobSummary::from(&job))))
+    caller.require(Scope::Write)?;
+    let outcome = cancel(&app, &id, Some(&node_id)).await;
+    super::record(&app, &caller, &source, "node.cancel", Some(format!("{id}/{node_id}")), &outcome);
+    Ok((StatusCode::ACCEPTED, Json(outcome?)))
 }
 
 /// Filters and cursor of the jobs list.
@@ -146,7 +172,12 @@ pub struct JobPage {
         (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-pub async fn list_jobs(State(app): State<AppState>, AppQuery(query): AppQuery<ListQuery>) -> ApiResult<Json<JobPage>> {
+pub async fn list_jobs(
+    State(app): State<AppState>,
+    caller: Caller,
+    AppQuery(query): AppQuery<ListQuery>,
+) -> ApiResult<Json<JobPage>> {
+    caller.require(Scope::Read)?;
     let mut job_query = parse_list_query(&query)?;
     let page_size = job_query.limit as usize;
     // One row more than the page tells whether another page exists.

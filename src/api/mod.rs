@@ -5,10 +5,13 @@
 //! OpenAPI 3.1 document is generated from the handlers' annotations (utoipa), so it cannot
 //! drift from the code.
 
+pub mod audit;
 pub mod extract;
 pub mod health;
 pub mod hierarchy;
 pub mod jobs;
+pub mod keys;
+pub mod reach;
 pub mod stats;
 pub mod validate;
 pub mod views;
@@ -22,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
-use crate::auth::require_key;
+use crate::auth::middleware::authenticate;
 use crate::error::ApiError;
 
 /// Where the OpenAPI document is served.
@@ -60,12 +63,14 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(validate::router())
         .merge(hierarchy::router())
         .merge(stats::router())
+        .merge(keys::router())
+        .merge(audit::router())
 }
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = recursion_routes().split_for_parts();
-    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
@@ -73,6 +78,32 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, openapi))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// Records a state-changing call in the audit log, with its outcome.
+pub(crate) fn record<T>(
+    app: &crate::app::App,
+    caller: &crate::auth::Caller,
+    source: &extract::Source,
+    action: &'static str,
+    target: Option<String>,
+    outcome: &Result<T, ApiError>,
+) {
+    let (key_id, key_name) = caller.audit_identity();
+    let (outcome, detail) = match outcome {
+        Ok(_) => ("ok".to_string(), None),
+        Err(err) => (format!("rejected: {}", err.status().as_u16()), Some(err.to_string())),
+    };
+    let entry = crate::engine::journal::AuditDraft {
+        key_id,
+        key_name,
+        source: source.0.clone(),
+        action,
+        target,
+        outcome,
+        detail,
+    };
+    app.engine.journal().audit(entry);
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

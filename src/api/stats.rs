@@ -93,7 +93,8 @@ pub struct Stats {
 #[utoipa::path(get, path = "/recursion/stats", tag = "stats",
     responses((status = 200, description = "The statistics", body = Stats)),
     security(("bearer" = [])))]
-pub async fn get_stats(State(app): State<AppState>) -> ApiResult<Json<Stats>> {
+pub async fn get_stats(State(app): State<AppState>, caller: crate::auth::Caller) -> ApiResult<Json<Stats>> {
+    caller.require(crate::auth::Scope::Read)?;
     let store = app.engine.store();
     let since = now_ms() - WINDOW_MS;
     let mut by_depth = depth_usage(&app);

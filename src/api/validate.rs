@@ -45,8 +45,10 @@ pub struct Capacity {
     security(("bearer" = [])))]
 pub async fn validate_job(
     State(app): State<AppState>,
+    caller: crate::auth::Caller,
     AppJson(spec): AppJson<JobSpec>,
 ) -> ApiResult<Json<ValidationReport>> {
+    caller.require(crate::auth::Scope::Read)?;
     let validation = app.engine.validate(&spec);
     let available_by_depth = app
         .engine

@@ -16,7 +16,9 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::events::{now_ms, Event, EventDraft};
-use crate::store::{Batch, EventRow, JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, SharedStore, StoreError};
+use crate::store::{
+    AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, Sequences, SharedStore, StoreError,
+};
 
 /// Most entries folded into one batch; bounds a transaction's size and the latency of the
 /// first entry in it.
@@ -40,8 +42,22 @@ pub struct NewJob {
     pub nodes: Vec<NodeRow>,
 }
 
+/// An audit entry before it is stored.
+#[derive(Debug, Clone)]
+pub struct AuditDraft {
+    pub key_id: Option<Uuid>,
+    pub key_name: Option<String>,
+    pub source: String,
+    pub action: &'static str,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
 enum Entry {
     Job(Box<NewJob>),
+    Nodes(Vec<NodeRow>),
+    Audit(AuditDraft),
     Node(NodeUpdate),
     JobUpdate(JobUpdate),
     Event(EventDraft),
@@ -55,15 +71,16 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Starts the writer task. `next_event_seq` is one past the highest stored seq.
+    /// Starts the writer task; `stored` holds the highest sequence numbers already stored.
     pub fn start(
         store: SharedStore,
-        next_event_seq: i64,
+        stored: Sequences,
         events: broadcast::Sender<Arc<Event>>,
         tracker: &tokio_util::task::TaskTracker,
     ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        let writer = Writer { store, next_event_seq, events, rx };
+        let writer =
+            Writer { store, next_event_seq: stored.event_seq + 1, next_audit_seq: stored.audit_seq + 1, events, rx };
         tracker.spawn(writer.run());
         Self { tx }
     }
@@ -71,6 +88,16 @@ impl Journal {
     /// Enqueues a new job.
     pub fn insert_job(&self, job: NewJob) {
         self.send(Entry::Job(Box::new(job)));
+    }
+
+    /// Enqueues nodes added to a running job.
+    pub fn insert_nodes(&self, nodes: Vec<NodeRow>) {
+        self.send(Entry::Nodes(nodes));
+    }
+
+    /// Enqueues an audit entry.
+    pub fn audit(&self, entry: AuditDraft) {
+        self.send(Entry::Audit(entry));
     }
 
     /// Enqueues a node's new state.
@@ -115,6 +142,7 @@ fn log_failed_commit(err: &StoreError, rejected: u32) {
 struct Writer {
     store: SharedStore,
     next_event_seq: i64,
+    next_audit_seq: i64,
     events: broadcast::Sender<Arc<Event>>,
     rx: mpsc::UnboundedReceiver<Entry>,
 }
@@ -161,6 +189,21 @@ impl Writer {
                     batch.node_updates.push(update);
                 }
             },
+            Entry::Nodes(nodes) => batch.new_nodes.extend(nodes),
+            Entry::Audit(draft) => {
+                batch.audit.push(AuditRow {
+                    seq: self.next_audit_seq,
+                    ts_ms: now_ms(),
+                    key_id: draft.key_id,
+                    key_name: draft.key_name,
+                    source: draft.source,
+                    action: draft.action.to_string(),
+                    target: draft.target,
+                    outcome: draft.outcome,
+                    detail: draft.detail,
+                });
+                self.next_audit_seq += 1;
+            }
             Entry::JobUpdate(update) => batch.job_updates.push(update),
             Entry::Event(draft) => {
                 batch.events.push(EventRow {

@@ -14,6 +14,7 @@ pub mod journal;
 mod monitor;
 pub mod resources;
 mod run;
+pub mod tokens;
 mod tree;
 
 use std::sync::Arc;
@@ -57,6 +58,7 @@ pub enum EngineError {
 /// What job drivers share.
 pub(crate) struct EngineCtx {
     pub journal: Journal,
+    pub tokens: tokens::TokenRing,
     pub resources: ResourceManager,
     pub process: ProcessDefaults,
     pub http: reqwest::Client,
@@ -81,11 +83,16 @@ impl Engine {
     /// Starts the journal, the resource manager, the monitors, and admits queued jobs.
     pub async fn start(config: &Config, parts: EngineParts) -> Result<Self, EngineError> {
         let sequences = parts.store.sequences().await?;
-        let journal = Journal::start(parts.store.clone(), sequences.event_seq + 1, parts.events, &parts.tracker);
+        let journal = Journal::start(parts.store.clone(), sequences, parts.events, &parts.tracker);
         let (warnings_tx, warnings_rx) = mpsc::unbounded_channel();
         let resources = ResourceManager::new(config.quotas(), warnings_tx);
-        let ctx =
-            Arc::new(EngineCtx { journal, resources, process: process_defaults(config), http: reqwest::Client::new() });
+        let ctx = Arc::new(EngineCtx {
+            journal,
+            tokens: tokens::TokenRing::default(),
+            resources,
+            process: process_defaults(config),
+            http: reqwest::Client::new(),
+        });
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };
         monitor::spawn_all(config, &engine, warnings_rx, &parts.tracker);
@@ -126,6 +133,16 @@ impl Engine {
     /// Waits until every change so far is stored.
     pub async fn flush(&self) -> Result<(), EngineError> {
         Ok(self.inner.ctx.journal.flush().await?)
+    }
+
+    /// Live worker tokens.
+    pub fn tokens(&self) -> &tokens::TokenRing {
+        &self.inner.ctx.tokens
+    }
+
+    /// The journal (audit entries are written through it too).
+    pub fn journal(&self) -> &Journal {
+        &self.inner.ctx.journal
     }
 
     /// The store.

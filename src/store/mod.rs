@@ -99,6 +99,12 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_api_key(&self, key: &ApiKeyRow) -> StoreResult<()>;
     /// Every API key.
     async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRow>>;
+    /// Marks a key revoked; false when it is unknown or was already revoked.
+    async fn revoke_api_key(&self, id: Uuid, now_ms: i64) -> StoreResult<bool>;
+    /// Records when keys were last used.
+    async fn touch_api_keys(&self, used: &[(Uuid, i64)]) -> StoreResult<()>;
+    /// A page of the audit log, newest first.
+    async fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRow>>;
     /// Records per-depth usage samples and forgets those older than `keep_since_ms`.
     async fn record_usage(&self, samples: &[UsageSampleRow], keep_since_ms: i64) -> StoreResult<()>;
     /// Usage samples since `since_ms`, oldest first.

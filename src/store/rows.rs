@@ -105,6 +105,7 @@ pub struct Batch {
     pub node_updates: Vec<NodeUpdate>,
     pub job_updates: Vec<JobUpdate>,
     pub events: Vec<EventRow>,
+    pub audit: Vec<AuditRow>,
 }
 
 impl Batch {
@@ -115,6 +116,7 @@ impl Batch {
             && self.node_updates.is_empty()
             && self.job_updates.is_empty()
             && self.events.is_empty()
+            && self.audit.is_empty()
     }
 }
 
@@ -133,6 +135,7 @@ pub struct JobQuery {
 pub struct Sequences {
     pub job_seq: i64,
     pub event_seq: i64,
+    pub audit_seq: i64,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -176,6 +179,43 @@ pub struct ApiKeyRow {
     pub created_ms: i64,
     pub expires_ms: Option<i64>,
     pub revoked_ms: Option<i64>,
+    /// This key's own rate limit (requests per second), if it has one.
+    pub rate_per_second: Option<i64>,
+    /// This key's own burst, if it has one.
+    pub rate_burst: Option<i64>,
+    pub last_used_ms: Option<i64>,
+}
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub ts_ms: i64,
+    /// The key that acted (absent for refused authentication).
+    pub key_id: Option<Uuid>,
+    pub key_name: Option<String>,
+    /// The client's address.
+    pub source: String,
+    /// What was attempted (`job.submit`, `key.revoke`, `auth.refused`, …).
+    pub action: String,
+    /// What it was done to (a job id, a key id, a route).
+    pub target: Option<String>,
+    /// `ok`, or why not (`denied`, `rejected: 422`, …).
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// Filters and cursor of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub action: Option<String>,
+    pub key_id: Option<Uuid>,
+    pub outcome: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    /// Only entries with a smaller `seq` (the cursor).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
 }
 
 /// Slots in use at one depth at one moment.

@@ -37,6 +37,7 @@ macro_rules! sql_store {
                 update_nodes(&mut tx, &batch.node_updates).await?;
                 update_jobs(&mut tx, &batch.job_updates).await?;
                 insert_events(&mut tx, &batch.events).await?;
+                insert_audit(&mut tx, &batch.audit).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -120,7 +121,8 @@ macro_rules! sql_store {
             async fn sequences(&self) -> $crate::store::StoreResult<$crate::store::Sequences> {
                 Ok(sqlx::query_as(
                     "select coalesce((select max(seq) from jobs), 0) as job_seq, \
-                     coalesce((select max(seq) from events), 0) as event_seq",
+                     coalesce((select max(seq) from events), 0) as event_seq, \
+                     coalesce((select max(seq) from audit_log), 0) as audit_seq",
                 )
                 .fetch_one(&self.pool)
                 .await?)
@@ -175,8 +177,9 @@ macro_rules! sql_store {
 
             async fn insert_api_key(&self, key: &$crate::store::ApiKeyRow) -> $crate::store::StoreResult<()> {
                 sqlx::query(
-                    "insert into api_keys (id, name, key_hash, prefix, scopes, created_ms, expires_ms, revoked_ms) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (key_hash) do nothing",
+                    "insert into api_keys (id, name, key_hash, prefix, scopes, created_ms, expires_ms, revoked_ms, \
+                     rate_per_second, rate_burst) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (key_hash) do nothing",
                 )
                 .bind(key.id)
                 .bind(&key.name)
@@ -186,6 +189,8 @@ macro_rules! sql_store {
                 .bind(key.created_ms)
                 .bind(key.expires_ms)
                 .bind(key.revoked_ms)
+                .bind(key.rate_per_second)
+                .bind(key.rate_burst)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -193,6 +198,55 @@ macro_rules! sql_store {
 
             async fn api_keys(&self) -> $crate::store::StoreResult<Vec<$crate::store::ApiKeyRow>> {
                 Ok(sqlx::query_as("select * from api_keys order by created_ms").fetch_all(&self.pool).await?)
+            }
+
+            async fn revoke_api_key(&self, id: uuid::Uuid, now_ms: i64) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query("update api_keys set revoked_ms = $2 where id = $1 and revoked_ms is null")
+                    .bind(id)
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn touch_api_keys(&self, used: &[(uuid::Uuid, i64)]) -> $crate::store::StoreResult<()> {
+                if used.is_empty() {
+                    return Ok(());
+                }
+                let mut sql = sqlx::QueryBuilder::<$db>::new("update api_keys set last_used_ms = v.column2 from (");
+                sql.push_values(used, |mut row, (id, at)| {
+                    row.push_bind(*id).push_bind(*at);
+                });
+                sql.push(") as v where api_keys.id = v.column1");
+                sql.build().execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn audit(
+                &self,
+                query: &$crate::store::AuditQuery,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::AuditRow>> {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("select * from audit_log where 1 = 1");
+                if let Some(action) = &query.action {
+                    sql.push(" and action = ").push_bind(action.clone());
+                }
+                if let Some(key_id) = query.key_id {
+                    sql.push(" and key_id = ").push_bind(key_id);
+                }
+                if let Some(outcome) = &query.outcome {
+                    sql.push(" and outcome = ").push_bind(outcome.clone());
+                }
+                if let Some(since) = query.since_ms {
+                    sql.push(" and ts_ms >= ").push_bind(since);
+                }
+                if let Some(until) = query.until_ms {
+                    sql.push(" and ts_ms < ").push_bind(until);
+                }
+                if let Some(before) = query.before_seq {
+                    sql.push(" and seq < ").push_bind(before);
+                }
+                sql.push(" order by seq desc limit ").push_bind(query.limit);
+                Ok(sql.build_query_as().fetch_all(&self.pool).await?)
             }
 
             async fn record_usage(
@@ -323,6 +377,21 @@ macro_rules! sql_store {
                 .bind(&job.error)
                 .execute(&mut **tx)
                 .await?;
+            }
+            Ok(())
+        }
+
+        async fn insert_audit(tx: &mut Tx<'_>, entries: &[$crate::store::AuditRow]) -> Result<(), sqlx::Error> {
+            for chunk in entries.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into audit_log (seq, ts_ms, key_id, key_name, source, action, target, outcome, detail) ",
+                );
+                sql.push_values(chunk, |mut row, a| {
+                    row.push_bind(a.seq).push_bind(a.ts_ms).push_bind(a.key_id).push_bind(&a.key_name);
+                    row.push_bind(&a.source).push_bind(&a.action).push_bind(&a.target).push_bind(&a.outcome);
+                    row.push_bind(&a.detail);
+                });
+                sql.build().execute(&mut **tx).await?;
             }
             Ok(())
         }

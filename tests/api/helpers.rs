@@ -13,6 +13,8 @@ use tokio::sync::oneshot;
 pub const KEY: &str = "sk-orch-test-key-0123456789abcdefghijklmnop";
 /// Longest a test waits for a job to end.
 pub const JOB_DEADLINE: Duration = Duration::from_secs(60);
+/// A rate no test reaches.
+pub const UNLIMITED_RATE: u32 = 1_000_000;
 const POLL: Duration = Duration::from_millis(20);
 
 pub struct TestApp {
@@ -34,6 +36,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.store.data_dir = dir.path().join("data");
     config.auth.bootstrap_key = KEY.to_string();
     config.server.bind = "127.0.0.1:0".into();
+    // Tests poll fast; the rate-limit tests set their own limits.
+    config.rate_limit.per_second = UNLIMITED_RATE;
+    config.rate_limit.burst = UNLIMITED_RATE;
     if let Some(url) = crate::common::fresh_database_url().await {
         config.store.database_url = url;
     }

@@ -10,4 +10,5 @@ mod failures;
 mod helpers;
 mod quotas;
 mod recursion;
+mod security;
 mod surface;

@@ -25,6 +25,9 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
     assert_eq!(
         paths,
         vec![
+            "/audit",
+            "/keys",
+            "/keys/{id}",
             "/recursion/hierarchy",
             "/recursion/job",
             "/recursion/job/{id}",

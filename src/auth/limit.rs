@@ -1,0 +1,94 @@
+//! Rate limits (governor): a token bucket per caller — each key, or worker token — and one
+//! per client address for requests without valid credentials. Keying by address alone would
+//! make every client behind one proxy (or on loopback) a single client, so authenticated
+//! traffic is always counted per credential.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use uuid::Uuid;
+
+/// A rate: sustained requests per second and the burst allowed above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl Rate {
+    fn quota(self) -> Quota {
+        let per_second = NonZeroU32::new(self.per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(self.burst.max(self.per_second)).unwrap_or(per_second);
+        Quota::per_second(per_second).allow_burst(burst)
+    }
+}
+
+/// Every bucket.
+pub struct RateLimits {
+    default: Rate,
+    callers: Mutex<HashMap<Uuid, Arc<DefaultDirectRateLimiter>>>,
+    addresses: DefaultKeyedRateLimiter<IpAddr>,
+    clock: DefaultClock,
+}
+
+impl RateLimits {
+    /// Buckets with `default` for callers without a rate of their own and for addresses.
+    pub fn new(default: Rate) -> Self {
+        Self {
+            default,
+            callers: Mutex::new(HashMap::new()),
+            addresses: RateLimiter::keyed(default.quota()),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts a request of a caller; `Err` holds how long to wait.
+    pub fn check_caller(&self, id: Uuid, own: Option<Rate>) -> Result<(), Duration> {
+        let limiter = {
+            let mut callers = self.callers.lock().unwrap_or_else(|p| p.into_inner());
+            let rate = own.unwrap_or(self.default);
+            callers.entry(id).or_insert_with(|| Arc::new(RateLimiter::direct(rate.quota()))).clone()
+        };
+        limiter.check().map_err(|late| late.wait_time_from(self.clock.now()))
+    }
+
+    /// Counts a request without valid credentials from `address`.
+    pub fn check_address(&self, address: IpAddr) -> Result<(), Duration> {
+        self.addresses.check_key(&address).map_err(|late| late.wait_time_from(self.clock.now()))
+    }
+
+    /// Forgets a caller's bucket (its key was revoked or its token expired).
+    pub fn forget(&self, id: Uuid) {
+        self.callers.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caller_gets_its_burst_then_waits() {
+        let limits = RateLimits::new(Rate { per_second: 1, burst: 3 });
+        let id = Uuid::new_v4();
+        for _ in 0..3 {
+            assert!(limits.check_caller(id, None).is_ok());
+        }
+        let wait = limits.check_caller(id, None).expect_err("over the burst");
+        assert!(wait <= Duration::from_secs(1));
+        assert!(limits.check_caller(Uuid::new_v4(), None).is_ok(), "another caller has its own bucket");
+    }
+
+    #[test]
+    fn a_caller_with_its_own_rate_uses_it() {
+        let limits = RateLimits::new(Rate { per_second: 1, burst: 1 });
+        let id = Uuid::new_v4();
+        let generous = Some(Rate { per_second: 100, burst: 100 });
+        assert!((0..50).all(|_| limits.check_caller(id, generous).is_ok()));
+    }
+}

@@ -1,0 +1,87 @@
+//! The gate in front of `/api/v1`: identify the caller (API key or worker token), count the
+//! request against the caller's rate limit (or the client address's, without credentials),
+//! and refuse what is neither with a 401 that is also written to the audit log. The secret
+//! itself goes no further than the hash lookup: it is never logged nor stored.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::caller::{Caller, KeyIdentity};
+use super::limit::Rate;
+use crate::app::AppState;
+use crate::engine::journal::AuditDraft;
+use crate::error::ApiError;
+
+/// The client address of a request (unknown when served without connection info).
+pub fn source(request: &Request) -> String {
+    request.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())
+}
+
+/// Middleware: authenticate and rate-limit.
+pub async fn authenticate(State(app): State<AppState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
+    let caller = bearer(&request).and_then(|secret| identify(&app, secret));
+    match caller {
+        Some(caller) => {
+            let own = match &caller {
+                Caller::Key(key) => key.rate,
+                Caller::Worker(_) => None,
+            };
+            app.limits.check_caller(caller.limit_id(), own).map_err(too_many)?;
+            request.extensions_mut().insert(caller);
+            Ok(next.run(request).await)
+        }
+        None => {
+            let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            if let Some(address) = address {
+                app.limits.check_address(address).map_err(too_many)?;
+            }
+            app.engine.journal().audit(AuditDraft {
+                key_id: None,
+                key_name: None,
+                source: source(&request),
+                action: "auth.refused",
+                target: Some(format!("{} {}", request.method(), request.uri().path())),
+                outcome: "denied".into(),
+                detail: Some(
+                    if bearer(&request).is_some() { "unknown, revoked or expired key" } else { "no key" }.into(),
+                ),
+            });
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+fn bearer(request: &Request) -> Option<&str> {
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(str::trim)
+}
+
+fn identify(app: &AppState, secret: &str) -> Option<Caller> {
+    if let Some(entry) = app.keys.check(secret) {
+        let identity = KeyIdentity {
+            id: entry.row.id,
+            name: entry.row.name.clone(),
+            scopes: entry.scopes,
+            rate: own_rate(&entry.row),
+        };
+        return Some(Caller::Key(identity));
+    }
+    app.engine.tokens().check(secret).map(Caller::Worker)
+}
+
+/// A key's own rate limit, if it has one.
+pub fn own_rate(row: &crate::store::ApiKeyRow) -> Option<Rate> {
+    let per_second = u32::try_from(row.rate_per_second?).ok()?;
+    let burst = row.rate_burst.and_then(|b| u32::try_from(b).ok()).unwrap_or(per_second);
+    Some(Rate { per_second, burst })
+}
+
+fn too_many(wait: Duration) -> ApiError {
+    let retry_after_s = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    ApiError::TooManyRequests { detail: "rate limit exceeded".into(), retry_after_s: retry_after_s.max(1) }
+}
