@@ -219,3 +219,26 @@ async fn a_job_left_running_by_a_killed_server_is_ended_on_restart() {
     let cancel = cadre(&second, &["cancel", &job_id]);
     assert!(text(&cancel).contains("has already ended (failed)"), "{}", text(&cancel));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_are_created_listed_and_revoked_from_the_cli() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let created = cadre(&server, &["keys", "create", "--name", "ci", "--scope", "write", "--scope", "read"]);
+    assert!(created.status.success(), "{}", text(&created));
+    let output = text(&created);
+    let secret = output.split_whitespace().find(|w| w.starts_with("sk-orch-")).expect("secret printed").to_string();
+    let id = output.split_whitespace().nth(1).expect("id").to_string();
+    let listed = text(&cadre(&server, &["keys", "list"]));
+    assert!(listed.contains(&id) && listed.contains("read,write") && !listed.contains(&secret), "{listed}");
+    let ci = Server { child: Command::new("true").spawn().expect("placeholder"), url: server.url.clone(), key: secret };
+    let submitted = cadre(&ci, &["submit", "examples/hello.json", "--watch"]);
+    assert!(submitted.status.success(), "a write key submits: {}", text(&submitted));
+    let forbidden = cadre(&ci, &["keys", "list"]);
+    assert!(!forbidden.status.success() && text(&forbidden).contains("403"), "{}", text(&forbidden));
+    let revoked = cadre(&server, &["keys", "revoke", &id]);
+    assert!(revoked.status.success(), "{}", text(&revoked));
+    let refused = cadre(&ci, &["status", "00000000-0000-0000-0000-000000000000"]);
+    assert!(text(&refused).contains("401"), "{}", text(&refused));
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::ServerArgs;
 use crate::api::views::{JobView, NodeView, SubmitResponse};
@@ -94,6 +94,31 @@ impl Client {
         Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
     }
 
+    pub(super) async fn keys(&self, action: super::KeysAction) -> Result<ExitCode, String> {
+        match action {
+            super::KeysAction::Create { name, scopes, expires_in_s, rate, burst } => {
+                let rate_limit =
+                    rate.zip(burst).map(|(per_second, burst)| json!({"per_second": per_second, "burst": burst}));
+                let body =
+                    json!({"name": name, "scopes": scopes, "expires_in_s": expires_in_s, "rate_limit": rate_limit});
+                let created: Value = self.send(reqwest::Method::POST, "/keys", Some(&body)).await?;
+                println!("key {} created with scopes {}", created["id"].as_str().unwrap_or("?"), created["scopes"]);
+                println!("secret (shown once, store it now): {}", created["key"].as_str().unwrap_or("?"));
+            }
+            super::KeysAction::List => {
+                let list: Value = self.send(reqwest::Method::GET, "/keys", None).await?;
+                for key in list["keys"].as_array().into_iter().flatten() {
+                    print_key(key);
+                }
+            }
+            super::KeysAction::Revoke { id } => {
+                let revoked: Value = self.send(reqwest::Method::DELETE, &format!("/keys/{id}"), None).await?;
+                println!("key {} revoked", revoked["id"].as_str().unwrap_or("?"));
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
     async fn send<T: serde::de::DeserializeOwned>(
         &self,
         method: reqwest::Method,
@@ -136,6 +161,20 @@ fn describe_problem(status: reqwest::StatusCode, body: &str) -> String {
         text.push_str(&format!("\n  {path}: {}", item["message"].as_str().unwrap_or("")));
     }
     text
+}
+
+fn print_key(key: &Value) {
+    let state = if key["revoked_at"].is_string() { "revoked" } else { "active" };
+    let scopes: Vec<&str> = key["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    println!(
+        "{}  {:<20} {:<16} {:<7} {}…  last used {}",
+        key["id"].as_str().unwrap_or("?"),
+        key["name"].as_str().unwrap_or("?"),
+        scopes.join(","),
+        state,
+        key["prefix"].as_str().unwrap_or(""),
+        key["last_used_at"].as_str().unwrap_or("never"),
+    );
 }
 
 fn progress_line(job: &JobView) -> String {

@@ -61,6 +61,40 @@ pub enum Command {
     },
     /// Apply the store's migrations and exit.
     Migrate,
+    /// Manage API keys (needs an admin key).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+/// What to do with keys.
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Create a key; its secret is printed once.
+    Create {
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+        /// read, write or admin (repeat for several).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Seconds until it expires.
+        #[arg(long)]
+        expires_in_s: Option<u64>,
+        /// Its own rate limit, requests per second.
+        #[arg(long, requires = "burst")]
+        rate: Option<u32>,
+        /// Its own burst.
+        #[arg(long, requires = "rate")]
+        burst: Option<u32>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
 }
 
 /// Where the server is.
@@ -83,6 +117,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Status { job_id, server } => client::Client::new(server).status(&job_id).await,
         Command::Cancel { job_id, server } => client::Client::new(server).cancel(&job_id).await,
         Command::Validate { file, server } => client::Client::new(server).validate(&file).await,
+        Command::Keys { action, server } => client::Client::new(server).keys(action).await,
     };
     match outcome {
         Ok(code) => code,
