@@ -108,6 +108,16 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     Ok(Started { state, tracker, generated_key })
 }
 
+/// Where workers on this machine reach the server: `server.public_url` when set, else the
+/// bound address (loopback when bound to every interface).
+fn public_url(config: &Config, bound: std::net::SocketAddr) -> String {
+    if !config.server.public_url.is_empty() {
+        return config.server.public_url.trim_end_matches('/').to_string();
+    }
+    let host = if bound.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { bound.ip() };
+    format!("http://{}", std::net::SocketAddr::new(host, bound.port()))
+}
+
 /// Writes keys' last-use times now and then rather than on every request.
 #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
 async fn store_key_use(app: AppState) {
@@ -136,6 +146,7 @@ pub async fn serve(
     started: Started,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    started.state.engine.set_public_url(public_url(&started.state.config, listener.local_addr()?));
     let app = router(started.state);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)

@@ -78,6 +78,8 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// `text` or `json`.
     pub log_format: String,
+    /// How workers reach this server (`CADRE_URL`); empty: the bound address.
+    pub public_url: String,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +89,7 @@ impl Default for ServerConfig {
             request_timeout_s: 30,
             body_limit_bytes: 1024 * 1024,
             log_format: "text".into(),
+            public_url: String::new(),
         }
     }
 }

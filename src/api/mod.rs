@@ -12,6 +12,7 @@ pub mod hierarchy;
 pub mod jobs;
 pub mod keys;
 pub mod reach;
+pub mod spawn;
 pub mod stats;
 pub mod validate;
 pub mod views;
@@ -63,6 +64,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(validate::router())
         .merge(hierarchy::router())
         .merge(stats::router())
+        .merge(spawn::router())
         .merge(keys::router())
         .merge(audit::router())
 }

@@ -109,6 +109,20 @@ impl PlannedNode {
     pub fn is_worker(&self) -> bool {
         self.spec.run.is_some()
     }
+
+    /// The task fingerprint (SPEC §2.2): normalised title plus executor spec. A spawn whose
+    /// fingerprint equals an ancestor's is circular recursion.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.title, self.spec.run.as_ref())
+    }
+}
+
+/// The fingerprint of a task: its title lower-cased with whitespace collapsed, and its
+/// executor spec as JSON.
+pub fn fingerprint(title: &str, run: Option<&ExecutorSpec>) -> String {
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let run = run.map_or_else(|| "orchestrator".to_string(), |r| serde_json::to_string(r).unwrap_or_default());
+    format!("{title}\u{1f}{run}")
 }
 
 /// Flattens a job's plan (which must have passed validation) in breadth-first order.
@@ -116,8 +130,27 @@ pub fn flatten(job: &JobSpec, limits: &PlanLimits) -> Vec<PlannedNode> {
     let Some(root) = &job.plan else { return Vec::new() };
     let base_retry = job.config.retry.as_ref().map_or(limits.default_retry, |r| limits.default_retry.overridden_by(r));
     let base_policy = job.config.on_child_failure.unwrap_or_default();
+    flatten_from(vec![(root, None, 0u8, base_retry, base_policy)], limits)
+}
+
+/// Flattens children spawned at run time under a node at `parent_depth` with the given
+/// inherited policies. Top-level nodes come back with no parent (the caller attaches them);
+/// the others point into the returned list.
+pub fn flatten_spawned(
+    children: &[NodeSpec],
+    parent_depth: u8,
+    retry: RetryPolicy,
+    policy: FailurePolicy,
+    limits: &PlanLimits,
+) -> Vec<PlannedNode> {
+    flatten_from(children.iter().map(|c| (c, None, parent_depth + 1, retry, policy)).collect(), limits)
+}
+
+type Pending<'a> = (&'a NodeSpec, Option<usize>, u8, RetryPolicy, FailurePolicy);
+
+fn flatten_from(start: Vec<Pending<'_>>, limits: &PlanLimits) -> Vec<PlannedNode> {
     let mut out = Vec::new();
-    let mut queue = std::collections::VecDeque::from([(root, None, 0u8, base_retry, base_policy)]);
+    let mut queue = std::collections::VecDeque::from(start);
     while let Some((spec, parent, depth, inherited_retry, inherited_policy)) = queue.pop_front() {
         let retry = spec.retry.as_ref().map_or(inherited_retry, |r| inherited_retry.overridden_by(r));
         let policy = spec.on_child_failure.unwrap_or(inherited_policy);

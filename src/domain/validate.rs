@@ -168,28 +168,50 @@ fn check_node(node: &NodeSpec, path: &str, depth: u8, max_depth: u8, v: &mut Val
 
 fn check_children(children: &[NodeSpec], path: &str, depth: u8, max_depth: u8, v: &mut Validation) {
     if children.is_empty() {
-        v.error(format!("{path}.children"), "an orchestrator needs at least one child");
+        v.error(children_path(path), "an orchestrator needs at least one child");
         return;
     }
     let mut seen = HashMap::new();
     for (i, child) in children.iter().enumerate() {
         if seen.insert(child.name.as_str(), i).is_some() {
-            v.error(format!("{path}.children[{i}].name"), format!("duplicate sibling name '{}'", child.name));
+            v.error(format!("{}[{i}].name", children_path(path)), format!("duplicate sibling name '{}'", child.name));
         }
     }
     for (i, child) in children.iter().enumerate() {
         for (j, dep) in child.depends_on.iter().enumerate() {
             if !seen.contains_key(dep.as_str()) {
-                v.error(format!("{path}.children[{i}].depends_on[{j}]"), format!("no sibling named '{dep}'"));
+                v.error(format!("{}[{i}].depends_on[{j}]", children_path(path)), format!("no sibling named '{dep}'"));
             }
         }
     }
     if let Some(cycle) = find_cycle(children) {
-        v.error(format!("{path}.children"), format!("dependency cycle: {}", cycle.join(" -> ")));
+        v.error(children_path(path), format!("dependency cycle: {}", cycle.join(" -> ")));
     }
     for (i, child) in children.iter().enumerate() {
-        check_node(child, &format!("{path}.children[{i}]"), depth + 1, max_depth, v);
+        check_node(child, &format!("{}[{i}]", children_path(path)), depth + 1, max_depth, v);
     }
+}
+
+/// Where a node's children are: `plan.children`, or just `children` for a spawn request.
+fn children_path(path: &str) -> String {
+    if path.is_empty() {
+        "children".to_string()
+    } else {
+        format!("{path}.children")
+    }
+}
+
+/// Validates children spawned at run time under a node at `parent_depth`; `siblings` are the
+/// names the parent's children already have.
+pub fn validate_spawn(children: &[NodeSpec], parent_depth: u8, max_depth: u8, siblings: &[&str]) -> Validation {
+    let mut v = Validation::default();
+    check_children(children, "", parent_depth, max_depth, &mut v);
+    for (i, child) in children.iter().enumerate() {
+        if siblings.contains(&child.name.as_str()) {
+            v.error(format!("children[{i}].name"), format!("the parent already has a child named '{}'", child.name));
+        }
+    }
+    v
 }
 
 fn check_worker(node: &NodeSpec, run: &ExecutorSpec, path: &str, depth: u8, v: &mut Validation) {

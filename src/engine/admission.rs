@@ -13,15 +13,15 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::journal::NewJob;
-use super::run::{JobMsg, JobRun, REASON_CANCELLED};
+use super::run::{JobMsg, JobRun, JobSettings, SpawnError, SpawnedNode, REASON_CANCELLED};
 use super::{tree, EngineCtx, EngineError};
 use crate::config::Config;
 use crate::domain::plan::flatten;
 use crate::domain::spec::JobConfig;
 use crate::domain::validate::validate;
-use crate::domain::{JobSpec, JobStatus, NodeStatus, PlanLimits, PlannedNode, DEPTHS};
+use crate::domain::{JobSpec, JobStatus, NodeStatus, PlanLimits, PlannedNode};
 use crate::events::{now_ms, EventDraft, EventKind};
-use crate::store::{JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, SharedStore};
+use crate::store::{JobRow, JobUpdate, LabelRow, NodeUpdate, SharedStore};
 
 /// The outcome of a submission.
 #[derive(Debug)]
@@ -113,7 +113,11 @@ impl Admission {
             Placement::Queue => JobStatus::Queued.as_str().to_string(),
         };
         let labels = spec.labels.iter().map(|(k, v)| LabelRow { job_id: job.id, key: k.clone(), value: v.clone() });
-        let nodes = planned.iter().enumerate().map(|(i, n)| node_row(job.id, i, n, &planned)).collect();
+        let nodes = planned
+            .iter()
+            .enumerate()
+            .map(|(i, n)| tree::node_row(job.id, i, n, n.parent.map(|p| planned[p].id)))
+            .collect();
         self.ctx.journal.insert_job(NewJob { job: job.clone(), labels: labels.collect(), nodes });
         let data = json!({"job_id": job.id, "depth": 0, "status": job.status, "nodes": planned.len()});
         self.ctx.journal.emit(EventDraft::job(EventKind::JobSubmitted, job.id, Some(0), data));
@@ -148,9 +152,13 @@ impl Admission {
     ) {
         let outbox = self.lock().running.get(&job_id).cloned();
         let Some(outbox) = outbox else { return };
-        let caps: [Option<u32>; DEPTHS] = std::array::from_fn(|d| config.workers_by_depth.get(&d.to_string()).copied());
-        let timeout = config.timeout_s.map(Duration::from_secs);
-        let run = JobRun::new(self.ctx.clone(), job_id, caps, timeout, tree::build(planned), (outbox, inbox));
+        let settings = JobSettings {
+            caps: std::array::from_fn(|d| config.workers_by_depth.get(&d.to_string()).copied()),
+            timeout: config.timeout_s.map(Duration::from_secs),
+            max_depth: config.max_depth.unwrap_or(self.limits.default_max_depth).min(crate::domain::HARD_MAX_DEPTH),
+            limits: self.limits.clone(),
+        };
+        let run = JobRun::new(self.ctx.clone(), job_id, settings, tree::build(planned), (outbox, inbox));
         let admission = self.clone();
         tokio::spawn(async move {
             let outcome = std::panic::AssertUnwindSafe(run.run(now_ms())).catch_unwind().await;
@@ -237,6 +245,29 @@ impl Admission {
             tracing::warn!(jobs = interrupted, "jobs left running by a previous server were marked failed");
         }
         Ok(())
+    }
+
+    /// Adds children under a running node of a running job.
+    pub(super) async fn spawn(
+        &self,
+        job_id: Uuid,
+        parent: Uuid,
+        children: Vec<crate::domain::NodeSpec>,
+    ) -> Result<Vec<SpawnedNode>, EngineError> {
+        let inbox = self.lock().running.get(&job_id).cloned();
+        let (reply, answer) = oneshot::channel();
+        let sent = inbox.is_some_and(|inbox| inbox.send(JobMsg::Spawn { parent, children, reply }).is_ok());
+        let Some(outcome) = (if sent { answer.await.ok() } else { None }) else {
+            let job = self.store.job(job_id).await?.ok_or_else(|| EngineError::NotFound(format!("job {job_id}")))?;
+            return Err(EngineError::Conflict(format!("job {job_id} is not running ({})", job.status)));
+        };
+        let spawned = outcome.map_err(|err| match err {
+            SpawnError::NotFound => EngineError::NotFound(format!("node {parent} of job {job_id}")),
+            SpawnError::Ended(why) => EngineError::Conflict(why),
+            SpawnError::Invalid(errors) => EngineError::Invalid(errors),
+        })?;
+        self.ctx.journal.flush().await?;
+        Ok(spawned)
     }
 
     pub(super) async fn cancel(&self, job_id: Uuid, node: Option<Uuid>) -> Result<(), EngineError> {
@@ -338,26 +369,4 @@ fn job_row(spec: &JobSpec, planned: &[PlannedNode], seq: i64) -> Result<JobRow, 
         result: None,
         error: None,
     })
-}
-
-fn node_row(job_id: Uuid, position: usize, node: &PlannedNode, planned: &[PlannedNode]) -> NodeRow {
-    NodeRow {
-        id: node.id,
-        job_id,
-        parent_id: node.parent.map(|p| planned[p].id),
-        position: position as i64,
-        depth: i64::from(node.depth),
-        name: node.name.clone(),
-        title: node.title.clone(),
-        role: node.role.clone(),
-        kind: if node.is_worker() { "worker" } else { "orchestrator" }.to_string(),
-        spec: serde_json::to_string(&node.spec).unwrap_or_else(|_| "{}".into()),
-        status: NodeStatus::Pending.as_str().to_string(),
-        attempts: 0,
-        started_ms: None,
-        finished_ms: None,
-        result: None,
-        error: None,
-        warnings: None,
-    }
 }

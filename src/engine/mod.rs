@@ -33,6 +33,7 @@ use journal::{Journal, JournalError};
 use resources::ResourceManager;
 
 pub use admission::Submitted;
+pub use run::SpawnedNode;
 
 /// How an engine operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,8 @@ pub(crate) struct EngineCtx {
     pub resources: ResourceManager,
     pub process: ProcessDefaults,
     pub http: reqwest::Client,
+    /// Where workers reach this server (`CADRE_URL`); known once the listener is bound.
+    pub public_url: std::sync::OnceLock<String>,
 }
 
 /// The orchestrator handle; cheap to clone.
@@ -92,6 +95,7 @@ impl Engine {
             resources,
             process: process_defaults(config),
             http: reqwest::Client::new(),
+            public_url: std::sync::OnceLock::new(),
         });
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };
@@ -115,6 +119,16 @@ impl Engine {
         self.inner.cancel(job_id, None).await
     }
 
+    /// Adds children under a running node (recursion from inside a worker).
+    pub async fn spawn(
+        &self,
+        job_id: Uuid,
+        parent: Uuid,
+        children: Vec<crate::domain::NodeSpec>,
+    ) -> Result<Vec<SpawnedNode>, EngineError> {
+        self.inner.spawn(job_id, parent, children).await
+    }
+
     /// Cancels one node's subtree.
     pub async fn cancel_node(&self, job_id: Uuid, node_id: Uuid) -> Result<(), EngineError> {
         self.inner.cancel(job_id, Some(node_id)).await
@@ -133,6 +147,11 @@ impl Engine {
     /// Waits until every change so far is stored.
     pub async fn flush(&self) -> Result<(), EngineError> {
         Ok(self.inner.ctx.journal.flush().await?)
+    }
+
+    /// Tells the engine where workers reach the server (the first call wins).
+    pub fn set_public_url(&self, url: String) {
+        let _ = self.inner.ctx.public_url.set(url);
     }
 
     /// Live worker tokens.

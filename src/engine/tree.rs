@@ -29,6 +29,8 @@ pub(super) enum Phase {
     Children,
     /// An orchestrator whose children have ended, waiting for a slot to aggregate.
     Finishing,
+    /// A worker whose process has ended, waiting for children it spawned (holds no slot).
+    AwaitChildren,
     /// Ended.
     Done,
 }
@@ -45,6 +47,10 @@ pub(super) struct RtNode {
     /// Dependencies not yet succeeded.
     pub unmet: usize,
     pub spec: Arc<RuntimeSpec>,
+    /// Normalised title and executor: what circular recursion is checked against.
+    pub fingerprint: String,
+    /// A worker's own outcome, kept while it waits for children it spawned.
+    pub own: Option<super::executor::ExecOutcome>,
     pub status: NodeStatus,
     pub phase: Phase,
     pub attempts: u32,
@@ -105,32 +111,46 @@ impl RtNode {
 
 /// Builds the arena from a job's flat node list, resolving `depends_on` names to siblings.
 pub(super) fn build(planned: Vec<PlannedNode>) -> Vec<RtNode> {
-    let mut nodes: Vec<RtNode> = planned.into_iter().map(rt_node).collect();
-    for i in 0..nodes.len() {
+    let mut nodes = Vec::with_capacity(planned.len());
+    append(&mut nodes, planned);
+    nodes
+}
+
+/// Adds nodes (whose `parent` indices are absolute) to the arena and links them: children
+/// lists, and `depends_on` resolved among each new node's siblings.
+pub(super) fn append(nodes: &mut Vec<RtNode>, planned: Vec<PlannedNode>) {
+    let first = nodes.len();
+    nodes.extend(planned.into_iter().map(rt_node));
+    let mut parents = Vec::new();
+    for i in first..nodes.len() {
         if let Some(p) = nodes[i].parent {
             nodes[p].children.push(i);
+            parents.push(p);
         }
     }
-    for p in 0..nodes.len() {
+    parents.dedup();
+    let mut edges = Vec::new();
+    for p in parents {
         let by_name: HashMap<&str, usize> = nodes[p].children.iter().map(|&c| (nodes[c].name.as_str(), c)).collect();
-        let mut edges = Vec::new();
-        for &c in &nodes[p].children {
+        for &c in nodes[p].children.iter().filter(|&&c| c >= first) {
             for dep in &nodes[c].spec.depends_on {
                 if let Some(&d) = by_name.get(dep.as_str()) {
                     edges.push((d, c));
                 }
             }
         }
-        for (dependency, dependent) in edges {
-            nodes[dependency].dependents.push(dependent);
-            nodes[dependent].unmet += 1;
-        }
     }
-    nodes
+    for (dependency, dependent) in edges {
+        nodes[dependency].dependents.push(dependent);
+        nodes[dependent].unmet += 1;
+    }
 }
 
 fn rt_node(node: PlannedNode) -> RtNode {
+    let fingerprint = node.fingerprint();
     RtNode {
+        fingerprint,
+        own: None,
         id: node.id,
         name: node.name,
         depth: node.depth,
@@ -176,4 +196,27 @@ pub fn planned_from_rows(rows: &[NodeRow]) -> Result<Vec<PlannedNode>, String> {
             })
         })
         .collect()
+}
+
+/// The stored row of a new node.
+pub fn node_row(job_id: Uuid, position: usize, node: &PlannedNode, parent_id: Option<Uuid>) -> NodeRow {
+    NodeRow {
+        id: node.id,
+        job_id,
+        parent_id,
+        position: position as i64,
+        depth: i64::from(node.depth),
+        name: node.name.clone(),
+        title: node.title.clone(),
+        role: node.role.clone(),
+        kind: if node.is_worker() { "worker" } else { "orchestrator" }.to_string(),
+        spec: serde_json::to_string(&node.spec).unwrap_or_else(|_| "{}".into()),
+        status: NodeStatus::Pending.as_str().to_string(),
+        attempts: 0,
+        started_ms: None,
+        finished_ms: None,
+        result: None,
+        error: None,
+        warnings: None,
+    }
 }

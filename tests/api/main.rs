@@ -12,3 +12,4 @@ mod quotas;
 mod recursion;
 mod security;
 mod surface;
+mod worker_recursion;

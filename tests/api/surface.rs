@@ -32,6 +32,7 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
             "/recursion/job",
             "/recursion/job/{id}",
             "/recursion/job/{id}/nodes/{node_id}",
+            "/recursion/job/{id}/nodes/{node_id}/children",
             "/recursion/jobs",
             "/recursion/stats",
             "/recursion/validate",

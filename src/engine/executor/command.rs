@@ -18,7 +18,7 @@ use tokio::process::{Child, Command};
 use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 
-use super::{ExecContext, ExecOutcome, ProcessDefaults};
+use super::{ExecContext, ExecOutcome};
 
 const BYTES_PER_MIB: u64 = 1024 * 1024;
 
@@ -73,7 +73,7 @@ pub async fn run(req: &CommandRequest<'_>, ctx: &ExecContext) -> ExecOutcome {
     if ctx.cancel.is_cancelled() {
         return ExecOutcome::Cancelled { result: None };
     }
-    let mut child = match spawn(program, args, req, &ctx.process) {
+    let mut child = match spawn(program, args, req, ctx) {
         Ok(child) => child,
         Err(err) => return failed(start_error(program, req.cwd, &err)),
     };
@@ -107,7 +107,8 @@ fn is_server_variable(name: &std::ffi::OsStr) -> bool {
     name.to_str().is_some_and(|n| n == "DATABASE_URL" || n.starts_with("CADRE_"))
 }
 
-fn spawn(program: &str, args: &[String], req: &CommandRequest<'_>, defaults: &ProcessDefaults) -> io::Result<Child> {
+fn spawn(program: &str, args: &[String], req: &CommandRequest<'_>, ctx: &ExecContext) -> io::Result<Child> {
+    let defaults = &ctx.process;
     let mut command = Command::new(program);
     for (name, _) in std::env::vars_os() {
         if is_server_variable(&name) {
@@ -117,6 +118,8 @@ fn spawn(program: &str, args: &[String], req: &CommandRequest<'_>, defaults: &Pr
     command
         .args(args)
         .envs(req.env)
+        // The worker's identity comes last, so a spec cannot impersonate another node.
+        .envs(ctx.worker_env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

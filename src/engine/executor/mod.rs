@@ -47,6 +47,8 @@ pub struct ExecContext {
     pub process: ProcessDefaults,
     /// Shared HTTP client (connection pooling across workers).
     pub http: reqwest::Client,
+    /// Variables a command worker gets on top of its spec's (`CADRE_URL`, `CADRE_TOKEN`, …).
+    pub worker_env: Vec<(String, String)>,
 }
 
 /// How one attempt ended.
@@ -119,5 +121,6 @@ pub(crate) fn test_context(timeout: Duration) -> ExecContext {
         },
         // A proxy from the environment must not intercept requests to the test servers.
         http: reqwest::Client::builder().no_proxy().build().expect("client builds"),
+        worker_env: Vec::new(),
     }
 }

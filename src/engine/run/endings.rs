@@ -5,39 +5,49 @@
 
 use serde_json::json;
 
-use super::{JobRun, REASON_DEPENDENCY_FAILED, REASON_SIBLING_FAILED};
+use super::{JobRun, REASON_CANCELLED, REASON_DEPENDENCY_FAILED, REASON_SIBLING_FAILED};
 use crate::domain::{FailurePolicy, NodeStatus};
 use crate::engine::aggregate::{aggregate, ChildOutcome};
+use crate::engine::executor::ExecOutcome;
 use crate::engine::resources::Slot;
 use crate::engine::tree::Phase;
 use crate::events::EventKind;
 
 impl JobRun {
-    pub(super) fn finish_orchestrator(&mut self, index: usize, slot: Slot) {
-        let (result, warnings) = {
-            let node = &self.nodes[index];
-            let outcomes: Vec<_> = node
-                .children
-                .iter()
-                .map(|&c| ChildOutcome {
-                    name: &self.nodes[c].name,
-                    status: self.nodes[c].status,
-                    result: self.nodes[c].result.as_ref(),
-                })
-                .collect();
-            aggregate(node.spec.aggregate, &outcomes)
-        };
+    fn aggregate_children(&self, index: usize) -> (serde_json::Value, Vec<String>) {
         let node = &self.nodes[index];
-        let unsuccessful: Vec<&str> = node
+        let outcomes: Vec<_> = node
+            .children
+            .iter()
+            .map(|&c| ChildOutcome {
+                name: &self.nodes[c].name,
+                status: self.nodes[c].status,
+                result: self.nodes[c].result.as_ref(),
+            })
+            .collect();
+        aggregate(node.spec.aggregate, &outcomes)
+    }
+
+    /// Succeeded when every child did; failed, naming the others, otherwise.
+    fn children_verdict(&self, index: usize) -> (NodeStatus, Option<String>) {
+        let unsuccessful: Vec<&str> = self.nodes[index]
             .children
             .iter()
             .filter(|&&c| self.nodes[c].status != NodeStatus::Succeeded)
             .map(|&c| self.nodes[c].name.as_str())
             .collect();
-        let (status, error) = match node.cancel_reason {
+        if unsuccessful.is_empty() {
+            (NodeStatus::Succeeded, None)
+        } else {
+            (NodeStatus::Failed, Some(format!("children did not succeed: {}", unsuccessful.join(", "))))
+        }
+    }
+
+    pub(super) fn finish_orchestrator(&mut self, index: usize, slot: Slot) {
+        let (result, warnings) = self.aggregate_children(index);
+        let (status, error) = match self.nodes[index].cancel_reason {
             Some(reason) => (NodeStatus::Cancelled, Some(reason.to_string())),
-            None if unsuccessful.is_empty() => (NodeStatus::Succeeded, None),
-            None => (NodeStatus::Failed, Some(format!("children did not succeed: {}", unsuccessful.join(", ")))),
+            None => self.children_verdict(index),
         };
         self.nodes[index].warnings = warnings;
         self.end_node(index, status, Some(result), error);
@@ -98,10 +108,45 @@ impl JobRun {
         }
         self.pump(parent);
         let node = &mut self.nodes[parent];
-        if node.ended_children == node.children.len() && node.phase == Phase::Children {
-            node.phase = Phase::Finishing;
-            self.queue_for_slot(parent);
+        if node.ended_children < node.children.len() {
+            return;
         }
+        match node.phase {
+            Phase::Children => {
+                node.phase = Phase::Finishing;
+                self.queue_for_slot(parent);
+            }
+            Phase::AwaitChildren => self.finish_worker(parent),
+            _ => {}
+        }
+    }
+
+    /// Ends a worker whose process has ended (and whose spawned children, if any, have).
+    /// The slot is released by `end`, after the end time is taken, so a node that gets the
+    /// slot next never appears to start before this one ended.
+    pub(super) fn finish_worker(&mut self, index: usize) {
+        let node = &mut self.nodes[index];
+        let own = node.own.take().unwrap_or(ExecOutcome::Cancelled { result: None });
+        let (own_status, own_result, own_error) = match own {
+            ExecOutcome::Succeeded(value) => (NodeStatus::Succeeded, Some(value), None),
+            ExecOutcome::Failed { error, result } => (NodeStatus::Failed, result, Some(error)),
+            ExecOutcome::Cancelled { result } => (NodeStatus::Cancelled, result, Some(REASON_CANCELLED.to_string())),
+        };
+        if node.children.is_empty() {
+            return match node.cancel_reason {
+                Some(reason) => self.end_node(index, NodeStatus::Cancelled, own_result, Some(reason.to_string())),
+                None => self.end_node(index, own_status, own_result, own_error),
+            };
+        }
+        let (children, warnings) = self.aggregate_children(index);
+        let result = json!({"output": own_result, "children": children});
+        let (status, error) = match (self.nodes[index].cancel_reason, own_status) {
+            (Some(reason), _) => (NodeStatus::Cancelled, Some(reason.to_string())),
+            (None, NodeStatus::Succeeded) => self.children_verdict(index),
+            (None, status) => (status, own_error),
+        };
+        self.nodes[index].warnings = warnings;
+        self.end_node(index, status, Some(result), error);
     }
 
     fn fails_fast(&self, parent: usize) -> bool {
@@ -129,8 +174,9 @@ impl JobRun {
                     if let Some(token) = &node.cancel {
                         token.cancel();
                     }
+                    stack.extend(node.children.iter().copied());
                 }
-                Phase::Children => stack.extend(node.children.iter().copied()),
+                Phase::Children | Phase::AwaitChildren => stack.extend(node.children.iter().copied()),
                 Phase::Finishing | Phase::Done => {}
             }
         }

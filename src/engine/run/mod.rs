@@ -8,6 +8,9 @@
 //! dependent siblings cannot overflow the stack.
 
 mod endings;
+mod spawn;
+
+pub use spawn::{SpawnError, SpawnedNode};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -45,16 +48,33 @@ pub(crate) enum JobMsg {
     RetryDue { index: usize },
     /// The job's wall-clock limit passed.
     TimedOut,
+    /// Add children under a running node (recursion from inside a worker).
+    Spawn {
+        parent: Uuid,
+        children: Vec<crate::domain::NodeSpec>,
+        reply: oneshot::Sender<Result<Vec<SpawnedNode>, SpawnError>>,
+    },
 }
 
 type SlotWait = BoxFuture<'static, (usize, Option<Slot>)>;
+
+/// Per-job settings the driver applies.
+pub(crate) struct JobSettings {
+    /// The job's own caps per depth.
+    pub caps: [Option<u32>; DEPTHS],
+    /// The job's wall-clock limit.
+    pub timeout: Option<Duration>,
+    /// Deepest depth a node (spawned ones included) may have.
+    pub max_depth: u8,
+    /// Server limits (node count, roles, default retry) for spawned nodes.
+    pub limits: crate::domain::PlanLimits,
+}
 
 /// One running job.
 pub(crate) struct JobRun {
     ctx: Arc<EngineCtx>,
     job_id: Uuid,
-    caps: [Option<u32>; DEPTHS],
-    timeout: Option<Duration>,
+    settings: JobSettings,
     nodes: Vec<RtNode>,
     inbox: mpsc::UnboundedReceiver<JobMsg>,
     outbox: mpsc::UnboundedSender<JobMsg>,
@@ -70,8 +90,7 @@ impl JobRun {
     pub(super) fn new(
         ctx: Arc<EngineCtx>,
         job_id: Uuid,
-        caps: [Option<u32>; DEPTHS],
-        timeout: Option<Duration>,
+        settings: JobSettings,
         nodes: Vec<RtNode>,
         channel: (mpsc::UnboundedSender<JobMsg>, mpsc::UnboundedReceiver<JobMsg>),
     ) -> Self {
@@ -79,8 +98,7 @@ impl JobRun {
         Self {
             ctx,
             job_id,
-            caps,
-            timeout,
+            settings,
             nodes,
             inbox,
             outbox,
@@ -113,11 +131,13 @@ impl JobRun {
             self.drain_ended();
         }
         self.stop_all.cancel();
+        // A token is valid only while its job runs.
+        self.ctx.tokens.revoke_job(self.job_id);
         self.finish_job(started_ms)
     }
 
     fn arm_timeout(&self) {
-        let Some(timeout) = self.timeout else { return };
+        let Some(timeout) = self.settings.timeout else { return };
         let (outbox, stop) = (self.outbox.clone(), self.stop_all.clone());
         tokio::spawn(async move {
             tokio::select! {
@@ -145,6 +165,9 @@ impl JobRun {
                     self.queue_for_slot(index);
                 }
             }
+            JobMsg::Spawn { parent, children, reply } => {
+                let _ = reply.send(self.spawn(parent, &children));
+            }
             JobMsg::TimedOut => {
                 self.timed_out = true;
                 self.cancel_subtree(0, REASON_TIMEOUT);
@@ -162,7 +185,7 @@ impl JobRun {
             job_id: self.job_id,
             node_id: node.id,
             depth: node.depth,
-            job_cap: self.caps[node.depth as usize],
+            job_cap: self.settings.caps[node.depth as usize],
         };
         let granted = self.ctx.resources.acquire(request);
         self.slot_waits.push(async move { (index, granted.await.ok()) }.boxed());
@@ -203,6 +226,7 @@ impl JobRun {
             cancel: token,
             process: self.ctx.process.clone(),
             http: self.ctx.http.clone(),
+            worker_env: self.worker_env(index),
         };
         let (spec, outbox) = (node.spec.clone(), self.outbox.clone());
         tokio::spawn(async move {
@@ -217,31 +241,43 @@ impl JobRun {
         });
     }
 
+    /// What a command worker needs to call back (SPEC §4.7): a token for its own subtree.
+    fn worker_env(&self, index: usize) -> Vec<(String, String)> {
+        let node = &self.nodes[index];
+        if !matches!(node.spec.run, Some(crate::domain::ExecutorSpec::Command { .. })) {
+            return Vec::new();
+        }
+        let token = self.ctx.tokens.issue(self.job_id, node.id);
+        let url = self.ctx.public_url.get().cloned().unwrap_or_default();
+        vec![
+            ("CADRE_URL".into(), url),
+            ("CADRE_TOKEN".into(), token),
+            ("CADRE_JOB_ID".into(), self.job_id.to_string()),
+            ("CADRE_NODE_ID".into(), node.id.to_string()),
+            ("CADRE_DEPTH".into(), node.depth.to_string()),
+        ]
+    }
+
     fn on_work_done(&mut self, index: usize, outcome: ExecOutcome) {
         let node = &mut self.nodes[index];
         if node.phase != Phase::Working {
             return;
         }
-        // The slot is released by `end` (or `back_off`) after the end time is taken, so a
-        // node that gets the slot next never appears to start before this one ended.
         node.cancel = None;
-        if let Some(reason) = node.cancel_reason {
-            let result = match outcome {
-                ExecOutcome::Succeeded(value) => Some(value),
-                ExecOutcome::Failed { result, .. } | ExecOutcome::Cancelled { result } => result,
-            };
-            return self.end_node(index, NodeStatus::Cancelled, result, Some(reason.to_string()));
-        }
-        match outcome {
-            ExecOutcome::Succeeded(value) => self.end_node(index, NodeStatus::Succeeded, Some(value), None),
-            ExecOutcome::Cancelled { result } => {
-                self.end_node(index, NodeStatus::Cancelled, result, Some(REASON_CANCELLED.into()))
+        let retryable = node.cancel_reason.is_none() && node.children.is_empty();
+        if let ExecOutcome::Failed { error, result } = &outcome {
+            if retryable && node.attempts < node.spec.retry.max_attempts {
+                return self.back_off(index, error.clone(), result.clone());
             }
-            ExecOutcome::Failed { error, result } if node.attempts < node.spec.retry.max_attempts => {
-                self.back_off(index, error, result)
-            }
-            ExecOutcome::Failed { error, result } => self.end_node(index, NodeStatus::Failed, result, Some(error)),
         }
+        node.own = Some(outcome);
+        if node.ended_children < node.children.len() {
+            // The process is done, its spawned children are not: wait for them, slot-free.
+            node.phase = Phase::AwaitChildren;
+            node.slot = None;
+            return;
+        }
+        self.finish_worker(index);
     }
 
     fn back_off(&mut self, index: usize, error: String, result: Option<serde_json::Value>) {
@@ -315,7 +351,7 @@ impl JobRun {
         let (status, error) = match root.status {
             NodeStatus::Succeeded => (JobStatus::Succeeded, None),
             NodeStatus::Cancelled if self.timed_out => {
-                let limit = self.timeout.map_or(0, |t| t.as_secs());
+                let limit = self.settings.timeout.map_or(0, |t| t.as_secs());
                 (JobStatus::Failed, Some(format!("the job timed out after {limit} s")))
             }
             NodeStatus::Cancelled => (JobStatus::Cancelled, root.error.clone()),

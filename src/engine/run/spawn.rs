@@ -1,0 +1,145 @@
+//! Children added at run time (SPEC §4.7): a worker — or a node it spawned — asks for a
+//! sub-team under itself. The same rules as a submitted plan apply (names, depth cap,
+//! node limit, `depends_on` within the batch), plus the circular-recursion check: a new node
+//! whose task fingerprint equals one of its ancestors' is refused.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::JobRun;
+use crate::domain::plan::flatten_spawned;
+use crate::domain::validate::validate_spawn;
+use crate::domain::{FieldError, NodeSpec, PlannedNode};
+use crate::engine::tree::{self, Phase};
+use crate::events::EventKind;
+
+/// A node created by a spawn.
+#[derive(Debug, Clone)]
+pub struct SpawnedNode {
+    pub id: Uuid,
+    pub parent_id: Uuid,
+    pub name: String,
+    pub depth: u8,
+}
+
+/// Why a spawn was refused.
+#[derive(Debug)]
+pub enum SpawnError {
+    /// No such node in this job.
+    NotFound,
+    /// The parent has ended or is being cancelled.
+    Ended(String),
+    /// The children break a rule; nothing was created.
+    Invalid(Vec<FieldError>),
+}
+
+impl JobRun {
+    /// Adds `children` under node `parent`, stores them and starts what is ready.
+    pub(super) fn spawn(&mut self, parent: Uuid, children: &[NodeSpec]) -> Result<Vec<SpawnedNode>, SpawnError> {
+        let index = self.nodes.iter().position(|n| n.id == parent).ok_or(SpawnError::NotFound)?;
+        let node = &self.nodes[index];
+        let live = matches!(node.phase, Phase::Working | Phase::AwaitChildren | Phase::Children);
+        if !live || node.cancel_reason.is_some() {
+            return Err(SpawnError::Ended(format!("node {parent} is not running ({})", node.status)));
+        }
+        let siblings: Vec<&str> = node.children.iter().map(|&c| self.nodes[c].name.as_str()).collect();
+        let validation = validate_spawn(children, node.depth, self.settings.max_depth, &siblings);
+        let mut errors = validation.errors;
+        let limit = self.settings.limits.max_nodes;
+        if self.nodes.len() + validation.estimate.nodes > limit {
+            let message = format!(
+                "the job would have {} nodes, more than the limit of {limit}",
+                self.nodes.len() + validation.estimate.nodes
+            );
+            errors.push(FieldError { path: "children".into(), message });
+        }
+        let planned =
+            flatten_spawned(children, node.depth, node.spec.retry, node.spec.on_child_failure, &self.settings.limits);
+        errors.extend(self.circular(index, &planned));
+        if !errors.is_empty() {
+            return Err(SpawnError::Invalid(errors));
+        }
+        Ok(self.attach(index, planned))
+    }
+
+    /// Nodes whose fingerprint repeats an ancestor's: the parent's chain, or their own
+    /// ancestors within the batch.
+    fn circular(&self, parent: usize, planned: &[PlannedNode]) -> Vec<FieldError> {
+        let mut chain: Vec<(&str, &str)> = Vec::new();
+        let mut current = Some(parent);
+        while let Some(i) = current {
+            chain.push((self.nodes[i].fingerprint.as_str(), self.nodes[i].name.as_str()));
+            current = self.nodes[i].parent;
+        }
+        let fingerprints: Vec<String> = planned.iter().map(PlannedNode::fingerprint).collect();
+        let repeated = |i: usize| -> Option<&str> {
+            let mine = fingerprints[i].as_str();
+            let mut up = planned[i].parent;
+            while let Some(j) = up {
+                if fingerprints[j] == mine {
+                    return Some(planned[j].name.as_str());
+                }
+                up = planned[j].parent;
+            }
+            chain.iter().find(|(f, _)| *f == mine).map(|(_, name)| *name)
+        };
+        (0..planned.len())
+            .filter_map(|i| {
+                repeated(i).map(|ancestor| FieldError {
+                    path: "children".into(),
+                    message: format!(
+                        "circular recursion: '{}' repeats the task of its ancestor '{ancestor}'",
+                        planned[i].name
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    /// Puts validated nodes in the tree and the journal, and starts the ready ones.
+    fn attach(&mut self, parent: usize, planned: Vec<PlannedNode>) -> Vec<SpawnedNode> {
+        let offset = self.nodes.len();
+        let planned: Vec<PlannedNode> = planned
+            .into_iter()
+            .map(|mut p| {
+                p.parent = Some(p.parent.map_or(parent, |i| offset + i));
+                p
+            })
+            .collect();
+        let rows = planned
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let parent_id = p.parent.map(|q| if q >= offset { planned[q - offset].id } else { self.nodes[q].id });
+                tree::node_row(self.job_id, offset + i, p, parent_id)
+            })
+            .collect();
+        self.ctx.journal.insert_nodes(rows);
+        let spawned: Vec<SpawnedNode> = planned
+            .iter()
+            .map(|p| {
+                let parent_index = p.parent.unwrap_or(parent);
+                let parent_id = if parent_index >= offset {
+                    planned[parent_index - offset].id
+                } else {
+                    self.nodes[parent_index].id
+                };
+                SpawnedNode { id: p.id, parent_id, name: p.name.clone(), depth: p.depth }
+            })
+            .collect();
+        tree::append(&mut self.nodes, planned);
+        self.announce(parent, &spawned);
+        let ready: Vec<usize> =
+            self.nodes[parent].children.iter().copied().filter(|&c| c >= offset && self.nodes[c].unmet == 0).collect();
+        self.nodes[parent].ready.extend(ready);
+        self.pump(parent);
+        spawned
+    }
+
+    fn announce(&self, parent: usize, spawned: &[SpawnedNode]) {
+        let node = &self.nodes[parent];
+        let data = json!({"orchestrator_id": node.id, "depth": node.depth, "parent_id": node.parent.map(|p| self.nodes[p].id),
+                          "spawned": spawned.len(), "by": "worker"});
+        self.emit(EventKind::OrchestratorSpawned, node.depth, data);
+    }
+}
