@@ -41,6 +41,9 @@ cargo clippy --all-targets --locked -- -D warnings
 step "tests on SQLite (unit, API, CLI)"
 env -u DATABASE_URL -u CADRE_TEST_DATABASE_URL cargo test --locked
 
+step "schemathesis against a running server on SQLite"
+env -u DATABASE_URL scripts/schemathesis.sh
+
 if [[ -z "${DATABASE_URL:-}" ]]; then
     step "starting a throwaway PostgreSQL"
     start_postgres
@@ -48,5 +51,8 @@ fi
 
 step "API and CLI tests on PostgreSQL"
 CADRE_TEST_DATABASE_URL="$DATABASE_URL" cargo test --locked --test api --test cli
+
+step "schemathesis against a running server on PostgreSQL"
+scripts/schemathesis.sh
 
 step "all tests passed"

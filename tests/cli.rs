@@ -44,6 +44,8 @@ fn serve(data_dir: &Path, database_url: Option<&str>) -> (Server, Option<String>
     }
     // A secret in the server's environment that no worker may see.
     command.env("CADRE_PROBE_SECRET", PROBE_SECRET);
+    // Everything the server logs, so that tests can look for leaked secrets.
+    command.env("RUST_LOG", "debug");
     let mut child = command.spawn().expect("cadre serve starts");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, printed) = std::sync::mpsc::channel();
@@ -76,6 +78,13 @@ fn cadre(server: &Server, args: &[&str]) -> Output {
 
 fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Fails if the server's log holds anything that looks like a key or a worker token.
+fn assert_log_has_no_secrets(data_dir: &Path) {
+    let log = std::fs::read_to_string(data_dir.with_extension("log")).expect("server log");
+    assert!(log.contains("cadre is listening"), "the log was captured");
+    assert!(!log.contains("sk-orch-"), "a key or token reached the log");
 }
 
 fn write_job(dir: &Path, name: &str, body: &str) -> String {
@@ -192,6 +201,12 @@ async fn workers_never_see_the_servers_own_settings() {
     let job_id = text(&output).split_whitespace().nth(1).expect("job id").to_string();
     let job = job_json(&server, &job_id).await;
     assert_eq!(job["result"]["stdout"], "[][][]\n", "{job}");
+    let spawner = r#"{"request": "spawn", "plan": {"name": "w", "run": {"type": "command", "argv": ["sh", "-c",
+        "curl -sf -X POST -H \"Authorization: Bearer $CADRE_TOKEN\" -H 'Content-Type: application/json' -d '{\"children\":[{\"name\":\"c\",\"run\":{\"type\":\"noop\"}}]}' $CADRE_URL/api/v1/recursion/job/$CADRE_JOB_ID/nodes/$CADRE_NODE_ID/children"]}}}"#;
+    let file = write_job(dir.path(), "spawner.json", spawner);
+    let output = cadre(&server, &["submit", &file, "--watch"]);
+    assert!(output.status.success(), "a worker spawned with its token: {}", text(&output));
+    assert_log_has_no_secrets(&dir.path().join("data"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -241,4 +256,5 @@ async fn keys_are_created_listed_and_revoked_from_the_cli() {
     assert!(revoked.status.success(), "{}", text(&revoked));
     let refused = cadre(&ci, &["status", "00000000-0000-0000-0000-000000000000"]);
     assert!(text(&refused).contains("401"), "{}", text(&refused));
+    assert_log_has_no_secrets(&dir.path().join("data"));
 }
