@@ -159,3 +159,36 @@ async fn the_audit_log_records_state_changes_and_refusals_without_secrets() {
     let tamper = app.client.delete(app.api("/audit")).bearer_auth(KEY).send().await.expect("request");
     assert!(tamper.status() == 405 || tamper.status() == 404, "the log cannot be deleted");
 }
+
+#[tokio::test]
+async fn the_audit_log_pages_with_a_cursor() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        let response = app.client.get(app.api("/recursion/jobs")).send().await.expect("request");
+        assert_eq!(response.status(), 401);
+    }
+    let first: Value = app.get_json("/audit?action=auth.refused&limit=2").await;
+    assert_eq!(first["entries"].as_array().expect("entries").len(), 2);
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let second: Value = app.get_json(&format!("/audit?action=auth.refused&limit=2&cursor={cursor}")).await;
+    assert_eq!(second["entries"].as_array().expect("entries").len(), 1);
+    assert_eq!(second["next_cursor"], Value::Null);
+    assert!(second["entries"][0]["seq"].as_i64() < first["entries"][1]["seq"].as_i64(), "newest first");
+    assert_eq!(app.get("/audit?since=yesterday").await.status(), 400);
+}
+
+#[tokio::test]
+async fn deep_nesting_and_unknown_query_parameters_are_refused() {
+    let app = spawn_app().await;
+    let mut nested = json!({"name": "leaf", "run": {"type": "noop"}});
+    for level in 0..200 {
+        nested = json!({"name": format!("n{level}"), "children": [nested]});
+    }
+    let response = app.post("/recursion/job", &json!({"request": "deep", "plan": nested})).await;
+    assert_eq!(response.status(), 400, "JSON nested past the parser's limit");
+    let response = app.get("/recursion/jobs?bogus=1").await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert!(body["detail"].as_str().expect("detail").contains("bogus"), "{body}");
+    assert_eq!(app.get_json("/recursion/jobs").await["jobs"], json!([]));
+}
