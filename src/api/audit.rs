@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{parse_id, AppQuery};
+use super::page::PageRequest;
 use crate::app::AppState;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -95,24 +96,17 @@ pub async fn list_audit(
     AppQuery(params): AppQuery<AuditParams>,
 ) -> ApiResult<Json<AuditPage>> {
     caller.require(Scope::Admin)?;
-    let mut query = parse(&params)?;
+    let (query, page) = parse(&params)?;
     // Entries are written through the journal; everything recorded before this request is
     // stored before it is read.
     app.engine.flush().await?;
-    let page_size = query.limit as usize;
-    query.limit += 1;
-    let mut rows = app.engine.store().audit(&query).await?;
-    let has_more = rows.len() > page_size;
-    rows.truncate(page_size);
-    let next_cursor = if has_more { rows.last().map(|r| r.seq.to_string()) } else { None };
+    let rows = app.engine.store().audit(&query).await?;
+    let (rows, next_cursor) = page.cut(rows, |r| r.seq);
     Ok(Json(AuditPage { entries: rows.into_iter().map(AuditEntry::from).collect(), next_cursor }))
 }
 
-fn parse(params: &AuditParams) -> ApiResult<AuditQuery> {
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::BadRequest(format!("limit must be 1–{MAX_PAGE}")));
-    }
+fn parse(params: &AuditParams) -> ApiResult<(AuditQuery, PageRequest)> {
+    let page = PageRequest::parse(params.limit, params.cursor.as_deref(), DEFAULT_PAGE, MAX_PAGE)?;
     let time = |text: &Option<String>, name: &str| -> ApiResult<Option<i64>> {
         text.as_deref()
             .map(|t| {
@@ -122,18 +116,14 @@ fn parse(params: &AuditParams) -> ApiResult<AuditQuery> {
             })
             .transpose()
     };
-    let before_seq = params
-        .cursor
-        .as_deref()
-        .map(|c| c.parse::<i64>().map_err(|_| ApiError::BadRequest("cursor is not valid".into())))
-        .transpose()?;
-    Ok(AuditQuery {
+    let query = AuditQuery {
         action: params.action.clone(),
         key_id: params.key_id.as_deref().map(|k| parse_id(k, "key")).transpose()?,
         outcome: params.outcome.clone(),
         since_ms: time(&params.since, "since")?,
         until_ms: time(&params.until, "until")?,
-        before_seq,
-        limit,
-    })
+        before_seq: page.before_seq,
+        limit: page.fetch(),
+    };
+    Ok((query, page))
 }

@@ -10,6 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{parse_id, AppJson, AppQuery, Source};
+use super::page::PageRequest;
 use super::views::{job_view, JobSummary, JobView, SubmitResponse, TreeOptions};
 use crate::app::AppState;
 use crate::auth::{Caller, Scope};
@@ -178,18 +179,13 @@ pub async fn list_jobs(
     AppQuery(query): AppQuery<ListQuery>,
 ) -> ApiResult<Json<JobPage>> {
     caller.require(Scope::Read)?;
-    let mut job_query = parse_list_query(&query)?;
-    let page_size = job_query.limit as usize;
-    // One row more than the page tells whether another page exists.
-    job_query.limit += 1;
-    let mut rows = app.engine.store().list_jobs(&job_query).await?;
-    let has_more = rows.len() > page_size;
-    rows.truncate(page_size);
-    let next_cursor = if has_more { rows.last().map(|j| j.seq.to_string()) } else { None };
+    let (job_query, page) = parse_list_query(&query)?;
+    let rows = app.engine.store().list_jobs(&job_query).await?;
+    let (rows, next_cursor) = page.cut(rows, |j| j.seq);
     Ok(Json(JobPage { jobs: rows.iter().map(JobSummary::from).collect(), next_cursor }))
 }
 
-fn parse_list_query(query: &ListQuery) -> ApiResult<JobQuery> {
+fn parse_list_query(query: &ListQuery) -> ApiResult<(JobQuery, PageRequest)> {
     if let Some(status) = &query.status {
         if JobStatus::parse(status).is_none() {
             return Err(ApiError::BadRequest(format!("status '{status}' is not a job status")));
@@ -204,13 +200,7 @@ fn parse_list_query(query: &ListQuery) -> ApiResult<JobQuery> {
         }
         None => None,
     };
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::BadRequest(format!("limit must be 1–{MAX_PAGE}")));
-    }
-    let before_seq = match &query.cursor {
-        Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| ApiError::BadRequest("cursor is not valid".into()))?),
-        None => None,
-    };
-    Ok(JobQuery { status: query.status.clone(), label, before_seq, limit })
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref(), DEFAULT_PAGE, MAX_PAGE)?;
+    let job_query = JobQuery { status: query.status.clone(), label, before_seq: page.before_seq, limit: page.fetch() };
+    Ok((job_query, page))
 }

@@ -11,6 +11,7 @@ pub mod health;
 pub mod hierarchy;
 pub mod jobs;
 pub mod keys;
+pub mod page;
 pub mod reach;
 pub mod spawn;
 pub mod stats;

@@ -8,6 +8,7 @@
 
 mod rows;
 mod sql;
+mod sql_writes;
 
 pub mod postgres;
 pub mod sqlite;

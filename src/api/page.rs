@@ -1,0 +1,41 @@
+//! Cursor pagination, shared by the lists (jobs, audit log): newest first by a sequence
+//! number, the cursor being the last sequence number of the previous page.
+
+use crate::error::{ApiError, ApiResult};
+
+/// A page asked for: its size and where it starts.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    /// Rows to return.
+    pub size: i64,
+    /// Only rows with a smaller sequence number.
+    pub before_seq: Option<i64>,
+}
+
+impl PageRequest {
+    /// Parses `limit` (1–`max`, `default` when absent) and `cursor`.
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>, default: i64, max: i64) -> ApiResult<Self> {
+        let size = limit.unwrap_or(default);
+        if !(1..=max).contains(&size) {
+            return Err(ApiError::BadRequest(format!("limit must be 1–{max}")));
+        }
+        let before_seq = cursor
+            .map(|c| c.parse::<i64>().map_err(|_| ApiError::BadRequest("cursor is not valid".into())))
+            .transpose()?;
+        Ok(Self { size, before_seq })
+    }
+
+    /// The row count to fetch: one more than the page tells whether another page exists.
+    pub fn fetch(self) -> i64 {
+        self.size + 1
+    }
+
+    /// Cuts fetched rows to the page and says where the next one starts (nothing on the last).
+    pub fn cut<T>(self, mut rows: Vec<T>, seq: impl Fn(&T) -> i64) -> (Vec<T>, Option<String>) {
+        let size = usize::try_from(self.size).unwrap_or(usize::MAX);
+        let has_more = rows.len() > size;
+        rows.truncate(size);
+        let next = if has_more { rows.last().map(|r| seq(r).to_string()) } else { None };
+        (rows, next)
+    }
+}

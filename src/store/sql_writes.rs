@@ -1,0 +1,127 @@
+//! The batch writes of the one store implementation: the statements a journal [`Batch`]
+//! becomes inside its transaction — multi-row inserts, one `update … from (values …)` per
+//! chunk of node updates — written once and expanded for each backend by [`sql_store`].
+//!
+//! [`Batch`]: super::Batch
+//! [`sql_store`]: super::sql::sql_store
+
+macro_rules! sql_batch_writes {
+    ($db:ty) => {
+        type Tx<'a> = sqlx::Transaction<'a, $db>;
+
+        async fn insert_jobs(tx: &mut Tx<'_>, batch: &$crate::store::Batch) -> Result<(), sqlx::Error> {
+            for job in &batch.new_jobs {
+                sqlx::query(
+                    "insert into jobs (id, seq, request, config, labels, status, idempotency_key, root_node_id, \
+                     node_count, created_ms, started_ms, finished_ms, result, error) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(job.id)
+                .bind(job.seq)
+                .bind(&job.request)
+                .bind(&job.config)
+                .bind(&job.labels)
+                .bind(&job.status)
+                .bind(&job.idempotency_key)
+                .bind(job.root_node_id)
+                .bind(job.node_count)
+                .bind(job.created_ms)
+                .bind(job.started_ms)
+                .bind(job.finished_ms)
+                .bind(&job.result)
+                .bind(&job.error)
+                .execute(&mut **tx)
+                .await?;
+            }
+            for chunk in batch.new_labels.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("insert into job_labels (job_id, key, value) ");
+                sql.push_values(chunk, |mut row, l| {
+                    row.push_bind(l.job_id).push_bind(&l.key).push_bind(&l.value);
+                });
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        async fn insert_nodes(tx: &mut Tx<'_>, nodes: &[$crate::store::NodeRow]) -> Result<(), sqlx::Error> {
+            for chunk in nodes.chunks($crate::store::sql::INSERT_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, \
+                     status, attempts, started_ms, finished_ms, result, error, warnings) ",
+                );
+                sql.push_values(chunk, |mut row, n| {
+                    row.push_bind(n.id).push_bind(n.job_id).push_bind(n.parent_id).push_bind(n.position);
+                    row.push_bind(n.depth).push_bind(&n.name).push_bind(&n.title).push_bind(&n.role);
+                    row.push_bind(&n.kind).push_bind(&n.spec).push_bind(&n.status).push_bind(n.attempts);
+                    row.push_bind(n.started_ms).push_bind(n.finished_ms).push_bind(&n.result);
+                    row.push_bind(&n.error).push_bind(&n.warnings);
+                });
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        async fn update_nodes(tx: &mut Tx<'_>, updates: &[$crate::store::NodeUpdate]) -> Result<(), sqlx::Error> {
+            for chunk in updates.chunks($crate::store::sql::UPDATE_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "update nodes set status = v.column2, attempts = v.column3, started_ms = v.column4, \
+                     finished_ms = v.column5, result = v.column6, error = v.column7, warnings = v.column8 from (",
+                );
+                sql.push_values(chunk, |mut row, u| {
+                    row.push_bind(u.id).push_bind(u.status).push_bind(u.attempts).push_bind(u.started_ms);
+                    row.push_bind(u.finished_ms).push_bind(&u.result).push_bind(&u.error).push_bind(&u.warnings);
+                });
+                sql.push(") as v where nodes.id = v.column1");
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        async fn update_jobs(tx: &mut Tx<'_>, updates: &[$crate::store::JobUpdate]) -> Result<(), sqlx::Error> {
+            for job in updates {
+                sqlx::query(
+                    "update jobs set status = $2, started_ms = coalesce($3, started_ms), finished_ms = $4, result = $5, error = $6 \
+                     where id = $1",
+                )
+                .bind(job.id)
+                .bind(job.status)
+                .bind(job.started_ms)
+                .bind(job.finished_ms)
+                .bind(&job.result)
+                .bind(&job.error)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
+        async fn insert_audit(tx: &mut Tx<'_>, entries: &[$crate::store::AuditRow]) -> Result<(), sqlx::Error> {
+            for chunk in entries.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into audit_log (seq, ts_ms, key_id, key_name, source, action, target, outcome, detail) ",
+                );
+                sql.push_values(chunk, |mut row, a| {
+                    row.push_bind(a.seq).push_bind(a.ts_ms).push_bind(a.key_id).push_bind(&a.key_name);
+                    row.push_bind(&a.source).push_bind(&a.action).push_bind(&a.target).push_bind(&a.outcome);
+                    row.push_bind(&a.detail);
+                });
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        async fn insert_events(tx: &mut Tx<'_>, events: &[$crate::store::EventRow]) -> Result<(), sqlx::Error> {
+            for chunk in events.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("insert into events (seq, ts_ms, kind, job_id, depth, data) ");
+                sql.push_values(chunk, |mut row, e| {
+                    row.push_bind(e.seq).push_bind(&e.ts_ms).push_bind(&e.kind);
+                    row.push_bind(e.job_id).push_bind(e.depth).push_bind(&e.data);
+                });
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use sql_batch_writes;
