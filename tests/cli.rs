@@ -33,8 +33,14 @@ fn free_port() -> u16 {
 
 /// Starts `cadre serve` with no bootstrap key and reads the generated key it prints (if any).
 fn serve(data_dir: &Path, database_url: Option<&str>) -> (Server, Option<String>) {
+    serve_with(data_dir, database_url, &[])
+}
+
+/// [`serve`] with extra environment variables.
+fn serve_with(data_dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> (Server, Option<String>) {
     let port = free_port();
     let mut command = Command::new(BIN);
+    command.envs(env.iter().copied());
     command.arg("serve").env("CADRE_BIND", format!("127.0.0.1:{port}")).env("CADRE_DATA_DIR", data_dir);
     command.env_remove("CADRE_BOOTSTRAP_KEY").env_remove("DATABASE_URL").stdout(Stdio::piped());
     let log = std::fs::File::create(data_dir.with_extension("log")).expect("log file");
@@ -257,4 +263,41 @@ async fn keys_are_created_listed_and_revoked_from_the_cli() {
     let refused = cadre(&ci, &["status", "00000000-0000-0000-0000-000000000000"]);
     assert!(text(&refused).contains("401"), "{}", text(&refused));
     assert_log_has_no_secrets(&dir.path().join("data"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_jobs_survive_a_restart_and_run_in_order() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let database_url = common::fresh_database_url().await;
+    let one_at_a_time = [("CADRE_LIMITS__MAX_RUNNING_JOBS", "1")];
+    let (mut first, key) = serve_with(&data, database_url.as_deref(), &one_at_a_time);
+    first.key = key.expect("generated key");
+    let long = write_job(
+        dir.path(),
+        "long.json",
+        r#"{"request": "long", "plan": {"name": "w", "run": {"type": "sleep", "ms": 60000}}}"#,
+    );
+    let short = write_job(
+        dir.path(),
+        "short.json",
+        r#"{"request": "short", "plan": {"name": "w", "run": {"type": "echo", "value": 1}}}"#,
+    );
+    cadre(&first, &["submit", &long]);
+    let queued = text(&cadre(&first, &["submit", &short]));
+    assert!(queued.ends_with("queued\n"), "{queued}");
+    let queued_id = queued.split_whitespace().nth(1).expect("id").to_string();
+    let secret = first.key.clone();
+    drop(first);
+    let (mut second, _) = serve_with(&data, database_url.as_deref(), &one_at_a_time);
+    second.key = secret;
+    let begun = Instant::now();
+    loop {
+        let job = job_json(&second, &queued_id).await;
+        if job["status"] == "succeeded" {
+            break;
+        }
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "the queued job never ran: {job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

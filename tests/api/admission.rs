@@ -77,3 +77,28 @@ async fn a_hundred_jobs_submitted_at_once_all_finish() {
     assert!(stats["by_depth"].as_array().expect("depths").iter().all(|d| d["in_use"] == 0));
     assert_eq!(stats["jobs"]["running"], 0);
 }
+
+#[tokio::test]
+async fn a_queued_job_can_be_cancelled_before_it_ever_runs() {
+    let app = spawn_app_with(|c| c.limits.max_running_jobs = 1).await;
+    let running = app.submit(&sleeper("running", 60_000)).await;
+    let queued = app.submit(&sleeper("queued", 10)).await;
+    let queued_job = app.job(&queued).await;
+    assert_eq!(queued_job["status"], "queued");
+    let node = queued_job["tree"]["id"].as_str().expect("root id").to_string();
+    let one_node = app.delete(&format!("/recursion/job/{queued}/nodes/{node}")).await;
+    assert_eq!(one_node.status(), 409, "a queued job is cancelled whole or not at all");
+    let response = app.delete(&format!("/recursion/job/{queued}")).await;
+    assert_eq!(response.status(), 202);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["status"], "cancelled");
+    let job = app.job(&queued).await;
+    assert_eq!(job["error"], "cancelled while queued");
+    assert!(crate::helpers::flatten(&job["tree"])
+        .iter()
+        .all(|n| n["status"] == "cancelled" && n["started_at"].is_null()));
+    assert_eq!(app.delete(&format!("/recursion/job/{running}")).await.status(), 202);
+    let ended = app.wait_for_end(&running).await;
+    assert_eq!(ended["status"], "cancelled");
+    assert_eq!(app.job(&queued).await["status"], "cancelled", "the freed place did not start it");
+}

@@ -128,3 +128,20 @@ async fn hierarchy_and_stats_describe_a_running_job() {
     let one = app.get_json(&format!("/recursion/hierarchy?job_id={id}")).await;
     assert_eq!(one["children"].as_array().expect("children").len(), 1);
 }
+
+#[tokio::test]
+async fn usage_is_sampled_into_the_history_and_held_slots_are_checked_for_leaks() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.resources.usage_sample_interval_s = 1;
+        c.resources.leak_check_interval_s = 1;
+    })
+    .await;
+    let id = app.submit(&json!({"request": "hold", "plan": {"name": "w", "run": {"type": "sleep", "ms": 1500}}})).await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "succeeded");
+    let stats = app.stats().await;
+    let history = stats["history"].as_array().expect("history");
+    assert!(history.len() >= 6, "one sample per depth at least: {history:?}");
+    assert!(history.iter().any(|p| p["depth"] == 0 && p["in_use"] == 1), "the held slot was sampled");
+    assert_eq!(stats["leaks_reclaimed"], 0, "a live holder is never reclaimed");
+}
