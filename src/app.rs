@@ -8,7 +8,6 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,6 +30,9 @@ use crate::events::Event;
 
 /// Events buffered for slow subscribers before they lag (the stream issue adds replay).
 const EVENT_CHANNEL_CAPACITY: usize = 4096;
+/// How long shutdown waits for event-stream sockets to close.
+const STREAM_CLOSE_GRACE: Duration = Duration::from_secs(2);
+const STREAM_CLOSE_POLL: Duration = Duration::from_millis(20);
 /// How often keys' last-use times are written.
 const KEY_USE_FLUSH: Duration = Duration::from_secs(30);
 /// API latency samples kept for the percentiles in `/recursion/stats`.
@@ -48,8 +50,10 @@ pub struct App {
     pub latency: LatencyRecorder,
     /// Stored events, as they are committed.
     pub events: broadcast::Sender<Arc<Event>>,
-    /// Open event-stream connections.
-    pub stream_connections: AtomicUsize,
+    /// Event-stream counters.
+    pub stream: crate::ws::StreamMetrics,
+    /// Cancelled when the server begins to shut down (event-stream sockets close with 1001).
+    pub shutdown: tokio_util::sync::CancellationToken,
     /// Request rate limits.
     pub limits: RateLimits,
 }
@@ -101,11 +105,20 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         keys,
         latency: LatencyRecorder::default(),
         events,
-        stream_connections: AtomicUsize::new(0),
+        stream: crate::ws::StreamMetrics::default(),
+        shutdown: tokio_util::sync::CancellationToken::new(),
     };
     let state = AppState(Arc::new(app));
     tracker.spawn(store_key_use(state.clone()));
     Ok(Started { state, tracker, generated_key })
+}
+
+/// Upgraded sockets live outside the HTTP server's drain: give them a moment to send 1001.
+async fn wait_for_streams_to_close(app: &AppState) {
+    let deadline = tokio::time::Instant::now() + STREAM_CLOSE_GRACE;
+    while app.stream.open.load(std::sync::atomic::Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(STREAM_CLOSE_POLL).await;
+    }
 }
 
 /// Where workers on this machine reach the server: `server.public_url` when set, else the
@@ -146,11 +159,17 @@ pub async fn serve(
     started: Started,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    started.state.engine.set_public_url(public_url(&started.state.config, listener.local_addr()?));
-    let app = router(started.state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
+    let state = started.state;
+    state.engine.set_public_url(public_url(&state.config, listener.local_addr()?));
+    let token = state.shutdown.clone();
+    let signal = async move {
+        shutdown.await;
+        token.cancel();
+    };
+    axum::serve(listener, router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(signal)
         .await?;
+    wait_for_streams_to_close(&state).await;
     started.tracker.close();
     Ok(())
 }

@@ -48,6 +48,41 @@ pub struct Config {
     pub workers: WorkersConfig,
     pub roles: RolesConfig,
     pub rate_limit: RateLimitConfig,
+    pub stream: StreamConfig,
+}
+
+/// The event stream (`/ws/recursion`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamConfig {
+    /// Seconds between pings (and `heartbeat` frames).
+    pub ping_interval_s: u64,
+    /// A connection that sends nothing (not even a pong) this long is closed.
+    pub idle_timeout_s: u64,
+    /// Frames queued for one subscriber before it counts as too slow (closed with 1013).
+    pub send_queue: usize,
+    /// Client messages per second per connection (over it: closed with 1008).
+    pub client_messages_per_second: u32,
+    /// Client messages allowed at once above that rate.
+    pub client_message_burst: u32,
+    /// Hours of events kept for replay.
+    pub retention_hours: u64,
+    /// Seconds a closing connection waits for its close frame to be sent.
+    pub close_timeout_s: u64,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval_s: 15,
+            idle_timeout_s: 60,
+            send_queue: 1024,
+            client_messages_per_second: 5,
+            client_message_burst: 10,
+            retention_hours: 24,
+            close_timeout_s: 10,
+        }
+    }
 }
 
 /// Request rate limits (per key, per worker token, per address without credentials).

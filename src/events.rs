@@ -72,9 +72,17 @@ pub struct Event {
     pub job_id: Option<Uuid>,
     pub depth: Option<i64>,
     pub data: Value,
+    /// The frame's JSON, serialised once however many subscribers send it.
+    #[serde(skip)]
+    text: std::sync::OnceLock<String>,
 }
 
 impl Event {
+    /// The event as a JSON text frame.
+    pub fn text(&self) -> String {
+        self.text.get_or_init(|| serde_json::to_string(self).unwrap_or_default()).clone()
+    }
+
     /// Rebuilds an event from its stored row.
     pub fn from_row(row: &crate::store::EventRow) -> Self {
         Self {
@@ -84,6 +92,7 @@ impl Event {
             job_id: row.job_id,
             depth: row.depth,
             data: serde_json::from_str(&row.data).unwrap_or(Value::Null),
+            text: std::sync::OnceLock::new(),
         }
     }
 }

@@ -127,7 +127,7 @@ pub async fn get_stats(State(app): State<AppState>, caller: crate::auth::Caller)
         jobs: JobStats { by_status, running, queued },
         history,
         api_latency: LatencyStats { p50_ms: p[0], p95_ms: p[1], p99_ms: p[2], samples },
-        event_stream_connections: app.stream_connections.load(std::sync::atomic::Ordering::Relaxed),
+        event_stream_connections: app.stream.open.load(std::sync::atomic::Ordering::Relaxed),
         leaks_reclaimed: app.engine.resources().leaks_reclaimed(),
     }))
 }

@@ -110,8 +110,12 @@ pub trait Store: Send + Sync + 'static {
     async fn record_usage(&self, samples: &[UsageSampleRow], keep_since_ms: i64) -> StoreResult<()>;
     /// Usage samples since `since_ms`, oldest first.
     async fn usage_since(&self, since_ms: i64) -> StoreResult<Vec<UsageSampleRow>>;
-    /// Up to `limit` events after `seq`, in order.
-    async fn events_after(&self, seq: i64, limit: i64) -> StoreResult<Vec<EventRow>>;
+    /// Up to `limit` events after `seq`, in order, of one job or of all.
+    async fn events_after(&self, seq: i64, job_id: Option<Uuid>, limit: i64) -> StoreResult<Vec<EventRow>>;
+    /// The oldest stored event's seq (0 when the log is empty).
+    async fn oldest_event_seq(&self) -> StoreResult<i64>;
+    /// Forgets events older than `before_ms` (the replay retention).
+    async fn prune_events(&self, before_ms: i64) -> StoreResult<u64>;
 }
 
 /// A shared store.

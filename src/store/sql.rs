@@ -287,13 +287,28 @@ macro_rules! sql_store {
             async fn events_after(
                 &self,
                 seq: i64,
+                job_id: Option<uuid::Uuid>,
                 limit: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::EventRow>> {
-                Ok(sqlx::query_as("select * from events where seq > $1 order by seq limit $2")
-                    .bind(seq)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?)
+                let mut sql = sqlx::QueryBuilder::<$db>::new("select * from events where seq > ");
+                sql.push_bind(seq);
+                if let Some(job_id) = job_id {
+                    sql.push(" and job_id = ").push_bind(job_id);
+                }
+                sql.push(" order by seq limit ").push_bind(limit);
+                Ok(sql.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn oldest_event_seq(&self) -> $crate::store::StoreResult<i64> {
+                let (seq,): (i64,) =
+                    sqlx::query_as("select coalesce(min(seq), 0) from events").fetch_one(&self.pool).await?;
+                Ok(seq)
+            }
+
+            async fn prune_events(&self, before_ms: i64) -> $crate::store::StoreResult<u64> {
+                let done =
+                    sqlx::query("delete from events where ts_ms < $1").bind(before_ms).execute(&self.pool).await?;
+                Ok(done.rows_affected())
             }
         }
 

@@ -11,5 +11,6 @@ mod helpers;
 mod quotas;
 mod recursion;
 mod security;
+mod stream;
 mod surface;
 mod worker_recursion;

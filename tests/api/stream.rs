@@ -1,0 +1,248 @@
+//! The event stream, `/ws/recursion`, against the real server.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::{spawn_app, spawn_app_with, uniform_tree, TestApp, KEY};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Longest a test waits for one frame.
+const FRAME_DEADLINE: Duration = Duration::from_secs(30);
+
+fn ws_url(app: &TestApp, query: &str) -> String {
+    format!(
+        "{}/ws/recursion?token={KEY}{}{query}",
+        app.base.replacen("http", "ws", 1),
+        if query.is_empty() { "" } else { "&" }
+    )
+}
+
+async fn connect(app: &TestApp, query: &str) -> Socket {
+    tokio_tungstenite::connect_async(ws_url(app, query)).await.expect("connects").0
+}
+
+/// The next frame that is not a heartbeat or a control frame; `None` once closed.
+async fn next_frame(socket: &mut Socket) -> Option<Value> {
+    loop {
+        let message = tokio::time::timeout(FRAME_DEADLINE, socket.next()).await.expect("a frame in time")?;
+        match message.ok()? {
+            Message::Text(text) => {
+                let frame: Value = serde_json::from_str(&text).expect("json frame");
+                if frame["type"] != "heartbeat" {
+                    return Some(frame);
+                }
+            }
+            Message::Close(_) => return None,
+            _ => {}
+        }
+    }
+}
+
+/// Frames of `job_id` until its `job_completed` (inclusive).
+async fn job_frames(socket: &mut Socket, job_id: &str) -> Vec<Value> {
+    let mut frames = Vec::new();
+    while let Some(frame) = next_frame(socket).await {
+        if frame["job_id"] == job_id {
+            let done = frame["type"] == "job_completed" || frame["type"] == "job_cancelled";
+            frames.push(frame);
+            if done {
+                return frames;
+            }
+        }
+    }
+    panic!("the stream closed before job {job_id} ended");
+}
+
+fn seqs(frames: &[Value]) -> Vec<i64> {
+    frames.iter().map(|f| f["seq"].as_i64().expect("seq")).collect()
+}
+
+/// Reads until `count` frames of `job_id` arrived.
+async fn take(socket: &mut Socket, job_id: &str, count: usize) -> Vec<Value> {
+    let mut frames = Vec::new();
+    while frames.len() < count {
+        let frame = next_frame(socket).await.expect("open");
+        if frame["job_id"] == job_id {
+            frames.push(frame);
+        }
+    }
+    frames
+}
+
+#[tokio::test]
+async fn a_depth_filter_receives_every_event_at_that_depth_and_nothing_else() {
+    let app = spawn_app().await;
+    let mut all = connect(&app, "").await;
+    let mut depth2 = connect(&app, "depth=2").await;
+    let id = app.submit(&uniform_tree(5, 2)).await;
+    let everything = job_frames(&mut all, &id).await;
+    let expected: Vec<&Value> = everything.iter().filter(|f| f["depth"] == 2).collect();
+    assert_eq!(expected.len(), 4 * 2, "four depth-2 orchestrators: spawned and completed");
+    let got = take(&mut depth2, &id, expected.len()).await;
+    assert_eq!(seqs(&got), expected.iter().map(|f| f["seq"].as_i64().expect("seq")).collect::<Vec<_>>());
+    assert!(got.iter().all(|f| f["depth"] == 2));
+    let ordered = seqs(&everything);
+    assert!(ordered.windows(2).all(|w| w[0] < w[1]), "in seq order");
+}
+
+#[tokio::test]
+async fn range_job_and_type_filters_combine() {
+    let app = spawn_app().await;
+    let first = app.submit(&uniform_tree(4, 2)).await;
+    app.wait_for_end(&first).await;
+    let mut all = connect(&app, "").await;
+    let query = format!("min_depth=1&max_depth=2&types=node_completed,worker_started&job_id={first}");
+    let mut filtered = connect(&app, &format!("{query}&since=0")).await;
+    let second = app.submit(&uniform_tree(4, 2)).await;
+    job_frames(&mut all, &second).await;
+    let replayed = take(&mut filtered, &first, 6).await;
+    assert!(replayed.iter().all(|f| f["type"] == "node_completed" || f["type"] == "worker_started"));
+    assert!(replayed.iter().all(|f| (1..=2).contains(&f["depth"].as_i64().expect("depth"))));
+    assert_eq!(replayed.iter().filter(|f| f["type"] == "node_completed").count(), 6, "2 + 4 nodes at depths 1-2");
+}
+
+#[tokio::test]
+async fn a_subscribe_message_switches_the_filter_mid_stream() {
+    let app = spawn_app().await;
+    let mut socket = connect(&app, "depth=0").await;
+    let a = app.submit(&uniform_tree(2, 2)).await;
+    let frames = take(&mut socket, &a, 3).await;
+    assert!(frames.iter().all(|f| f["depth"] == 0), "job_submitted, orchestrator_spawned, node_completed at depth 0");
+    socket
+        .send(Message::Text(json!({"action": "subscribe", "filter": {"depth": 1}}).to_string().into()))
+        .await
+        .expect("send");
+    loop {
+        let frame = next_frame(&mut socket).await.expect("open");
+        if frame["type"] == "subscribed" {
+            break;
+        }
+    }
+    let b = app.submit(&uniform_tree(2, 2)).await;
+    let frames = take(&mut socket, &b, 4).await;
+    assert!(frames.iter().all(|f| f["depth"] == 1), "only depth 1 now: {frames:?}");
+    socket
+        .send(Message::Text(json!({"action": "subscribe", "filter": {"depth": 9}}).to_string().into()))
+        .await
+        .expect("send");
+    let error = next_frame(&mut socket).await.expect("open");
+    assert_eq!(error["type"], "error");
+    assert!(error["data"]["error"].as_str().expect("message").contains("invalid filter"), "{error}");
+}
+
+#[tokio::test]
+async fn a_client_that_reconnects_with_since_ends_with_exactly_the_same_events() {
+    let app = spawn_app().await;
+    let mut steady = connect(&app, "").await;
+    let mut flaky = connect(&app, "").await;
+    let job = json!({"request": "slowish", "plan": {"name": "root", "max_parallel": 2, "children":
+        (0..8).map(|i| json!({"name": format!("w{i}"), "run": {"type": "sleep", "ms": 40}})).collect::<Vec<_>>()}});
+    let id = app.submit(&job).await;
+    let mut before = take(&mut flaky, &id, 5).await;
+    let resume = before.last().expect("frames")["seq"].as_i64().expect("seq");
+    drop(flaky);
+    let mut again = connect(&app, &format!("since={resume}")).await;
+    before.extend(job_frames(&mut again, &id).await);
+    let reference = job_frames(&mut steady, &id).await;
+    assert_eq!(seqs(&before), seqs(&reference), "no gap, no duplicate");
+}
+
+#[tokio::test]
+async fn a_thousand_subscribers_all_receive_every_event_in_order() {
+    const SUBSCRIBERS: usize = 1000;
+    let app = spawn_app().await;
+    let mut sockets = Vec::with_capacity(SUBSCRIBERS);
+    for _ in 0..SUBSCRIBERS {
+        sockets.push(connect(&app, "").await);
+    }
+    let id = app.submit(&uniform_tree(3, 3)).await;
+    let received = futures_util::future::join_all(sockets.iter_mut().map(|s| job_frames(s, &id))).await;
+    let reference = seqs(&received[0]);
+    // Submitted; 4 orchestrators spawned and 9 workers started; 13 nodes completed; the job completed.
+    assert_eq!(reference.len(), 1 + 4 + 9 + 13 + 1);
+    assert!(received.iter().all(|frames| seqs(frames) == reference));
+}
+
+#[tokio::test]
+async fn heartbeats_arrive_and_a_silent_client_is_closed() {
+    let app = spawn_app_with(|c| {
+        c.stream.ping_interval_s = 1;
+        c.stream.idle_timeout_s = 2;
+    })
+    .await;
+    let mut listening = connect(&app, "").await;
+    let beat = tokio::time::timeout(FRAME_DEADLINE, async {
+        loop {
+            if let Some(Ok(Message::Text(text))) = listening.next().await {
+                let frame: Value = serde_json::from_str(&text).expect("json");
+                if frame["type"] == "heartbeat" {
+                    return frame;
+                }
+            }
+        }
+    })
+    .await
+    .expect("a heartbeat");
+    assert!(beat["seq"].is_i64() && beat["ts"].is_string());
+    let mut silent = connect(&app, "").await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let closed = loop {
+        match tokio::time::timeout(FRAME_DEADLINE, silent.next()).await.expect("in time") {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    let frame = closed.expect("a close frame with a reason");
+    assert!(frame.reason.contains("idle"), "{frame:?}");
+}
+
+#[tokio::test]
+async fn a_flood_of_client_messages_is_closed_with_1008() {
+    let app = spawn_app().await;
+    let mut socket = connect(&app, "").await;
+    for _ in 0..50 {
+        let message = json!({"action": "subscribe", "filter": {}}).to_string();
+        if socket.send(Message::Text(message.into())).await.is_err() {
+            break;
+        }
+    }
+    let code = loop {
+        match tokio::time::timeout(FRAME_DEADLINE, socket.next()).await.expect("in time") {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| f.code),
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(CloseCode::Policy));
+}
+
+#[tokio::test]
+async fn unauthenticated_and_wrong_scope_connections_are_refused() {
+    let app = spawn_app().await;
+    let base = format!("{}/ws/recursion", app.base.replacen("http", "ws", 1));
+    let bare = tokio_tungstenite::connect_async(base.clone()).await.expect_err("refused");
+    assert!(bare.to_string().contains("401"), "{bare}");
+    let created: Value =
+        app.post("/keys", &json!({"name": "writer", "scopes": ["write"]})).await.json().await.expect("json");
+    let writer = created["key"].as_str().expect("secret");
+    let mut request = base.clone().into_client_request().expect("request");
+    request.headers_mut().insert("authorization", format!("Bearer {writer}").parse().expect("header"));
+    let forbidden = tokio_tungstenite::connect_async(request).await.expect_err("refused");
+    assert!(forbidden.to_string().contains("403"), "{forbidden}");
+    let mut request = base.into_client_request().expect("request");
+    request.headers_mut().insert("authorization", format!("Bearer {KEY}").parse().expect("header"));
+    assert!(tokio_tungstenite::connect_async(request).await.is_ok(), "a read key in the header is enough");
+    let mut bad = connect(&app, "depth=7").await;
+    let error = next_frame(&mut bad).await.expect("an error frame");
+    assert_eq!(error["type"], "error");
+    assert!(error["data"]["error"].as_str().expect("message").contains("depths must be"), "{error}");
+}
