@@ -63,16 +63,22 @@ enum Ending {
 /// Runs a connection to its end.
 pub async fn run(app: AppState, key: KeyIdentity, socket: WebSocket, subscription: Subscription) {
     app.stream.open.fetch_add(1, Ordering::Relaxed);
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let (queue, queued) = mpsc::channel(app.config.stream.send_queue.max(1));
     let (close, close_rx) = oneshot::channel();
     let written = Arc::new(AtomicI64::new(subscription.since.unwrap_or(0)));
     let close_timeout = Duration::from_secs(app.config.stream.close_timeout_s);
     let writer = Writer { app: app.clone(), sink, queued, close: close_rx, written: written.clone(), close_timeout };
     let writer = tokio::spawn(writer.run());
-    let ending = Session::new(&app, queue).run(stream, subscription).await;
+    let ending = Session::new(&app, queue).run(&mut stream, subscription).await;
+    let client_left = matches!(ending, Ending::Gone);
     let _ = close.send(closing(&app, ending, &written));
     let _ = writer.await;
+    if !client_left {
+        // The closing handshake: let the client read the close frame and answer it before
+        // the connection drops, or it may see a reset instead of the reason.
+        let _ = tokio::time::timeout(close_timeout, async { while let Some(Ok(_)) = stream.next().await {} }).await;
+    }
     app.stream.open.fetch_sub(1, Ordering::Relaxed);
     tracing::debug!(key.id = %key.id, "event stream closed");
 }
@@ -215,7 +221,7 @@ impl<'a> Session<'a> {
         Self { app, queue, last: 0, limiter: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)) }
     }
 
-    async fn run(mut self, stream: SplitStream<WebSocket>, subscription: Subscription) -> Ending {
+    async fn run(mut self, stream: &mut SplitStream<WebSocket>, subscription: Subscription) -> Ending {
         let filter = match subscription.filter {
             Ok(filter) => filter,
             Err(why) => return self.refuse(&why),
@@ -233,7 +239,7 @@ impl<'a> Session<'a> {
     /// Live events, client messages and heartbeats until the connection ends.
     async fn live(
         &mut self,
-        mut stream: SplitStream<WebSocket>,
+        stream: &mut SplitStream<WebSocket>,
         mut live: tokio::sync::broadcast::Receiver<Arc<Event>>,
         mut filter: Filter,
     ) -> Ending {
