@@ -63,6 +63,12 @@ enum Ending {
 /// Runs a connection to its end.
 pub async fn run(app: AppState, key: KeyIdentity, socket: WebSocket, subscription: Subscription) {
     app.stream.open.fetch_add(1, Ordering::Relaxed);
+    serve(&app, socket, subscription).await;
+    app.stream.open.fetch_sub(1, Ordering::Relaxed);
+    tracing::debug!(key.id = %key.id, "event stream closed");
+}
+
+async fn serve(app: &AppState, socket: WebSocket, subscription: Subscription) {
     let (sink, mut stream) = socket.split();
     let (queue, queued) = mpsc::channel(app.config.stream.send_queue.max(1));
     let (close, close_rx) = oneshot::channel();
@@ -70,17 +76,19 @@ pub async fn run(app: AppState, key: KeyIdentity, socket: WebSocket, subscriptio
     let close_timeout = Duration::from_secs(app.config.stream.close_timeout_s);
     let writer = Writer { app: app.clone(), sink, queued, close: close_rx, written: written.clone(), close_timeout };
     let writer = tokio::spawn(writer.run());
-    let ending = Session::new(&app, queue).run(&mut stream, subscription).await;
+    let ending = Session::new(app, queue).run(&mut stream, subscription).await;
     let client_left = matches!(ending, Ending::Gone);
-    let _ = close.send(closing(&app, ending, &written));
+    let _ = close.send(closing(app, ending, &written));
     let _ = writer.await;
     if !client_left {
-        // The closing handshake: let the client read the close frame and answer it before
-        // the connection drops, or it may see a reset instead of the reason.
-        let _ = tokio::time::timeout(close_timeout, async { while let Some(Ok(_)) = stream.next().await {} }).await;
+        await_close_reply(&mut stream, close_timeout).await;
     }
-    app.stream.open.fetch_sub(1, Ordering::Relaxed);
-    tracing::debug!(key.id = %key.id, "event stream closed");
+}
+
+/// The closing handshake: lets the client read the close frame and answer it before the
+/// connection drops, or it may see a reset instead of the reason.
+async fn await_close_reply(stream: &mut SplitStream<WebSocket>, limit: Duration) {
+    let _ = tokio::time::timeout(limit, async { while let Some(Ok(_)) = stream.next().await {} }).await;
 }
 
 fn closing(app: &AppState, ending: Ending, written: &AtomicI64) -> Option<Closing> {
