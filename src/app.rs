@@ -28,8 +28,10 @@ use crate::config::Config;
 use crate::engine::{Engine, EngineParts};
 use crate::events::Event;
 
-/// Events buffered for slow subscribers before they lag (the stream issue adds replay).
-const EVENT_CHANNEL_CAPACITY: usize = 4096;
+/// Events the broadcast holds for subscribers. One journal commit publishes up to its whole
+/// batch at once, so this must exceed the largest batch (20 000 entries) or every
+/// subscriber, however fast, would lag on a big fan-out.
+const EVENT_CHANNEL_CAPACITY: usize = 65_536;
 /// How long shutdown waits for event-stream sockets to close.
 const STREAM_CLOSE_GRACE: Duration = Duration::from_secs(2);
 const STREAM_CLOSE_POLL: Duration = Duration::from_millis(20);

@@ -59,8 +59,10 @@ pub struct StreamConfig {
     pub ping_interval_s: u64,
     /// A connection that sends nothing (not even a pong) this long is closed.
     pub idle_timeout_s: u64,
-    /// Frames queued for one subscriber before it counts as too slow (closed with 1013).
+    /// Frames queued for one subscriber.
     pub send_queue: usize,
+    /// A subscriber whose queue stays full this long has fallen behind (closed with 1013).
+    pub stall_timeout_ms: u64,
     /// Client messages per second per connection (over it: closed with 1008).
     pub client_messages_per_second: u32,
     /// Client messages allowed at once above that rate.
@@ -77,6 +79,7 @@ impl Default for StreamConfig {
             ping_interval_s: 15,
             idle_timeout_s: 60,
             send_queue: 1024,
+            stall_timeout_ms: 2000,
             client_messages_per_second: 5,
             client_message_burst: 10,
             retention_hours: 24,

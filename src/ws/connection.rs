@@ -259,7 +259,7 @@ impl<'a> Session<'a> {
         loop {
             let step = tokio::select! {
                 () = self.app.shutdown.cancelled() => Err(Ending::Close(CLOSE_GOING_AWAY, "the server is shutting down".into())),
-                received = live.recv() => self.forward(received, &filter),
+                received = live.recv() => self.forward(received, &filter).await,
                 message = stream.next() => {
                     last_heard = Instant::now();
                     self.on_message(message, &mut filter)
@@ -302,17 +302,17 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// During a replay the queue is allowed to fill and drain: the log waits for the reader.
+    /// Queues an event, waiting for room while the writer drains bursts; a subscriber whose
+    /// queue stays full for the stall timeout has fallen behind.
     async fn send_waiting(&self, outgoing: Outgoing) -> Result<(), Ending> {
-        let limit = Duration::from_secs(self.app.config.stream.close_timeout_s);
-        match tokio::time::timeout(limit, self.queue.send(outgoing)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Ending::Gone),
-            Err(_) => Err(Ending::Lagged),
-        }
+        let stall = Duration::from_millis(self.app.config.stream.stall_timeout_ms);
+        self.queue.send_timeout(outgoing, stall).await.map_err(|err| match err {
+            mpsc::error::SendTimeoutError::Timeout(_) => Ending::Lagged,
+            mpsc::error::SendTimeoutError::Closed(_) => Ending::Gone,
+        })
     }
 
-    fn forward(&mut self, received: Result<Arc<Event>, RecvError>, filter: &Filter) -> Result<(), Ending> {
+    async fn forward(&mut self, received: Result<Arc<Event>, RecvError>, filter: &Filter) -> Result<(), Ending> {
         let event = match received {
             Ok(event) => event,
             Err(RecvError::Lagged(_)) => return Err(Ending::Lagged),
@@ -326,7 +326,7 @@ impl<'a> Session<'a> {
         }
         self.last = event.seq;
         if filter.matches(&event) {
-            self.queue.try_send(Outgoing::Event(event.seq, event.text().into())).map_err(|_| Ending::Lagged)?;
+            self.send_waiting(Outgoing::Event(event.seq, event.text().into())).await?;
         }
         Ok(())
     }

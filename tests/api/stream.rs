@@ -246,3 +246,59 @@ async fn unauthenticated_and_wrong_scope_connections_are_refused() {
     assert_eq!(error["type"], "error");
     assert!(error["data"]["error"].as_str().expect("message").contains("depths must be"), "{error}");
 }
+
+/// A client whose socket receive buffer is tiny, so that not reading backs up the server fast.
+async fn connect_with_small_buffer(app: &TestApp, query: &str) -> Socket {
+    const RECEIVE_BUFFER: u32 = 4096;
+    let address = app.base.trim_start_matches("http://").parse().expect("address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(RECEIVE_BUFFER).expect("buffer size");
+    let stream = socket.connect(address).await.expect("connect");
+    let request = ws_url(app, query).into_client_request().expect("request");
+    tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.expect("handshake").0
+}
+
+/// Enough events (about two per node, a few hundred bytes each) to overflow the kernel's
+/// socket buffers (up to 4 MiB here) behind a client that does not read.
+const LOUD_NODES: usize = 10_000;
+
+#[tokio::test]
+async fn a_stalled_consumer_is_closed_with_1013_and_resumes_without_loss() {
+    let app = spawn_app_with(|c| {
+        c.stream.send_queue = 16;
+        c.stream.stall_timeout_ms = 300;
+    })
+    .await;
+    let mut healthy = connect(&app, "").await;
+    let mut stalled = connect_with_small_buffer(&app, "").await;
+    let job = json!({"request": "loud", "plan": {"name": "root", "children":
+        (0..LOUD_NODES).map(|i| json!({"name": format!("w{i}"), "run": {"type": "noop"}})).collect::<Vec<_>>()}});
+    let id = app.submit(&job).await;
+    let reference = job_frames(&mut healthy, &id).await;
+    // Only now does the stalled client read: what was sent before the close, then the close.
+    let mut before = Vec::new();
+    let begun = std::time::Instant::now();
+    let resume_from = loop {
+        assert!(begun.elapsed() < FRAME_DEADLINE, "no 1013 close came");
+        match tokio::time::timeout(FRAME_DEADLINE, stalled.next()).await.expect("in time").expect("open") {
+            Ok(Message::Text(text)) => {
+                let frame: Value = serde_json::from_str(&text).expect("json");
+                if frame["job_id"] == id.as_str() {
+                    before.push(frame);
+                }
+            }
+            Ok(Message::Close(Some(frame))) => {
+                assert_eq!(frame.code, CloseCode::Again, "1013: try again later");
+                let reason: Value = serde_json::from_str(&frame.reason).expect("json reason");
+                break reason["resume_from"].as_i64().expect("resume_from");
+            }
+            Ok(_) => {}
+            Err(err) => panic!("expected a 1013 close, got {err}"),
+        }
+    };
+    assert!(before.len() < reference.len(), "the stalled client was cut off before the end");
+    assert!(before.last().is_none_or(|f| f["seq"].as_i64().expect("seq") <= resume_from));
+    let mut resumed = connect(&app, &format!("since={resume_from}")).await;
+    before.extend(job_frames(&mut resumed, &id).await);
+    assert_eq!(seqs(&before), seqs(&reference), "nothing lost, nothing twice");
+}
