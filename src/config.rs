@@ -67,8 +67,8 @@ pub struct StreamConfig {
     pub client_messages_per_second: u32,
     /// Client messages allowed at once above that rate.
     pub client_message_burst: u32,
-    /// Hours of events kept for replay.
-    pub retention_hours: u64,
+    /// Seconds of events kept for replay.
+    pub retention_s: u64,
     /// Seconds a closing connection waits for its close frame to be sent.
     pub close_timeout_s: u64,
 }
@@ -82,7 +82,7 @@ impl Default for StreamConfig {
             stall_timeout_ms: 2000,
             client_messages_per_second: 5,
             client_message_burst: 10,
-            retention_hours: 24,
+            retention_s: 24 * 3600,
             close_timeout_s: 10,
         }
     }

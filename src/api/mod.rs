@@ -11,6 +11,7 @@ pub mod health;
 pub mod hierarchy;
 pub mod jobs;
 pub mod keys;
+pub mod metrics;
 pub mod page;
 pub mod reach;
 pub mod spawn;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .merge(crate::ws::router())
         .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, openapi))
         .fallback(not_found)

@@ -41,6 +41,8 @@ pub(super) struct Admission {
     pub(super) ctx: Arc<EngineCtx>,
     pub(super) store: SharedStore,
     pub(super) limits: PlanLimits,
+    /// How long events are kept for replay.
+    pub(super) event_retention: Duration,
     max_running: usize,
     max_queued: usize,
     state: Mutex<State>,
@@ -73,6 +75,7 @@ impl Admission {
             ctx,
             store,
             limits: config.plan_limits(),
+            event_retention: Duration::from_secs(config.stream.retention_s),
             max_running: config.limits.max_running_jobs,
             max_queued: config.limits.max_queued_jobs,
             state: Mutex::new(State::default()),

@@ -29,7 +29,10 @@ pub(super) fn spawn_all(
     let leak_every = Duration::from_secs(config.resources.leak_check_interval_s.max(1));
     tracker.spawn(every(leak_every, engine.clone(), |engine| async move { sweep_leaks(&engine).await }));
     let sample_every = Duration::from_secs(config.resources.usage_sample_interval_s.max(1));
-    tracker.spawn(every(sample_every, engine.clone(), |engine| async move { sample_usage(&engine).await }));
+    tracker.spawn(every(sample_every, engine.clone(), |engine| async move {
+        sample_usage(&engine).await;
+        prune_events(&engine).await;
+    }));
 }
 
 async fn every<F, Fut>(period: Duration, engine: Engine, mut tick: F)
@@ -83,6 +86,14 @@ fn report_leak(engine: &Engine, leak: Leak) {
     engine.inner.ctx.journal.emit(EventDraft::job(EventKind::Error, leak.job_id, Some(leak.depth), data));
 }
 
+/// Forgets events past the replay retention.
+async fn prune_events(engine: &Engine) {
+    let keep_since = now_ms() - engine.inner.event_retention.as_millis() as i64;
+    if let Err(err) = engine.store().prune_events(keep_since).await {
+        tracing::warn!(error = %err, "old events not pruned");
+    }
+}
+
 async fn sample_usage(engine: &Engine) {
     let ts_ms = now_ms();
     let samples: Vec<UsageSampleRow> = engine
@@ -99,7 +110,8 @@ async fn sample_usage(engine: &Engine) {
         })
         .collect();
     let keep_since = ts_ms - USAGE_HISTORY.as_millis() as i64;
-    if let Err(err) = engine.store().record_usage(&samples, keep_since).await {
+    let stored = engine.store().record_usage(&samples, keep_since).await;
+    if let Err(err) = stored {
         tracing::warn!(error = %err, "usage sample not stored");
     }
 }

@@ -302,3 +302,66 @@ async fn a_stalled_consumer_is_closed_with_1013_and_resumes_without_loss() {
     before.extend(job_frames(&mut resumed, &id).await);
     assert_eq!(seqs(&before), seqs(&reference), "nothing lost, nothing twice");
 }
+
+#[tokio::test]
+async fn a_replay_from_before_the_retention_says_where_the_log_starts() {
+    let app = spawn_app_with(|c| {
+        c.stream.retention_s = 2;
+        c.resources.usage_sample_interval_s = 1;
+    })
+    .await;
+    let old = app.submit(&uniform_tree(2, 2)).await;
+    app.wait_for_end(&old).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let fresh = app.submit(&uniform_tree(2, 2)).await;
+    let mut socket = connect(&app, "since=1").await;
+    let error = next_frame(&mut socket).await.expect("open");
+    assert_eq!(error["type"], "error", "{error}");
+    let starts = error["data"]["log_starts_at"].as_i64().expect("log_starts_at");
+    assert!(starts > 2, "the old job's events were pruned");
+    let frame = next_frame(&mut socket).await.expect("open");
+    assert_eq!(frame["job_id"], json!(fresh), "the replay goes on from where the log starts");
+}
+
+#[tokio::test]
+async fn metrics_count_connections_replays_and_slots() {
+    let app = spawn_app().await;
+    let _live = connect(&app, "since=0").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let text = app.client.get(app.url("/metrics")).send().await.expect("request").text().await.expect("text");
+    assert!(text.contains("\ncadre_stream_connections 1\n"), "{text}");
+    assert!(text.contains("\ncadre_stream_replays_total 1\n"), "{text}");
+    assert!(text.contains("cadre_slot_quota{depth=\"0\"} 10"), "{text}");
+    assert!(text.contains("# TYPE cadre_stream_events_sent_total counter"));
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_socket_with_1001() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = cadre::config::Config::default();
+    config.store.data_dir = dir.path().join("data");
+    config.auth.bootstrap_key = KEY.into();
+    if let Some(url) = crate::common::fresh_database_url().await {
+        config.store.database_url = url;
+    }
+    let started = cadre::app::start(config).await.expect("starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(cadre::app::serve(listener, started, async move {
+        let _ = stopped.await;
+    }));
+    let url = format!("ws://{address}/ws/recursion?token={KEY}");
+    let mut socket = tokio_tungstenite::connect_async(url).await.expect("connects").0;
+    let _ = stop.send(());
+    let code = loop {
+        match tokio::time::timeout(FRAME_DEADLINE, socket.next()).await.expect("in time") {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| f.code),
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(CloseCode::Away));
+    drop(socket);
+    server.await.expect("joined").expect("served");
+}
