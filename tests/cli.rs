@@ -301,3 +301,25 @@ async fn queued_jobs_survive_a_restart_and_run_in_order() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_prints_a_jobs_events_live_and_exits_with_its_outcome() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let submitted = text(&cadre(&server, &["submit", "examples/team.yaml"]));
+    let job_id = submitted.split_whitespace().nth(1).expect("id").to_string();
+    let json = cadre(&server, &["watch", "--job", &job_id, "--since", "0", "--json"]);
+    assert!(json.status.success(), "{}", text(&json));
+    let frames: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON frame per line"))
+        .collect();
+    assert_eq!(frames.first().expect("frames")["type"], "job_submitted");
+    assert_eq!(frames.last().expect("frames")["type"], "job_completed");
+    assert!(frames.iter().all(|f| f["job_id"] == job_id.as_str()));
+    let lines =
+        text(&cadre(&server, &["watch", "--job", &job_id, "--since", "0", "--types", "node_completed,job_completed"]));
+    assert!(lines.lines().all(|l| l.contains("node_completed") || l.contains("job_completed")), "{lines}");
+    assert!(lines.trim_end().ends_with(&format!("[succeeded] job {job_id}")), "{lines}");
+}

@@ -5,26 +5,33 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::ServerArgs;
 use crate::api::views::{JobView, NodeView, SubmitResponse};
 
-/// How often `--watch` polls the job.
-const WATCH_INTERVAL: Duration = Duration::from_millis(500);
-
 pub(super) struct Client {
     http: reqwest::Client,
     base: String,
     key: Option<String>,
+    server: ServerArgs,
+}
+
+/// `cadre watch`: follows the stream; with `--job`, exits with the job's outcome.
+pub(super) async fn watch(server: &ServerArgs, watch: super::watch::Watch) -> Result<ExitCode, String> {
+    let watched = super::watch::follow(server, &watch).await?;
+    match watched {
+        super::watch::Watched::JobEnded(status) if status != "succeeded" => Ok(ExitCode::FAILURE),
+        super::watch::Watched::JobEnded(_) => Ok(ExitCode::SUCCESS),
+        super::watch::Watched::Closed(why) => Err(format!("the event stream closed: {why}")),
+    }
 }
 
 impl Client {
     pub(super) fn new(server: ServerArgs) -> Self {
         let base = format!("{}/api/v1", server.url.trim_end_matches('/'));
-        Self { http: reqwest::Client::new(), base, key: server.api_key }
+        Self { http: reqwest::Client::new(), base, key: server.api_key.clone(), server }
     }
 
     pub(super) async fn submit(&self, file: &Path, watch: bool) -> Result<ExitCode, String> {
@@ -37,23 +44,24 @@ impl Client {
         self.watch(&submitted.job_id.to_string()).await
     }
 
+    /// Follows a job on the event stream (replayed from its start) until it ends.
     async fn watch(&self, job_id: &str) -> Result<ExitCode, String> {
-        let path = format!("/recursion/job/{job_id}?results=false");
-        let mut last = String::new();
-        loop {
-            let job: JobView = self.send(reqwest::Method::GET, &path, None).await?;
-            let line = progress_line(&job);
-            if line != last {
-                println!("{line}");
-                last = line;
-            }
-            if matches!(job.status.as_str(), "succeeded" | "failed" | "cancelled") {
-                if let Some(error) = &job.error {
-                    println!("error: {error}");
-                }
-                return Ok(if job.status == "succeeded" { ExitCode::SUCCESS } else { ExitCode::FAILURE });
-            }
-            tokio::time::sleep(WATCH_INTERVAL).await;
+        let query = vec![("job_id".to_string(), job_id.to_string()), ("since".to_string(), "0".to_string())];
+        let watched = super::watch::follow(
+            &self.server,
+            &super::watch::Watch { query, json: false, until_job: Some(job_id.into()) },
+        )
+        .await?;
+        let job: JobView =
+            self.send(reqwest::Method::GET, &format!("/recursion/job/{job_id}?results=false"), None).await?;
+        println!("{}", progress_line(&job));
+        if let Some(error) = &job.error {
+            println!("error: {error}");
+        }
+        match watched {
+            super::watch::Watched::JobEnded(status) if status == "succeeded" => Ok(ExitCode::SUCCESS),
+            super::watch::Watched::JobEnded(_) => Ok(ExitCode::FAILURE),
+            super::watch::Watched::Closed(why) => Err(format!("the event stream closed: {why}")),
         }
     }
 

@@ -2,6 +2,7 @@
 //! of its REST API (found through `CADRE_URL` and `CADRE_API_KEY`).
 
 mod client;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +62,32 @@ pub enum Command {
     },
     /// Apply the store's migrations and exit.
     Migrate,
+    /// Print events live from the event stream.
+    Watch {
+        /// Only this job's events (and stop when it ends).
+        #[arg(long)]
+        job: Option<String>,
+        /// Only events at this depth.
+        #[arg(long, conflicts_with_all = ["min_depth", "max_depth"])]
+        depth: Option<u8>,
+        /// Only events at this depth or deeper.
+        #[arg(long)]
+        min_depth: Option<u8>,
+        /// Only events at this depth or shallower.
+        #[arg(long)]
+        max_depth: Option<u8>,
+        /// Only these event types (comma list).
+        #[arg(long)]
+        types: Option<String>,
+        /// Replay the stored events after this sequence number first.
+        #[arg(long)]
+        since: Option<i64>,
+        /// Print the raw JSON frames.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Manage API keys (needs an admin key).
     Keys {
         #[command(subcommand)]
@@ -113,11 +140,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Command::Serve => serve(cli.config, cli.log_format).await,
         Command::Migrate => migrate(cli.config).await,
-        Command::Submit { file, watch, server } => client::Client::new(server).submit(&file, watch).await,
-        Command::Status { job_id, server } => client::Client::new(server).status(&job_id).await,
-        Command::Cancel { job_id, server } => client::Client::new(server).cancel(&job_id).await,
-        Command::Validate { file, server } => client::Client::new(server).validate(&file).await,
-        Command::Keys { action, server } => client::Client::new(server).keys(action).await,
+        command => client_command(command).await,
     };
     match outcome {
         Ok(code) => code,
@@ -126,6 +149,34 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn client_command(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Submit { file, watch, server } => client::Client::new(server).submit(&file, watch).await,
+        Command::Status { job_id, server } => client::Client::new(server).status(&job_id).await,
+        Command::Cancel { job_id, server } => client::Client::new(server).cancel(&job_id).await,
+        Command::Validate { file, server } => client::Client::new(server).validate(&file).await,
+        Command::Keys { action, server } => client::Client::new(server).keys(action).await,
+        command @ Command::Watch { .. } => watch_command(command).await,
+        Command::Serve | Command::Migrate => Err("not a client command".into()),
+    }
+}
+
+async fn watch_command(command: Command) -> Result<ExitCode, String> {
+    let Command::Watch { job, depth, min_depth, max_depth, types, since, json, server } = command else {
+        return Err("not a watch command".into());
+    };
+    let filters = [
+        ("job_id", job.clone()),
+        ("depth", depth.map(|d| d.to_string())),
+        ("min_depth", min_depth.map(|d| d.to_string())),
+        ("max_depth", max_depth.map(|d| d.to_string())),
+        ("types", types),
+        ("since", since.map(|s| s.to_string())),
+    ];
+    let query = filters.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect();
+    client::watch(&server, watch::Watch { query, json, until_job: job }).await
 }
 
 fn load_config(file: Option<PathBuf>, log_format: Option<String>) -> Result<Config, String> {
