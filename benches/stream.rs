@@ -1,0 +1,100 @@
+//! Event-stream latency: from an event's stored time (`ts`, taken in the journal's batch) to
+//! its receipt by each subscriber, during a 10,000-node job, with 1, 100 and 1,000
+//! subscribers. The server runs in-process on SQLite (durable) or on `DATABASE_URL`.
+//!
+//! `cargo bench --bench stream -- [SUBSCRIBERS ...]` (default: 1 100 1000); prints p50 / p99 /
+//! max per subscriber count and writes `target/bench/stream-<backend>.json`.
+
+use std::time::Duration;
+
+use chrono::DateTime;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+const KEY: &str = "sk-orch-bench-key-0123456789abcdefghijklmnop";
+const LEAVES: usize = 10_000;
+const RECEIVE_DEADLINE: Duration = Duration::from_secs(120);
+
+#[tokio::main]
+async fn main() {
+    let counts: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let counts = if counts.is_empty() { vec![1, 100, 1000] } else { counts };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (base, backend) = start_server(dir.path()).await;
+    let mut results = Vec::new();
+    for subscribers in counts {
+        let mut latencies = run(&base, subscribers).await;
+        latencies.sort_unstable();
+        let at = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        let result = json!({"subscribers": subscribers, "events_received": latencies.len(),
+            "p50_ms": at(0.50), "p99_ms": at(0.99), "max_ms": latencies[latencies.len() - 1]});
+        println!("{result}");
+        results.push(result);
+    }
+    let report = json!({"backend": backend, "workload": format!("flat {LEAVES} noop"), "results": results});
+    let _ = std::fs::create_dir_all("target/bench");
+    let _ = std::fs::write(format!("target/bench/stream-{backend}.json"), report.to_string());
+}
+
+async fn start_server(dir: &std::path::Path) -> (String, &'static str) {
+    let mut config = cadre::config::Config::default();
+    config.store.data_dir = dir.join("data");
+    config.auth.bootstrap_key = KEY.into();
+    config.rate_limit.per_second = 1_000_000;
+    config.rate_limit.burst = 1_000_000;
+    let backend = match std::env::var("DATABASE_URL") {
+        Ok(url) => {
+            config.store.database_url = url;
+            "postgres"
+        }
+        Err(_) => "sqlite",
+    };
+    let started = cadre::app::start(config).await.expect("server starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    tokio::spawn(cadre::app::serve(listener, started, std::future::pending()));
+    (base, backend)
+}
+
+/// Latencies in ms of every event every subscriber received for one job.
+async fn run(base: &str, subscribers: usize) -> Vec<i64> {
+    let mut sockets = Vec::with_capacity(subscribers);
+    for _ in 0..subscribers {
+        let url = format!("ws://{base}/ws/recursion?token={KEY}&types=worker_started,node_completed,job_completed");
+        sockets.push(tokio_tungstenite::connect_async(url).await.expect("connects").0);
+    }
+    let children: Vec<Value> = (0..LEAVES).map(|i| json!({"name": format!("n{i}"), "run": {"type": "noop"}})).collect();
+    let job = json!({"request": "stream bench", "plan": {"name": "root", "children": children}});
+    let response = reqwest::Client::new()
+        .post(format!("http://{base}/api/v1/recursion/job"))
+        .bearer_auth(KEY)
+        .json(&job)
+        .send()
+        .await
+        .expect("submit");
+    let id = response.json::<Value>().await.expect("json")["job_id"].as_str().expect("id").to_string();
+    let tasks = sockets.into_iter().map(|socket| tokio::spawn(receive(socket, id.clone())));
+    futures_util::future::join_all(tasks).await.into_iter().flat_map(|r| r.expect("receiver")).collect()
+}
+
+async fn receive(
+    mut socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    job_id: String,
+) -> Vec<i64> {
+    let mut latencies = Vec::new();
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(RECEIVE_DEADLINE, socket.next()).await {
+        let Message::Text(text) = message else { continue };
+        let received = chrono::Utc::now().timestamp_millis();
+        let frame: Value = serde_json::from_str(&text).expect("json");
+        if frame["job_id"] != job_id.as_str() {
+            continue;
+        }
+        let stored = DateTime::parse_from_rfc3339(frame["ts"].as_str().expect("ts")).expect("time").timestamp_millis();
+        latencies.push(received - stored);
+        if frame["type"] == "job_completed" {
+            break;
+        }
+    }
+    latencies
+}
