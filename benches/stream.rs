@@ -3,7 +3,8 @@
 //! subscribers. The server runs in-process on SQLite (durable) or on `DATABASE_URL`.
 //!
 //! `cargo bench --bench stream -- [SUBSCRIBERS ...]` (default: 1 100 1000); prints p50 / p99 /
-//! max per subscriber count and writes `target/bench/stream-<backend>.json`.
+//! max per subscriber count and writes `target/bench/stream-<backend>.json`. Subscribers take
+//! every node event of the job, or only what `BENCH_FILTER` selects (`BENCH_FILTER=depth=0`).
 
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 const KEY: &str = "sk-orch-bench-key-0123456789abcdefghijklmnop";
 const LEAVES: usize = 10_000;
+/// Every event a node produces, and the job's end.
+const DEFAULT_FILTER: &str = "types=worker_started,node_completed,job_completed";
 const RECEIVE_DEADLINE: Duration = Duration::from_secs(120);
 
 #[tokio::main]
@@ -61,7 +64,8 @@ async fn start_server(dir: &std::path::Path) -> (String, &'static str) {
 async fn run(base: &str, subscribers: usize) -> Vec<i64> {
     let mut sockets = Vec::with_capacity(subscribers);
     for _ in 0..subscribers {
-        let url = format!("ws://{base}/ws/recursion?token={KEY}&types=worker_started,node_completed,job_completed");
+        let filter = std::env::var("BENCH_FILTER").unwrap_or_else(|_| DEFAULT_FILTER.into());
+        let url = format!("ws://{base}/ws/recursion?token={KEY}&{filter}");
         sockets.push(tokio_tungstenite::connect_async(url).await.expect("connects").0);
     }
     let children: Vec<Value> = (0..LEAVES).map(|i| json!({"name": format!("n{i}"), "run": {"type": "noop"}})).collect();
@@ -78,6 +82,15 @@ async fn run(base: &str, subscribers: usize) -> Vec<i64> {
     futures_util::future::join_all(tasks).await.into_iter().flat_map(|r| r.expect("receiver")).collect()
 }
 
+/// The fields a receiver needs, borrowed from the frame (cheaper than a full `Value`).
+#[derive(serde::Deserialize)]
+struct FrameHead<'a> {
+    ts: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    job_id: Option<&'a str>,
+}
+
 async fn receive(
     mut socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     job_id: String,
@@ -86,13 +99,13 @@ async fn receive(
     while let Ok(Some(Ok(message))) = tokio::time::timeout(RECEIVE_DEADLINE, socket.next()).await {
         let Message::Text(text) = message else { continue };
         let received = chrono::Utc::now().timestamp_millis();
-        let frame: Value = serde_json::from_str(&text).expect("json");
-        if frame["job_id"] != job_id.as_str() {
+        let frame: FrameHead<'_> = serde_json::from_str(&text).expect("json");
+        if frame.job_id != Some(job_id.as_str()) {
             continue;
         }
-        let stored = DateTime::parse_from_rfc3339(frame["ts"].as_str().expect("ts")).expect("time").timestamp_millis();
+        let stored = DateTime::parse_from_rfc3339(frame.ts).expect("time").timestamp_millis();
         latencies.push(received - stored);
-        if frame["type"] == "job_completed" {
+        if frame.kind == "job_completed" {
             break;
         }
     }

@@ -72,15 +72,16 @@ pub struct Event {
     pub job_id: Option<Uuid>,
     pub depth: Option<i64>,
     pub data: Value,
-    /// The frame's JSON, serialised once however many subscribers send it.
+    /// The frame's JSON, serialised once however many subscribers send it (and shared by
+    /// reference count, not copied, per subscriber).
     #[serde(skip)]
-    text: std::sync::OnceLock<String>,
+    text: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Event {
-    /// The event as a JSON text frame.
-    pub fn text(&self) -> String {
-        self.text.get_or_init(|| serde_json::to_string(self).unwrap_or_default()).clone()
+    /// The event as a JSON text frame (UTF-8).
+    pub fn text(&self) -> bytes::Bytes {
+        self.text.get_or_init(|| serde_json::to_vec(self).unwrap_or_default().into()).clone()
     }
 
     /// Rebuilds an event from its stored row.

@@ -295,7 +295,11 @@ impl<'a> Session<'a> {
             for row in &rows {
                 let event = Event::from_row(row);
                 if filter.matches(&event) {
-                    self.send_waiting(Outgoing::Event(event.seq, event.text().into())).await?;
+                    self.send_waiting(Outgoing::Event(
+                        event.seq,
+                        Utf8Bytes::try_from(event.text()).unwrap_or_default(),
+                    ))
+                    .await?;
                 }
             }
             self.last = page_end;
@@ -326,7 +330,8 @@ impl<'a> Session<'a> {
         }
         self.last = event.seq;
         if filter.matches(&event) {
-            self.send_waiting(Outgoing::Event(event.seq, event.text().into())).await?;
+            self.send_waiting(Outgoing::Event(event.seq, Utf8Bytes::try_from(event.text()).unwrap_or_default()))
+                .await?;
         }
         Ok(())
     }
