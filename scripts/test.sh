@@ -27,8 +27,11 @@ start_postgres() {
     pg_dir=$(mktemp -d /tmp/cadre-pg.XXXXXX)
     chown postgres:postgres "$pg_dir"
     runuser -u postgres -- "$PGBIN/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
-        -o "-p $PGPORT -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=off" start >/dev/null
+    if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+        -o "-p $PGPORT -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null; then
+        cat "$pg_dir/server.log" >&2
+        return 1
+    fi
     export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 }
 
