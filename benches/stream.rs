@@ -6,14 +6,17 @@
 //! max per subscriber count and writes `target/bench/stream-<backend>.json`. Subscribers take
 //! every node event of the job, or only what `BENCH_FILTER` selects (`BENCH_FILTER=depth=0`).
 
+mod common;
+
 use std::time::Duration;
 
 use chrono::DateTime;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+
+use common::{start_server, KEY};
 use tokio_tungstenite::tungstenite::Message;
 
-const KEY: &str = "sk-orch-bench-key-0123456789abcdefghijklmnop";
 const LEAVES: usize = 10_000;
 /// Every event a node produces, and the job's end.
 const DEFAULT_FILTER: &str = "types=worker_started,node_completed,job_completed";
@@ -38,26 +41,6 @@ async fn main() {
     let report = json!({"backend": backend, "workload": format!("flat {LEAVES} noop"), "results": results});
     let _ = std::fs::create_dir_all("target/bench");
     let _ = std::fs::write(format!("target/bench/stream-{backend}.json"), report.to_string());
-}
-
-async fn start_server(dir: &std::path::Path) -> (String, &'static str) {
-    let mut config = cadre::config::Config::default();
-    config.store.data_dir = dir.join("data");
-    config.auth.bootstrap_key = KEY.into();
-    config.rate_limit.per_second = 1_000_000;
-    config.rate_limit.burst = 1_000_000;
-    let backend = match std::env::var("DATABASE_URL") {
-        Ok(url) => {
-            config.store.database_url = url;
-            "postgres"
-        }
-        Err(_) => "sqlite",
-    };
-    let started = cadre::app::start(config).await.expect("server starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("127.0.0.1:{}", listener.local_addr().expect("addr").port());
-    tokio::spawn(cadre::app::serve(listener, started, std::future::pending()));
-    (base, backend)
 }
 
 /// Latencies in ms of every event every subscriber received for one job.

@@ -5,14 +5,17 @@
 //! `cargo bench --bench tree -- [flat-10k|tree-5] [RUNS]`; prints the machine, backend,
 //! workload, and median / min / max, and writes `target/bench/<workload>-<backend>.json`.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use common::{start_server, KEY};
+
 const DEFAULT_RUNS: usize = 5;
 const FLAT_LEAVES: usize = 10_000;
 const POLL: Duration = Duration::from_millis(2);
-const KEY: &str = "sk-orch-bench-key-0123456789abcdefghijklmnop";
 
 #[tokio::main]
 async fn main() {
@@ -25,33 +28,14 @@ async fn main() {
         other => panic!("unknown workload {other}: use flat-10k or tree-5"),
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (base, backend) = start_server(dir.path()).await;
+    let (address, backend) = start_server(dir.path()).await;
+    let base = format!("http://{address}/api/v1");
     let client = reqwest::Client::new();
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         times.push(run_once(&client, &base, &job).await);
     }
     report(&workload, backend, &times);
-}
-
-async fn start_server(dir: &std::path::Path) -> (String, &'static str) {
-    let mut config = cadre::config::Config::default();
-    config.store.data_dir = dir.join("data");
-    config.auth.bootstrap_key = KEY.into();
-    config.rate_limit.per_second = 1_000_000;
-    config.rate_limit.burst = 1_000_000;
-    let backend = match std::env::var("DATABASE_URL") {
-        Ok(url) => {
-            config.store.database_url = url;
-            "postgres"
-        }
-        Err(_) => "sqlite",
-    };
-    let started = cadre::app::start(config).await.expect("server starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}/api/v1", listener.local_addr().expect("addr"));
-    tokio::spawn(cadre::app::serve(listener, started, std::future::pending()));
-    (base, backend)
 }
 
 async fn run_once(client: &reqwest::Client, base: &str, job: &Value) -> Duration {
