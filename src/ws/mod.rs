@@ -12,6 +12,7 @@ pub mod filter;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::header::AUTHORIZATION;
@@ -53,9 +54,12 @@ async fn upgrade(
     State(app): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let key = authenticate(&app, &headers, query.get("token").map(String::as_str))?;
+    let ws = ws.map_err(|rejection| {
+        ApiError::BadRequest(format!("expected a WebSocket upgrade: {}", rejection.body_text()))
+    })?;
     let subscription = subscription(&query);
     Ok(ws.on_upgrade(move |socket| connection::run(app, key, socket, subscription)))
 }

@@ -241,6 +241,11 @@ async fn unauthenticated_and_wrong_scope_connections_are_refused() {
     let mut request = base.into_client_request().expect("request");
     request.headers_mut().insert("authorization", format!("Bearer {KEY}").parse().expect("header"));
     assert!(tokio_tungstenite::connect_async(request).await.is_ok(), "a read key in the header is enough");
+    let plain = app.client.get(app.url("/ws/recursion")).bearer_auth(KEY).send().await.expect("request");
+    assert_eq!(plain.status(), 400, "a plain GET is told to upgrade");
+    assert_eq!(plain.headers()["content-type"], "application/problem+json");
+    let anonymous = app.client.get(app.url("/ws/recursion")).send().await.expect("request");
+    assert_eq!(anonymous.status(), 401);
     let mut bad = connect(&app, "depth=7").await;
     let error = next_frame(&mut bad).await.expect("an error frame");
     assert_eq!(error["type"], "error");
