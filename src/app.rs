@@ -133,7 +133,8 @@ fn public_url(config: &Config, bound: std::net::SocketAddr) -> String {
     format!("http://{}", std::net::SocketAddr::new(host, bound.port()))
 }
 
-/// Writes keys' last-use times now and then rather than on every request.
+/// Writes keys' last-use times now and then rather than on every request, and drops idle
+/// rate-limit buckets.
 #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
 async fn store_key_use(app: AppState) {
     let mut every = tokio::time::interval(KEY_USE_FLUSH);
@@ -142,6 +143,7 @@ async fn store_key_use(app: AppState) {
         if let Err(err) = app.keys.store_last_used(app.engine.store()).await {
             tracing::warn!(error = %err, "key use times not stored");
         }
+        app.limits.forget_idle();
     }
 }
 

@@ -30,8 +30,11 @@ impl Rate {
 
 /// Every bucket.
 pub struct RateLimits {
-    default: Rate,
-    callers: Mutex<HashMap<Uuid, Arc<DefaultDirectRateLimiter>>>,
+    /// Callers at the default rate (most keys, every worker token), in one keyed limiter
+    /// whose idle entries [`RateLimits::forget_idle`] drops, so short-lived tokens do not pile up.
+    callers: DefaultKeyedRateLimiter<Uuid>,
+    /// Keys with a rate of their own (as many as such keys).
+    own_rates: Mutex<HashMap<Uuid, Arc<DefaultDirectRateLimiter>>>,
     addresses: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
@@ -40,8 +43,8 @@ impl RateLimits {
     /// Buckets with `default` for callers without a rate of their own and for addresses.
     pub fn new(default: Rate) -> Self {
         Self {
-            default,
-            callers: Mutex::new(HashMap::new()),
+            callers: RateLimiter::keyed(default.quota()),
+            own_rates: Mutex::new(HashMap::new()),
             addresses: RateLimiter::keyed(default.quota()),
             clock: DefaultClock::default(),
         }
@@ -49,12 +52,21 @@ impl RateLimits {
 
     /// Counts a request of a caller; `Err` holds how long to wait.
     pub fn check_caller(&self, id: Uuid, own: Option<Rate>) -> Result<(), Duration> {
+        let Some(rate) = own else {
+            return self.callers.check_key(&id).map_err(|late| late.wait_time_from(self.clock.now()));
+        };
         let limiter = {
-            let mut callers = self.callers.lock().unwrap_or_else(|p| p.into_inner());
-            let rate = own.unwrap_or(self.default);
-            callers.entry(id).or_insert_with(|| Arc::new(RateLimiter::direct(rate.quota()))).clone()
+            let mut own_rates = self.own_rates.lock().unwrap_or_else(|p| p.into_inner());
+            own_rates.entry(id).or_insert_with(|| Arc::new(RateLimiter::direct(rate.quota()))).clone()
         };
         limiter.check().map_err(|late| late.wait_time_from(self.clock.now()))
+    }
+
+    /// Drops the buckets of callers and addresses that have been idle long enough to be full
+    /// again (forgetting them changes nothing but memory).
+    pub fn forget_idle(&self) {
+        self.callers.retain_recent();
+        self.addresses.retain_recent();
     }
 
     /// Counts a request without valid credentials from `address`.
@@ -64,7 +76,7 @@ impl RateLimits {
 
     /// Forgets a caller's bucket (its key was revoked or its token expired).
     pub fn forget(&self, id: Uuid) {
-        self.callers.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.own_rates.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     }
 }
 
@@ -90,5 +102,18 @@ mod tests {
         let id = Uuid::new_v4();
         let generous = Some(Rate { per_second: 100, burst: 100 });
         assert!((0..50).all(|_| limits.check_caller(id, generous).is_ok()));
+    }
+
+    #[test]
+    fn idle_callers_are_forgotten() {
+        let limits = RateLimits::new(Rate { per_second: 1000, burst: 1 });
+        for _ in 0..100 {
+            assert!(limits.check_caller(Uuid::new_v4(), None).is_ok());
+        }
+        assert_eq!(limits.callers.len(), 100);
+        // At 1,000/s a one-request bucket is full again after a millisecond.
+        std::thread::sleep(Duration::from_millis(20));
+        limits.forget_idle();
+        assert_eq!(limits.callers.len(), 0, "worker tokens that went quiet leave nothing behind");
     }
 }
