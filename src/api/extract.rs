@@ -67,8 +67,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Source {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let address = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        Ok(Source(address.map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())))
+        Ok(Source(crate::auth::middleware::source(&parts.extensions)))
     }
 }
 

@@ -11,15 +11,20 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::caller::{Caller, KeyIdentity};
+use super::caller::Caller;
 use super::limit::Rate;
 use crate::app::AppState;
 use crate::engine::journal::AuditDraft;
 use crate::error::ApiError;
 
-/// The client address of a request (unknown when served without connection info).
-pub fn source(request: &Request) -> String {
-    request.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".into(), |c| c.0.ip().to_string())
+/// The client address in a request's extensions (absent when served without connection info).
+pub fn client_address(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+}
+
+/// The client address as the audit log writes it.
+pub fn source(extensions: &axum::http::Extensions) -> String {
+    client_address(extensions).map_or_else(|| "unknown".into(), |ip| ip.to_string())
 }
 
 /// Middleware: authenticate and rate-limit.
@@ -36,14 +41,13 @@ pub async fn authenticate(State(app): State<AppState>, mut request: Request, nex
             Ok(next.run(request).await)
         }
         None => {
-            let address = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-            if let Some(address) = address {
+            if let Some(address) = client_address(request.extensions()) {
                 app.limits.check_address(address).map_err(too_many)?;
             }
             app.engine.journal().audit(AuditDraft {
                 key_id: None,
                 key_name: None,
-                source: source(&request),
+                source: source(request.extensions()),
                 action: "auth.refused",
                 target: Some(format!("{} {}", request.method(), request.uri().path())),
                 outcome: "denied".into(),
@@ -63,13 +67,7 @@ fn bearer(request: &Request) -> Option<&str> {
 
 fn identify(app: &AppState, secret: &str) -> Option<Caller> {
     if let Some(entry) = app.keys.check(secret) {
-        let identity = KeyIdentity {
-            id: entry.row.id,
-            name: entry.row.name.clone(),
-            scopes: entry.scopes,
-            rate: own_rate(&entry.row),
-        };
-        return Some(Caller::Key(identity));
+        return Some(Caller::Key(entry.identity()));
     }
     app.engine.tokens().check(secret).map(Caller::Worker)
 }

@@ -57,6 +57,18 @@ pub struct KeyEntry {
     stored_used_ms: AtomicI64,
 }
 
+impl KeyEntry {
+    /// This key as a caller's identity.
+    pub fn identity(&self) -> KeyIdentity {
+        KeyIdentity {
+            id: self.row.id,
+            name: self.row.name.clone(),
+            scopes: self.scopes,
+            rate: middleware::own_rate(&self.row),
+        }
+    }
+}
+
 /// The keys the server accepts.
 #[derive(Default)]
 pub struct KeyRing {

@@ -69,10 +69,7 @@ fn authenticate(app: &AppState, headers: &HeaderMap, token: Option<&str>) -> Res
     let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     let secret = header.or(token).map(str::trim).ok_or(ApiError::Unauthorized)?;
     let entry = app.keys.check(secret).ok_or(ApiError::Unauthorized)?;
-    let rate = crate::auth::middleware::own_rate(&entry.row);
-    let caller =
-        Caller::Key(KeyIdentity { id: entry.row.id, name: entry.row.name.clone(), scopes: entry.scopes, rate });
-    caller.require(Scope::Read).cloned()
+    Caller::Key(entry.identity()).require(Scope::Read).cloned()
 }
 
 fn subscription(query: &HashMap<String, String>) -> Subscription {
