@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
-PGPORT=${CADRE_TEST_PGPORT:-55432}
 pg_dir=""
+# Attempts at starting the cluster on a fresh free port: another PostgreSQL (a CI neighbour,
+# an earlier run) may take the port between choosing it and binding it.
+PG_START_ATTEMPTS=5
 
 stop_postgres() {
     if [[ -n "$pg_dir" ]]; then
@@ -27,12 +29,23 @@ start_postgres() {
     pg_dir=$(mktemp -d /tmp/cadre-pg.XXXXXX)
     chown postgres:postgres "$pg_dir"
     runuser -u postgres -- "$PGBIN/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
-    if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
-        -o "-p $PGPORT -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null; then
+    local attempt port
+    for ((attempt = 1; attempt <= PG_START_ATTEMPTS; attempt++)); do
+        port=${CADRE_TEST_PGPORT:-$(free_port)}
+        if runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+            -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null; then
+            export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+            return 0
+        fi
+        echo "PostgreSQL did not start on port $port (attempt $attempt):" >&2
         cat "$pg_dir/server.log" >&2
-        return 1
-    fi
-    export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
+    done
+    return 1
+}
+
+# A port nothing listens on now, chosen by the kernel.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 step "cargo fmt --check"
