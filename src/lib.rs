@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod domain;
 pub mod engine;
 pub mod error;

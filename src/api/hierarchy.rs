@@ -48,7 +48,13 @@ pub struct HierarchyNode {
     /// -1 for the synthetic top.
     pub depth: i64,
     pub role: Option<String>,
+    /// The plan's title (the name when none was given).
+    pub title: Option<String>,
+    /// `orchestrator` or `worker`.
+    pub kind: Option<String>,
     pub status: Option<String>,
+    /// Attempts started so far (retries included).
+    pub attempts: Option<i64>,
     pub usage: Option<Usage>,
     /// Direct children by status.
     pub child_counts: BTreeMap<String, usize>,
@@ -83,7 +89,7 @@ pub async fn get_hierarchy(
             jobs
         }
     };
-    let holding: HashSet<Uuid> = app.engine.resources().holders().iter().map(|h| h.node_id).collect();
+    let holding = app.engine.resources().holding();
     let mut children = Vec::with_capacity(jobs.len());
     for job in &jobs {
         let nodes = store.job_nodes(job.id).await?;
@@ -98,7 +104,10 @@ pub async fn get_hierarchy(
         job_id: None,
         depth: -1,
         role: None,
+        title: None,
+        kind: None,
         status: None,
+        attempts: None,
         usage: None,
         child_counts: counts(children.iter().filter_map(|c| c.status.clone())),
         children,
@@ -114,7 +123,10 @@ fn node(nodes: &[NodeRow], index: &[Vec<usize>], at: usize, holding: &HashSet<Uu
         job_id: Some(row.job_id),
         depth: row.depth,
         role: Some(row.role.clone()),
+        title: Some(row.title.clone()),
+        kind: Some(row.kind.clone()),
         status: Some(row.status.clone()),
+        attempts: Some(row.attempts),
         usage: Some(Usage { slots: u32::from(holding.contains(&row.id)), budget_used: None }),
         child_counts: counts(index[at].iter().map(|&c| nodes[c].status.clone())),
         children,

@@ -89,7 +89,8 @@ pub async fn get_job(
     let store = app.engine.store();
     let job = store.job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
     let nodes = super::reach::within(store.job_nodes(id).await?, subtree);
-    let options = TreeOptions { max_depth: query.max_depth, results: query.results.unwrap_or(true) };
+    let holding = app.engine.resources().holding();
+    let options = TreeOptions { max_depth: query.max_depth, results: query.results.unwrap_or(true), holding: &holding };
     Ok(Json(job_view(&job, &nodes, options)?))
 }
 

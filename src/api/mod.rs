@@ -11,6 +11,7 @@ pub mod health;
 pub mod hierarchy;
 pub mod jobs;
 pub mod keys;
+pub mod logs;
 pub mod metrics;
 pub mod page;
 pub mod reach;
@@ -63,6 +64,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn recursion_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(jobs::router())
+        .merge(logs::router())
         .merge(validate::router())
         .merge(hierarchy::router())
         .merge(stats::router())
@@ -82,7 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .merge(crate::ws::router())
         .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, openapi))
-        .fallback(not_found)
+        .fallback(crate::dashboard::serve)
         .with_state(state)
 }
 
@@ -110,8 +112,4 @@ pub(crate) fn record<T>(
         detail,
     };
     app.engine.journal().audit(entry);
-}
-
-async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("route {}", uri.path()))
 }

@@ -1,6 +1,6 @@
 //! Response shapes of the recursion API and their construction from stored rows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -71,6 +71,8 @@ pub struct NodeView {
     pub kind: String,
     pub status: String,
     pub attempts: i64,
+    /// Quota slots held now (0 or 1): a node holds one only while it does its own work.
+    pub slots: u32,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,11 +89,12 @@ pub struct NodeView {
     pub children: Vec<NodeView>,
 }
 
-/// How much of a tree to show.
+/// How much of a tree to show, and which nodes hold a quota slot now.
 #[derive(Debug, Clone, Copy)]
-pub struct TreeOptions {
+pub struct TreeOptions<'a> {
     pub max_depth: Option<i64>,
     pub results: bool,
+    pub holding: &'a HashSet<Uuid>,
 }
 
 fn json_or_null(text: Option<&String>) -> Option<Value> {
@@ -132,7 +135,7 @@ impl From<&JobRow> for JobSummary {
 }
 
 /// Builds the job view; `nodes` are in stored order (parents first).
-pub fn job_view(job: &JobRow, nodes: &[NodeRow], options: TreeOptions) -> Result<JobView, ApiError> {
+pub fn job_view(job: &JobRow, nodes: &[NodeRow], options: TreeOptions<'_>) -> Result<JobView, ApiError> {
     let mut counts = Counts::default();
     for node in nodes {
         *counts.by_status.entry(node.status.clone()).or_default() += 1;
@@ -166,12 +169,12 @@ pub fn children_index(nodes: &[NodeRow]) -> Vec<Vec<usize>> {
     children
 }
 
-fn tree_view(nodes: &[NodeRow], options: TreeOptions) -> NodeView {
+fn tree_view(nodes: &[NodeRow], options: TreeOptions<'_>) -> NodeView {
     let children = children_index(nodes);
     node_view(nodes, &children, 0, options)
 }
 
-fn node_view(nodes: &[NodeRow], children: &[Vec<usize>], index: usize, options: TreeOptions) -> NodeView {
+fn node_view(nodes: &[NodeRow], children: &[Vec<usize>], index: usize, options: TreeOptions<'_>) -> NodeView {
     let node = &nodes[index];
     let truncated = options.max_depth.is_some_and(|max| node.depth >= max) && !children[index].is_empty();
     let kids = if truncated {
@@ -188,6 +191,7 @@ fn node_view(nodes: &[NodeRow], children: &[Vec<usize>], index: usize, options: 
         kind: node.kind.clone(),
         status: node.status.clone(),
         attempts: node.attempts,
+        slots: u32::from(options.holding.contains(&node.id)),
         started_at: node.started_ms.map(ms_to_rfc3339),
         finished_at: node.finished_ms.map(ms_to_rfc3339),
         result: if options.results { json_or_null(node.result.as_ref()) } else { None },

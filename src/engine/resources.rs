@@ -11,7 +11,7 @@
 //! the lock. Slots are handed to waiters through oneshot channels; a waiter that went away
 //! (its request future dropped) is skipped and its slot goes to the next.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{mpsc, oneshot};
@@ -155,6 +155,11 @@ impl ResourceManager {
     /// Nodes holding a slot now.
     pub fn holders(&self) -> Vec<SlotRequest> {
         self.lock().grants.values().copied().collect()
+    }
+
+    /// The ids of the nodes holding a slot now.
+    pub fn holding(&self) -> HashSet<Uuid> {
+        self.lock().grants.values().map(|grant| grant.node_id).collect()
     }
 
     /// Slots reclaimed from ended nodes since start.

@@ -1,6 +1,6 @@
 //! Trees of several levels succeed with the right node counts, depths and aggregates.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{flatten, node, spawn_app, uniform_tree};
 
@@ -96,6 +96,19 @@ async fn command_workers_run_real_processes_and_keep_their_output() {
     assert_eq!(bad["result"]["exit_code"], 3);
     assert_eq!(bad["result"]["stderr"], "oops\n");
     assert_eq!(bad["error"], "exited with code 3");
+    let logs = |node_id: &Value| format!("/recursion/job/{id}/nodes/{}/logs", node_id.as_str().expect("id"));
+    let bad_logs = app.get_json(&logs(&bad["id"])).await;
+    assert_eq!(
+        bad_logs,
+        json!({"node_id": bad["id"], "status": "failed", "available": true,
+        "stdout": "", "stderr": "oops\n", "exit_code": 3})
+    );
+    let root_logs = app.get_json(&logs(&job["tree"]["id"])).await;
+    assert_eq!(root_logs["available"], false, "an orchestrator runs no process: {root_logs}");
+    let elsewhere = app
+        .get(&format!("/recursion/job/{}/nodes/{}/logs", uuid::Uuid::now_v7(), bad["id"].as_str().expect("id")))
+        .await;
+    assert_eq!(elsewhere.status(), 404, "the node must belong to the job named");
 }
 
 #[tokio::test]

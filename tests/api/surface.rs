@@ -33,6 +33,7 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
             "/recursion/job/{id}",
             "/recursion/job/{id}/nodes/{node_id}",
             "/recursion/job/{id}/nodes/{node_id}/children",
+            "/recursion/job/{id}/nodes/{node_id}/logs",
             "/recursion/jobs",
             "/recursion/stats",
             "/recursion/validate",
@@ -119,7 +120,14 @@ async fn hierarchy_and_stats_describe_a_running_job() {
     assert_eq!(root["role"], "cto");
     let slow = root["children"].as_array().expect("children").iter().find(|c| c["name"] == "slow").expect("slow");
     assert_eq!(slow["usage"]["slots"], 1, "a working node holds its slot");
+    assert_eq!(
+        (slow["attempts"].clone(), slow["kind"].clone(), slow["title"].clone()),
+        (json!(1), json!("worker"), json!("slow"))
+    );
     assert_eq!(root["usage"]["slots"], 0, "a waiting orchestrator holds none");
+    let tree = app.job(&id).await["tree"].clone();
+    assert_eq!(crate::helpers::node(&tree, "slow")["slots"], 1, "the job's tree shows the held slot too");
+    assert_eq!(tree["slots"], 0);
     let stats = app.stats().await;
     assert_eq!(stats["by_depth"][1]["in_use"], 1);
     assert_eq!(stats["by_depth"][0]["active"], 1);
