@@ -2,89 +2,15 @@
 //! as a user runs them from the README.
 
 mod common;
+#[path = "support/server.rs"]
+#[allow(dead_code, reason = "each test binary uses a part of the support")]
+mod server;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cadre");
-const STARTUP_DEADLINE: Duration = Duration::from_secs(30);
-const PROBE_SECRET: &str = "do-not-leak-7f3a";
-const KEY_PRINT_WAIT: Duration = Duration::from_secs(1);
-
-/// A running `cadre serve`, stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-    key: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-/// Starts `cadre serve` with no bootstrap key and reads the generated key it prints (if any).
-fn serve(data_dir: &Path, database_url: Option<&str>) -> (Server, Option<String>) {
-    serve_with(data_dir, database_url, &[])
-}
-
-/// [`serve`] with extra environment variables.
-fn serve_with(data_dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> (Server, Option<String>) {
-    let port = free_port();
-    let mut command = Command::new(BIN);
-    command.envs(env.iter().copied());
-    command.arg("serve").env("CADRE_BIND", format!("127.0.0.1:{port}")).env("CADRE_DATA_DIR", data_dir);
-    command.env_remove("CADRE_BOOTSTRAP_KEY").env_remove("DATABASE_URL").stdout(Stdio::piped());
-    let log = std::fs::File::create(data_dir.with_extension("log")).expect("log file");
-    command.stderr(log);
-    if let Some(url) = database_url {
-        command.env("DATABASE_URL", url);
-    }
-    // A secret in the server's environment that no worker may see.
-    command.env("CADRE_PROBE_SECRET", PROBE_SECRET);
-    // Everything the server logs, so that tests can look for leaked secrets.
-    command.env("RUST_LOG", "debug");
-    let mut child = command.spawn().expect("cadre serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, printed) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(key) = line.split_whitespace().find(|w| w.starts_with("sk-orch-")) {
-                let _ = tx.send(Some(key.to_string()));
-            }
-        }
-    });
-    let url = format!("http://127.0.0.1:{port}");
-    wait_healthy(&url, &data_dir.with_extension("log"));
-    // The key is printed before the port opens, so it is already in the pipe if it exists.
-    let generated = printed.recv_timeout(KEY_PRINT_WAIT).ok().flatten();
-    (Server { child, url, key: generated.clone().unwrap_or_default() }, generated)
-}
-
-fn wait_healthy(url: &str, log: &Path) {
-    let begun = Instant::now();
-    while std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err() {
-        let log = std::fs::read_to_string(log).unwrap_or_default();
-        assert!(begun.elapsed() < STARTUP_DEADLINE, "cadre serve did not start:\n{log}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn cadre(server: &Server, args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env("CADRE_URL", &server.url).env("CADRE_API_KEY", &server.key).output().expect("runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
+use server::{cadre, job_json, serve, serve_with, text, Server, BIN, STARTUP_DEADLINE};
 
 /// Fails if the server's log holds anything that looks like a key or a worker token.
 fn assert_log_has_no_secrets(data_dir: &Path) {
@@ -188,12 +114,6 @@ async fn the_generated_key_is_shown_once_and_only_its_hash_is_stored() {
     assert!(migrated.status.success(), "{}", text(&migrated));
 }
 
-async fn job_json(server: &Server, job_id: &str) -> serde_json::Value {
-    let url = format!("{}/api/v1/recursion/job/{job_id}", server.url);
-    let response = reqwest::Client::new().get(url).bearer_auth(&server.key).send().await.expect("request");
-    response.json().await.expect("job json")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn workers_never_see_the_servers_own_settings() {
     let dir = tempfile::tempdir().expect("dir");
@@ -213,32 +133,6 @@ async fn workers_never_see_the_servers_own_settings() {
     let output = cadre(&server, &["submit", &file, "--watch"]);
     assert!(output.status.success(), "a worker spawned with its token: {}", text(&output));
     assert_log_has_no_secrets(&dir.path().join("data"));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_job_left_running_by_a_killed_server_is_ended_on_restart() {
-    let dir = tempfile::tempdir().expect("dir");
-    let data = dir.path().join("data");
-    let database_url = common::fresh_database_url().await;
-    let (mut first, key) = serve(&data, database_url.as_deref());
-    first.key = key.expect("generated key");
-    let long = write_job(
-        dir.path(),
-        "long.json",
-        r#"{"request": "long", "plan": {"name": "w", "run": {"type": "sleep", "ms": 60000}}}"#,
-    );
-    let submitted = cadre(&first, &["submit", &long]);
-    let job_id = text(&submitted).split_whitespace().nth(1).expect("job id").to_string();
-    let secret = first.key.clone();
-    drop(first);
-    let (mut second, _) = serve(&data, database_url.as_deref());
-    second.key = secret;
-    let job = job_json(&second, &job_id).await;
-    assert_eq!(job["status"], "failed");
-    assert_eq!(job["error"], "interrupted: the server stopped while the job ran");
-    assert_eq!(job["tree"]["status"], "cancelled");
-    let cancel = cadre(&second, &["cancel", &job_id]);
-    assert!(text(&cancel).contains("has already ended (failed)"), "{}", text(&cancel));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -266,7 +160,7 @@ async fn keys_are_created_listed_and_revoked_from_the_cli() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn queued_jobs_survive_a_restart_and_run_in_order() {
+async fn queued_jobs_survive_a_restart_and_run_after_the_running_one() {
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data");
     let database_url = common::fresh_database_url().await;
@@ -276,14 +170,15 @@ async fn queued_jobs_survive_a_restart_and_run_in_order() {
     let long = write_job(
         dir.path(),
         "long.json",
-        r#"{"request": "long", "plan": {"name": "w", "run": {"type": "sleep", "ms": 60000}}}"#,
+        r#"{"request": "long", "plan": {"name": "w", "run": {"type": "sleep", "ms": 1500}}}"#,
     );
     let short = write_job(
         dir.path(),
         "short.json",
         r#"{"request": "short", "plan": {"name": "w", "run": {"type": "echo", "value": 1}}}"#,
     );
-    cadre(&first, &["submit", &long]);
+    let running = text(&cadre(&first, &["submit", &long]));
+    let running_id = running.split_whitespace().nth(1).expect("id").to_string();
     let queued = text(&cadre(&first, &["submit", &short]));
     assert!(queued.ends_with("queued\n"), "{queued}");
     let queued_id = queued.split_whitespace().nth(1).expect("id").to_string();
@@ -300,6 +195,10 @@ async fn queued_jobs_survive_a_restart_and_run_in_order() {
         assert!(begun.elapsed() < STARTUP_DEADLINE, "the queued job never ran: {job}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let (long, short) = (job_json(&second, &running_id).await, job_json(&second, &queued_id).await);
+    assert_eq!(long["status"], "succeeded", "the interrupted job continued: {long}");
+    let (long_end, short_start) = (long["finished_at"].as_str(), short["started_at"].as_str());
+    assert!(short_start >= long_end, "one at a time, in order: {long_end:?} then {short_start:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

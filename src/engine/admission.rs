@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::journal::NewJob;
-use super::run::{JobMsg, JobRun, JobSettings, SpawnError, SpawnedNode, REASON_CANCELLED};
+use super::run::{JobMsg, JobRun, JobSettings, SpawnError, SpawnedNode, Stored, REASON_CANCELLED};
 use super::{tree, EngineCtx, EngineError};
 use crate::config::Config;
 use crate::domain::plan::flatten;
@@ -21,7 +21,7 @@ use crate::domain::spec::JobConfig;
 use crate::domain::validate::validate;
 use crate::domain::{JobSpec, JobStatus, NodeStatus, PlanLimits, PlannedNode};
 use crate::events::{now_ms, EventDraft, EventKind};
-use crate::store::{JobRow, JobUpdate, LabelRow, NodeUpdate, SharedStore};
+use crate::store::{JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, SharedStore};
 
 /// The outcome of a submission.
 #[derive(Debug)]
@@ -33,9 +33,6 @@ pub struct Submitted {
 }
 
 type Inbox = mpsc::UnboundedSender<JobMsg>;
-
-/// The error of a job a previous server left running.
-const INTERRUPTED: &str = "interrupted: the server stopped while the job ran";
 
 pub(super) struct Admission {
     pub(super) ctx: Arc<EngineCtx>,
@@ -125,7 +122,7 @@ impl Admission {
         let data = json!({"job_id": job.id, "depth": 0, "status": job.status, "nodes": planned.len()});
         self.ctx.journal.emit(EventDraft::job(EventKind::JobSubmitted, job.id, Some(0), data));
         if let Placement::Run(inbox) = placement {
-            self.spawn_driver(job.id, &spec.config, planned, inbox);
+            self.spawn_driver(job.id, &spec.config, planned, inbox, None);
         }
         self.ctx.journal.flush().await?;
         Ok(Submitted { job, created: true })
@@ -146,12 +143,15 @@ impl Admission {
         }
     }
 
+    /// Starts the driver of a job placed in `running`; `stored` is what a previous server
+    /// left of it, when it is being picked up after a restart.
     fn spawn_driver(
         self: &Arc<Self>,
         job_id: Uuid,
         config: &JobConfig,
         planned: Vec<PlannedNode>,
         inbox: mpsc::UnboundedReceiver<JobMsg>,
+        stored: Option<(&Stored<'_>, i64)>,
     ) {
         let outbox = self.lock().running.get(&job_id).cloned();
         let Some(outbox) = outbox else { return };
@@ -161,10 +161,17 @@ impl Admission {
             max_depth: config.max_depth.unwrap_or(self.limits.default_max_depth).min(crate::domain::HARD_MAX_DEPTH),
             limits: self.limits.clone(),
         };
-        let run = JobRun::new(self.ctx.clone(), job_id, settings, tree::build(planned), (outbox, inbox));
+        let mut run = JobRun::new(self.ctx.clone(), job_id, settings, tree::build(planned), (outbox, inbox));
+        let started_ms = match stored {
+            Some((stored, started_ms)) => {
+                run.restore(stored);
+                started_ms
+            }
+            None => now_ms(),
+        };
         let admission = self.clone();
         tokio::spawn(async move {
-            let outcome = std::panic::AssertUnwindSafe(run.run(now_ms())).catch_unwind().await;
+            let outcome = std::panic::AssertUnwindSafe(run.run(started_ms)).catch_unwind().await;
             match outcome {
                 Ok(status) => tracing::info!(job.id = %job_id, job.status = %status, "job ended"),
                 Err(_) => admission.fail_crashed_driver(job_id),
@@ -211,7 +218,7 @@ impl Admission {
     /// Starts a job that waited in the queue, from its stored form.
     async fn start_stored(self: Arc<Self>, job_id: Uuid, inbox: mpsc::UnboundedReceiver<JobMsg>) {
         match self.load(job_id).await {
-            Ok((config, planned)) => self.spawn_driver(job_id, &config, planned, inbox),
+            Ok((config, planned, _)) => self.spawn_driver(job_id, &config, planned, inbox, None),
             Err(err) => {
                 tracing::error!(job.id = %job_id, error = %err, "a queued job could not be loaded");
                 self.finished(job_id);
@@ -219,35 +226,59 @@ impl Admission {
         }
     }
 
-    async fn load(&self, job_id: Uuid) -> Result<(JobConfig, Vec<PlannedNode>), String> {
+    async fn load(&self, job_id: Uuid) -> Result<(JobConfig, Vec<PlannedNode>, Vec<NodeRow>), String> {
         let job = self.store.job(job_id).await.map_err(|e| e.to_string())?.ok_or("job vanished")?;
         let config: JobConfig = serde_json::from_str(&job.config).map_err(|e| format!("unreadable config: {e}"))?;
         let rows = self.store.job_nodes(job_id).await.map_err(|e| e.to_string())?;
-        Ok((config, tree::planned_from_rows(&rows)?))
+        Ok((config, tree::planned_from_rows(&rows)?, rows))
     }
 
-    /// Picks up where a previous server stopped: jobs it left running are ended as failed
-    /// (re-running them is the crash-recovery feature, not built yet), and jobs stored as
-    /// queued go back in the queue, in submission order, and are admitted.
+    /// Picks up where a previous server stopped: jobs it left running (or cancelling)
+    /// continue from their stored state, and jobs stored as queued go back in the queue, in
+    /// submission order, and are admitted as places free up.
     pub(super) async fn resume(self: &Arc<Self>) -> Result<(), EngineError> {
-        self.end_interrupted().await?;
+        let mut unfinished = self.store.jobs_in_status(JobStatus::Running.as_str()).await?;
+        unfinished.extend(self.store.jobs_in_status(JobStatus::Cancelling.as_str()).await?);
+        unfinished.sort_by_key(|job| job.seq);
         let queued = self.store.jobs_in_status(JobStatus::Queued.as_str()).await?;
-        if queued.is_empty() {
-            return Ok(());
+        let inboxes: Vec<_> = {
+            let mut state = self.lock();
+            state.queue.extend(queued.iter().map(|j| j.id));
+            unfinished
+                .iter()
+                .map(|job| {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    state.running.insert(job.id, tx);
+                    rx
+                })
+                .collect()
+        };
+        for (job, inbox) in unfinished.iter().zip(inboxes) {
+            self.restart(job, inbox).await;
         }
-        self.lock().queue.extend(queued.iter().map(|j| j.id));
         // Admitting happens where a driver ends; a placeholder id that is not running
         // triggers the same path.
         self.finished(Uuid::nil());
         Ok(())
     }
 
-    async fn end_interrupted(&self) -> Result<(), EngineError> {
-        let interrupted = self.store.fail_interrupted_jobs(now_ms(), INTERRUPTED).await?;
-        if interrupted > 0 {
-            tracing::warn!(jobs = interrupted, "jobs left running by a previous server were marked failed");
-        }
-        Ok(())
+    /// Continues one job a previous server left unfinished.
+    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+    async fn restart(self: &Arc<Self>, job: &JobRow, inbox: mpsc::UnboundedReceiver<JobMsg>) {
+        let (config, planned, rows) = match self.load(job.id).await {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                tracing::error!(job.id = %job.id, error = %err, "an unfinished job could not be loaded");
+                self.fail_crashed_driver(job.id);
+                return self.finished(job.id);
+            }
+        };
+        let processes = std::collections::HashSet::new();
+        let cancelling = job.status == JobStatus::Cancelling.as_str();
+        let stored = Stored { rows: &rows, processes: &processes, cancelling };
+        let started_ms = job.started_ms.unwrap_or_else(now_ms);
+        tracing::info!(job.id = %job.id, nodes = rows.len(), "continuing a job the previous server left unfinished");
+        self.spawn_driver(job.id, &config, planned, inbox, Some((&stored, started_ms)));
     }
 
     /// Adds children under a running node of a running job.

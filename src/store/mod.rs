@@ -81,9 +81,6 @@ pub trait Store: Send + Sync + 'static {
     async fn job_nodes(&self, job_id: Uuid) -> StoreResult<Vec<NodeRow>>;
     /// A page of jobs, newest first.
     async fn list_jobs(&self, query: &JobQuery) -> StoreResult<Vec<JobRow>>;
-    /// Ends every job a previous server left running: its unfinished nodes are cancelled and
-    /// the job fails with `error`. Returns how many jobs were ended.
-    async fn fail_interrupted_jobs(&self, now_ms: i64, error: &str) -> StoreResult<u64>;
     /// Jobs in one status, oldest first (the admission queue order).
     async fn jobs_in_status(&self, status: &str) -> StoreResult<Vec<JobRow>>;
     /// The highest job and event sequence numbers stored.

@@ -87,30 +87,6 @@ macro_rules! sql_store {
                 Ok(sql.build_query_as().fetch_all(&self.pool).await?)
             }
 
-            async fn fail_interrupted_jobs(&self, now_ms: i64, error: &str) -> $crate::store::StoreResult<u64> {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "update nodes set status = 'cancelled', error = $2, finished_ms = $1 \
-                     where status in ('pending', 'running', 'retrying') \
-                     and job_id in (select id from jobs where status in ('running', 'cancelling'))",
-                )
-                .bind(now_ms)
-                .bind(error)
-                .execute(&mut *tx)
-                .await?;
-                let jobs = sqlx::query(
-                    "update jobs set status = 'failed', error = $2, finished_ms = $1 \
-                     where status in ('running', 'cancelling')",
-                )
-                .bind(now_ms)
-                .bind(error)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                tx.commit().await?;
-                Ok(jobs)
-            }
-
             async fn jobs_in_status(&self, status: &str) -> $crate::store::StoreResult<Vec<$crate::store::JobRow>> {
                 Ok(sqlx::query_as("select * from jobs where status = $1 order by seq")
                     .bind(status)

@@ -8,8 +8,10 @@
 //! dependent siblings cannot overflow the stack.
 
 mod endings;
+mod restore;
 mod spawn;
 
+pub(crate) use restore::Stored;
 pub use spawn::{SpawnError, SpawnedNode};
 
 use std::collections::VecDeque;
@@ -84,6 +86,8 @@ pub(crate) struct JobRun {
     /// Parent of every executor's cancellation token.
     stop_all: CancellationToken,
     timed_out: bool,
+    /// Picked up from the store after a restart rather than started fresh.
+    restored: bool,
 }
 
 impl JobRun {
@@ -106,6 +110,7 @@ impl JobRun {
             ended: VecDeque::new(),
             stop_all: CancellationToken::new(),
             timed_out: false,
+            restored: false,
         }
     }
 
@@ -119,8 +124,10 @@ impl JobRun {
             result: None,
             error: None,
         });
-        self.arm_timeout();
-        self.queue_for_slot(0);
+        self.arm_timeout(started_ms);
+        if !self.restored {
+            self.queue_for_slot(0);
+        }
         while self.nodes[0].phase != Phase::Done {
             tokio::select! {
                 Some(msg) = self.inbox.recv() => self.handle(msg),
@@ -136,8 +143,11 @@ impl JobRun {
         self.finish_job(started_ms)
     }
 
-    fn arm_timeout(&self) {
-        let Some(timeout) = self.settings.timeout else { return };
+    /// The job's wall-clock limit counts from its first start, across restarts.
+    fn arm_timeout(&self, started_ms: i64) {
+        let Some(limit) = self.settings.timeout else { return };
+        let elapsed = Duration::from_millis(u64::try_from(now_ms() - started_ms).unwrap_or(0));
+        let timeout = limit.saturating_sub(elapsed);
         let (outbox, stop) = (self.outbox.clone(), self.stop_all.clone());
         tokio::spawn(async move {
             tokio::select! {
@@ -212,6 +222,9 @@ impl JobRun {
         node.attempts += 1;
         node.started_ms.get_or_insert_with(now_ms);
         node.cancel = Some(token.clone());
+        // The previous attempt's error went out with its `node_retrying` event; a stored
+        // error on a running node is its own process's, once it waits for spawned children.
+        node.error = None;
         let parent_id = node.parent.map(|p| self.nodes[p].id);
         let node = &self.nodes[index];
         self.ctx.journal.node(node.update());
@@ -270,13 +283,21 @@ impl JobRun {
                 return self.back_off(index, error.clone(), result.clone());
             }
         }
-        node.own = Some(outcome);
         if node.ended_children < node.children.len() {
             // The process is done, its spawned children are not: wait for them, slot-free.
+            // Its outcome is stored now, so a restart need not re-run it.
             node.phase = Phase::AwaitChildren;
             node.slot = None;
+            (node.result, node.error) = match &outcome {
+                ExecOutcome::Succeeded(value) => (Some(value.clone()), None),
+                ExecOutcome::Failed { error, result } => (result.clone(), Some(error.clone())),
+                ExecOutcome::Cancelled { result } => (result.clone(), Some(REASON_CANCELLED.to_string())),
+            };
+            node.own = Some(outcome);
+            self.ctx.journal.node(self.nodes[index].update());
             return;
         }
+        node.own = Some(outcome);
         self.finish_worker(index);
     }
 

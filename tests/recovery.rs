@@ -1,0 +1,255 @@
+//! Durability with the real binary (SPEC §2.9–2.10): the server is killed with SIGKILL in
+//! the middle of jobs, restarted on the same store, and every job must end exactly as it
+//! would have without the kill — each node ending once, no quota slot left held, no event
+//! sequence number reused, an idempotency key still naming its job.
+
+mod common;
+#[path = "support/server.rs"]
+#[allow(dead_code, reason = "each test binary uses a part of the support")]
+mod server;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use serde_json::{json, Value};
+use server::{cadre, job_json, serve, Server, STARTUP_DEADLINE};
+
+const POLL: Duration = Duration::from_millis(50);
+/// Kills in the randomized loop.
+const KILLS: usize = 20;
+/// Range of the time a server lives before the loop kills it.
+const LIFETIME_MS: std::ops::Range<u64> = 50..600;
+/// Time for a replay of a few hundred events to arrive.
+const REPLAY_WAIT: Duration = Duration::from_millis(1500);
+
+/// A store that outlives the servers started on it.
+struct Store {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+    key: String,
+}
+
+impl Store {
+    async fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("dir"),
+            database_url: common::fresh_database_url().await,
+            key: String::new(),
+        }
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Starts a server on this store; the first start's generated key is kept for the rest.
+    fn start(&mut self) -> Server {
+        let (mut server, generated) = serve(&self.data(), self.database_url.as_deref());
+        if let Some(key) = generated {
+            self.key = key;
+        }
+        server.key.clone_from(&self.key);
+        server
+    }
+}
+
+async fn submit(server: &Server, job: &Value) -> reqwest::Response {
+    let url = format!("{}/api/v1/recursion/job", server.url);
+    reqwest::Client::new().post(url).bearer_auth(&server.key).json(job).send().await.expect("submit")
+}
+
+async fn submit_id(server: &Server, job: &Value) -> String {
+    let body: Value = submit(server, job).await.json().await.expect("json");
+    body["job_id"].as_str().unwrap_or_else(|| panic!("not accepted: {body}")).to_string()
+}
+
+async fn wait_for(server: &Server, job_id: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let begun = Instant::now();
+    loop {
+        let job = job_json(server, job_id).await;
+        if ready(&job) {
+            return job;
+        }
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "job {job_id} did not get there: {job}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn ended(job: &Value) -> bool {
+    matches!(job["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))
+}
+
+fn flatten(tree: &Value) -> Vec<&Value> {
+    let mut nodes = vec![tree];
+    let mut at = 0;
+    while at < nodes.len() {
+        nodes.extend(nodes[at]["children"].as_array().into_iter().flatten());
+        at += 1;
+    }
+    nodes
+}
+
+/// Every stored event of a job, replayed from the stream.
+fn events(server: &Server, job_id: &str) -> Vec<Value> {
+    let output = cadre(server, &["watch", "--job", job_id, "--since", "0", "--json"]);
+    String::from_utf8_lossy(&output.stdout).lines().map(|l| serde_json::from_str(l).expect("frame")).collect()
+}
+
+/// Asserts the end state a kill must not change: the result, each node ended once, the
+/// slots all returned.
+async fn assert_completed_cleanly(server: &Server, job: &Value, expected_result: &Value) {
+    let job_id = job["job_id"].as_str().expect("id");
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(&job["result"], expected_result);
+    let nodes = flatten(&job["tree"]);
+    assert!(nodes.iter().all(|n| n["status"] == "succeeded"), "{job}");
+    let completions = completions(server, job_id);
+    assert_eq!(completions.len(), nodes.len(), "every node reported its end");
+    assert!(completions.values().all(|&n| n == 1), "a node ended twice: {completions:?}");
+    assert_no_slot_held(server).await;
+}
+
+/// How many times each node of the job reported its end.
+fn completions(server: &Server, job_id: &str) -> HashMap<String, usize> {
+    let mut completions: HashMap<String, usize> = HashMap::new();
+    for frame in events(server, job_id).iter().filter(|f| f["type"] == "node_completed") {
+        *completions.entry(frame["data"]["node_id"].as_str().expect("node").to_string()).or_default() += 1;
+    }
+    completions
+}
+
+async fn assert_no_slot_held(server: &Server) {
+    let url = format!("{}/api/v1/recursion/stats", server.url);
+    let stats: Value = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(&server.key)
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    let held: Vec<&Value> = stats["by_depth"].as_array().expect("depths").iter().filter(|d| d["in_use"] != 0).collect();
+    assert!(held.is_empty(), "slots still held after the job ended: {held:?}");
+    assert_eq!(stats["leaks_reclaimed"], 0);
+}
+
+/// Three levels of orchestrators adding up numbers; each number comes from an `echo` worker
+/// that waits for a `sleep` sibling, so the tree is busy for a while and always has
+/// running, pending and finished nodes at once. Returns the job and its expected sum.
+fn summing_job(pms: u64, leads: u64, sleep_ms: u64) -> (Value, u64) {
+    let mut total = 0;
+    let pm_nodes: Vec<Value> = (0..pms)
+        .map(|p| {
+            let lead_nodes: Vec<Value> = (0..leads)
+                .map(|l| {
+                    let value = p * 100 + l + 1;
+                    total += value;
+                    json!({"name": format!("lead-{p}-{l}"), "aggregate": "sum", "children": [
+                        {"name": "wait", "run": {"type": "sleep", "ms": sleep_ms}},
+                        {"name": "report", "depends_on": ["wait"], "run": {"type": "echo", "value": value}}]})
+                })
+                .collect();
+            json!({"name": format!("pm-{p}"), "aggregate": "sum", "children": lead_nodes})
+        })
+        .collect();
+    let plan = json!({"name": "cto", "aggregate": "sum", "retry": {"max_attempts": 100, "initial_backoff_ms": 10},
+                      "children": pm_nodes});
+    (json!({"request": "add it all up", "plan": plan}), total)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_interrupted_by_a_kill_completes_after_the_restart() {
+    let mut store = Store::new().await;
+    let first = store.start();
+    let (job, total) = summing_job(3, 4, 400);
+    let id = submit_id(&first, &job).await;
+    let mid_flight = |j: &Value| {
+        let workers: Vec<&Value> = flatten(&j["tree"]).into_iter().filter(|n| n["kind"] == "worker").collect();
+        let count = |status: &str| workers.iter().filter(|n| n["status"] == status).count();
+        count("succeeded") >= 2 && count("running") >= 1 && count("pending") >= 1
+    };
+    wait_for(&first, &id, mid_flight).await;
+    drop(first);
+
+    let second = store.start();
+    let job = wait_for(&second, &id, ended).await;
+    assert_completed_cleanly(&second, &job, &json!(total)).await;
+    let rerun = flatten(&job["tree"]).into_iter().filter(|n| n["attempts"].as_u64() > Some(1)).count();
+    assert!(rerun > 0, "the workers running at the kill got a new attempt: {job}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_random_kills_over_one_job_still_give_the_right_result() {
+    let mut store = Store::new().await;
+    let (job, total) = summing_job(3, 5, 150);
+    let server = store.start();
+    let id = submit_id(&server, &job).await;
+    let mut server = Some(server);
+    let mut rng = rand::rng();
+    for _ in 0..KILLS {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(LIFETIME_MS))).await;
+        drop(server.take());
+        server = Some(store.start());
+    }
+    let server = server.expect("a server");
+    let job = wait_for(&server, &id, ended).await;
+    assert_completed_cleanly(&server, &job, &json!(total)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idempotency_key_names_the_same_job_after_a_restart() {
+    let mut store = Store::new().await;
+    let first = store.start();
+    let job = json!({"request": "once", "idempotency_key": "deploy-42", "plan": {"name": "w", "run": {"type": "sleep", "ms": 300}}});
+    let id = submit_id(&first, &job).await;
+    drop(first);
+    let second = store.start();
+    let again = submit(&second, &job).await;
+    assert_eq!(again.status(), 200, "the stored job is returned, not a new one");
+    let body: Value = again.json().await.expect("json");
+    assert_eq!(body["job_id"], json!(id));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn event_numbers_continue_across_a_kill_without_a_gap_or_reuse() {
+    let mut store = Store::new().await;
+    let first = store.start();
+    let (job, _) = summing_job(2, 2, 300);
+    let id = submit_id(&first, &job).await;
+    wait_for(&first, &id, |j| j["counts"]["by_status"]["succeeded"].as_u64() > Some(2)).await;
+    drop(first);
+    let second = store.start();
+    wait_for(&second, &id, ended).await;
+    let later = submit_id(&second, &json!({"request": "after", "plan": {"name": "w", "run": {"type": "noop"}}})).await;
+    wait_for(&second, &later, ended).await;
+    let mut seqs: Vec<i64> = all_events(&second).iter().map(|f| f["seq"].as_i64().expect("seq")).collect();
+    let count = seqs.len();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), count, "a sequence number was used twice");
+    let contiguous: Vec<i64> = (1..=count as i64).collect();
+    assert_eq!(seqs, contiguous, "the log has a gap");
+    let seq_of = |frames: Vec<Value>| frames.iter().filter_map(|f| f["seq"].as_i64()).collect::<Vec<_>>();
+    let (before, after) = (seq_of(events(&second, &id)), seq_of(events(&second, &later)));
+    assert!(before.iter().max() < after.iter().min(), "numbers go on increasing after the restart");
+}
+
+/// Every stored event of every job, replayed: `watch` without `--job` follows the stream
+/// until stopped, so it is stopped once the replay has had time to arrive.
+fn all_events(server: &Server) -> Vec<Value> {
+    let mut watch = std::process::Command::new(server::BIN)
+        .args(["watch", "--since", "0", "--json"])
+        .env("CADRE_URL", &server.url)
+        .env("CADRE_API_KEY", &server.key)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("watch runs");
+    std::thread::sleep(REPLAY_WAIT);
+    let _ = watch.kill();
+    let output = watch.wait_with_output().expect("watch output");
+    let frames =
+        String::from_utf8_lossy(&output.stdout).lines().map(|l| serde_json::from_str(l).expect("frame")).collect();
+    frames
+}
