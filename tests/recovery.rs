@@ -253,3 +253,46 @@ fn all_events(server: &Server) -> Vec<Value> {
         String::from_utf8_lossy(&output.stdout).lines().map(|l| serde_json::from_str(l).expect("frame")).collect();
     frames
 }
+
+/// True while the process exists and is not a zombie waiting to be reaped.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().to_string()))
+        .is_some_and(|rest| !rest.starts_with('Z'))
+}
+
+fn pids(path: &std::path::Path) -> Vec<u32> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().filter_map(|l| l.parse().ok()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn command_workers_left_by_a_killed_server_are_stopped_before_their_nodes_rerun() {
+    const WORKERS: usize = 3;
+    let mut store = Store::new().await;
+    let log = store.dir.path().join("pids");
+    let script = format!("echo $$ >> {}; sleep 2; echo done", log.display());
+    let workers: Vec<Value> = (0..WORKERS)
+        .map(|i| json!({"name": format!("w{i}"), "run": {"type": "command", "argv": ["sh", "-c", script]}}))
+        .collect();
+    let job = json!({"request": "processes", "plan": {"name": "root", "children": workers}});
+    let first = store.start();
+    let id = submit_id(&first, &job).await;
+    let begun = Instant::now();
+    while pids(&log).len() < WORKERS {
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "the workers never started");
+        tokio::time::sleep(POLL).await;
+    }
+    let orphans = pids(&log);
+    assert!(orphans.iter().all(|&pid| alive(pid)), "SIGKILL to the server leaves its workers running");
+    drop(first);
+
+    let second = store.start();
+    let survivors: Vec<u32> = orphans.iter().copied().filter(|&pid| alive(pid)).collect();
+    assert!(survivors.is_empty(), "processes of the killed server still run after the restart: {survivors:?}");
+    let job = wait_for(&second, &id, ended).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let workers: Vec<&Value> = flatten(&job["tree"]).into_iter().filter(|n| n["kind"] == "worker").collect();
+    assert!(workers.iter().all(|w| w["attempts"] == 2 && w["result"]["stdout"] == "done\n"), "{job}");
+    assert_eq!(pids(&log).len(), 2 * WORKERS, "each worker ran once more, and only once");
+}

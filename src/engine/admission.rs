@@ -2,7 +2,7 @@
 //! FIFO queue behind them up to `max_queued_jobs`, and a refusal past that. Also the entry
 //! points that touch a job from outside its driver: submit and cancel.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -253,8 +253,9 @@ impl Admission {
                 })
                 .collect()
         };
+        let interrupted = self.stop_orphans(&unfinished).await?;
         for (job, inbox) in unfinished.iter().zip(inboxes) {
-            self.restart(job, inbox).await;
+            self.restart(job, inbox, &interrupted).await;
         }
         // Admitting happens where a driver ends; a placeholder id that is not running
         // triggers the same path.
@@ -262,9 +263,28 @@ impl Admission {
         Ok(())
     }
 
+    /// Stops the worker processes a previous server left running, before their nodes are
+    /// re-run, and returns the nodes they belonged to.
+    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+    async fn stop_orphans(&self, unfinished: &[JobRow]) -> Result<HashSet<Uuid>, EngineError> {
+        let recorded = self.store.processes().await?;
+        let job_ids: HashSet<String> = unfinished.iter().map(|job| job.id.to_string()).collect();
+        let stopped = super::orphans::stop(&recorded, &job_ids, self.ctx.process.kill_grace).await;
+        if stopped > 0 {
+            tracing::warn!(groups = stopped, "stopped worker processes a previous server left running");
+        }
+        self.store.forget_processes().await?;
+        Ok(recorded.iter().map(|process| process.node_id).collect())
+    }
+
     /// Continues one job a previous server left unfinished.
     #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
-    async fn restart(self: &Arc<Self>, job: &JobRow, inbox: mpsc::UnboundedReceiver<JobMsg>) {
+    async fn restart(
+        self: &Arc<Self>,
+        job: &JobRow,
+        inbox: mpsc::UnboundedReceiver<JobMsg>,
+        interrupted: &HashSet<Uuid>,
+    ) {
         let (config, planned, rows) = match self.load(job.id).await {
             Ok(loaded) => loaded,
             Err(err) => {
@@ -273,9 +293,8 @@ impl Admission {
                 return self.finished(job.id);
             }
         };
-        let processes = std::collections::HashSet::new();
         let cancelling = job.status == JobStatus::Cancelling.as_str();
-        let stored = Stored { rows: &rows, processes: &processes, cancelling };
+        let stored = Stored { rows: &rows, processes: interrupted, cancelling };
         let started_ms = job.started_ms.unwrap_or_else(now_ms);
         tracing::info!(job.id = %job.id, nodes = rows.len(), "continuing a job the previous server left unfinished");
         self.spawn_driver(job.id, &config, planned, inbox, Some((&stored, started_ms)));

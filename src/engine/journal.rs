@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 use crate::events::{now_ms, Event, EventDraft};
 use crate::store::{
-    AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, Sequences, SharedStore, StoreError,
+    AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, ProcessRow, Sequences, SharedStore,
+    StoreError,
 };
 
 /// Most entries folded into one batch; bounds a transaction's size and the latency of the
@@ -61,6 +62,8 @@ enum Entry {
     Node(NodeUpdate),
     JobUpdate(JobUpdate),
     Event(EventDraft),
+    /// A worker's process group started (`Some`) or ended (`None`).
+    Process(Uuid, Option<ProcessRow>),
     Flush(oneshot::Sender<Result<(), JournalError>>),
 }
 
@@ -110,6 +113,17 @@ impl Journal {
         self.send(Entry::JobUpdate(update));
     }
 
+    /// Records the process group a worker's command runs in, so a restarted server can
+    /// find it; `process_ended` forgets it.
+    pub fn process_started(&self, process: ProcessRow) {
+        self.send(Entry::Process(process.node_id, Some(process)));
+    }
+
+    /// The worker's process group has been stopped.
+    pub fn process_ended(&self, node_id: Uuid) {
+        self.send(Entry::Process(node_id, None));
+    }
+
     /// Enqueues an event.
     pub fn emit(&self, event: EventDraft) {
         self.send(Entry::Event(event));
@@ -152,6 +166,8 @@ struct Writer {
 struct Pending {
     batch: Batch,
     node_index: HashMap<Uuid, usize>,
+    /// The last process change of each node in the batch.
+    processes: HashMap<Uuid, Option<ProcessRow>>,
     flushes: Vec<oneshot::Sender<Result<(), JournalError>>>,
     entries: usize,
 }
@@ -216,11 +232,20 @@ impl Writer {
                 });
                 self.next_event_seq += 1;
             }
+            Entry::Process(node_id, process) => {
+                pending.processes.insert(node_id, process);
+            }
             Entry::Flush(done) => pending.flushes.push(done),
         }
     }
 
-    async fn commit(&mut self, pending: Pending) {
+    async fn commit(&mut self, mut pending: Pending) {
+        for (node_id, process) in pending.processes.drain() {
+            match process {
+                Some(process) => pending.batch.process_starts.push(process),
+                None => pending.batch.process_ends.push(node_id),
+            }
+        }
         let outcome = self.store_with_retry(&pending.batch).await;
         if outcome.is_ok() {
             for row in &pending.batch.events {

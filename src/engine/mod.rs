@@ -12,6 +12,7 @@ pub mod aggregate;
 pub mod executor;
 pub mod journal;
 mod monitor;
+pub mod orphans;
 pub mod resources;
 mod run;
 pub mod tokens;

@@ -81,6 +81,10 @@ pub trait Store: Send + Sync + 'static {
     async fn job_nodes(&self, job_id: Uuid) -> StoreResult<Vec<NodeRow>>;
     /// A page of jobs, newest first.
     async fn list_jobs(&self, query: &JobQuery) -> StoreResult<Vec<JobRow>>;
+    /// The worker process groups recorded as running.
+    async fn processes(&self) -> StoreResult<Vec<ProcessRow>>;
+    /// Forgets every recorded process group (once they have been stopped).
+    async fn forget_processes(&self) -> StoreResult<()>;
     /// Jobs in one status, oldest first (the admission queue order).
     async fn jobs_in_status(&self, status: &str) -> StoreResult<Vec<JobRow>>;
     /// The highest job and event sequence numbers stored.

@@ -88,6 +88,17 @@ pub struct EventRow {
     pub data: String,
 }
 
+/// The process group a worker's command runs in, recorded while it runs.
+#[derive(Debug, Clone, FromRow)]
+pub struct ProcessRow {
+    pub node_id: Uuid,
+    pub job_id: Uuid,
+    /// The group's id (its leader's pid).
+    pub pgid: i64,
+    /// The leader's start time in clock ticks since boot: tells a reused pid apart.
+    pub started_ticks: i64,
+}
+
 /// A job label.
 #[derive(Debug, Clone)]
 pub struct LabelRow {
@@ -106,6 +117,9 @@ pub struct Batch {
     pub job_updates: Vec<JobUpdate>,
     pub events: Vec<EventRow>,
     pub audit: Vec<AuditRow>,
+    /// Worker process groups that started, and nodes whose group has ended.
+    pub process_starts: Vec<ProcessRow>,
+    pub process_ends: Vec<Uuid>,
 }
 
 impl Batch {
@@ -117,6 +131,8 @@ impl Batch {
             && self.job_updates.is_empty()
             && self.events.is_empty()
             && self.audit.is_empty()
+            && self.process_starts.is_empty()
+            && self.process_ends.is_empty()
     }
 }
 

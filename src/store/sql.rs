@@ -38,6 +38,7 @@ macro_rules! sql_store {
                 update_jobs(&mut tx, &batch.job_updates).await?;
                 insert_events(&mut tx, &batch.events).await?;
                 insert_audit(&mut tx, &batch.audit).await?;
+                record_processes(&mut tx, batch).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -85,6 +86,17 @@ macro_rules! sql_store {
                 }
                 sql.push(" order by j.seq desc limit ").push_bind(query.limit);
                 Ok(sql.build_query_as().fetch_all(&self.pool).await?)
+            }
+
+            async fn processes(&self) -> $crate::store::StoreResult<Vec<$crate::store::ProcessRow>> {
+                Ok(sqlx::query_as("select node_id, job_id, pgid, started_ticks from node_processes")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn forget_processes(&self) -> $crate::store::StoreResult<()> {
+                sqlx::query("delete from node_processes").execute(&self.pool).await?;
+                Ok(())
             }
 
             async fn jobs_in_status(&self, status: &str) -> $crate::store::StoreResult<Vec<$crate::store::JobRow>> {

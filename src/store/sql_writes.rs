@@ -110,6 +110,27 @@ macro_rules! sql_batch_writes {
             Ok(())
         }
 
+        async fn record_processes(tx: &mut Tx<'_>, batch: &$crate::store::Batch) -> Result<(), sqlx::Error> {
+            for chunk in batch.process_ends.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("delete from node_processes where node_id in (");
+                let mut ids = sql.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                sql.push(")");
+                sql.build().execute(&mut **tx).await?;
+            }
+            for chunk in batch.process_starts.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("insert into node_processes (node_id, job_id, pgid, started_ticks) ");
+                sql.push_values(chunk, |mut row, p| {
+                    row.push_bind(p.node_id).push_bind(p.job_id).push_bind(p.pgid).push_bind(p.started_ticks);
+                });
+                sql.push(" on conflict (node_id) do update set pgid = excluded.pgid, started_ticks = excluded.started_ticks");
+                sql.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
         async fn insert_events(tx: &mut Tx<'_>, events: &[$crate::store::EventRow]) -> Result<(), sqlx::Error> {
             for chunk in events.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new("insert into events (seq, ts_ms, kind, job_id, depth, data) ");

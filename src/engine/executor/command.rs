@@ -77,9 +77,12 @@ pub async fn run(req: &CommandRequest<'_>, ctx: &ExecContext) -> ExecOutcome {
         Ok(child) => child,
         Err(err) => return failed(start_error(program, req.cwd, &err)),
     };
-    let Some(mut group) = child.id().and_then(ProcessGroup::led_by) else {
+    let Some((pid, mut group)) = child.id().and_then(|pid| Some((pid, ProcessGroup::led_by(pid)?))) else {
         return failed(format!("lost track of `{program}` right after starting it"));
     };
+    if let Some(hook) = &ctx.on_spawn {
+        (hook.0)(pid);
+    }
     let output = OutputTails::capture(&mut child, ctx.process.output_tail_bytes);
     let timeout = req.timeout_s.map_or(ctx.process.timeout, Duration::from_secs);
     let (ending, status) = supervise(&mut child, &group, timeout, ctx).await;

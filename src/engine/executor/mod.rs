@@ -7,6 +7,7 @@ mod builtin;
 pub mod command;
 pub mod http;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -49,6 +50,19 @@ pub struct ExecContext {
     pub http: reqwest::Client,
     /// Variables a command worker gets on top of its spec's (`CADRE_URL`, `CADRE_TOKEN`, …).
     pub worker_env: Vec<(String, String)>,
+    /// Told the process group of the command once it has started.
+    pub on_spawn: Option<SpawnHook>,
+}
+
+/// A callback given a started command's process group id, so that the driver can record it
+/// (see `engine::orphans`) without the executor knowing of the store.
+#[derive(Clone)]
+pub struct SpawnHook(pub Arc<dyn Fn(u32) + Send + Sync>);
+
+impl std::fmt::Debug for SpawnHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SpawnHook")
+    }
 }
 
 /// How one attempt ended.
@@ -122,5 +136,6 @@ pub(crate) fn test_context(timeout: Duration) -> ExecContext {
         // A proxy from the environment must not intercept requests to the test servers.
         http: reqwest::Client::builder().no_proxy().build().expect("client builds"),
         worker_env: Vec::new(),
+        on_spawn: None,
     }
 }

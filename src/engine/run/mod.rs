@@ -26,13 +26,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::executor::{self, ExecContext, ExecOutcome};
+use super::executor::{self, ExecContext, ExecOutcome, SpawnHook};
 use super::resources::{Slot, SlotRequest};
 use super::tree::{Phase, RtNode};
 use super::EngineCtx;
 use crate::domain::{JobStatus, NodeStatus, DEPTHS};
 use crate::events::{now_ms, EventDraft, EventKind};
-use crate::store::JobUpdate;
+use crate::store::{JobUpdate, ProcessRow};
 
 /// Why a node was cancelled, as stored in its `error`.
 pub(super) const REASON_CANCELLED: &str = "cancelled";
@@ -240,6 +240,7 @@ impl JobRun {
             process: self.ctx.process.clone(),
             http: self.ctx.http.clone(),
             worker_env: self.worker_env(index),
+            on_spawn: self.spawn_hook(index),
         };
         let (spec, outbox) = (node.spec.clone(), self.outbox.clone());
         tokio::spawn(async move {
@@ -271,7 +272,25 @@ impl JobRun {
         ]
     }
 
+    /// Records a command worker's process group in the store while it runs.
+    fn spawn_hook(&self, index: usize) -> Option<SpawnHook> {
+        let node = &self.nodes[index];
+        if !matches!(node.spec.run, Some(crate::domain::ExecutorSpec::Command { .. })) {
+            return None;
+        }
+        let (ctx, job_id, node_id) = (self.ctx.clone(), self.job_id, node.id);
+        Some(SpawnHook(Arc::new(move |pid| {
+            let started = crate::engine::orphans::start_ticks(pid).and_then(|t| i64::try_from(t).ok());
+            let process = ProcessRow { node_id, job_id, pgid: i64::from(pid), started_ticks: started.unwrap_or(-1) };
+            ctx.journal.process_started(process);
+        })))
+    }
+
     fn on_work_done(&mut self, index: usize, outcome: ExecOutcome) {
+        if matches!(self.nodes[index].spec.run, Some(crate::domain::ExecutorSpec::Command { .. })) {
+            // The executor has stopped the whole group before reporting.
+            self.ctx.journal.process_ended(self.nodes[index].id);
+        }
         let node = &mut self.nodes[index];
         if node.phase != Phase::Working {
             return;
