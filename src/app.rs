@@ -174,6 +174,7 @@ pub async fn serve(
         .with_graceful_shutdown(signal)
         .await?;
     wait_for_streams_to_close(&state).await;
+    state.engine.shutdown(Duration::from_secs(state.config.server.shutdown_grace_s)).await;
     started.tracker.close();
     Ok(())
 }

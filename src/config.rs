@@ -118,6 +118,9 @@ pub struct ServerConfig {
     pub log_format: String,
     /// How workers reach this server (`CADRE_URL`); empty: the bound address.
     pub public_url: String,
+    /// On SIGTERM, how long running nodes may take to finish before they are stopped and
+    /// left for the next start to re-run.
+    pub shutdown_grace_s: u64,
 }
 
 impl Default for ServerConfig {
@@ -128,6 +131,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 1024 * 1024,
             log_format: "text".into(),
             public_url: String::new(),
+            shutdown_grace_s: 30,
         }
     }
 }

@@ -48,9 +48,9 @@ pub enum ApiError {
     /// 429: try again later.
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after_s: u64 },
-    /// 503: the store is unreachable.
-    #[error("the store is unavailable; try again shortly")]
-    Unavailable,
+    /// 503: the store is unreachable, or the server is shutting down.
+    #[error("{0}")]
+    Unavailable(&'static str),
     /// 500: a fault on our side (detail logged, not sent).
     #[error("internal error")]
     Internal(String),
@@ -83,7 +83,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,7 +99,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::Validation(_) => "validation-error",
             Self::TooManyRequests { .. } => "too-many-requests",
-            Self::Unavailable => "unavailable",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -107,7 +107,7 @@ impl ApiError {
     fn retry_after(&self) -> Option<u64> {
         match self {
             Self::TooManyRequests { retry_after_s, .. } => Some(*retry_after_s),
-            Self::Unavailable => Some(UNAVAILABLE_RETRY_AFTER_S),
+            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_S),
             _ => None,
         }
     }
@@ -156,7 +156,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Unavailable(_) => {
                 tracing::warn!(error = %err, "store unavailable");
-                Self::Unavailable
+                Self::Unavailable("the store is unavailable; try again shortly")
             }
             other => Self::Internal(other.to_string()),
         }
@@ -169,6 +169,7 @@ impl From<EngineError> for ApiError {
             EngineError::Invalid(errors) => Self::Validation(errors),
             EngineError::NotFound(what) => Self::NotFound(what),
             EngineError::Conflict(why) => Self::Conflict(why),
+            EngineError::ShuttingDown => Self::Unavailable("the server is shutting down; try again once it is back"),
             EngineError::QueueFull(waiting) => Self::TooManyRequests {
                 detail: format!("the admission queue is full ({waiting} jobs waiting)"),
                 retry_after_s: QUEUE_FULL_RETRY_AFTER_S,

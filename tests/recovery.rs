@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde_json::{json, Value};
-use server::{cadre, job_json, serve, Server, STARTUP_DEADLINE};
+use server::{cadre, job_json, serve_with, Server, STARTUP_DEADLINE};
 
 const POLL: Duration = Duration::from_millis(50);
 /// Kills in the randomized loop.
@@ -45,7 +45,11 @@ impl Store {
 
     /// Starts a server on this store; the first start's generated key is kept for the rest.
     fn start(&mut self) -> Server {
-        let (mut server, generated) = serve(&self.data(), self.database_url.as_deref());
+        self.start_with(&[])
+    }
+
+    fn start_with(&mut self, env: &[(&str, &str)]) -> Server {
+        let (mut server, generated) = serve_with(&self.data(), self.database_url.as_deref(), env);
         if let Some(key) = generated {
             self.key = key;
         }
@@ -295,4 +299,62 @@ async fn command_workers_left_by_a_killed_server_are_stopped_before_their_nodes_
     let workers: Vec<&Value> = flatten(&job["tree"]).into_iter().filter(|n| n["kind"] == "worker").collect();
     assert!(workers.iter().all(|w| w["attempts"] == 2 && w["result"]["stdout"] == "done\n"), "{job}");
     assert_eq!(pids(&log).len(), 2 * WORKERS, "each worker ran once more, and only once");
+}
+
+/// Sends SIGTERM and waits for the server to exit; returns its exit code and how long it took.
+fn terminate(server: &mut Server) -> (Option<i32>, Duration) {
+    let pid = libc::pid_t::try_from(server.child.id()).expect("pid");
+    // SAFETY: kill only sends a signal to the server this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let begun = Instant::now();
+    let status = server.child.wait().expect("exit status");
+    (status.code(), begun.elapsed())
+}
+
+fn node_named<'a>(job: &'a Value, name: &str) -> &'a Value {
+    flatten(&job["tree"]).into_iter().find(|n| n["name"] == name).expect("node")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_running_nodes_finish_starts_nothing_new_and_exits_0() {
+    let mut store = Store::new().await;
+    let mut first = store.start_with(&[("CADRE_SERVER__SHUTDOWN_GRACE_S", "20")]);
+    let job = json!({"request": "drain", "plan": {"name": "root", "children": [
+        {"name": "first", "run": {"type": "sleep", "ms": 800}},
+        {"name": "then", "depends_on": ["first"], "run": {"type": "noop"}}]}});
+    let id = submit_id(&first, &job).await;
+    wait_for(&first, &id, |j| node_named(j, "first")["status"] == "running").await;
+    let (code, _) = terminate(&mut first);
+    assert_eq!(code, Some(0));
+    let exited_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+
+    let second = store.start();
+    let stopped = job_json(&second, &id).await;
+    assert_eq!(node_named(&stopped, "first")["status"], "succeeded", "the running node finished: {stopped}");
+    assert_eq!(node_named(&stopped, "first")["attempts"], 1);
+    let job = wait_for(&second, &id, ended).await;
+    assert_eq!(job["status"], "succeeded", "the next start continued the job: {job}");
+    let then = node_named(&job, "then");
+    assert_eq!(then["attempts"], 1);
+    assert!(then["started_at"].as_str() > Some(exited_at.as_str()), "nothing new started while draining: {then}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_what_outlasts_the_grace_and_the_next_start_reruns_it() {
+    const GRACE_S: u64 = 1;
+    let mut store = Store::new().await;
+    let grace = GRACE_S.to_string();
+    let mut first = store.start_with(&[("CADRE_SERVER__SHUTDOWN_GRACE_S", grace.as_str())]);
+    let job = json!({"request": "long", "plan": {"name": "root", "children": [
+        {"name": "long", "run": {"type": "command", "argv": ["sleep", "3"]}}]}});
+    let id = submit_id(&first, &job).await;
+    wait_for(&first, &id, |j| node_named(j, "long")["status"] == "running").await;
+    let (code, took) = terminate(&mut first);
+    assert_eq!(code, Some(0));
+    assert!(took >= Duration::from_secs(GRACE_S), "the grace was given: {took:?}");
+
+    let second = store.start();
+    let job = wait_for(&second, &id, ended).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(node_named(&job, "long")["attempts"], 2, "re-run after being stopped: {job}");
 }

@@ -34,6 +34,11 @@ pub struct Submitted {
 
 type Inbox = mpsc::UnboundedSender<JobMsg>;
 
+/// How often the shutdown looks whether the work has stopped.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
+/// How long the shutdown waits for the store to take the journal's last changes.
+const SHUTDOWN_FLUSH_LIMIT: Duration = Duration::from_secs(10);
+
 pub(super) struct Admission {
     pub(super) ctx: Arc<EngineCtx>,
     pub(super) store: SharedStore,
@@ -44,6 +49,8 @@ pub(super) struct Admission {
     max_queued: usize,
     state: Mutex<State>,
     job_seq: AtomicI64,
+    /// Set at shutdown: nothing new is admitted or started.
+    closing: std::sync::atomic::AtomicBool,
     /// Serialises submissions that carry an idempotency key, so two racing with the same key
     /// cannot both pass the lookup.
     keyed: tokio::sync::Mutex<()>,
@@ -77,6 +84,7 @@ impl Admission {
             max_queued: config.limits.max_queued_jobs,
             state: Mutex::new(State::default()),
             job_seq: AtomicI64::new(job_seq),
+            closing: std::sync::atomic::AtomicBool::new(false),
             keyed: tokio::sync::Mutex::new(()),
         }
     }
@@ -130,6 +138,9 @@ impl Admission {
 
     /// Decides whether a new job runs now or queues, and reserves its place.
     fn place(&self, job_id: Uuid) -> Result<Placement, EngineError> {
+        if self.closing.load(Ordering::Relaxed) {
+            return Err(EngineError::ShuttingDown);
+        }
         let mut state = self.lock();
         if state.running.len() < self.max_running && state.queue.is_empty() {
             let (tx, rx) = mpsc::unbounded_channel();
@@ -173,7 +184,10 @@ impl Admission {
         tokio::spawn(async move {
             let outcome = std::panic::AssertUnwindSafe(run.run(started_ms)).catch_unwind().await;
             match outcome {
-                Ok(status) => tracing::info!(job.id = %job_id, job.status = %status, "job ended"),
+                Ok(Some(status)) => tracing::info!(job.id = %job_id, job.status = %status, "job ended"),
+                Ok(None) => {
+                    tracing::info!(job.id = %job_id, "job stopped by the shutdown; the next start continues it")
+                }
                 Err(_) => admission.fail_crashed_driver(job_id),
             }
             admission.finished(job_id);
@@ -200,6 +214,9 @@ impl Admission {
         let admitted: Vec<_> = {
             let mut state = self.lock();
             state.running.remove(&job_id);
+            if self.closing.load(Ordering::Relaxed) {
+                return;
+            }
             let mut admitted = Vec::new();
             while state.running.len() < self.max_running {
                 let Some(next) = state.queue.pop_front() else { break };
@@ -300,6 +317,33 @@ impl Admission {
         self.spawn_driver(job.id, &config, planned, inbox, Some((&stored, started_ms)));
     }
 
+    /// The shutdown (see `Engine::shutdown`): drain every driver, wait for the slots to come
+    /// back or the grace to pass, stop the drivers, and flush what they recorded.
+    pub(super) async fn shutdown(&self, grace: Duration) {
+        self.closing.store(true, Ordering::Relaxed);
+        self.tell_every_driver(|| JobMsg::Drain);
+        wait_until(grace, || self.ctx.resources.holders().is_empty()).await;
+        self.tell_every_driver(|| JobMsg::Stop);
+        // Executors stop their processes within the kill grace (SIGTERM, then SIGKILL).
+        wait_until(self.ctx.process.kill_grace + SHUTDOWN_POLL, || self.lock().running.is_empty()).await;
+        self.flush_at_shutdown().await;
+    }
+
+    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+    async fn flush_at_shutdown(&self) {
+        match tokio::time::timeout(SHUTDOWN_FLUSH_LIMIT, self.ctx.journal.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::error!(error = %err, "the journal could not be flushed at shutdown"),
+            Err(_) => tracing::error!("the store stayed unreachable; changes not yet stored are lost with this process"),
+        }
+    }
+
+    fn tell_every_driver(&self, message: impl Fn() -> JobMsg) {
+        for inbox in self.lock().running.values() {
+            let _ = inbox.send(message());
+        }
+    }
+
     /// Adds children under a running node of a running job.
     pub(super) async fn spawn(
         &self,
@@ -397,6 +441,14 @@ impl Admission {
         let data = json!({"job_id": job_id, "status": status});
         self.ctx.journal.emit(EventDraft::job(EventKind::JobCancelled, job_id, Some(0), data));
         Ok(self.ctx.journal.flush().await?)
+    }
+}
+
+/// Polls `done` until it holds or `limit` has passed.
+async fn wait_until(limit: Duration, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(SHUTDOWN_POLL).await;
     }
 }
 

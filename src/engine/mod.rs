@@ -51,6 +51,9 @@ pub enum EngineError {
     /// The admission queue is full.
     #[error("the admission queue is full ({0} jobs waiting)")]
     QueueFull(usize),
+    /// The server is shutting down and takes no new work.
+    #[error("the server is shutting down")]
+    ShuttingDown,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -103,6 +106,12 @@ impl Engine {
         monitor::spawn_all(config, &engine, warnings_rx, &parts.tracker);
         engine.inner.resume().await?;
         Ok(engine)
+    }
+
+    /// Stops taking work, lets running nodes finish for up to `grace`, then stops the rest,
+    /// leaving them stored as running for the next start to re-run, and flushes the journal.
+    pub async fn shutdown(&self, grace: std::time::Duration) {
+        self.inner.shutdown(grace).await;
     }
 
     /// Validates a submission without creating anything.

@@ -263,9 +263,9 @@ async fn connect_with_small_buffer(app: &TestApp, query: &str) -> Socket {
     tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.expect("handshake").0
 }
 
-/// Enough events (about two per node, a few hundred bytes each) to overflow the kernel's
+/// Enough events (about two per node, a few hundred bytes each: 10 MB) to overflow the kernel's
 /// socket buffers (up to 4 MiB here) behind a client that does not read.
-const LOUD_NODES: usize = 10_000;
+const LOUD_NODES: usize = 20_000;
 
 #[tokio::test]
 async fn a_stalled_consumer_is_closed_with_1013_and_resumes_without_loss() {

@@ -50,6 +50,11 @@ pub(crate) enum JobMsg {
     RetryDue { index: usize },
     /// The job's wall-clock limit passed.
     TimedOut,
+    /// The server is shutting down: start nothing new.
+    Drain,
+    /// The shutdown's grace has passed: stop the executors and end the driver without
+    /// recording their interruption, so the next start re-runs those nodes.
+    Stop,
     /// Add children under a running node (recursion from inside a worker).
     Spawn {
         parent: Uuid,
@@ -88,6 +93,10 @@ pub(crate) struct JobRun {
     timed_out: bool,
     /// Picked up from the store after a restart rather than started fresh.
     restored: bool,
+    /// Shutting down: no node starts any more.
+    draining: bool,
+    /// Shut down: executors are being stopped and the driver ends once they have.
+    stopping: bool,
 }
 
 impl JobRun {
@@ -111,11 +120,14 @@ impl JobRun {
             stop_all: CancellationToken::new(),
             timed_out: false,
             restored: false,
+            draining: false,
+            stopping: false,
         }
     }
 
-    /// Runs the job to its end and returns its final status.
-    pub(super) async fn run(mut self, started_ms: i64) -> JobStatus {
+    /// Runs the job to its end and returns its final status; `None` when a shutdown stopped
+    /// it first (it stays stored as running, for the next start to continue).
+    pub(super) async fn run(mut self, started_ms: i64) -> Option<JobStatus> {
         self.ctx.journal.job(JobUpdate {
             id: self.job_id,
             status: JobStatus::Running.as_str(),
@@ -128,7 +140,7 @@ impl JobRun {
         if !self.restored {
             self.queue_for_slot(0);
         }
-        while self.nodes[0].phase != Phase::Done {
+        while self.nodes[0].phase != Phase::Done && !(self.stopping && self.nothing_working()) {
             tokio::select! {
                 Some(msg) = self.inbox.recv() => self.handle(msg),
                 Some((index, slot)) = self.slot_waits.next(), if !self.slot_waits.is_empty() => {
@@ -140,7 +152,11 @@ impl JobRun {
         self.stop_all.cancel();
         // A token is valid only while its job runs.
         self.ctx.tokens.revoke_job(self.job_id);
-        self.finish_job(started_ms)
+        (self.nodes[0].phase == Phase::Done).then(|| self.finish_job(started_ms))
+    }
+
+    fn nothing_working(&self) -> bool {
+        self.nodes.iter().all(|node| node.phase != Phase::Working)
     }
 
     /// The job's wall-clock limit counts from its first start, across restarts.
@@ -178,6 +194,11 @@ impl JobRun {
             JobMsg::Spawn { parent, children, reply } => {
                 let _ = reply.send(self.spawn(parent, &children));
             }
+            JobMsg::Drain => self.draining = true,
+            JobMsg::Stop => {
+                (self.draining, self.stopping) = (true, true);
+                self.stop_all.cancel();
+            }
             JobMsg::TimedOut => {
                 self.timed_out = true;
                 self.cancel_subtree(0, REASON_TIMEOUT);
@@ -204,6 +225,10 @@ impl JobRun {
     fn on_slot(&mut self, index: usize, slot: Option<Slot>) {
         let Some(slot) = slot else { return };
         let node = &self.nodes[index];
+        // While draining only aggregation, which is instant, may still happen.
+        if self.draining && node.phase != Phase::Finishing {
+            return drop(slot);
+        }
         match (node.phase, node.is_worker()) {
             (Phase::Queued, true) => self.start_worker(index, slot),
             (Phase::Queued, false) => self.start_orchestrator(index, slot),
@@ -293,6 +318,12 @@ impl JobRun {
         }
         let node = &mut self.nodes[index];
         if node.phase != Phase::Working {
+            return;
+        }
+        if self.stopping {
+            // Stopped by the shutdown, not by anything about the node: left as stored.
+            node.phase = Phase::Queued;
+            node.slot = None;
             return;
         }
         node.cancel = None;
