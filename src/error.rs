@@ -151,12 +151,14 @@ impl ApiError {
     }
 }
 
+const STORE_UNAVAILABLE: &str = "the store is unavailable; try again shortly";
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(_) => {
                 tracing::warn!(error = %err, "store unavailable");
-                Self::Unavailable("the store is unavailable; try again shortly")
+                Self::Unavailable(STORE_UNAVAILABLE)
             }
             other => Self::Internal(other.to_string()),
         }
@@ -169,6 +171,7 @@ impl From<EngineError> for ApiError {
             EngineError::Invalid(errors) => Self::Validation(errors),
             EngineError::NotFound(what) => Self::NotFound(what),
             EngineError::Conflict(why) => Self::Conflict(why),
+            EngineError::StoreUnreachable => Self::Unavailable(STORE_UNAVAILABLE),
             EngineError::ShuttingDown => Self::Unavailable("the server is shutting down; try again once it is back"),
             EngineError::QueueFull(waiting) => Self::TooManyRequests {
                 detail: format!("the admission queue is full ({waiting} jobs waiting)"),

@@ -8,12 +8,11 @@ mod common;
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod server;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde_json::{json, Value};
-use server::{cadre, job_json, serve_with, Server, STARTUP_DEADLINE};
+use server::{completions, events, flatten, job_json, serve_with, Server, STARTUP_DEADLINE};
 
 const POLL: Duration = Duration::from_millis(50);
 /// Kills in the randomized loop.
@@ -84,22 +83,6 @@ fn ended(job: &Value) -> bool {
     matches!(job["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))
 }
 
-fn flatten(tree: &Value) -> Vec<&Value> {
-    let mut nodes = vec![tree];
-    let mut at = 0;
-    while at < nodes.len() {
-        nodes.extend(nodes[at]["children"].as_array().into_iter().flatten());
-        at += 1;
-    }
-    nodes
-}
-
-/// Every stored event of a job, replayed from the stream.
-fn events(server: &Server, job_id: &str) -> Vec<Value> {
-    let output = cadre(server, &["watch", "--job", job_id, "--since", "0", "--json"]);
-    String::from_utf8_lossy(&output.stdout).lines().map(|l| serde_json::from_str(l).expect("frame")).collect()
-}
-
 /// Asserts the end state a kill must not change: the result, each node ended once, the
 /// slots all returned.
 async fn assert_completed_cleanly(server: &Server, job: &Value, expected_result: &Value) {
@@ -112,15 +95,6 @@ async fn assert_completed_cleanly(server: &Server, job: &Value, expected_result:
     assert_eq!(completions.len(), nodes.len(), "every node reported its end");
     assert!(completions.values().all(|&n| n == 1), "a node ended twice: {completions:?}");
     assert_no_slot_held(server).await;
-}
-
-/// How many times each node of the job reported its end.
-fn completions(server: &Server, job_id: &str) -> HashMap<String, usize> {
-    let mut completions: HashMap<String, usize> = HashMap::new();
-    for frame in events(server, job_id).iter().filter(|f| f["type"] == "node_completed") {
-        *completions.entry(frame["data"]["node_id"].as_str().expect("node").to_string()).or_default() += 1;
-    }
-    completions
 }
 
 async fn assert_no_slot_held(server: &Server) {

@@ -103,6 +103,7 @@ impl Admission {
         if !validation.errors.is_empty() {
             return Err(EngineError::Invalid(validation.errors));
         }
+        self.ensure_store_reachable()?;
         let _keyed = match &spec.idempotency_key {
             Some(key) => {
                 let guard = self.keyed.lock().await;
@@ -134,6 +135,14 @@ impl Admission {
         }
         self.ctx.journal.flush().await?;
         Ok(Submitted { job, created: true })
+    }
+
+    /// Refuses a change the store could not take now, rather than keep it in memory only.
+    pub(super) fn ensure_store_reachable(&self) -> Result<(), EngineError> {
+        if self.ctx.journal.is_stalled() {
+            return Err(EngineError::StoreUnreachable);
+        }
+        Ok(())
     }
 
     /// Decides whether a new job runs now or queues, and reserves its place.
@@ -334,7 +343,9 @@ impl Admission {
         match tokio::time::timeout(SHUTDOWN_FLUSH_LIMIT, self.ctx.journal.flush()).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::error!(error = %err, "the journal could not be flushed at shutdown"),
-            Err(_) => tracing::error!("the store stayed unreachable; changes not yet stored are lost with this process"),
+            Err(_) => {
+                tracing::error!("the store stayed unreachable; changes not yet stored are lost with this process")
+            }
         }
     }
 

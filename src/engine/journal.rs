@@ -9,6 +9,7 @@
 //! Because the channel is ordered, anything stored implies everything enqueued before it is.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ const FIRST_RETRY_WAIT: Duration = Duration::from_millis(50);
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 /// Attempts at a batch the database rejects (not an outage) before it is dropped.
 const MAX_REJECTED_ATTEMPTS: u32 = 3;
+/// A commit taking longer than this means the store has stopped answering (healthy ones,
+/// ten thousand nodes included, take a fraction of it).
+const STALLED_COMMIT_MS: i64 = 1_000;
 
 /// Why a flush did not succeed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -71,6 +75,17 @@ enum Entry {
 #[derive(Clone)]
 pub struct Journal {
     tx: mpsc::UnboundedSender<Entry>,
+    /// Whether the store is keeping up (see [`Journal::is_stalled`]).
+    health: Arc<StoreHealth>,
+}
+
+/// What the writer knows of the store's state, for the engine to read.
+#[derive(Default)]
+struct StoreHealth {
+    /// The last attempt found the store unreachable.
+    unreachable: AtomicBool,
+    /// When the commit under way began (ms since the epoch), 0 when none is.
+    committing_since_ms: AtomicI64,
 }
 
 impl Journal {
@@ -82,10 +97,26 @@ impl Journal {
         tracker: &tokio_util::task::TaskTracker,
     ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        let writer =
-            Writer { store, next_event_seq: stored.event_seq + 1, next_audit_seq: stored.audit_seq + 1, events, rx };
+        let health = Arc::new(StoreHealth::default());
+        let writer = Writer {
+            store,
+            next_event_seq: stored.event_seq + 1,
+            next_audit_seq: stored.audit_seq + 1,
+            events,
+            rx,
+            health: health.clone(),
+        };
         tracker.spawn(writer.run());
-        Self { tx }
+        Self { tx, health }
+    }
+
+    /// True while the store is unreachable, or a commit has hung for longer than any healthy
+    /// one takes (a dead connection can take the pool's whole acquire timeout to fail): what
+    /// is recorded now would wait in memory, so the engine starts no new work and takes no
+    /// new jobs until the store is back.
+    pub fn is_stalled(&self) -> bool {
+        let since = self.health.committing_since_ms.load(Ordering::Relaxed);
+        self.health.unreachable.load(Ordering::Relaxed) || (since > 0 && now_ms() - since > STALLED_COMMIT_MS)
     }
 
     /// Enqueues a new job.
@@ -159,6 +190,7 @@ struct Writer {
     next_audit_seq: i64,
     events: broadcast::Sender<Arc<Event>>,
     rx: mpsc::UnboundedReceiver<Entry>,
+    health: Arc<StoreHealth>,
 }
 
 /// One batch being assembled, with what must happen after its commit.
@@ -262,9 +294,16 @@ impl Writer {
         let mut wait = FIRST_RETRY_WAIT;
         let mut rejected = 0;
         loop {
-            match self.store.apply(batch).await {
-                Ok(()) => return Ok(()),
+            self.health.committing_since_ms.store(now_ms(), Ordering::Relaxed);
+            let applied = self.store.apply(batch).await;
+            self.health.committing_since_ms.store(0, Ordering::Relaxed);
+            match applied {
+                Ok(()) => {
+                    self.health.unreachable.store(false, Ordering::Relaxed);
+                    return Ok(());
+                }
                 Err(err) => {
+                    self.health.unreachable.store(matches!(err, StoreError::Unavailable(_)), Ordering::Relaxed);
                     if !matches!(err, StoreError::Unavailable(_)) {
                         rejected += 1;
                     }

@@ -51,6 +51,9 @@ pub enum EngineError {
     /// The admission queue is full.
     #[error("the admission queue is full ({0} jobs waiting)")]
     QueueFull(usize),
+    /// The store cannot be reached; nothing was changed.
+    #[error("the store is unreachable")]
+    StoreUnreachable,
     /// The server is shutting down and takes no new work.
     #[error("the server is shutting down")]
     ShuttingDown,
@@ -126,6 +129,7 @@ impl Engine {
 
     /// Cancels a job's whole tree.
     pub async fn cancel_job(&self, job_id: Uuid) -> Result<(), EngineError> {
+        self.inner.ensure_store_reachable()?;
         self.inner.cancel(job_id, None).await
     }
 
@@ -136,11 +140,13 @@ impl Engine {
         parent: Uuid,
         children: Vec<crate::domain::NodeSpec>,
     ) -> Result<Vec<SpawnedNode>, EngineError> {
+        self.inner.ensure_store_reachable()?;
         self.inner.spawn(job_id, parent, children).await
     }
 
     /// Cancels one node's subtree.
     pub async fn cancel_node(&self, job_id: Uuid, node_id: Uuid) -> Result<(), EngineError> {
+        self.inner.ensure_store_reachable()?;
         self.inner.cancel(job_id, Some(node_id)).await
     }
 

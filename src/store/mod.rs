@@ -45,9 +45,18 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => Self::Unavailable(err),
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|code| is_unavailable_code(&code)) => {
+                Self::Unavailable(err)
+            }
             other => Self::Query(other),
         }
     }
+}
+
+/// SQLSTATE classes that mean the server went away rather than that the query was wrong:
+/// 08 (connection exception) and 57P (operator intervention: shutting down, restarting).
+fn is_unavailable_code(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P")
 }
 
 /// Result of store operations.

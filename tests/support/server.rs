@@ -1,10 +1,13 @@
 //! Running the real `cadre` binary in tests: `serve` on a free port with its own data
 //! directory (and database), the client commands against it, and the job as JSON.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 /// The binary under test, built by cargo for the integration tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_cadre");
@@ -92,4 +95,30 @@ pub async fn job_json(server: &Server, job_id: &str) -> serde_json::Value {
     let url = format!("{}/api/v1/recursion/job/{job_id}", server.url);
     let response = reqwest::Client::new().get(url).bearer_auth(&server.key).send().await.expect("request");
     response.json().await.expect("job json")
+}
+
+/// Every node of a job's tree, breadth first.
+pub fn flatten(tree: &Value) -> Vec<&Value> {
+    let mut nodes = vec![tree];
+    let mut at = 0;
+    while at < nodes.len() {
+        nodes.extend(nodes[at]["children"].as_array().into_iter().flatten());
+        at += 1;
+    }
+    nodes
+}
+
+/// Every stored event of a job, replayed from the stream.
+pub fn events(server: &Server, job_id: &str) -> Vec<Value> {
+    let output = cadre(server, &["watch", "--job", job_id, "--since", "0", "--json"]);
+    String::from_utf8_lossy(&output.stdout).lines().map(|l| serde_json::from_str(l).expect("frame")).collect()
+}
+
+/// How many times each node of the job reported its end.
+pub fn completions(server: &Server, job_id: &str) -> HashMap<String, usize> {
+    let mut completions: HashMap<String, usize> = HashMap::new();
+    for frame in events(server, job_id).iter().filter(|f| f["type"] == "node_completed") {
+        *completions.entry(frame["data"]["node_id"].as_str().expect("node").to_string()).or_default() += 1;
+    }
+    completions
 }

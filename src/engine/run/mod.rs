@@ -39,6 +39,8 @@ pub(super) const REASON_CANCELLED: &str = "cancelled";
 pub(super) const REASON_DEPENDENCY_FAILED: &str = "dependency_failed";
 pub(super) const REASON_SIBLING_FAILED: &str = "sibling_failed";
 const REASON_TIMEOUT: &str = "job_timeout";
+/// How often a node held back by an unreachable store asks again.
+const STALLED_RECHECK: Duration = Duration::from_millis(250);
 
 /// What a job driver can be told.
 pub(crate) enum JobMsg {
@@ -48,6 +50,8 @@ pub(crate) enum JobMsg {
     WorkDone { index: usize, outcome: ExecOutcome },
     /// A retry back-off expired.
     RetryDue { index: usize },
+    /// A node held back while the store was unreachable asks for a slot again.
+    Requeue { index: usize },
     /// The job's wall-clock limit passed.
     TimedOut,
     /// The server is shutting down: start nothing new.
@@ -194,6 +198,11 @@ impl JobRun {
             JobMsg::Spawn { parent, children, reply } => {
                 let _ = reply.send(self.spawn(parent, &children));
             }
+            JobMsg::Requeue { index } => {
+                if self.nodes[index].phase == Phase::Queued {
+                    self.queue_for_slot(index);
+                }
+            }
             JobMsg::Drain => self.draining = true,
             JobMsg::Stop => {
                 (self.draining, self.stopping) = (true, true);
@@ -204,6 +213,16 @@ impl JobRun {
                 self.cancel_subtree(0, REASON_TIMEOUT);
             }
         }
+    }
+
+    fn requeue_later(&self, index: usize) {
+        let (outbox, stop) = (self.outbox.clone(), self.stop_all.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(STALLED_RECHECK) => { let _ = outbox.send(JobMsg::Requeue { index }); }
+                () = stop.cancelled() => {}
+            }
+        });
     }
 
     /// Asks the resource manager for a slot at the node's depth.
@@ -228,6 +247,11 @@ impl JobRun {
         // While draining only aggregation, which is instant, may still happen.
         if self.draining && node.phase != Phase::Finishing {
             return drop(slot);
+        }
+        // Nothing new starts while its start could not be stored.
+        if self.ctx.journal.is_stalled() && node.phase == Phase::Queued {
+            drop(slot);
+            return self.requeue_later(index);
         }
         match (node.phase, node.is_worker()) {
             (Phase::Queued, true) => self.start_worker(index, slot),
