@@ -2,7 +2,7 @@
 //! FIFO queue behind them up to `max_queued_jobs`, and a refusal past that. Also the entry
 //! points that touch a job from outside its driver: submit and cancel.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -23,6 +23,8 @@ use crate::domain::{JobSpec, JobStatus, NodeStatus, PlanLimits, PlannedNode};
 use crate::events::{now_ms, EventDraft, EventKind};
 use crate::store::{JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, SharedStore};
 
+mod lifecycle;
+
 /// The outcome of a submission.
 #[derive(Debug)]
 pub struct Submitted {
@@ -33,11 +35,6 @@ pub struct Submitted {
 }
 
 type Inbox = mpsc::UnboundedSender<JobMsg>;
-
-/// How often the shutdown looks whether the work has stopped.
-const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
-/// How long the shutdown waits for the store to take the journal's last changes.
-const SHUTDOWN_FLUSH_LIMIT: Duration = Duration::from_secs(10);
 
 pub(super) struct Admission {
     pub(super) ctx: Arc<EngineCtx>,
@@ -259,102 +256,6 @@ impl Admission {
         Ok((config, tree::planned_from_rows(&rows)?, rows))
     }
 
-    /// Picks up where a previous server stopped: jobs it left running (or cancelling)
-    /// continue from their stored state, and jobs stored as queued go back in the queue, in
-    /// submission order, and are admitted as places free up.
-    pub(super) async fn resume(self: &Arc<Self>) -> Result<(), EngineError> {
-        let mut unfinished = self.store.jobs_in_status(JobStatus::Running.as_str()).await?;
-        unfinished.extend(self.store.jobs_in_status(JobStatus::Cancelling.as_str()).await?);
-        unfinished.sort_by_key(|job| job.seq);
-        let queued = self.store.jobs_in_status(JobStatus::Queued.as_str()).await?;
-        let inboxes: Vec<_> = {
-            let mut state = self.lock();
-            state.queue.extend(queued.iter().map(|j| j.id));
-            unfinished
-                .iter()
-                .map(|job| {
-                    let (tx, rx) = mpsc::unbounded_channel();
-                    state.running.insert(job.id, tx);
-                    rx
-                })
-                .collect()
-        };
-        let interrupted = self.stop_orphans(&unfinished).await?;
-        for (job, inbox) in unfinished.iter().zip(inboxes) {
-            self.restart(job, inbox, &interrupted).await;
-        }
-        // Admitting happens where a driver ends; a placeholder id that is not running
-        // triggers the same path.
-        self.finished(Uuid::nil());
-        Ok(())
-    }
-
-    /// Stops the worker processes a previous server left running, before their nodes are
-    /// re-run, and returns the nodes they belonged to.
-    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
-    async fn stop_orphans(&self, unfinished: &[JobRow]) -> Result<HashSet<Uuid>, EngineError> {
-        let recorded = self.store.processes().await?;
-        let job_ids: HashSet<String> = unfinished.iter().map(|job| job.id.to_string()).collect();
-        let stopped = super::orphans::stop(&recorded, &job_ids, self.ctx.process.kill_grace).await;
-        if stopped > 0 {
-            tracing::warn!(groups = stopped, "stopped worker processes a previous server left running");
-        }
-        self.store.forget_processes().await?;
-        Ok(recorded.iter().map(|process| process.node_id).collect())
-    }
-
-    /// Continues one job a previous server left unfinished.
-    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
-    async fn restart(
-        self: &Arc<Self>,
-        job: &JobRow,
-        inbox: mpsc::UnboundedReceiver<JobMsg>,
-        interrupted: &HashSet<Uuid>,
-    ) {
-        let (config, planned, rows) = match self.load(job.id).await {
-            Ok(loaded) => loaded,
-            Err(err) => {
-                tracing::error!(job.id = %job.id, error = %err, "an unfinished job could not be loaded");
-                self.fail_crashed_driver(job.id);
-                return self.finished(job.id);
-            }
-        };
-        let cancelling = job.status == JobStatus::Cancelling.as_str();
-        let stored = Stored { rows: &rows, processes: interrupted, cancelling };
-        let started_ms = job.started_ms.unwrap_or_else(now_ms);
-        tracing::info!(job.id = %job.id, nodes = rows.len(), "continuing a job the previous server left unfinished");
-        self.spawn_driver(job.id, &config, planned, inbox, Some((&stored, started_ms)));
-    }
-
-    /// The shutdown (see `Engine::shutdown`): drain every driver, wait for the slots to come
-    /// back or the grace to pass, stop the drivers, and flush what they recorded.
-    pub(super) async fn shutdown(&self, grace: Duration) {
-        self.closing.store(true, Ordering::Relaxed);
-        self.tell_every_driver(|| JobMsg::Drain);
-        wait_until(grace, || self.ctx.resources.holders().is_empty()).await;
-        self.tell_every_driver(|| JobMsg::Stop);
-        // Executors stop their processes within the kill grace (SIGTERM, then SIGKILL).
-        wait_until(self.ctx.process.kill_grace + SHUTDOWN_POLL, || self.lock().running.is_empty()).await;
-        self.flush_at_shutdown().await;
-    }
-
-    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
-    async fn flush_at_shutdown(&self) {
-        match tokio::time::timeout(SHUTDOWN_FLUSH_LIMIT, self.ctx.journal.flush()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::error!(error = %err, "the journal could not be flushed at shutdown"),
-            Err(_) => {
-                tracing::error!("the store stayed unreachable; changes not yet stored are lost with this process")
-            }
-        }
-    }
-
-    fn tell_every_driver(&self, message: impl Fn() -> JobMsg) {
-        for inbox in self.lock().running.values() {
-            let _ = inbox.send(message());
-        }
-    }
-
     /// Adds children under a running node of a running job.
     pub(super) async fn spawn(
         &self,
@@ -452,14 +353,6 @@ impl Admission {
         let data = json!({"job_id": job_id, "status": status});
         self.ctx.journal.emit(EventDraft::job(EventKind::JobCancelled, job_id, Some(0), data));
         Ok(self.ctx.journal.flush().await?)
-    }
-}
-
-/// Polls `done` until it holds or `limit` has passed.
-async fn wait_until(limit: Duration, done: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while !done() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(SHUTDOWN_POLL).await;
     }
 }
 

@@ -1,0 +1,129 @@
+//! The engine's life across server processes (SPEC §2.9): picking up, at start-up, the jobs
+//! a previous server left unfinished (after stopping the worker processes it left behind),
+//! and the graceful shutdown that leaves running jobs stored for the next start.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::Admission;
+use crate::domain::JobStatus;
+use crate::engine::run::{JobMsg, Stored};
+use crate::engine::EngineError;
+use crate::events::now_ms;
+use crate::store::JobRow;
+
+/// How often the shutdown looks whether the work has stopped.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
+/// How long the shutdown waits for the store to take the journal's last changes.
+const SHUTDOWN_FLUSH_LIMIT: Duration = Duration::from_secs(10);
+
+impl Admission {
+    /// Picks up where a previous server stopped: jobs it left running (or cancelling)
+    /// continue from their stored state, and jobs stored as queued go back in the queue, in
+    /// submission order, and are admitted as places free up.
+    pub(in crate::engine) async fn resume(self: &Arc<Self>) -> Result<(), EngineError> {
+        let mut unfinished = self.store.jobs_in_status(JobStatus::Running.as_str()).await?;
+        unfinished.extend(self.store.jobs_in_status(JobStatus::Cancelling.as_str()).await?);
+        unfinished.sort_by_key(|job| job.seq);
+        let queued = self.store.jobs_in_status(JobStatus::Queued.as_str()).await?;
+        let inboxes: Vec<_> = {
+            let mut state = self.lock();
+            state.queue.extend(queued.iter().map(|j| j.id));
+            unfinished
+                .iter()
+                .map(|job| {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    state.running.insert(job.id, tx);
+                    rx
+                })
+                .collect()
+        };
+        let interrupted = self.stop_orphans(&unfinished).await?;
+        for (job, inbox) in unfinished.iter().zip(inboxes) {
+            self.restart(job, inbox, &interrupted).await;
+        }
+        // Admitting happens where a driver ends; a placeholder id that is not running
+        // triggers the same path.
+        self.finished(Uuid::nil());
+        Ok(())
+    }
+
+    /// Stops the worker processes a previous server left running, before their nodes are
+    /// re-run, and returns the nodes they belonged to.
+    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+    async fn stop_orphans(&self, unfinished: &[JobRow]) -> Result<HashSet<Uuid>, EngineError> {
+        let recorded = self.store.processes().await?;
+        let job_ids: HashSet<String> = unfinished.iter().map(|job| job.id.to_string()).collect();
+        let stopped = crate::engine::orphans::stop(&recorded, &job_ids, self.ctx.process.kill_grace).await;
+        if stopped > 0 {
+            tracing::warn!(groups = stopped, "stopped worker processes a previous server left running");
+        }
+        self.store.forget_processes().await?;
+        Ok(recorded.iter().map(|process| process.node_id).collect())
+    }
+
+    /// Continues one job a previous server left unfinished.
+    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+    async fn restart(
+        self: &Arc<Self>,
+        job: &JobRow,
+        inbox: mpsc::UnboundedReceiver<JobMsg>,
+        interrupted: &HashSet<Uuid>,
+    ) {
+        let (config, planned, rows) = match self.load(job.id).await {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                tracing::error!(job.id = %job.id, error = %err, "an unfinished job could not be loaded");
+                self.fail_crashed_driver(job.id);
+                return self.finished(job.id);
+            }
+        };
+        let cancelling = job.status == JobStatus::Cancelling.as_str();
+        let stored = Stored { rows: &rows, processes: interrupted, cancelling };
+        let started_ms = job.started_ms.unwrap_or_else(now_ms);
+        tracing::info!(job.id = %job.id, nodes = rows.len(), "continuing a job the previous server left unfinished");
+        self.spawn_driver(job.id, &config, planned, inbox, Some((&stored, started_ms)));
+    }
+
+    /// The shutdown (see `Engine::shutdown`): drain every driver, wait for the slots to come
+    /// back or the grace to pass, stop the drivers, and flush what they recorded.
+    pub(in crate::engine) async fn shutdown(&self, grace: Duration) {
+        self.closing.store(true, Ordering::Relaxed);
+        self.tell_every_driver(|| JobMsg::Drain);
+        wait_until(grace, || self.ctx.resources.holders().is_empty()).await;
+        self.tell_every_driver(|| JobMsg::Stop);
+        // Executors stop their processes within the kill grace (SIGTERM, then SIGKILL).
+        wait_until(self.ctx.process.kill_grace + SHUTDOWN_POLL, || self.lock().running.is_empty()).await;
+        self.flush_at_shutdown().await;
+    }
+
+    #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+    async fn flush_at_shutdown(&self) {
+        match tokio::time::timeout(SHUTDOWN_FLUSH_LIMIT, self.ctx.journal.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::error!(error = %err, "the journal could not be flushed at shutdown"),
+            Err(_) => {
+                tracing::error!("the store stayed unreachable; changes not yet stored are lost with this process")
+            }
+        }
+    }
+
+    fn tell_every_driver(&self, message: impl Fn() -> JobMsg) {
+        for inbox in self.lock().running.values() {
+            let _ = inbox.send(message());
+        }
+    }
+}
+
+/// Polls `done` until it holds or `limit` has passed.
+async fn wait_until(limit: Duration, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(SHUTDOWN_POLL).await;
+    }
+}

@@ -1,0 +1,154 @@
+//! Workers at run time: starting an attempt (with the worker's callback token and the
+//! record of its process group), and what follows its end — a retry after a back-off, a wait
+//! for children it spawned, or its end.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use serde_json::json;
+
+use super::{JobMsg, JobRun, REASON_CANCELLED};
+use crate::domain::{ExecutorSpec, NodeStatus};
+use crate::engine::executor::{self, ExecContext, ExecOutcome, SpawnHook};
+use crate::engine::resources::Slot;
+use crate::engine::tree::Phase;
+use crate::events::{now_ms, EventKind};
+use crate::store::ProcessRow;
+
+impl JobRun {
+    pub(super) fn start_worker(&mut self, index: usize, slot: Slot) {
+        let token = self.stop_all.child_token();
+        let node = &mut self.nodes[index];
+        node.slot = Some(slot);
+        node.phase = Phase::Working;
+        node.status = NodeStatus::Running;
+        node.attempts += 1;
+        node.started_ms.get_or_insert_with(now_ms);
+        node.cancel = Some(token.clone());
+        // The previous attempt's error went out with its `node_retrying` event; a stored
+        // error on a running node is its own process's, once it waits for spawned children.
+        node.error = None;
+        let parent_id = node.parent.map(|p| self.nodes[p].id);
+        let node = &self.nodes[index];
+        self.ctx.journal.node(node.update());
+        let data =
+            json!({"worker_id": node.id, "depth": node.depth, "orchestrator_id": parent_id, "attempt": node.attempts});
+        self.emit(EventKind::WorkerStarted, node.depth, data);
+        let exec = ExecContext {
+            job_id: self.job_id,
+            node_id: node.id,
+            depth: node.depth,
+            attempt: node.attempts,
+            cancel: token,
+            process: self.ctx.process.clone(),
+            http: self.ctx.http.clone(),
+            worker_env: self.worker_env(index),
+            on_spawn: self.spawn_hook(index),
+        };
+        let (spec, outbox) = (node.spec.clone(), self.outbox.clone());
+        tokio::spawn(async move {
+            let Some(run) = &spec.run else { return };
+            // A panicking executor must still report, or its node would hold its slot forever.
+            let attempt = std::panic::AssertUnwindSafe(executor::execute(run, spec.resources.as_ref(), &exec));
+            let outcome = attempt
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| ExecOutcome::Failed { error: "the executor panicked".into(), result: None });
+            let _ = outbox.send(JobMsg::WorkDone { index, outcome });
+        });
+    }
+
+    /// What a command worker needs to call back (SPEC §4.7): a token for its own subtree.
+    fn worker_env(&self, index: usize) -> Vec<(String, String)> {
+        let node = &self.nodes[index];
+        if !matches!(node.spec.run, Some(ExecutorSpec::Command { .. })) {
+            return Vec::new();
+        }
+        let token = self.ctx.tokens.issue(self.job_id, node.id);
+        let url = self.ctx.public_url.get().cloned().unwrap_or_default();
+        vec![
+            ("CADRE_URL".into(), url),
+            ("CADRE_TOKEN".into(), token),
+            ("CADRE_JOB_ID".into(), self.job_id.to_string()),
+            ("CADRE_NODE_ID".into(), node.id.to_string()),
+            ("CADRE_DEPTH".into(), node.depth.to_string()),
+        ]
+    }
+
+    /// Records a command worker's process group in the store while it runs.
+    fn spawn_hook(&self, index: usize) -> Option<SpawnHook> {
+        let node = &self.nodes[index];
+        if !matches!(node.spec.run, Some(ExecutorSpec::Command { .. })) {
+            return None;
+        }
+        let (ctx, job_id, node_id) = (self.ctx.clone(), self.job_id, node.id);
+        Some(SpawnHook(Arc::new(move |pid| {
+            let started = crate::engine::orphans::start_ticks(pid).and_then(|t| i64::try_from(t).ok());
+            let process = ProcessRow { node_id, job_id, pgid: i64::from(pid), started_ticks: started.unwrap_or(-1) };
+            ctx.journal.process_started(process);
+        })))
+    }
+
+    pub(super) fn on_work_done(&mut self, index: usize, outcome: ExecOutcome) {
+        if matches!(self.nodes[index].spec.run, Some(ExecutorSpec::Command { .. })) {
+            // The executor has stopped the whole group before reporting.
+            self.ctx.journal.process_ended(self.nodes[index].id);
+        }
+        let node = &mut self.nodes[index];
+        if node.phase != Phase::Working {
+            return;
+        }
+        if self.stopping {
+            // Stopped by the shutdown, not by anything about the node: left as stored.
+            node.phase = Phase::Queued;
+            node.slot = None;
+            return;
+        }
+        node.cancel = None;
+        let retryable = node.cancel_reason.is_none() && node.children.is_empty();
+        if let ExecOutcome::Failed { error, result } = &outcome {
+            if retryable && node.attempts < node.spec.retry.max_attempts {
+                return self.back_off(index, error.clone(), result.clone());
+            }
+        }
+        if node.ended_children < node.children.len() {
+            // The process is done, its spawned children are not: wait for them, slot-free.
+            // Its outcome is stored now, so a restart need not re-run it.
+            node.phase = Phase::AwaitChildren;
+            node.slot = None;
+            (node.result, node.error) = match &outcome {
+                ExecOutcome::Succeeded(value) => (Some(value.clone()), None),
+                ExecOutcome::Failed { error, result } => (result.clone(), Some(error.clone())),
+                ExecOutcome::Cancelled { result } => (result.clone(), Some(REASON_CANCELLED.to_string())),
+            };
+            node.own = Some(outcome);
+            self.ctx.journal.node(self.nodes[index].update());
+            return;
+        }
+        node.own = Some(outcome);
+        self.finish_worker(index);
+    }
+
+    fn back_off(&mut self, index: usize, error: String, result: Option<serde_json::Value>) {
+        let node = &mut self.nodes[index];
+        let delay = node.spec.retry.backoff_ms(node.attempts, &mut rand::rng());
+        node.phase = Phase::BackingOff;
+        node.status = NodeStatus::Retrying;
+        node.slot = None;
+        node.result = result;
+        node.error = Some(error.clone());
+        let node = &self.nodes[index];
+        self.ctx.journal.node(node.update());
+        let data = json!({"node_id": node.id, "attempt": node.attempts, "max_attempts": node.spec.retry.max_attempts,
+                          "delay_ms": delay, "error": error});
+        self.emit(EventKind::NodeRetrying, node.depth, data);
+        let (outbox, stop) = (self.outbox.clone(), self.stop_all.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(delay)) => { let _ = outbox.send(JobMsg::RetryDue { index }); }
+                () = stop.cancelled() => {}
+            }
+        });
+    }
+}
