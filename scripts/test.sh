@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, the unit tests, and the API and CLI suites on SQLite
-# and on PostgreSQL. With no DATABASE_URL it starts a throwaway PostgreSQL 15 cluster of its
-# own (installing the server from Debian's packages if it is missing) and removes it after.
+# Runs every test: formatting, lints, the dashboard's own tests, the unit tests, the API,
+# CLI and crash-recovery suites on SQLite and on PostgreSQL, the dashboard end to end in
+# Chromium, a store outage, and schemathesis. It starts a throwaway PostgreSQL 15 cluster of
+# its own (installing the server from Debian's packages if it is missing) and removes it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,18 +30,30 @@ start_postgres() {
     pg_dir=$(mktemp -d /tmp/cadre-pg.XXXXXX)
     chown postgres:postgres "$pg_dir"
     runuser -u postgres -- "$PGBIN/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+    # Settings go in the configuration file, not on the command line, so that the outage test
+    # can stop and start the cluster with a plain `pg_ctl start`.
+    printf "listen_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nmax_connections = 200\nfsync = off\n" \
+        "$pg_dir" >>"$pg_dir/data/postgresql.conf"
     local attempt port
     for ((attempt = 1; attempt <= PG_START_ATTEMPTS; attempt++)); do
         port=${CADRE_TEST_PGPORT:-$(free_port)}
-        if runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
-            -o "-p $port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null; then
-            export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+        echo "port = $port" >>"$pg_dir/data/postgresql.conf"
+        if runuser -u postgres -- "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w start >/dev/null; then
+            export CADRE_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+            export CADRE_TEST_PG_DATA="$pg_dir/data" CADRE_TEST_PG_BIN="$PGBIN"
             return 0
         fi
         echo "PostgreSQL did not start on port $port (attempt $attempt):" >&2
         cat "$pg_dir/server.log" >&2
     done
     return 1
+}
+
+# Debian's Chromium: browsers cannot be downloaded by npm tools here.
+ensure_chromium() {
+    if [[ ! -x /usr/bin/chromium ]]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    fi
 }
 
 # A port nothing listens on now, chosen by the kernel.
@@ -54,21 +67,22 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 
-step "tests on SQLite (unit, API, CLI)"
+step "tests on SQLite (unit, API, CLI, recovery)"
 env -u DATABASE_URL -u CADRE_TEST_DATABASE_URL cargo test --locked
 
 step "schemathesis against a running server on SQLite"
 env -u DATABASE_URL scripts/schemathesis.sh
 
-if [[ -z "${DATABASE_URL:-}" ]]; then
-    step "starting a throwaway PostgreSQL"
-    start_postgres
-fi
+step "starting a throwaway PostgreSQL"
+start_postgres
 
-step "API and CLI tests on PostgreSQL"
-CADRE_TEST_DATABASE_URL="$DATABASE_URL" cargo test --locked --test api --test cli
+step "API, CLI and recovery tests on PostgreSQL"
+cargo test --locked --test api --test cli --test recovery
+
+step "store outage: PostgreSQL stopped and started again under a running job"
+cargo test --locked --test outage -- --ignored
 
 step "schemathesis against a running server on PostgreSQL"
-scripts/schemathesis.sh
+DATABASE_URL="$CADRE_TEST_DATABASE_URL" scripts/schemathesis.sh
 
 step "all tests passed"
