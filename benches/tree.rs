@@ -2,8 +2,11 @@
 //! the API reports. Runs against a real server started in-process, on SQLite (a temporary
 //! directory, durable: `synchronous = FULL`) or on the PostgreSQL named by `DATABASE_URL`.
 //!
-//! `cargo bench --bench tree -- [flat-10k|tree-5] [RUNS]`; prints the machine, backend,
-//! workload, and median / min / max, and writes `target/bench/<workload>-<backend>.json`.
+//! `cargo bench --bench tree -- WORKLOAD [RUNS]`; prints the machine, backend, workload, and
+//! median / min / max, and writes `target/bench/<workload>-<backend>.json`. Workloads:
+//! `tree-5` (364 nodes), `flat-10k` (10,001), `wide-deep` (depth 5, fan-out 10: 111,111),
+//! `million` (depth 3, fan-out 100: 1,010,101; also peak RSS per node), `concurrent` (100
+//! `tree-5` jobs submitted at once, timed until the last ends).
 
 mod common;
 
@@ -15,6 +18,7 @@ use common::{start_server, KEY};
 
 const DEFAULT_RUNS: usize = 5;
 const FLAT_LEAVES: usize = 10_000;
+const CONCURRENT_JOBS: usize = 100;
 const POLL: Duration = Duration::from_millis(2);
 
 #[tokio::main]
@@ -22,20 +26,76 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let workload = args.first().cloned().unwrap_or_else(|| "flat-10k".into());
     let runs = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(DEFAULT_RUNS);
-    let job = match workload.as_str() {
-        "flat-10k" => flat(FLAT_LEAVES),
-        "tree-5" => tree(5, 3),
-        other => panic!("unknown workload {other}: use flat-10k or tree-5"),
+    let (job, copies) = match workload.as_str() {
+        "flat-10k" => (flat(FLAT_LEAVES), 1),
+        "tree-5" => (tree(5, 3), 1),
+        "wide-deep" => (tree(5, 10), 1),
+        "million" => (tree(3, 100), 1),
+        "concurrent" => (tree(5, 3), CONCURRENT_JOBS),
+        other => panic!("unknown workload {other}: use tree-5, flat-10k, wide-deep, million or concurrent"),
     };
+    let nodes = count_nodes(&job["plan"]) * copies;
     let dir = tempfile::tempdir().expect("temp dir");
     let (address, backend) = start_server(dir.path()).await;
     let base = format!("http://{address}/api/v1");
     let client = reqwest::Client::new();
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
-        times.push(run_once(&client, &base, &job).await);
+        times.push(if copies == 1 {
+            run_once(&client, &base, &job).await
+        } else {
+            run_many(&client, &base, &job, copies).await
+        });
     }
-    report(&workload, backend, &times);
+    report(&workload, backend, &times, nodes);
+}
+
+fn count_nodes(node: &Value) -> usize {
+    1 + node["children"].as_array().map_or(0, |children| children.iter().map(count_nodes).sum())
+}
+
+/// Submits `copies` of the job at once and waits until every one has succeeded.
+async fn run_many(client: &reqwest::Client, base: &str, job: &Value, copies: usize) -> Duration {
+    let begun = Instant::now();
+    let submits = (0..copies).map(|_| client.post(format!("{base}/recursion/job")).bearer_auth(KEY).json(job).send());
+    let ids: Vec<String> = futures_util::future::join_all(submits)
+        .await
+        .into_iter()
+        .map(|response| {
+            let response = response.expect("submit");
+            assert_eq!(response.status(), 202, "submitted");
+            response
+        })
+        .map(|response| {
+            response.headers()["location"].to_str().expect("location").rsplit('/').next().expect("id").to_string()
+        })
+        .collect();
+    let mut pending: std::collections::HashSet<String> = ids.into_iter().collect();
+    while !pending.is_empty() {
+        let page: Value = client
+            .get(format!("{base}/recursion/jobs?status=succeeded&limit=500"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("poll")
+            .json()
+            .await
+            .expect("json");
+        for done in page["jobs"].as_array().into_iter().flatten() {
+            pending.remove(done["job_id"].as_str().unwrap_or_default());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    begun.elapsed()
+}
+
+/// Peak resident memory of this process (server and client together), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| status.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|line| line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()))
+        .unwrap_or(0)
 }
 
 async fn run_once(client: &reqwest::Client, base: &str, job: &Value) -> Duration {
@@ -82,7 +142,7 @@ fn tree(levels: u32, fan_out: usize) -> Value {
     json!({"request": "tree", "config": {"max_depth": levels}, "plan": node("root".into(), levels, fan_out)})
 }
 
-fn report(workload: &str, backend: &str, times: &[Duration]) {
+fn report(workload: &str, backend: &str, times: &[Duration], nodes: usize) {
     let mut ms: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1000.0).collect();
     ms.sort_by(f64::total_cmp);
     let median = ms[ms.len() / 2];
@@ -95,8 +155,12 @@ fn report(workload: &str, backend: &str, times: &[Duration]) {
         })
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let result = json!({"workload": workload, "backend": backend, "runs": ms.len(), "median_ms": median,
-        "min_ms": ms[0], "max_ms": ms[ms.len() - 1], "machine": {"cpu": cpu, "cores": cores}});
+    let peak_kib = peak_rss_kib();
+    let result = json!({"workload": workload, "backend": backend, "runs": ms.len(), "nodes": nodes,
+        "median_ms": median, "min_ms": ms[0], "max_ms": ms[ms.len() - 1],
+        "nodes_per_s": (nodes as f64 / (median / 1000.0)).round(),
+        "peak_rss_kib": peak_kib, "peak_rss_bytes_per_node": (peak_kib * 1024) as f64 / nodes as f64,
+        "machine": {"cpu": cpu, "cores": cores}});
     println!("{}", serde_json::to_string_pretty(&result).expect("json"));
     let out = std::path::Path::new("target/bench");
     let _ = std::fs::create_dir_all(out);
