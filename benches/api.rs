@@ -1,0 +1,118 @@
+//! API latency under a steady open-loop load: requests are sent at a fixed rate whatever the
+//! answers' pace (so a slow answer cannot hide by slowing the sender down), and each one's
+//! latency is measured from its scheduled send time.
+//!
+//! `cargo bench --bench api -- [RATE] [SECONDS]` (default 1,000 req/s for 10 s per route);
+//! routes: `GET /recursion/job/{id}` (a finished `tree-5` job) and `POST /recursion/job` (a
+//! one-node `noop` job). Prints p50 / p95 / p99 / max per route and writes
+//! `target/bench/api-<backend>.json`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use common::{start_server, KEY};
+
+const DEFAULT_RATE: u64 = 1_000;
+const DEFAULT_SECONDS: u64 = 10;
+const POLL: Duration = Duration::from_millis(5);
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let rate = args.first().copied().unwrap_or(DEFAULT_RATE);
+    let seconds = args.get(1).copied().unwrap_or(DEFAULT_SECONDS);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (address, backend) = start_server(dir.path()).await;
+    let base = format!("http://{address}/api/v1");
+    let client = reqwest::Client::new();
+    let job_id = finished_job(&client, &base).await;
+    let get_url = format!("{base}/recursion/job/{job_id}");
+    let get = load(&client, rate, seconds, move |c| c.get(get_url.clone()).bearer_auth(KEY)).await;
+    let post_url = format!("{base}/recursion/job");
+    let tiny = json!({"request": "tiny", "plan": {"name": "w", "run": {"type": "noop"}}});
+    let post = load(&client, rate, seconds, move |c| c.post(post_url.clone()).bearer_auth(KEY).json(&tiny)).await;
+    let results = json!({"backend": backend, "rate_per_s": rate, "seconds": seconds,
+        "get_job": summary(get), "post_job": summary(post)});
+    println!("{}", serde_json::to_string_pretty(&results).expect("json"));
+    let _ = std::fs::create_dir_all("target/bench");
+    let _ = std::fs::write(format!("target/bench/api-{backend}.json"), results.to_string());
+}
+
+/// A finished `tree-5` job, for the GET route.
+async fn finished_job(client: &reqwest::Client, base: &str) -> String {
+    fn node(name: String, below: u32) -> Value {
+        if below == 0 {
+            return json!({"name": name, "run": {"type": "noop"}});
+        }
+        json!({"name": name, "children": (0..3).map(|i| node(format!("{name}.{i}"), below - 1)).collect::<Vec<_>>()})
+    }
+    let job = json!({"request": "tree", "config": {"max_depth": 5}, "plan": node("root".into(), 5)});
+    let submitted: Value = client
+        .post(format!("{base}/recursion/job"))
+        .bearer_auth(KEY)
+        .json(&job)
+        .send()
+        .await
+        .expect("submit")
+        .json()
+        .await
+        .expect("json");
+    let id = submitted["job_id"].as_str().expect("id").to_string();
+    loop {
+        let job: Value = client
+            .get(format!("{base}/recursion/job/{id}?max_depth=0"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if job["status"] == "succeeded" {
+            return id;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Sends `rate` requests per second for `seconds`, each on its own task, and returns every
+/// latency in microseconds, measured from the request's scheduled time.
+async fn load(
+    client: &reqwest::Client,
+    rate: u64,
+    seconds: u64,
+    request: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+) -> Vec<u64> {
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(usize::try_from(rate * seconds).unwrap_or(0))));
+    let interval = Duration::from_nanos(1_000_000_000 / rate);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..rate * seconds {
+        let scheduled = start + interval * u32::try_from(i).expect("fits");
+        tokio::time::sleep_until(scheduled.into()).await;
+        let (send, latencies) = (request(client).send(), latencies.clone());
+        tasks.push(tokio::spawn(async move {
+            let response = send.await.expect("request");
+            assert!(response.status().is_success(), "{}", response.status());
+            let _ = response.bytes().await;
+            latencies.lock().await.push(u64::try_from(scheduled.elapsed().as_micros()).unwrap_or(u64::MAX));
+        }));
+    }
+    for task in tasks {
+        task.await.expect("request task");
+    }
+    let mut latencies = std::mem::take(&mut *latencies.lock().await);
+    latencies.sort_unstable();
+    latencies
+}
+
+fn summary(sorted_us: Vec<u64>) -> Value {
+    let at = |p: f64| sorted_us[((sorted_us.len() as f64 * p) as usize).min(sorted_us.len() - 1)] as f64 / 1000.0;
+    json!({"requests": sorted_us.len(), "p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
+           "max_ms": sorted_us[sorted_us.len() - 1] as f64 / 1000.0})
+}
