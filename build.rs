@@ -16,11 +16,16 @@ const SOURCES: [&str; 7] =
 
 fn main() {
     println!("cargo:rerun-if-env-changed=CADRE_SKIP_FRONTEND");
+    // Skipping, the frontend's sources are not watched either, so editing them does not
+    // rebuild the server (the embedded `dist` files are tracked by rust-embed itself).
+    if std::env::var_os("CADRE_SKIP_FRONTEND").is_some_and(|v| v == "1") {
+        return;
+    }
     let frontend = Path::new(FRONTEND);
     for source in SOURCES {
         println!("cargo:rerun-if-changed={FRONTEND}/{source}");
     }
-    if std::env::var_os("CADRE_SKIP_FRONTEND").is_some_and(|v| v == "1") || !frontend.join("package.json").exists() {
+    if !frontend.join("package.json").exists() {
         return;
     }
     if needs_install(frontend) {
