@@ -1,5 +1,6 @@
-//! The dashboard's files (built by Vite into `frontend/dist`, embedded in the binary at
-//! compile time) served at `/`.
+//! The dashboard's files (built by Vite into `frontend/dist`) served at `/`. A release build
+//! embeds them in the binary; a debug build reads them from `frontend/dist` as they are now,
+//! so a rebuilt dashboard shows without recompiling the server.
 //!
 //! Hashed files under `assets/` never change under the same name, so browsers may keep them
 //! for a year; `index.html` names the current hashes and is revalidated on every load. Paths
