@@ -3,6 +3,15 @@
 # docker build -t cadre .
 # docker run --rm -p 8080:8080 -v cadre-data:/app/cadre-data cadre
 
+# ---- dashboard --------------------------------------------------------------------------------
+# The React app, built once here; the Rust stage embeds frontend/dist and skips its own npm run.
+FROM node:20-bookworm-slim AS dashboard
+WORKDIR /src/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend ./
+RUN npm run build
+
 # ---- build ----------------------------------------------------------------------------------
 # The toolchain the project is built and tested with (the locked dependencies need ≥ 1.89).
 FROM rust:1.95-bookworm AS builder
@@ -10,8 +19,9 @@ WORKDIR /src
 
 # The migrations are embedded at compile time (sqlx::migrate!), so they are part of the build
 # context; no database is needed to build.
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
+COPY --from=dashboard /src/frontend/dist ./frontend/dist
 # Declared in Cargo.toml, so cargo needs it even though it is not built here.
 COPY benches ./benches
 COPY migrations ./migrations
@@ -21,7 +31,7 @@ COPY config ./config
 # cache mount because the mount is not part of the image.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked \
+    CADRE_SKIP_FRONTEND=1 cargo build --release --locked \
     && cp target/release/cadre /usr/local/bin/cadre
 
 # ---- run ------------------------------------------------------------------------------------

@@ -64,11 +64,20 @@ free_port() {
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+# Installed first so that cargo's build script (which builds the dashboard into
+# frontend/dist for embedding) finds node_modules current and only runs the Vite build.
+step "dashboard: npm ci, eslint, vitest"
+(cd frontend && npm ci --no-audit --no-fund && npm run lint && npm test)
+
 step "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 
 step "tests on SQLite (unit, API, CLI, recovery)"
 env -u DATABASE_URL -u CADRE_TEST_DATABASE_URL cargo test --locked
+
+step "dashboard end to end in Chromium against the real server"
+ensure_chromium
+(cd frontend && CADRE_BIN="$PWD/../target/debug/cadre" npm run e2e)
 
 step "schemathesis against a running server on SQLite"
 env -u DATABASE_URL scripts/schemathesis.sh

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Filters and cursor.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// Only this action (`job.submit`, `job.cancel`, `node.cancel`, `node.spawn`, `key.create`, `key.revoke`, `auth.refused`).

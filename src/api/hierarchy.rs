@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Which jobs to show.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HierarchyQuery {
     /// One job, whether active or not.

@@ -63,6 +63,7 @@ pub async fn submit_job(
 
 /// How much of the tree to return.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TreeQuery {
     /// Cut the tree below this depth (children counts stay).
@@ -147,6 +148,7 @@ pub async fn cancel_node(
 
 /// Filters and cursor of the jobs list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only jobs in this status.

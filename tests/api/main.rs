@@ -5,6 +5,7 @@ mod admission;
 mod cancel;
 #[path = "../common/mod.rs"]
 mod common;
+mod dashboard;
 mod errors;
 mod failures;
 mod helpers;

@@ -20,6 +20,11 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
     let doc: Value =
         app.client.get(app.api("/openapi.json")).send().await.expect("request").json().await.expect("json");
     assert_eq!(doc["openapi"], "3.1.0");
+    let list_params = doc["paths"]["/recursion/jobs"]["get"]["parameters"].as_array().expect("parameters");
+    assert!(
+        list_params.iter().all(|p| p["in"] == "query" && p["required"] == false),
+        "filters are optional query parameters: {list_params:?}"
+    );
     let mut paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
     paths.sort_unstable();
     assert_eq!(

@@ -1,0 +1,494 @@
+// End-to-end test of the dashboard in headless Chromium against the REAL cadre server:
+// starts `cadre serve` (fresh data dir, generated key, free port), drives the UI through
+// the scenarios of the brief, runs axe on every view, takes screenshots, and always stops
+// the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const FRONTEND = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CADRE_BIN = resolve(FRONTEND, process.env.CADRE_BIN ?? '../target/debug/cadre');
+const SCREENSHOT_DIR = resolve(FRONTEND, '../target/e2e-screenshots');
+const AXE_PATH = join(FRONTEND, 'node_modules/axe-core/axe.min.js');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const READY_TIMEOUT_MS = 30_000;
+const POLL_MS = 100;
+const LIVE_TIMEOUT_MS = 10_000;
+const JOB_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 5_000;
+const E2E_RATE_PER_SECOND = 1000;
+const LOG_TAIL_CHARS = 4000;
+
+// ---- results -----------------------------------------------------------------------------
+
+const results = [];
+/** The server's process (group) id while it runs, for clean-up on a signal. */
+let serverPid = null;
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`PASS  ${name}  (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`FAIL  ${name}  (${Date.now() - started} ms)\n      ${String(err?.stack ?? err).split('\n').join('\n      ')}`);
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- the server --------------------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function startServer() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cadre-e2e-'));
+  const key = `sk-orch-${randomBytes(24).toString('hex')}`;
+  const port = await freePort();
+  const logPath = join(dataDir, 'server.log');
+  const log = openSync(logPath, 'a');
+  const child = spawn(CADRE_BIN, ['serve'], {
+    env: { ...process.env, CADRE_BOOTSTRAP_KEY: key, CADRE_DATA_DIR: dataDir, CADRE_BIND: `127.0.0.1:${port}` },
+    stdio: ['ignore', log, log],
+    detached: true,
+  });
+  let exited = false;
+  serverPid = child.pid;
+  child.once('exit', () => {
+    exited = true;
+    serverPid = null;
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (!exited) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+      const deadline = Date.now() + STOP_GRACE_MS;
+      while (!exited && Date.now() < deadline) await sleep(POLL_MS);
+      if (!exited) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const logTail = () => {
+    try {
+      return readFileSync(logPath, 'utf8').slice(-LOG_TAIL_CHARS);
+    } catch {
+      return '(no log)';
+    }
+  };
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (exited) throw Object.assign(new Error(`cadre exited early:\n${logTail()}`), { stop });
+    try {
+      const res = await fetch(`${base}/readyz`);
+      if (res.ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`cadre not ready within ${READY_TIMEOUT_MS} ms:\n${logTail()}`);
+    }
+    await sleep(POLL_MS);
+  }
+  return { base, key, stop, logTail };
+}
+
+// ---- REST helpers ------------------------------------------------------------------------
+
+function restClient(base, key) {
+  return async (method, path, body) => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : null;
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return json;
+  };
+}
+
+const sleepWorker = (name, ms) => ({ name, run: { type: 'sleep', ms } });
+
+/** root → 2 orchestrators (the second after the first) → 2–3 sleep workers each. */
+const THREE_LEVEL_JOB = {
+  request: 'e2e: three levels, watched live',
+  labels: { e2e: 'three-level' },
+  plan: {
+    name: 'root',
+    children: [
+      { name: 'build', children: [sleepWorker('compile', 700), sleepWorker('lint', 400), sleepWorker('pack', 500)] },
+      { name: 'test', depends_on: ['build'], children: [sleepWorker('unit', 600), sleepWorker('integration', 800)] },
+    ],
+  },
+};
+const THREE_LEVEL_NODES = 8;
+
+const LONG_JOB = {
+  request: 'e2e: long, to cancel',
+  labels: { e2e: 'long' },
+  plan: {
+    name: 'long',
+    children: [
+      sleepWorker('wait', 60_000),
+      { name: 'process', run: { type: 'command', argv: ['sleep', '60'] } },
+      { name: 'team', children: [sleepWorker('w1', 60_000), sleepWorker('w2', 60_000)] },
+    ],
+  },
+};
+
+const PARALLEL_JOB = {
+  request: 'e2e: parallel sleepers for the resources view',
+  labels: { e2e: 'parallel' },
+  plan: { name: 'fan', children: ['p1', 'p2', 'p3', 'p4', 'p5'].map((n) => sleepWorker(n, 3000)) },
+};
+
+/** A job that keeps several levels busy while the views are checked and photographed. */
+const SHOWCASE_JOB = {
+  request: 'e2e: showcase team',
+  labels: { e2e: 'showcase' },
+  config: { max_depth: 3, retry: { max_attempts: 2, initial_backoff_ms: 100 } },
+  plan: {
+    name: 'cto',
+    on_child_failure: 'continue',
+    children: [
+      {
+        name: 'platform',
+        on_child_failure: 'continue',
+        children: [
+          { name: 'storage', children: [sleepWorker('alice', 90_000), sleepWorker('bob', 90_000)] },
+          { name: 'api', children: [sleepWorker('carol', 90_000), { name: 'dan', run: { type: 'fail', message: 'flaky test' } }] },
+        ],
+      },
+      {
+        name: 'product',
+        children: [
+          { name: 'web', children: [sleepWorker('erin', 90_000), sleepWorker('frank', 90_000)] },
+          { name: 'mobile', children: [sleepWorker('grace', 90_000)] },
+        ],
+      },
+      { name: 'docs', run: { type: 'echo', value: { pages: 12 } } },
+    ],
+  },
+};
+
+// ---- page helpers ------------------------------------------------------------------------
+
+async function waitFor(page, fn, arg, timeout, what) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: POLL_MS });
+  } catch {
+    const detail = typeof what === 'function' ? await what() : what;
+    throw new Error(`timed out after ${timeout} ms waiting for ${detail}`);
+  }
+}
+
+async function treeStatuses(page) {
+  return page.$$eval('[role="treeitem"]', (els) => els.map((e) => `${e.getAttribute('data-node-id')?.slice(-6)}:${e.getAttribute('data-status')}`));
+}
+
+async function gotoHash(page, hash) {
+  await page.evaluate((h) => {
+    window.location.hash = h;
+  }, hash);
+}
+
+async function runAxe(page, view) {
+  await page.addScriptTag({ path: AXE_PATH });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of violations) {
+    console.log(`      axe ${view}: [${v.impact}] ${v.id} — ${v.help} — ${v.nodes.join(', ')}`);
+  }
+  assert(bad.length === 0, `${bad.length} serious/critical axe violations on ${view}`);
+}
+
+// ---- main --------------------------------------------------------------------------------
+
+async function main() {
+  let server = null;
+  let base = process.env.E2E_BASE_URL;
+  let key = process.env.E2E_KEY;
+  if (!base) {
+    server = await startServer();
+    base = server.base;
+    key = server.key;
+  }
+  assert(key, 'E2E_KEY is required with E2E_BASE_URL');
+  let browser = null;
+  const consoleProblems = [];
+  try {
+    const adminRest = restClient(base, key);
+    // A key of its own with a high rate limit, so the run never meets a 429.
+    try {
+      const created = await adminRest('POST', '/keys', {
+        name: 'e2e',
+        scopes: ['read', 'write', 'admin'],
+        rate_limit: { per_second: E2E_RATE_PER_SECOND, burst: E2E_RATE_PER_SECOND },
+      });
+      key = created.key;
+    } catch (err) {
+      console.log(`note: using the bootstrap key (${err.message})`);
+    }
+    const rest = restClient(base, key);
+
+    await step('server serves the dashboard at /', async () => {
+      const res = await fetch(`${base}/`);
+      const html = await res.text();
+      assert(res.ok && html.includes('<div id="root">'), `GET / answered ${res.status}: ${html.slice(0, 200)}`);
+      const deep = await fetch(`${base}/jobs/some-client-route`);
+      assert(deep.ok && (await deep.text()).includes('<div id="root">'), `an app route answered ${deep.status}`);
+    });
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const watch = (page, label) => {
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' || msg.type() === 'warning') consoleProblems.push(`${label} console.${msg.type()}: ${msg.text()}`);
+      });
+      page.on('pageerror', (err) => consoleProblems.push(`${label} pageerror: ${err.message}`));
+    };
+    const page = await context.newPage();
+    watch(page, 'main');
+    let boot = null;
+
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    const shoot = async (p, view) => {
+      for (const [size, viewport] of [
+        ['desktop', DESKTOP],
+        ['phone', PHONE],
+      ]) {
+        await p.setViewportSize(viewport);
+        await sleep(250);
+        await p.screenshot({ path: join(SCREENSHOT_DIR, `${view}-${size}.png`), fullPage: false });
+      }
+      await p.setViewportSize(DESKTOP);
+    };
+
+    await step('a. key prompt, connect, indicator becomes live', async () => {
+      await page.goto(`${base}/`);
+      const input = page.getByLabel('API key');
+      await input.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await shoot(page, 'login');
+      await input.fill(key);
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await waitFor(page, () => document.querySelector('[role="status"].conn')?.getAttribute('data-state') === 'live', null, LIVE_TIMEOUT_MS, 'indicator live');
+      const text = await page.locator('[role="status"].conn').innerText();
+      assert(text.includes('live'), `indicator says "${text}"`);
+      boot = await page.evaluate(() => window.__cadreBoot);
+      assert(boot, 'no __cadreBoot marker');
+    });
+
+    let liveJobId = null;
+    await step('b. submit a 3-level job, validate, run, watch it live to the end without reload', async () => {
+      await page.getByRole('link', { name: 'Submit', exact: true }).click();
+      const area = page.getByLabel('Job specification (JSON or YAML)');
+      await area.fill(JSON.stringify(THREE_LEVEL_JOB, null, 2));
+      await page.getByRole('button', { name: 'Validate' }).click();
+      await waitFor(page, () => document.querySelector('[data-testid="estimate-nodes"]') !== null, null, LIVE_TIMEOUT_MS, 'the estimate');
+      const nodes = await page.getByTestId('estimate-nodes').innerText();
+      assert(nodes.trim() === String(THREE_LEVEL_NODES), `estimate says ${nodes} nodes`);
+      await shoot(page, 'submit');
+      await page.getByRole('button', { name: 'Run' }).click();
+      await waitFor(page, () => /^#\/jobs\/[0-9a-f-]+$/.test(window.location.hash), null, LIVE_TIMEOUT_MS, 'the job page');
+      liveJobId = (await page.evaluate(() => window.location.hash)).split('/')[2];
+      await waitFor(page, () => document.querySelector('[role="treeitem"][data-status="running"]') !== null, null, JOB_TIMEOUT_MS, 'a running treeitem');
+      await waitFor(
+        page,
+        (n) => {
+          const items = [...document.querySelectorAll('[role="treeitem"]')];
+          return items.length === n && items.every((e) => e.getAttribute('data-status') === 'succeeded');
+        },
+        THREE_LEVEL_NODES,
+        JOB_TIMEOUT_MS,
+        async () => `all ${THREE_LEVEL_NODES} treeitems succeeded (now: ${(await treeStatuses(page)).join(' ')})`,
+      );
+      await waitFor(page, () => document.querySelector('[data-testid="job-status"]')?.getAttribute('data-status') === 'succeeded', null, LIVE_TIMEOUT_MS, 'job status succeeded');
+      const after = await page.evaluate(() => window.__cadreBoot);
+      assert(after === boot, `the page reloaded (boot marker ${boot} → ${after})`);
+    });
+
+    let longJobId = null;
+    await step('c. cancel a long job from its page, watch it become cancelled live', async () => {
+      const created = await rest('POST', '/recursion/job', LONG_JOB);
+      longJobId = created.job_id;
+      await gotoHash(page, `#/jobs/${longJobId}`);
+      await waitFor(page, () => document.querySelectorAll('[role="treeitem"][data-status="running"]').length >= 2, null, JOB_TIMEOUT_MS, 'running workers');
+      await page.getByRole('button', { name: 'Cancel job' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      const focusedInside = await page.evaluate(() => document.querySelector('[role="dialog"]').contains(document.activeElement));
+      assert(focusedInside, 'focus did not move into the dialog');
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await waitFor(page, () => document.querySelector('[data-testid="job-status"]')?.getAttribute('data-status') === 'cancelled', null, JOB_TIMEOUT_MS, 'job status cancelled');
+      await waitFor(
+        page,
+        () => {
+          const items = [...document.querySelectorAll('[role="treeitem"]')];
+          return items.length > 0 && items.every((e) => e.getAttribute('data-status') === 'cancelled');
+        },
+        null,
+        JOB_TIMEOUT_MS,
+        'every node cancelled',
+      );
+      const after = await page.evaluate(() => window.__cadreBoot);
+      assert(after === boot, 'the page reloaded');
+    });
+
+    await step('d. resources: a depth bar goes above 0 while workers run, then back to 0', async () => {
+      await page.getByRole('link', { name: 'Resources', exact: true }).click();
+      await page.locator('[role="meter"][data-depth="1"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await rest('POST', '/recursion/job', PARALLEL_JOB);
+      await waitFor(page, () => Number(document.querySelector('[role="meter"][data-depth="1"]')?.getAttribute('data-in-use')) > 0, null, JOB_TIMEOUT_MS, 'depth 1 in use > 0');
+      const label = await page.locator('[role="meter"][data-depth="1"]').getAttribute('aria-label');
+      assert(/^depth 1 \(pm\) \d+ of \d+ slots in use$/.test(label ?? ''), `meter label "${label}"`);
+      await waitFor(page, () => document.querySelector('[role="meter"][data-depth="1"]')?.getAttribute('data-in-use') === '0', null, JOB_TIMEOUT_MS, 'depth 1 back to 0');
+    });
+
+    // A job that stays busy while the views are checked and photographed.
+    const showcase = await rest('POST', '/recursion/job', SHOWCASE_JOB).catch((err) => {
+      console.log(`note: showcase job refused: ${err.message}`);
+      return null;
+    });
+    await sleep(1500);
+
+    const views = [
+      ['hierarchy', '#/', '[role="treeitem"]'],
+      ['jobs', '#/jobs', 'table.jobs-table tbody tr'],
+      ['job', `#/jobs/${showcase?.job_id ?? liveJobId}`, '[role="treeitem"]'],
+      ['submit', '#/submit', 'textarea'],
+      ['resources', '#/resources', '[role="meter"]'],
+    ];
+
+    await step('e. axe: no serious or critical violations on any view', async () => {
+      const axeContext = await browser.newContext({ viewport: DESKTOP, bypassCSP: true });
+      await axeContext.addInitScript((k) => window.sessionStorage.setItem('cadre.apiKey', k), key);
+      const axePage = await axeContext.newPage();
+      watch(axePage, 'axe');
+      const failures = [];
+      for (const [view, hash, ready] of views) {
+        await axePage.goto(`${base}/${hash}`);
+        await axePage.locator(ready).first().waitFor({ timeout: LIVE_TIMEOUT_MS });
+        if (view === 'job') {
+          await axePage.locator('[role="treeitem"]').first().click();
+          await axePage.locator('.node-panel').waitFor();
+        }
+        if (view === 'submit') {
+          await axePage.getByRole('button', { name: 'Team, 3 levels (YAML)' }).click();
+          await axePage.getByRole('button', { name: 'Validate' }).click();
+          await axePage.getByTestId('estimate-nodes').waitFor();
+        }
+        await sleep(300);
+        try {
+          await runAxe(axePage, view);
+        } catch (err) {
+          failures.push(err.message);
+        }
+      }
+      await axeContext.close();
+      assert(failures.length === 0, failures.join('; '));
+    });
+
+    await step('g. screenshots of every view at 1440×900 and 390×844', async () => {
+      for (const [view, hash, ready] of views) {
+        await gotoHash(page, hash);
+        await page.locator(ready).first().waitFor({ timeout: LIVE_TIMEOUT_MS });
+        if (view === 'job') await page.locator('[role="treeitem"]').first().click();
+        await sleep(400);
+        await shoot(page, view);
+      }
+      console.log(`      screenshots in ${SCREENSHOT_DIR}`);
+    });
+
+    await step('sign out returns to the key prompt', async () => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API key').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      const stored = await page.evaluate(() => window.sessionStorage.getItem('cadre.apiKey'));
+      assert(stored === null, 'the key is still stored');
+    });
+
+    if (showcase) await rest('DELETE', `/recursion/job/${showcase.job_id}`).catch(() => undefined);
+
+    await step('f. no console errors or warnings, no page errors', async () => {
+      assert(consoleProblems.length === 0, `\n${consoleProblems.join('\n')}`);
+    });
+  } finally {
+    if (browser) await browser.close().catch(() => undefined);
+    if (server) {
+      if (results.some((r) => !r.ok)) console.log(`--- server log (tail) ---\n${server.logTail()}`);
+      await server.stop();
+    }
+  }
+}
+
+let failed = false;
+const SIGNAL_EXIT_CODE = 130;
+const cleanupOnSignal = () => {
+  console.log('interrupted: stopping the server');
+  if (serverPid) {
+    try {
+      process.kill(-serverPid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  process.exit(SIGNAL_EXIT_CODE);
+};
+process.once('SIGINT', cleanupOnSignal);
+process.once('SIGTERM', cleanupOnSignal);
+try {
+  await main();
+} catch (err) {
+  failed = true;
+  console.log(`FAIL  setup: ${err?.stack ?? err}`);
+  if (err?.stop) await err.stop();
+}
+const passed = results.filter((r) => r.ok).length;
+console.log(`\n${passed}/${results.length} steps passed`);
+process.exit(failed || results.some((r) => !r.ok) ? 1 : 0);

@@ -1,0 +1,164 @@
+// The application shell: key gate, header with navigation, connection indicator and sign
+// out, the event stream's lifetime, and the hash-routed views.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { ApiClient } from './api/client';
+import { parseHash, useHash, type Route } from './app/route';
+import { ServicesContext, type Services } from './app/services';
+import { clearKey, loadKey, saveKey } from './app/session';
+import { ConnectionIndicator } from './components/ConnectionIndicator';
+import { EventBus } from './live/bus';
+import { StreamClient, streamUrl, type ConnectionState } from './live/stream';
+import { Hierarchy } from './views/Hierarchy';
+import { JobDetail } from './views/JobDetail';
+import { Jobs } from './views/Jobs';
+import { KeyPrompt } from './views/KeyPrompt';
+import { Resources } from './views/Resources';
+import { Submit } from './views/Submit';
+
+const NAV: readonly { href: string; text: string; matches: (r: Route) => boolean }[] = [
+  { href: '#/', text: 'Hierarchy', matches: (r) => r.name === 'hierarchy' },
+  { href: '#/jobs', text: 'Jobs', matches: (r) => r.name === 'jobs' || r.name === 'job' },
+  { href: '#/submit', text: 'Submit', matches: (r) => r.name === 'submit' },
+  { href: '#/resources', text: 'Resources', matches: (r) => r.name === 'resources' },
+];
+
+const TITLES: Record<Route['name'], string> = {
+  hierarchy: 'Hierarchy',
+  jobs: 'Jobs',
+  job: 'Job',
+  submit: 'Submit',
+  resources: 'Resources',
+  notfound: 'Not found',
+};
+
+function View({ route }: { route: Route }) {
+  switch (route.name) {
+    case 'hierarchy':
+      return <Hierarchy key={route.jobId ?? ''} jobId={route.jobId} />;
+    case 'jobs':
+      return <Jobs />;
+    case 'job':
+      return <JobDetail key={route.id} id={route.id} />;
+    case 'submit':
+      return <Submit />;
+    case 'resources':
+      return <Resources />;
+    default:
+      return (
+        <>
+          <h1 tabIndex={-1}>Not found</h1>
+          <p>
+            Nothing at {route.path}. Go to the <a href="#/">hierarchy</a>.
+          </p>
+        </>
+      );
+  }
+}
+
+function Header({ route, state, onSignOut }: { route: Route | null; state: ConnectionState; onSignOut?: () => void }) {
+  return (
+    <header className="app-header">
+      <a className="brand" href="#/">
+        cadre
+      </a>
+      {route && (
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.href}>
+                <a href={n.href} aria-current={n.matches(route) ? 'page' : undefined}>
+                  {n.text}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
+      <div className="header-end">
+        <ConnectionIndicator state={state} />
+        {onSignOut && (
+          <button type="button" onClick={onSignOut}>
+            Sign out
+          </button>
+        )}
+      </div>
+    </header>
+  );
+}
+
+function Connected({ apiKey, onSignOut, onRefused }: { apiKey: string; onSignOut: () => void; onRefused: () => void }) {
+  const hash = useHash();
+  const route = useMemo(() => parseHash(hash), [hash]);
+  const [state, setState] = useState<ConnectionState>('offline');
+  const services = useMemo<Services>(
+    () => ({ api: new ApiClient({ key: apiKey, onUnauthorized: onRefused }), bus: new EventBus() }),
+    [apiKey, onRefused],
+  );
+  const main = useRef<HTMLElement | null>(null);
+  const firstRoute = useRef(true);
+
+  useEffect(() => {
+    const stream = new StreamClient({
+      url: (since) => streamUrl(apiKey, since),
+      onEvent: (frame) => services.bus.emit(frame),
+      onState: setState,
+      onResync: () => services.bus.resync(),
+    });
+    stream.start();
+    return () => stream.stop();
+  }, [apiKey, services]);
+
+  useEffect(() => {
+    document.title = `${TITLES[route.name]} · cadre`;
+    if (firstRoute.current) {
+      firstRoute.current = false;
+      return;
+    }
+    main.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [route]);
+
+  return (
+    <ServicesContext.Provider value={services}>
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); main.current?.querySelector<HTMLElement>('h1')?.focus(); }}>
+        Skip to content
+      </a>
+      <Header route={route} state={state} onSignOut={onSignOut} />
+      <main id="main" ref={main}>
+        <View route={route} />
+      </main>
+    </ServicesContext.Provider>
+  );
+}
+
+export function App() {
+  const [key, setKey] = useState<string | null>(() => loadKey());
+  const [reason, setReason] = useState<string | null>(null);
+
+  const connect = useCallback((k: string) => {
+    saveKey(k);
+    setReason(null);
+    setKey(k);
+  }, []);
+  const signOut = useCallback(() => {
+    clearKey();
+    setReason(null);
+    setKey(null);
+  }, []);
+  const refused = useCallback(() => {
+    clearKey();
+    setReason('The server refused the key (401). Enter a valid API key.');
+    setKey(null);
+  }, []);
+
+  if (!key) {
+    return (
+      <>
+        <Header route={null} state="offline" />
+        <main id="main">
+          <KeyPrompt onConnect={connect} reason={reason} />
+        </main>
+      </>
+    );
+  }
+  return <Connected apiKey={key} onSignOut={signOut} onRefused={refused} />;
+}

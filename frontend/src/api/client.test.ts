@@ -1,0 +1,65 @@
+// Tests of the REST client: bearer key, problem bodies, 401 callback, 429 Retry-After, and
+// the label filter's translation.
+import { describe, expect, it, vi } from 'vitest';
+import { ApiClient, ApiError, labelParam } from './client';
+import { RateGate } from './rateGate';
+import { instantGate, jsonResponse } from '../test/services';
+
+const KEY = 'sk-orch-test-key-0123456789abcdefghij';
+
+describe('ApiClient', () => {
+  it('sends the key and parses the answer', async () => {
+    const fetchImpl = vi.fn(async () => jsonResponse(200, { jobs: [], next_cursor: null }));
+    const api = new ApiClient({ key: KEY, fetchImpl, gate: instantGate() });
+    await api.listJobs({ status: 'running', label: 'team=a', limit: 5 });
+    const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/v1/recursion/jobs?status=running&label=team%3Aa&limit=5');
+    expect((init.headers as Record<string, string>).Authorization).toBe(`Bearer ${KEY}`);
+  });
+
+  it('turns a problem into an ApiError and reports 401s', async () => {
+    const onUnauthorized = vi.fn();
+    const fetchImpl = vi.fn(async () =>
+      jsonResponse(401, { type: 'urn:cadre:problem:unauthorized', title: 'Unauthorized', status: 401, detail: 'a valid API key is required' }),
+    );
+    const api = new ApiClient({ key: KEY, fetchImpl, gate: instantGate(), onUnauthorized });
+    const err = await api.stats().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(401);
+    expect((err as ApiError).problem?.detail).toBe('a valid API key is required');
+    expect(onUnauthorized).toHaveBeenCalledOnce();
+  });
+
+  it('waits Retry-After seconds after a 429, then retries', async () => {
+    let now = 0;
+    const slept: number[] = [];
+    const gate = new RateGate(1000, 1000, () => now, async (ms) => {
+      slept.push(ms);
+      now += ms;
+    });
+    const answers = [
+      jsonResponse(429, { type: 't', title: 'Too Many Requests', status: 429, detail: 'slow down' }, { 'Retry-After': '2' }),
+      jsonResponse(200, { ok: true }),
+    ];
+    const fetchImpl = vi.fn(async () => answers.shift() as Response);
+    const api = new ApiClient({ key: KEY, fetchImpl, gate });
+    await expect(api.request('GET', '/recursion/stats')).resolves.toEqual({ ok: true });
+    expect(fetchImpl).toHaveBeenCalledTimes(2);
+    expect(slept).toEqual([2000]);
+  });
+
+  it('paces requests under the server limit', async () => {
+    let now = 0;
+    const gate = new RateGate(8, 2, () => now, async (ms) => {
+      now += ms;
+    });
+    for (let i = 0; i < 10; i += 1) await gate.take();
+    expect(now).toBe(1000);
+  });
+
+  it('accepts key=value or key:value label filters', () => {
+    expect(labelParam('example=hello')).toBe('example:hello');
+    expect(labelParam('example:hello')).toBe('example:hello');
+    expect(labelParam('  ')).toBeUndefined();
+  });
+});

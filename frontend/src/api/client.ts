@@ -1,0 +1,173 @@
+// The REST client of /api/v1: bearer key, RFC 7807 problems as ApiError, pacing and 429
+// Retry-After handling, and one typed method per route the dashboard uses.
+import { RateGate } from './rateGate';
+import type {
+  HierarchyNode,
+  JobPage,
+  JobView,
+  NodeLogs,
+  Problem,
+  Stats,
+  SubmitResponse,
+  ValidationReport,
+} from './types';
+
+export const API_PREFIX = '/api/v1';
+/** How many times one call is retried after a 429 before giving up. */
+const MAX_RATE_LIMIT_RETRIES = 3;
+/** Pause used when a 429 carries no usable Retry-After. */
+const DEFAULT_RETRY_AFTER_S = 1;
+const HTTP_UNAUTHORIZED = 401;
+const HTTP_TOO_MANY = 429;
+const HTTP_NO_CONTENT = 204;
+
+/** An error answer from the API, with its problem body when there is one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** A short human sentence for any error thrown by a call. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) {
+    const p = err.problem;
+    return p ? `${p.title} (${p.status}): ${p.detail}` : err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export interface JobsQuery {
+  status?: string;
+  /** `key=value` as typed by the user (sent as the server's `key:value`). */
+  label?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface ApiClientOptions {
+  key: string;
+  fetchImpl?: typeof fetch;
+  gate?: RateGate;
+  /** Called on a 401: the key is missing, wrong or revoked. */
+  onUnauthorized?: () => void;
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/** The label filter as the server wants it: `key:value` (the UI accepts `key=value` too). */
+export function labelParam(label: string | undefined): string | undefined {
+  const text = label?.trim();
+  if (!text) return undefined;
+  const eq = text.indexOf('=');
+  return eq > 0 && !text.includes(':') ? `${text.slice(0, eq)}:${text.slice(eq + 1)}` : text;
+}
+
+function parseRetryAfter(value: string | null): number {
+  const n = value === null ? NaN : Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : DEFAULT_RETRY_AFTER_S;
+}
+
+async function readProblem(res: Response): Promise<Problem | null> {
+  try {
+    const body: unknown = await res.json();
+    if (body && typeof body === 'object' && 'status' in body && 'title' in body) return body as Problem;
+  } catch {
+    // A non-JSON error body: the status line says enough.
+  }
+  return null;
+}
+
+export class ApiClient {
+  private readonly fetchImpl: typeof fetch;
+  private readonly gate: RateGate;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.fetchImpl = options.fetchImpl ?? ((input, init) => fetch(input, init));
+    this.gate = options.gate ?? new RateGate();
+  }
+
+  get key(): string {
+    return this.options.key;
+  }
+
+  async request<T>(method: string, path: string, init: { query?: Query; body?: unknown } = {}): Promise<T> {
+    const url = `${API_PREFIX}${path}${queryString(init.query)}`;
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.options.key}`, Accept: 'application/json' };
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    for (let attempt = 0; ; attempt += 1) {
+      await this.gate.take();
+      const res = await this.fetchImpl(url, {
+        method,
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+      if (res.status === HTTP_TOO_MANY && attempt < MAX_RATE_LIMIT_RETRIES) {
+        this.gate.pauseFor(parseRetryAfter(res.headers.get('Retry-After')));
+        continue;
+      }
+      if (!res.ok) {
+        const problem = await readProblem(res);
+        if (res.status === HTTP_UNAUTHORIZED) this.options.onUnauthorized?.();
+        throw new ApiError(res.status, problem, problem?.detail ?? `${method} ${path}: HTTP ${res.status}`);
+      }
+      if (res.status === HTTP_NO_CONTENT) return undefined as T;
+      return (await res.json()) as T;
+    }
+  }
+
+  listJobs(q: JobsQuery = {}): Promise<JobPage> {
+    return this.request('GET', '/recursion/jobs', {
+      query: { status: q.status, label: labelParam(q.label), limit: q.limit, cursor: q.cursor },
+    });
+  }
+
+  getJob(id: string, opts: { results?: boolean; maxDepth?: number } = {}): Promise<JobView> {
+    return this.request('GET', `/recursion/job/${encodeURIComponent(id)}`, {
+      query: { results: opts.results ?? false, max_depth: opts.maxDepth },
+    });
+  }
+
+  cancelJob(id: string): Promise<JobView> {
+    return this.request('DELETE', `/recursion/job/${encodeURIComponent(id)}`);
+  }
+
+  cancelNode(id: string, nodeId: string): Promise<unknown> {
+    return this.request('DELETE', `/recursion/job/${encodeURIComponent(id)}/nodes/${encodeURIComponent(nodeId)}`);
+  }
+
+  nodeLogs(id: string, nodeId: string): Promise<NodeLogs> {
+    return this.request('GET', `/recursion/job/${encodeURIComponent(id)}/nodes/${encodeURIComponent(nodeId)}/logs`);
+  }
+
+  hierarchy(jobId?: string): Promise<HierarchyNode> {
+    return this.request('GET', '/recursion/hierarchy', { query: { job_id: jobId } });
+  }
+
+  stats(): Promise<Stats> {
+    return this.request('GET', '/recursion/stats');
+  }
+
+  validate(spec: unknown): Promise<ValidationReport> {
+    return this.request('POST', '/recursion/validate', { body: spec });
+  }
+
+  submit(spec: unknown): Promise<SubmitResponse> {
+    return this.request('POST', '/recursion/job', { body: spec });
+  }
+}

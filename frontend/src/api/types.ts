@@ -1,0 +1,163 @@
+// Types of the cadre REST API (/api/v1) as the dashboard reads them (see openapi.json).
+
+/** Statuses a node can be in. */
+export type NodeStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Statuses a job can be in. */
+export type JobStatus = 'queued' | 'running' | 'paused' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** One node of a job's tree (`GET /recursion/job/{id}`). */
+export interface NodeView {
+  id: string;
+  name: string;
+  title: string;
+  role: string;
+  depth: number;
+  kind: string;
+  status: string;
+  attempts: number;
+  slots?: number;
+  started_at?: string | null;
+  finished_at?: string | null;
+  result?: JsonValue;
+  error?: string | null;
+  child_count: number;
+  children: NodeView[];
+  truncated?: boolean;
+}
+
+export interface Counts {
+  by_status: Record<string, number>;
+  by_depth: Record<string, number>;
+}
+
+/** A job with its tree. */
+export interface JobView {
+  job_id: string;
+  status: string;
+  request: string;
+  labels: Record<string, string>;
+  created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  counts: Counts;
+  result?: JsonValue;
+  error?: string | null;
+  tree?: NodeView | null;
+}
+
+/** A job without its tree (`GET /recursion/jobs`). */
+export interface JobSummary {
+  job_id: string;
+  status: string;
+  request: string;
+  labels: Record<string, string>;
+  node_count: number;
+  created_at: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  duration_ms?: number | null;
+  error?: string | null;
+}
+
+export interface JobPage {
+  jobs: JobSummary[];
+  next_cursor?: string | null;
+}
+
+/** One node of the D3-ready hierarchy (`GET /recursion/hierarchy`); the top is synthetic. */
+export interface HierarchyNode {
+  name: string;
+  id?: string | null;
+  job_id?: string | null;
+  depth: number;
+  role?: string | null;
+  title?: string | null;
+  kind?: string | null;
+  status?: string | null;
+  attempts?: number | null;
+  usage?: { slots: number; budget_used?: number | null } | null;
+  child_counts: Record<string, number>;
+  children: HierarchyNode[];
+}
+
+export interface DepthStats {
+  depth: number;
+  role: string;
+  quota: number;
+  in_use: number;
+  peak_in_use: number;
+  active: number;
+  pending: number;
+  waiting_for_slot: number;
+  started_24h: number;
+  succeeded_24h: number;
+  failed_24h: number;
+  p50_ms: number;
+  p95_ms: number;
+}
+
+export interface HistoryPoint {
+  ts: string;
+  depth: number;
+  in_use: number;
+  quota: number;
+  pending: number;
+}
+
+export interface Stats {
+  by_depth: DepthStats[];
+  jobs: { by_status: Record<string, number>; running: number; queued: number };
+  history: HistoryPoint[];
+  api_latency: { p50_ms: number; p95_ms: number; p99_ms: number; samples: number };
+  event_stream_connections: number;
+  leaks_reclaimed: number;
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface Estimate {
+  nodes: number;
+  leaves: number;
+  max_depth: number;
+  workers_by_depth: Record<string, number>;
+}
+
+export interface ValidationReport {
+  valid: boolean;
+  errors: FieldError[];
+  warnings: FieldError[];
+  estimate: Estimate;
+  capacity: { available_by_depth: Record<string, number> };
+}
+
+export interface SubmitResponse {
+  job_id: string;
+  status: string;
+  root_node_id?: string | null;
+  created_at: string;
+}
+
+/** Output tails of a `command` worker. */
+export interface NodeLogs {
+  node_id: string;
+  status: string;
+  available: boolean;
+  stdout: string;
+  stderr: string;
+  exit_code: number | null;
+}
+
+/** An RFC 7807 problem body. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[] | null;
+}

@@ -1,0 +1,123 @@
+// The Job detail side panel for the selected node: status, timings, attempts, slots,
+// error, result (pretty JSON) and, for workers, the stdout/stderr tails of the logs route.
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { describeError } from '../api/client';
+import type { JsonValue, NodeLogs } from '../api/types';
+import { between, formatDuration, formatTime, prettyJson } from '../app/format';
+import { useServices } from '../app/services';
+import type { TreeModel } from '../tree/model';
+import { isTerminal } from '../tree/status';
+import { StatusBadge } from './StatusBadge';
+
+export interface NodePanelProps {
+  model: TreeModel;
+  jobId: string;
+  nodeId: string;
+  /** Loads the results of the job's ended nodes (cached by the caller). */
+  loadResult: (nodeId: string) => Promise<JsonValue | undefined>;
+  onCancelSubtree: () => void;
+}
+
+type Loaded<T> = { state: 'idle' } | { state: 'done'; value: T } | { state: 'error'; message: string };
+
+export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree }: NodePanelProps) {
+  const { api } = useServices();
+  const subscribe = useCallback((cb: () => void) => model.subscribeNode(nodeId, cb), [model, nodeId]);
+  useSyncExternalStore(subscribe, () => model.get(nodeId)?.rev ?? -1);
+  const node = model.get(nodeId);
+  const status = node?.status ?? 'unknown';
+  const kind = node?.kind ?? '';
+  const ended = isTerminal(status);
+  const [result, setResult] = useState<Loaded<JsonValue | undefined>>({ state: 'idle' });
+  const [logs, setLogs] = useState<Loaded<NodeLogs>>({ state: 'idle' });
+
+  useEffect(() => {
+    if (!ended) return;
+    let alive = true;
+    loadResult(nodeId)
+      .then((value) => alive && setResult({ state: 'done', value }))
+      .catch((err: unknown) => alive && setResult({ state: 'error', message: describeError(err) }));
+    return () => {
+      alive = false;
+      setResult({ state: 'idle' });
+    };
+  }, [nodeId, ended, loadResult]);
+
+  useEffect(() => {
+    if (!ended || kind !== 'worker') return;
+    let alive = true;
+    api
+      .nodeLogs(jobId, nodeId)
+      .then((value) => alive && setLogs({ state: 'done', value }))
+      .catch((err: unknown) => alive && setLogs({ state: 'error', message: describeError(err) }));
+    return () => {
+      alive = false;
+      setLogs({ state: 'idle' });
+    };
+  }, [api, jobId, nodeId, ended, kind]);
+
+  if (!node) return <p>That node is no longer in the tree.</p>;
+  return (
+    <div className="node-panel">
+      <h2>
+        {node.role} {node.name}
+      </h2>
+      {node.title !== node.name && <p className="muted">{node.title}</p>}
+      <dl className="facts">
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={node.status} />
+        </dd>
+        <dt>Kind</dt>
+        <dd>{node.kind}</dd>
+        <dt>Depth</dt>
+        <dd>{node.depth}</dd>
+        <dt>Attempts</dt>
+        <dd>{node.attempts}</dd>
+        <dt>Slots held</dt>
+        <dd>{node.slots}</dd>
+        <dt>Started</dt>
+        <dd>{formatTime(node.startedAt)}</dd>
+        <dt>Finished</dt>
+        <dd>{formatTime(node.finishedAt)}</dd>
+        <dt>Duration</dt>
+        <dd>{node.startedAt ? formatDuration(between(node.startedAt, node.finishedAt)) : '—'}</dd>
+      </dl>
+      {!ended && (
+        <button type="button" className="danger" onClick={onCancelSubtree}>
+          Cancel subtree
+        </button>
+      )}
+      {node.error && (
+        <>
+          <h3>Error</h3>
+          <pre className="error-text">{node.error}</pre>
+        </>
+      )}
+      <h3>Result</h3>
+      {!ended && <p className="muted">Shown when the node has ended.</p>}
+      {ended && result.state === 'idle' && <p>Loading…</p>}
+      {result.state === 'error' && <p className="error">{result.message}</p>}
+      {result.state === 'done' && <pre className="json" tabIndex={0}>{prettyJson(result.value ?? null)}</pre>}
+      {node.kind === 'worker' && (
+        <>
+          <h3>Logs</h3>
+          {!ended && <p className="muted">Output tails appear when the process has ended.</p>}
+          {logs.state === 'error' && <p className="error">{logs.message}</p>}
+          {logs.state === 'done' && !logs.value.available && (
+            <p className="muted">No logs: only command workers keep their output.</p>
+          )}
+          {logs.state === 'done' && logs.value.available && (
+            <>
+              <p>Exit code: {logs.value.exit_code ?? '—'}</p>
+              <h4>stdout</h4>
+              <pre className="log" tabIndex={0}>{logs.value.stdout || '(empty)'}</pre>
+              <h4>stderr</h4>
+              <pre className="log" tabIndex={0}>{logs.value.stderr || '(empty)'}</pre>
+            </>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,166 @@
+// Tests of the tree model: events applied in place, roll-ups kept incrementally, unknown
+// nodes asking for a refetch, the default collapse of big trees, structure versions.
+import { describe, expect, it } from 'vitest';
+import { COLLAPSE_THRESHOLD, DEFAULT_OPEN_DEPTH, TreeModel } from './model';
+import { frame, JOB, smallTree, wideTree } from '../test/fixtures';
+import type { HierarchyNode } from '../api/types';
+
+describe('TreeModel events', () => {
+  it('worker_started sets running, attempts and slots in place, without a structure change', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    const version = m.structureVersion;
+    let notified = 0;
+    m.subscribeNode('a1', () => (notified += 1));
+    const out = m.applyEvents([frame('worker_started', { worker_id: 'a1', orchestrator_id: 'a', attempt: 2 })]);
+    const a1 = m.get('a1');
+    expect(a1?.status).toBe('running');
+    expect(a1?.attempts).toBe(2);
+    expect(a1?.slots).toBe(1);
+    expect(out.changed.has('a1')).toBe(true);
+    expect(out.refetch.size).toBe(0);
+    expect(notified).toBe(1);
+    expect(m.structureVersion).toBe(version);
+  });
+
+  it('node_completed releases the slot and records the status and error', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    m.applyEvents([
+      frame('worker_started', { worker_id: 'b1', attempt: 1 }),
+      frame('node_completed', { node_id: 'b1', parent_id: 'b', status: 'failed', error: 'boom' }),
+    ]);
+    expect(m.get('b1')).toMatchObject({ status: 'failed', slots: 0, error: 'boom', attempts: 1 });
+  });
+
+  it('node_retrying shows retrying and the new attempt', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    m.applyEvents([
+      frame('worker_started', { worker_id: 'a2', attempt: 1 }),
+      frame('node_retrying', { node_id: 'a2', attempt: 2, delay_ms: 200, error: 'flaky' }),
+    ]);
+    expect(m.get('a2')).toMatchObject({ status: 'retrying', attempts: 2, slots: 0 });
+  });
+
+  it('keeps roll-up counts of a collapsed node up to date incrementally', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    m.setCollapsed('a', true);
+    expect(m.get('a')?.rollup).toEqual({ pending: 2 });
+    expect(m.get('root')?.rollup).toEqual({ pending: 5 });
+    let aNotified = 0;
+    m.subscribeNode('a', () => (aNotified += 1));
+    m.applyEvents([frame('worker_started', { worker_id: 'a1', attempt: 1 })]);
+    expect(m.get('a')?.rollup).toEqual({ pending: 1, running: 1 });
+    m.applyEvents([
+      frame('node_completed', { node_id: 'a1', status: 'failed' }),
+      frame('worker_started', { worker_id: 'a2', attempt: 1 }),
+    ]);
+    expect(m.get('a')?.rollup).toEqual({ failed: 1, running: 1 });
+    expect(m.get('root')?.rollup).toEqual({ pending: 3, failed: 1, running: 1 });
+    expect(aNotified).toBe(2);
+    expect(m.totals()).toEqual({ pending: 4, failed: 1, running: 1 });
+  });
+
+  it('asks for a refetch of the job when a frame names an unknown node', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    const out = m.applyEvents([frame('worker_started', { worker_id: 'spawned-at-run-time', attempt: 1 })]);
+    expect([...out.refetch]).toEqual([JOB]);
+    expect(m.has('spawned-at-run-time')).toBe(false);
+  });
+
+  it('asks for a refetch when an orchestrator reports more children than known', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    const same = m.applyEvents([frame('orchestrator_spawned', { orchestrator_id: 'a', children: 2 })]);
+    expect(same.refetch.size).toBe(0);
+    const more = m.applyEvents([frame('orchestrator_spawned', { orchestrator_id: 'b', children: 3 })]);
+    expect([...more.refetch]).toEqual([JOB]);
+  });
+
+  it('never moves an ended node back to running for an old attempt', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    m.applyEvents([
+      frame('worker_started', { worker_id: 'b1', attempt: 1 }),
+      frame('node_completed', { node_id: 'b1', status: 'succeeded' }),
+      frame('worker_started', { worker_id: 'b1', attempt: 1 }),
+    ]);
+    expect(m.get('b1')?.status).toBe('succeeded');
+  });
+
+  it('ignores replayed frames of earlier attempts (re-applied after a snapshot)', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    const history = [
+      frame('worker_started', { worker_id: 'a1', attempt: 1 }),
+      frame('node_retrying', { node_id: 'a1', attempt: 1, delay_ms: 200, error: 'flaky' }),
+    ];
+    m.applyEvents(history);
+    expect(m.get('a1')).toMatchObject({ status: 'retrying', attempts: 1 });
+    m.applyEvents(history);
+    expect(m.get('a1')).toMatchObject({ status: 'retrying', attempts: 1 });
+    const second = frame('worker_started', { worker_id: 'a1', attempt: 2 });
+    m.applyEvents([second]);
+    m.applyEvents([...history, second]);
+    expect(m.get('a1')).toMatchObject({ status: 'running', attempts: 2, slots: 1 });
+  });
+});
+
+describe('TreeModel collapse', () => {
+  it('leaves small trees fully expanded', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    expect(m.visible().map((n) => n.id)).toEqual(['root', 'a', 'a1', 'a2', 'b', 'b1']);
+  });
+
+  it(`collapses levels deeper than ${DEFAULT_OPEN_DEPTH + 1} by default past ${COLLAPSE_THRESHOLD} nodes`, () => {
+    const big = TreeModel.fromJobTree(JOB, wideTree(8, 4)); // 1 + 8 + 64 + 512 + 4096 nodes
+    expect(big.size).toBeGreaterThan(COLLAPSE_THRESHOLD);
+    const shown = big.visible();
+    expect(Math.max(...shown.map((n) => n.depth))).toBe(DEFAULT_OPEN_DEPTH + 1);
+    expect(shown).toHaveLength(1 + 8 + 64);
+    expect(big.isCollapsed(shown[2].id)).toBe(true);
+    const notBig = TreeModel.fromJobTree(JOB, wideTree(7, 3)); // 1 + 7 + 49 + 343 = 400
+    expect(notBig.visible()).toHaveLength(notBig.size);
+  });
+
+  it('changes the structure version when the visible set changes, and keeps choices across a refetch', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    const v0 = m.structureVersion;
+    m.toggle('a');
+    expect(m.structureVersion).toBe(v0 + 1);
+    expect(m.visible().map((n) => n.id)).toEqual(['root', 'a', 'b', 'b1']);
+    m.collapseAll();
+    expect(m.visible().map((n) => n.id)).toEqual(['root', 'a', 'b']);
+    const fresh = TreeModel.fromJobTree(JOB, smallTree());
+    fresh.adoptCollapse(m);
+    expect(fresh.visible().map((n) => n.id)).toEqual(['root', 'a', 'b']);
+    m.expandAll();
+    expect(m.visible()).toHaveLength(6);
+    expect(m.nearestVisible('a1')?.id).toBe('a1');
+    m.setCollapsed('a', true);
+    expect(m.nearestVisible('a1')?.id).toBe('a');
+  });
+
+  it('builds from the hierarchy route, dropping the synthetic top', () => {
+    const h: HierarchyNode = {
+      name: 'jobs',
+      depth: -1,
+      child_counts: {},
+      children: [
+        {
+          name: 'hello',
+          id: 'r',
+          job_id: 'j',
+          depth: 0,
+          role: 'cto',
+          status: 'running',
+          attempts: 1,
+          usage: { slots: 0 },
+          child_counts: {},
+          children: [
+            { name: 'greet', id: 'g', job_id: 'j', depth: 1, role: 'pm', status: 'running', attempts: 1, usage: { slots: 1 }, kind: 'worker', child_counts: {}, children: [] },
+          ],
+        },
+      ],
+    };
+    const m = TreeModel.fromHierarchy(h);
+    expect(m.roots.map((r) => r.id)).toEqual(['r']);
+    expect(m.get('g')).toMatchObject({ jobId: 'j', slots: 1, kind: 'worker', status: 'running' });
+    expect(m.get('r')?.rollup).toEqual({ running: 1 });
+  });
+});

@@ -1,0 +1,397 @@
+// The live tree model shared by the Hierarchy and Job detail views: nodes indexed by id,
+// collapse state, incremental roll-up counts, event application, and change notification
+// split into "structure changed" (re-layout) and "this node changed" (repaint in place).
+import type { HierarchyNode, JsonValue, NodeView } from '../api/types';
+import { num, str, type EventFrame } from '../live/events';
+import { isTerminal } from './status';
+
+/** Past this many nodes, levels deeper than DEFAULT_OPEN_DEPTH start collapsed. */
+export const COLLAPSE_THRESHOLD = 500;
+/** Deepest depth whose nodes start expanded in a big tree (0 = root). */
+export const DEFAULT_OPEN_DEPTH = 1;
+
+export interface TreeNode {
+  id: string;
+  jobId: string;
+  name: string;
+  title: string;
+  role: string;
+  depth: number;
+  kind: string;
+  status: string;
+  attempts: number;
+  slots: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  result?: JsonValue;
+  /** Children the server reported (may exceed `children.length` when truncated). */
+  childCount: number;
+  parent: TreeNode | null;
+  children: TreeNode[];
+  /** Statuses of every descendant (the node itself excluded). */
+  rollup: Record<string, number>;
+  /** Bumped whenever anything shown for this node changes. */
+  rev: number;
+}
+
+export interface ApplyOutcome {
+  /** Nodes whose shown state changed. */
+  changed: Set<string>;
+  /** Jobs whose tree must be refetched (a frame named a node we do not know). */
+  refetch: Set<string>;
+}
+
+type NodeListener = () => void;
+
+function bump(counts: Record<string, number>, status: string, by: number): void {
+  const next = (counts[status] ?? 0) + by;
+  if (next > 0) counts[status] = next;
+  else Reflect.deleteProperty(counts, status);
+}
+
+function makeNode(
+  partial: Omit<TreeNode, 'parent' | 'children' | 'rollup' | 'rev'>,
+  parent: TreeNode | null,
+): TreeNode {
+  return { ...partial, parent, children: [], rollup: {}, rev: 0 };
+}
+
+export class TreeModel {
+  readonly roots: TreeNode[] = [];
+  private readonly byId = new Map<string, TreeNode>();
+  private readonly collapsed = new Set<string>();
+  private structureListeners = new Set<() => void>();
+  private nodeListeners = new Map<string, Set<NodeListener>>();
+  private visibleCache: TreeNode[] | null = null;
+  /** Bumped when the set of visible nodes changes. */
+  structureVersion = 0;
+
+  /** A model of one job's tree (`GET /recursion/job/{id}`). */
+  static fromJobTree(jobId: string, tree: NodeView | null | undefined): TreeModel {
+    const model = new TreeModel();
+    if (tree) model.roots.push(model.addView(jobId, tree, null));
+    model.finish();
+    return model;
+  }
+
+  /** A model of the hierarchy's jobs (the synthetic top is dropped). */
+  static fromHierarchy(top: HierarchyNode): TreeModel {
+    const model = new TreeModel();
+    for (const child of top.children) {
+      if (child.id && child.job_id) model.roots.push(model.addHierarchy(child, null));
+    }
+    model.finish();
+    return model;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: string): TreeNode | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  *all(): Iterable<TreeNode> {
+    yield* this.byId.values();
+  }
+
+  /** Counts of every node by status. */
+  totals(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const root of this.roots) {
+      bump(out, root.status, 1);
+      for (const [s, n] of Object.entries(root.rollup)) bump(out, s, n);
+    }
+    return out;
+  }
+
+  private addView(jobId: string, view: NodeView, parent: TreeNode | null): TreeNode {
+    const node = makeNode(
+      {
+        id: view.id,
+        jobId,
+        name: view.name,
+        title: view.title,
+        role: view.role,
+        depth: view.depth,
+        kind: view.kind,
+        status: view.status,
+        attempts: view.attempts,
+        slots: view.slots ?? 0,
+        startedAt: view.started_at ?? null,
+        finishedAt: view.finished_at ?? null,
+        error: view.error ?? null,
+        result: view.result,
+        childCount: Math.max(view.child_count, view.children.length),
+      },
+      parent,
+    );
+    this.byId.set(node.id, node);
+    for (const child of view.children) node.children.push(this.addView(jobId, child, node));
+    return node;
+  }
+
+  private addHierarchy(h: HierarchyNode, parent: TreeNode | null): TreeNode {
+    const node = makeNode(
+      {
+        id: h.id ?? '',
+        jobId: h.job_id ?? '',
+        name: h.name,
+        title: h.title ?? h.name,
+        role: h.role ?? '',
+        depth: h.depth,
+        kind: h.kind ?? (h.children.length > 0 ? 'orchestrator' : 'worker'),
+        status: h.status ?? 'pending',
+        attempts: h.attempts ?? 0,
+        slots: h.usage?.slots ?? 0,
+        startedAt: null,
+        finishedAt: null,
+        error: null,
+        childCount: h.children.length,
+      },
+      parent,
+    );
+    this.byId.set(node.id, node);
+    for (const child of h.children) {
+      if (child.id) node.children.push(this.addHierarchy(child, node));
+    }
+    return node;
+  }
+
+  /** Computes roll-ups and the default collapse state. */
+  private finish(): void {
+    const fill = (node: TreeNode): Record<string, number> => {
+      const counts: Record<string, number> = {};
+      for (const child of node.children) {
+        bump(counts, child.status, 1);
+        for (const [s, n] of Object.entries(fill(child))) bump(counts, s, n);
+      }
+      node.rollup = counts;
+      return counts;
+    };
+    for (const root of this.roots) fill(root);
+    if (this.byId.size > COLLAPSE_THRESHOLD) {
+      for (const node of this.byId.values()) {
+        if (node.depth > DEFAULT_OPEN_DEPTH && node.children.length > 0) this.collapsed.add(node.id);
+      }
+    }
+  }
+
+  /** Keeps another model's collapse choices for the nodes both know (after a refetch). */
+  adoptCollapse(previous: TreeModel): void {
+    for (const node of this.byId.values()) {
+      const old = previous.byId.get(node.id);
+      if (!old) continue;
+      if (previous.collapsed.has(node.id)) this.collapsed.add(node.id);
+      else this.collapsed.delete(node.id);
+    }
+    this.structureChanged();
+  }
+
+  // ---- collapse state -------------------------------------------------------------------
+
+  isCollapsed(id: string): boolean {
+    return this.collapsed.has(id);
+  }
+
+  setCollapsed(id: string, collapsed: boolean): void {
+    const node = this.byId.get(id);
+    if (!node || node.children.length === 0 || this.collapsed.has(id) === collapsed) return;
+    if (collapsed) this.collapsed.add(id);
+    else this.collapsed.delete(id);
+    node.rev += 1;
+    this.notifyNode(id);
+    this.structureChanged();
+  }
+
+  toggle(id: string): void {
+    this.setCollapsed(id, !this.collapsed.has(id));
+  }
+
+  expandAll(): void {
+    if (this.collapsed.size === 0) return;
+    const ids = [...this.collapsed];
+    this.collapsed.clear();
+    this.touch(ids);
+    this.structureChanged();
+  }
+
+  /** Collapses every orchestrator except the roots. */
+  collapseAll(): void {
+    const ids: string[] = [];
+    for (const node of this.byId.values()) {
+      if (node.parent && node.children.length > 0 && !this.collapsed.has(node.id)) {
+        this.collapsed.add(node.id);
+        ids.push(node.id);
+      }
+    }
+    if (ids.length === 0) return;
+    this.touch(ids);
+    this.structureChanged();
+  }
+
+  private touch(ids: string[]): void {
+    for (const id of ids) {
+      const node = this.byId.get(id);
+      if (node) node.rev += 1;
+      this.notifyNode(id);
+    }
+  }
+
+  /** The nodes shown, in depth-first order (a collapsed node's descendants are hidden). */
+  visible(): TreeNode[] {
+    if (this.visibleCache) return this.visibleCache;
+    const out: TreeNode[] = [];
+    const walk = (node: TreeNode): void => {
+      out.push(node);
+      if (this.collapsed.has(node.id)) return;
+      for (const child of node.children) walk(child);
+    };
+    for (const root of this.roots) walk(root);
+    this.visibleCache = out;
+    return out;
+  }
+
+  /** Nearest shown node at or above `id` (where focus goes when its node is hidden). */
+  nearestVisible(id: string): TreeNode | undefined {
+    let node = this.byId.get(id);
+    let shown = node;
+    while (node) {
+      if (node.parent && this.collapsed.has(node.parent.id)) shown = node.parent;
+      node = node.parent ?? undefined;
+    }
+    return shown;
+  }
+
+  // ---- events ---------------------------------------------------------------------------
+
+  private setStatus(node: TreeNode, status: string, changed: Set<string>): void {
+    if (node.status === status) return;
+    const old = node.status;
+    node.status = status;
+    for (let a = node.parent; a; a = a.parent) {
+      bump(a.rollup, old, -1);
+      bump(a.rollup, status, 1);
+      a.rev += 1;
+      changed.add(a.id);
+    }
+    changed.add(node.id);
+  }
+
+  /** Applies a batch of frames in order; notifies changed nodes once. */
+  applyEvents(frames: EventFrame[]): ApplyOutcome {
+    const outcome: ApplyOutcome = { changed: new Set(), refetch: new Set() };
+    for (const frame of frames) this.applyOne(frame, outcome);
+    for (const id of outcome.changed) {
+      const node = this.byId.get(id);
+      if (node) node.rev += 1;
+      this.notifyNode(id);
+    }
+    return outcome;
+  }
+
+  private applyOne(frame: EventFrame, out: ApplyOutcome): void {
+    const d = frame.data;
+    const missing = (id: string | null): TreeNode | null => {
+      if (!id) return null;
+      const node = this.byId.get(id);
+      if (!node && frame.job_id) out.refetch.add(frame.job_id);
+      return node ?? null;
+    };
+    switch (frame.type) {
+      case 'worker_started': {
+        const node = missing(str(d, 'worker_id'));
+        if (!node) return;
+        const attempt = num(d, 'attempt') ?? node.attempts;
+        // An attempt already started (or a later one) is old news: a replayed frame.
+        if (attempt < node.attempts || (attempt === node.attempts && node.status !== 'pending')) return;
+        this.setStatus(node, 'running', out.changed);
+        node.attempts = Math.max(node.attempts, attempt);
+        node.slots = 1;
+        node.startedAt ??= frame.ts;
+        node.finishedAt = null;
+        out.changed.add(node.id);
+        return;
+      }
+      case 'orchestrator_spawned': {
+        const node = missing(str(d, 'orchestrator_id'));
+        if (!node) return;
+        const children = num(d, 'children') ?? num(d, 'spawned');
+        if (children !== null && children > node.children.length && frame.job_id) out.refetch.add(frame.job_id);
+        if (Array.isArray(d.spawned) && d.spawned.length > 0 && frame.job_id) out.refetch.add(frame.job_id);
+        if (!isTerminal(node.status) && node.status !== 'running') {
+          this.setStatus(node, 'running', out.changed);
+          node.attempts = Math.max(node.attempts, 1);
+          node.startedAt ??= frame.ts;
+        }
+        return;
+      }
+      case 'node_retrying': {
+        const node = missing(str(d, 'node_id'));
+        if (!node || isTerminal(node.status)) return;
+        const attempt = num(d, 'attempt') ?? node.attempts;
+        if (attempt < node.attempts || (node.status === 'retrying' && attempt === node.attempts)) return;
+        this.setStatus(node, 'retrying', out.changed);
+        node.attempts = attempt;
+        node.slots = 0;
+        node.error = str(d, 'error') ?? node.error;
+        out.changed.add(node.id);
+        return;
+      }
+      case 'node_completed': {
+        const node = missing(str(d, 'node_id'));
+        const status = str(d, 'status');
+        if (!node || !status) return;
+        this.setStatus(node, status, out.changed);
+        node.slots = 0;
+        node.error = str(d, 'error');
+        node.finishedAt = frame.ts;
+        out.changed.add(node.id);
+        return;
+      }
+      case 'job_cancelled':
+        // Cancelled nodes may not each get a frame: take the server's word for the tree.
+        if (frame.job_id && this.roots.some((r) => r.jobId === frame.job_id)) out.refetch.add(frame.job_id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---- subscriptions --------------------------------------------------------------------
+
+  private structureChanged(): void {
+    this.visibleCache = null;
+    this.structureVersion += 1;
+    for (const l of this.structureListeners) l();
+  }
+
+  subscribeStructure(listener: () => void): () => void {
+    this.structureListeners.add(listener);
+    return () => this.structureListeners.delete(listener);
+  }
+
+  subscribeNode(id: string, listener: NodeListener): () => void {
+    let set = this.nodeListeners.get(id);
+    if (!set) {
+      set = new Set();
+      this.nodeListeners.set(id, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.nodeListeners.delete(id);
+    };
+  }
+
+  private notifyNode(id: string): void {
+    const set = this.nodeListeners.get(id);
+    if (set) for (const l of set) l();
+  }
+}

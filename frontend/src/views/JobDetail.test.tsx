@@ -1,0 +1,89 @@
+// Tests of the Job detail view: live updates from the bus, refetch on an unknown node, and
+// the cancel confirmation dialog (focus, Escape, 409 shown as an alert).
+import { act, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { JobDetail } from './JobDetail';
+import { renderWithServices } from '../test/services';
+import { frame, JOB, node, smallTree } from '../test/fixtures';
+import type { NodeView } from '../api/types';
+
+function jobView(tree: NodeView, status = 'running') {
+  return {
+    job_id: JOB,
+    status,
+    request: 'test job',
+    labels: { team: 'a' },
+    created_at: '2026-11-21T19:21:41.892Z',
+    started_at: '2026-11-21T19:21:41.892Z',
+    finished_at: null,
+    counts: { by_status: { pending: 6 }, by_depth: { '0': 1, '1': 2, '2': 3 } },
+    result: null,
+    error: null,
+    tree,
+  };
+}
+
+const item = (id: string) => document.querySelector<HTMLElement>(`[data-node-id="${id}"]`);
+
+describe('JobDetail view', () => {
+  it('applies stream frames live and refetches when a frame names an unknown node', async () => {
+    let gets = 0;
+    const grown = smallTree();
+    grown.children[1].children.push(node('b2', 2));
+    const { bus } = renderWithServices(<JobDetail id={JOB} />, (method, url) => {
+      if (method === 'GET' && url.startsWith(`/api/v1/recursion/job/${JOB}?`)) {
+        gets += 1;
+        return { status: 200, body: jobView(gets === 1 ? smallTree() : grown) };
+      }
+      return { status: 404, body: { type: 'x', title: 'Not Found', status: 404, detail: url } };
+    });
+    await waitFor(() => expect(item('a1')).not.toBeNull());
+    act(() => bus.emit(frame('worker_started', { worker_id: 'a1', orchestrator_id: 'a', attempt: 1 })));
+    await waitFor(() => expect(item('a1')?.dataset.status).toBe('running'));
+    expect(gets).toBe(1);
+    act(() => bus.emit(frame('worker_started', { worker_id: 'b2', orchestrator_id: 'b', attempt: 1 })));
+    await waitFor(() => expect(item('b2')).not.toBeNull(), { timeout: 2000 });
+    expect(gets).toBe(2);
+    expect(item('b2')?.dataset.status).toBe('running');
+    expect(item('a1')?.dataset.status).toBe('running');
+    act(() => bus.emit(frame('worker_started', { worker_id: 'other' }, { job_id: 'another-job' })));
+    expect(gets).toBe(2);
+  });
+
+  it('asks for confirmation before cancelling, and shows a 409 as an alert', async () => {
+    const user = userEvent.setup();
+    const calls: string[] = [];
+    renderWithServices(<JobDetail id={JOB} />, (method, url) => {
+      calls.push(`${method} ${url}`);
+      if (method === 'DELETE') {
+        return {
+          status: 409,
+          body: { type: 'urn:cadre:problem:conflict', title: 'Conflict', status: 409, detail: `job ${JOB} has already ended (succeeded)` },
+        };
+      }
+      return { status: 200, body: jobView(smallTree()) };
+    });
+    const cancel = await screen.findByRole('button', { name: 'Cancel job' });
+    await user.click(cancel);
+    const dialog = screen.getByRole('dialog', { name: 'Cancel this job?' });
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(calls.some((c) => c.startsWith('DELETE'))).toBe(false);
+    await user.click(cancel);
+    await user.click(screen.getByRole('button', { name: 'Confirm' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('Conflict (409)');
+    expect(calls).toContain(`DELETE /api/v1/recursion/job/${JOB}`);
+  });
+
+  it('shows the job as ended when job_completed arrives', async () => {
+    const { bus } = renderWithServices(<JobDetail id={JOB} />, () => ({ status: 200, body: jobView(smallTree()) }));
+    const status = await screen.findByTestId('job-status');
+    expect(status.dataset.status).toBe('running');
+    act(() => bus.emit(frame('job_completed', { job_id: JOB, status: 'failed', error: 'b1 failed' }, { depth: 0 })));
+    await waitFor(() => expect(screen.getByTestId('job-status').dataset.status).toBe('failed'));
+    expect((screen.getByRole('button', { name: 'Cancel job' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+});

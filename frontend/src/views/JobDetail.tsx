@@ -1,0 +1,211 @@
+// Job detail view: status, timings, labels, counts, the live tree, the selected node's
+// panel, and cancelling the job or one subtree behind a confirmation dialog.
+import { useCallback, useRef, useState } from 'react';
+import { describeError } from '../api/client';
+import type { JobView, JsonValue, NodeView } from '../api/types';
+import { between, formatDuration, formatLabels, formatTime } from '../app/format';
+import { useServices } from '../app/services';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { NodePanel } from '../components/NodePanel';
+import { StatusBadge } from '../components/StatusBadge';
+import type { EventFrame } from '../live/events';
+import { TreeModel } from '../tree/model';
+import { isTerminal, NODE_STATUSES } from '../tree/status';
+import { TreeView } from '../tree/TreeView';
+import { useLiveTree } from '../tree/useLiveTree';
+
+const JOB_END_TYPES: ReadonlySet<string> = new Set(['job_completed', 'job_cancelled']);
+const NODE_ACTIVITY_TYPES: ReadonlySet<string> = new Set(['worker_started', 'orchestrator_spawned']);
+
+type Confirming = { what: 'job' } | { what: 'node'; nodeId: string } | null;
+
+function collectResults(view: NodeView | null | undefined, into: Map<string, JsonValue | undefined>): void {
+  if (!view) return;
+  into.set(view.id, view.result);
+  for (const child of view.children) collectResults(child, into);
+}
+
+function endedCount(totals: Record<string, number>): number {
+  return (totals.succeeded ?? 0) + (totals.failed ?? 0) + (totals.cancelled ?? 0);
+}
+
+export function JobDetail({ id }: { id: string }) {
+  const { api } = useServices();
+  const [job, setJob] = useState<JobView | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<Confirming>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [, setTick] = useState(0);
+  const results = useRef<{ ended: number; map: Map<string, JsonValue | undefined> } | null>(null);
+
+  const load = useCallback(async () => {
+    const view = await api.getJob(id, { results: false });
+    setJob(view);
+    return TreeModel.fromJobTree(id, view.tree);
+  }, [api, id]);
+  const accepts = useCallback((frame: EventFrame) => frame.job_id === id, [id]);
+  const needsReload = useCallback((frame: EventFrame) => JOB_END_TYPES.has(frame.type), []);
+  const onFrames = useCallback((frames: EventFrame[]) => {
+    for (const f of frames) {
+      if (JOB_END_TYPES.has(f.type)) {
+        const status = typeof f.data.status === 'string' ? f.data.status : 'cancelled';
+        const error = typeof f.data.error === 'string' ? f.data.error : null;
+        setJob((j) => (j ? { ...j, status, finished_at: j.finished_at ?? f.ts, error } : j));
+      } else if (NODE_ACTIVITY_TYPES.has(f.type)) {
+        setJob((j) => (j && (j.status === 'queued' || j.status === 'pending') ? { ...j, status: 'running', started_at: j.started_at ?? f.ts } : j));
+      }
+    }
+    setTick((t) => t + 1);
+  }, []);
+  const { model, error, loading, refresh } = useLiveTree({ load, accepts, needsReload, onFrames });
+
+  const loadResult = useCallback(
+    async (nodeId: string): Promise<JsonValue | undefined> => {
+      const ended = model ? endedCount(model.totals()) : 0;
+      if (!results.current || results.current.ended !== ended || !results.current.map.has(nodeId)) {
+        const view = await api.getJob(id, { results: true });
+        const map = new Map<string, JsonValue | undefined>();
+        collectResults(view.tree, map);
+        results.current = { ended, map };
+      }
+      return results.current.map.get(nodeId);
+    },
+    [api, id, model],
+  );
+
+  const doCancel = async () => {
+    const what = confirming;
+    setConfirming(null);
+    setActionError(null);
+    setNotice(null);
+    if (!what) return;
+    try {
+      if (what.what === 'job') {
+        const view = await api.cancelJob(id);
+        setJob((j) => (j ? { ...j, status: view.status ?? j.status } : j));
+        setNotice('Cancellation requested for the job.');
+      } else {
+        await api.cancelNode(id, what.nodeId);
+        setNotice('Cancellation requested for the subtree.');
+      }
+      refresh();
+    } catch (err) {
+      setActionError(describeError(err));
+    }
+  };
+
+  const totals = model?.totals() ?? job?.counts.by_status ?? {};
+  const jobEnded = job ? isTerminal(job.status) : false;
+  const selectedNode = selected ? model?.get(selected) : undefined;
+
+  return (
+    <>
+      <div className="title-row">
+        <h1 tabIndex={-1}>Job {job ? <span className="muted">{job.request}</span> : id}</h1>
+        {job && (
+          <button type="button" className="danger" disabled={jobEnded} onClick={() => setConfirming({ what: 'job' })}>
+            Cancel job
+          </button>
+        )}
+      </div>
+      {(error || actionError) && (
+        <div role="alert" className="error">
+          {error && <p>{error}</p>}
+          {actionError && <p>{actionError}</p>}
+        </div>
+      )}
+      {notice && <p role="status">{notice}</p>}
+      {loading && !job && <p>Loading…</p>}
+      {job && (
+        <section className="job-summary" aria-label="Job summary">
+          <dl className="facts">
+            <dt>Status</dt>
+            <dd data-testid="job-status" data-status={job.status}>
+              <StatusBadge status={job.status} />
+            </dd>
+            <dt>Job id</dt>
+            <dd>
+              <code>{job.job_id}</code>
+            </dd>
+            <dt>Created</dt>
+            <dd>{formatTime(job.created_at)}</dd>
+            <dt>Started</dt>
+            <dd>{formatTime(job.started_at)}</dd>
+            <dt>Finished</dt>
+            <dd>{formatTime(job.finished_at)}</dd>
+            <dt>Duration</dt>
+            <dd>{job.started_at ? formatDuration(between(job.started_at, job.finished_at)) : '—'}</dd>
+            <dt>Labels</dt>
+            <dd>{formatLabels(job.labels) || '—'}</dd>
+            {job.error && (
+              <>
+                <dt>Error</dt>
+                <dd className="error-text">{job.error}</dd>
+              </>
+            )}
+          </dl>
+          <div className="counts">
+            <table>
+              <caption>Nodes by status</caption>
+              <tbody>
+                {NODE_STATUSES.map((s) => (
+                  <tr key={s}>
+                    <th scope="row">{s}</th>
+                    <td data-count={s}>{totals[s] ?? 0}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <table>
+              <caption>Nodes by depth</caption>
+              <tbody>
+                {Object.entries(job.counts.by_depth).map(([d, n]) => (
+                  <tr key={d}>
+                    <th scope="row">depth {d}</th>
+                    <td>{n}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+      <div className="detail-grid">
+        <section aria-label="Tree" className="detail-tree">
+          <h2>Tree</h2>
+          <p className="small">
+            <a href={`#/?job=${encodeURIComponent(id)}`}>Open in the hierarchy view</a>
+          </p>
+          {model && <TreeView model={model} label={`Tree of job ${id}`} selectedId={selected} onSelect={setSelected} />}
+        </section>
+        <aside aria-label="Selected node" className="detail-panel">
+          {model && selectedNode ? (
+            <NodePanel
+              model={model}
+              jobId={id}
+              nodeId={selectedNode.id}
+              loadResult={loadResult}
+              onCancelSubtree={() => setConfirming({ what: 'node', nodeId: selectedNode.id })}
+            />
+          ) : (
+            <p className="muted">Select a node (click, or Space) to see its result, error and logs.</p>
+          )}
+        </aside>
+      </div>
+      {confirming && (
+        <ConfirmDialog
+          title={confirming.what === 'job' ? 'Cancel this job?' : 'Cancel this subtree?'}
+          onConfirm={doCancel}
+          onCancel={() => setConfirming(null)}
+        >
+          <p>
+            {confirming.what === 'job'
+              ? 'Every node that has not ended is cancelled; running commands are stopped.'
+              : `The node ${model?.get(confirming.nodeId)?.name ?? ''} and everything under it are cancelled.`}
+          </p>
+        </ConfirmDialog>
+      )}
+    </>
+  );
+}
