@@ -332,3 +332,62 @@ async fn sigterm_stops_what_outlasts_the_grace_and_the_next_start_reruns_it() {
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(node_named(&job, "long")["attempts"], 2, "re-run after being stopped: {job}");
 }
+
+/// Holds the store's write lock from outside the server, as a backup tool or a long
+/// migration might, until dropped by `release`.
+enum StoreLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl StoreLock {
+    async fn take(store: &Store) -> Self {
+        use sqlx::Connection;
+        if let Some(url) = &store.database_url {
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+            sqlx::raw_sql("begin; lock table nodes in exclusive mode").execute(&mut conn).await.expect("lock");
+            return Self::Postgres(conn);
+        }
+        let url = format!("sqlite://{}", store.data().join("cadre.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open");
+        sqlx::raw_sql("begin exclusive").execute(&mut conn).await.expect("lock");
+        Self::Sqlite(conn)
+    }
+
+    async fn release(self) {
+        match self {
+            Self::Sqlite(mut conn) => sqlx::raw_sql("rollback").execute(&mut conn).await.map(drop),
+            Self::Postgres(mut conn) => sqlx::raw_sql("rollback").execute(&mut conn).await.map(drop),
+        }
+        .expect("unlock");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_starts_only_once_its_attempt_is_stored() {
+    const GATE_MS: u64 = 1_500;
+    /// Taken this long after the gate is seen running: before it ends, with little time
+    /// for the server's commits to notice the lock before the command is due.
+    const LOCK_AFTER: Duration = Duration::from_millis(1_000);
+    /// How long the lock is held: well past the gate's end.
+    const HOLD: Duration = Duration::from_millis(2_000);
+    let mut store = Store::new().await;
+    let server = store.start();
+    let log = store.dir.path().join("pids");
+    let script = format!("echo $$ >> {}", log.display());
+    let job = json!({"request": "durable start", "plan": {"name": "root", "children": [
+        {"name": "gate", "run": {"type": "sleep", "ms": GATE_MS}},
+        {"name": "side-effect", "depends_on": ["gate"], "run": {"type": "command", "argv": ["sh", "-c", script]}}]}});
+    let id = submit_id(&server, &job).await;
+    wait_for(&server, &id, |j| node_named(j, "gate")["status"] == "running").await;
+    tokio::time::sleep(LOCK_AFTER).await;
+    let lock = StoreLock::take(&store).await;
+    tokio::time::sleep(HOLD).await;
+    let ran_unrecorded = pids(&log);
+    lock.release().await;
+    assert!(ran_unrecorded.is_empty(), "the command ran while its start could not be stored");
+    let job = wait_for(&server, &id, ended).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(node_named(&job, "side-effect")["attempts"], 1);
+    assert_eq!(pids(&log).len(), 1, "the command ran once the store was back");
+}

@@ -152,6 +152,14 @@ pub enum ExecutorSpec {
     },
 }
 
+impl ExecutorSpec {
+    /// Whether the work reaches outside cadre (a process, a call to a service), so that
+    /// running it twice is visible to the world and its start must be stored first.
+    pub fn acts_outside(&self) -> bool {
+        matches!(self, Self::Command { .. } | Self::Http { .. })
+    }
+}
+
 /// Retry policy; absent fields take the defaults of SPEC §2.4.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

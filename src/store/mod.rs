@@ -48,9 +48,27 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(ref db) if db.code().is_some_and(|code| is_unavailable_code(&code)) => {
                 Self::Unavailable(err)
             }
+            sqlx::Error::Database(ref db) if is_sqlite_busy(db.as_ref()) => Self::Unavailable(err),
             other => Self::Query(other),
         }
     }
+}
+
+/// SQLite's primary result codes for a database another connection holds locked past the
+/// busy timeout: the store is there but not answering, like an unreachable server, so the
+/// journal must keep its batch and retry rather than count it as rejected.
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+/// Extended result codes carry the primary code in their low byte.
+const SQLITE_PRIMARY_MASK: i32 = 0xff;
+
+fn is_sqlite_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+    sqlite
+        .then(|| db.code())
+        .flatten()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & SQLITE_PRIMARY_MASK, SQLITE_BUSY | SQLITE_LOCKED))
 }
 
 /// SQLSTATE classes that mean the server went away rather than that the query was wrong:

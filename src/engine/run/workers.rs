@@ -11,6 +11,7 @@ use serde_json::json;
 use super::{JobMsg, JobRun, REASON_CANCELLED};
 use crate::domain::{ExecutorSpec, NodeStatus};
 use crate::engine::executor::{self, ExecContext, ExecOutcome, SpawnHook};
+use crate::engine::journal::Journal;
 use crate::engine::resources::Slot;
 use crate::engine::tree::Phase;
 use crate::events::{now_ms, EventKind};
@@ -46,15 +47,20 @@ impl JobRun {
             worker_env: self.worker_env(index),
             on_spawn: self.spawn_hook(index),
         };
-        let (spec, outbox) = (node.spec.clone(), self.outbox.clone());
+        let (spec, outbox, journal) = (node.spec.clone(), self.outbox.clone(), self.ctx.journal.clone());
         tokio::spawn(async move {
             let Some(run) = &spec.run else { return };
-            // A panicking executor must still report, or its node would hold its slot forever.
-            let attempt = std::panic::AssertUnwindSafe(executor::execute(run, spec.resources.as_ref(), &exec));
-            let outcome = attempt
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| ExecOutcome::Failed { error: "the executor panicked".into(), result: None });
+            let outcome = match durable_start(run, &journal, &exec).await {
+                Some(refused) => refused,
+                None => {
+                    // A panicking executor must still report, or its node would hold its slot forever.
+                    let attempt = std::panic::AssertUnwindSafe(executor::execute(run, spec.resources.as_ref(), &exec));
+                    attempt
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| ExecOutcome::Failed { error: "the executor panicked".into(), result: None })
+                }
+            };
             let _ = outbox.send(JobMsg::WorkDone { index, outcome });
         });
     }
@@ -150,5 +156,19 @@ impl JobRun {
                 () = stop.cancelled() => {}
             }
         });
+    }
+}
+
+/// Work that reaches outside cadre starts only once its attempt is stored: otherwise a crash
+/// right after the start would leave a process that ran with no attempt on record, and the
+/// restarted server would count its re-run as the first. Returns the outcome to report instead
+/// of running, if the attempt must not run.
+async fn durable_start(run: &ExecutorSpec, journal: &Journal, exec: &ExecContext) -> Option<ExecOutcome> {
+    if !run.acts_outside() {
+        return None;
+    }
+    tokio::select! {
+        stored = journal.flush() => stored.err().map(|err| ExecOutcome::Failed { error: err.to_string(), result: None }),
+        () = exec.cancel.cancelled() => Some(ExecOutcome::Cancelled { result: None }),
     }
 }
