@@ -27,7 +27,8 @@ async fn main() {
     let rate = args.first().copied().unwrap_or(DEFAULT_RATE);
     let seconds = args.get(1).copied().unwrap_or(DEFAULT_SECONDS);
     let dir = tempfile::tempdir().expect("temp dir");
-    let (address, backend) = start_server(dir.path()).await;
+    let server = start_server(dir.path()).await;
+    let (address, backend) = (&server.address, server.backend);
     let base = format!("http://{address}/api/v1");
     let client = reqwest::Client::new();
     let job_id = finished_job(&client, &base).await;
@@ -37,6 +38,7 @@ async fn main() {
     let tiny = json!({"request": "tiny", "plan": {"name": "w", "run": {"type": "noop"}}});
     let post = load(&client, rate, seconds, move |c| c.post(post_url.clone()).bearer_auth(KEY).json(&tiny)).await;
     let results = json!({"backend": backend, "rate_per_s": rate, "seconds": seconds,
+        "server_peak_rss_kib": server.peak_rss_kib(),
         "get_job": summary(get), "post_job": summary(post)});
     println!("{}", serde_json::to_string_pretty(&results).expect("json"));
     let _ = std::fs::create_dir_all("target/bench");

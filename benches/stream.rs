@@ -27,7 +27,8 @@ async fn main() {
     let counts: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let counts = if counts.is_empty() { vec![1, 100, 1000] } else { counts };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (base, backend) = start_server(dir.path()).await;
+    let server = start_server(dir.path()).await;
+    let (base, backend) = (server.address.clone(), server.backend);
     let mut results = Vec::new();
     for subscribers in counts {
         let mut latencies = run(&base, subscribers).await;
@@ -38,7 +39,9 @@ async fn main() {
         println!("{result}");
         results.push(result);
     }
-    let report = json!({"backend": backend, "workload": format!("flat {LEAVES} noop"), "results": results});
+    let report = json!({"backend": backend, "workload": format!("flat {LEAVES} noop"), "results": results,
+        "server_peak_rss_kib": server.peak_rss_kib()});
+    println!("{report}");
     let _ = std::fs::create_dir_all("target/bench");
     let _ = std::fs::write(format!("target/bench/stream-{backend}.json"), report.to_string());
 }

@@ -3,7 +3,7 @@
 //! directory, durable: `synchronous = FULL`) or on the PostgreSQL named by `DATABASE_URL`.
 //!
 //! `cargo bench --bench tree -- WORKLOAD [RUNS]`; prints the machine, backend, workload, and
-//! median / min / max, and writes `target/bench/<workload>-<backend>.json`. Workloads:
+//! median / min / max and the server's peak resident memory, and writes `target/bench/<workload>-<backend>.json`. Workloads:
 //! `tree-5` (364 nodes), `flat-10k` (10,001), `wide-deep` (depth 5, fan-out 10: 111,111),
 //! `million` (depth 3, fan-out 100: 1,010,101; also peak RSS per node), `concurrent` (100
 //! `tree-5` jobs submitted at once, timed until the last ends).
@@ -35,19 +35,30 @@ async fn main() {
         other => panic!("unknown workload {other}: use tree-5, flat-10k, wide-deep, million or concurrent"),
     };
     let nodes = count_nodes(&job["plan"]) * copies;
+    // Serialised once: the client's own work is not what is measured.
+    let body = bytes::Bytes::from(serde_json::to_vec(&job).expect("json"));
+    drop(job);
     let dir = tempfile::tempdir().expect("temp dir");
-    let (address, backend) = start_server(dir.path()).await;
-    let base = format!("http://{address}/api/v1");
+    let server = start_server(dir.path()).await;
+    let base = format!("http://{}/api/v1", server.address);
     let client = reqwest::Client::new();
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         times.push(if copies == 1 {
-            run_once(&client, &base, &job).await
+            run_once(&client, &base, body.clone()).await
         } else {
-            run_many(&client, &base, &job, copies).await
+            run_many(&client, &base, &body, copies).await
         });
     }
-    report(&workload, backend, &times, nodes);
+    report(&workload, &server, &times, nodes);
+}
+
+fn submit(client: &reqwest::Client, base: &str, body: bytes::Bytes) -> reqwest::RequestBuilder {
+    client
+        .post(format!("{base}/recursion/job"))
+        .bearer_auth(KEY)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
 }
 
 fn count_nodes(node: &Value) -> usize {
@@ -55,9 +66,9 @@ fn count_nodes(node: &Value) -> usize {
 }
 
 /// Submits `copies` of the job at once and waits until every one has succeeded.
-async fn run_many(client: &reqwest::Client, base: &str, job: &Value, copies: usize) -> Duration {
+async fn run_many(client: &reqwest::Client, base: &str, body: &bytes::Bytes, copies: usize) -> Duration {
     let begun = Instant::now();
-    let submits = (0..copies).map(|_| client.post(format!("{base}/recursion/job")).bearer_auth(KEY).json(job).send());
+    let submits = (0..copies).map(|_| submit(client, base, body.clone()).send());
     let ids: Vec<String> = futures_util::future::join_all(submits)
         .await
         .into_iter()
@@ -89,19 +100,9 @@ async fn run_many(client: &reqwest::Client, base: &str, job: &Value, copies: usi
     begun.elapsed()
 }
 
-/// Peak resident memory of this process (server and client together), in KiB.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| status.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
-        .and_then(|line| line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()))
-        .unwrap_or(0)
-}
-
-async fn run_once(client: &reqwest::Client, base: &str, job: &Value) -> Duration {
+async fn run_once(client: &reqwest::Client, base: &str, body: bytes::Bytes) -> Duration {
     let begun = Instant::now();
-    let response =
-        client.post(format!("{base}/recursion/job")).bearer_auth(KEY).json(job).send().await.expect("submit");
+    let response = submit(client, base, body).send().await.expect("submit");
     assert_eq!(response.status(), 202, "submitted");
     let submitted: Value = response.json().await.expect("json");
     let id = submitted["job_id"].as_str().expect("job id").to_string();
@@ -127,22 +128,42 @@ async fn run_once(client: &reqwest::Client, base: &str, job: &Value) -> Duration
 }
 
 fn flat(leaves: usize) -> Value {
-    let children: Vec<Value> = (0..leaves).map(|i| json!({"name": format!("n{i}"), "run": {"type": "noop"}})).collect();
-    json!({"request": format!("flat {leaves}"), "plan": {"name": "root", "children": children}})
+    let children = (0..leaves).map(|i| leaf(format!("n{i}"))).collect();
+    job(format!("flat {leaves}"), json!({}), orchestrator("root".into(), children))
 }
 
 fn tree(levels: u32, fan_out: usize) -> Value {
     fn node(name: String, below: u32, fan_out: usize) -> Value {
         if below == 0 {
-            return json!({"name": name, "run": {"type": "noop"}});
+            return leaf(name);
         }
-        let children: Vec<Value> = (0..fan_out).map(|i| node(format!("{name}.{i}"), below - 1, fan_out)).collect();
-        json!({"name": name, "children": children})
+        let children = (0..fan_out).map(|i| node(format!("{name}.{i}"), below - 1, fan_out)).collect();
+        orchestrator(name, children)
     }
-    json!({"request": "tree", "config": {"max_depth": levels}, "plan": node("root".into(), levels, fan_out)})
+    job("tree".into(), json!({"max_depth": levels}), node("root".into(), levels, fan_out))
 }
 
-fn report(workload: &str, backend: &str, times: &[Duration], nodes: usize) {
+fn job(request: String, config: Value, plan: Value) -> Value {
+    let mut job = serde_json::Map::new();
+    job.insert("request".into(), Value::String(request));
+    job.insert("config".into(), config);
+    job.insert("plan".into(), plan);
+    Value::Object(job)
+}
+
+fn leaf(name: String) -> Value {
+    json!({"name": name, "run": {"type": "noop"}})
+}
+
+/// Built by moving the children in (`json!` would copy each subtree once per level above it).
+fn orchestrator(name: String, children: Vec<Value>) -> Value {
+    let mut node = serde_json::Map::new();
+    node.insert("name".into(), Value::String(name));
+    node.insert("children".into(), Value::Array(children));
+    Value::Object(node)
+}
+
+fn report(workload: &str, server: &common::BenchServer, times: &[Duration], nodes: usize) {
     let mut ms: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1000.0).collect();
     ms.sort_by(f64::total_cmp);
     let median = ms[ms.len() / 2];
@@ -155,7 +176,7 @@ fn report(workload: &str, backend: &str, times: &[Duration], nodes: usize) {
         })
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let peak_kib = peak_rss_kib();
+    let (peak_kib, backend) = (server.peak_rss_kib(), server.backend);
     let result = json!({"workload": workload, "backend": backend, "runs": ms.len(), "nodes": nodes,
         "median_ms": median, "min_ms": ms[0], "max_ms": ms[ms.len() - 1],
         "nodes_per_s": (nodes as f64 / (median / 1000.0)).round(),

@@ -86,13 +86,19 @@ impl Event {
 
     /// Rebuilds an event from its stored row.
     pub fn from_row(row: &crate::store::EventRow) -> Self {
+        Self::stored(row, serde_json::from_str(&row.data).unwrap_or(Value::Null))
+    }
+
+    /// The event just stored as `row`, with the data it was stored from (which saves
+    /// parsing back what was serialised a moment ago).
+    pub fn stored(row: &crate::store::EventRow, data: Value) -> Self {
         Self {
             seq: row.seq,
             ts: ms_to_rfc3339(row.ts_ms),
             kind: row.kind.clone(),
             job_id: row.job_id,
             depth: row.depth,
-            data: serde_json::from_str(&row.data).unwrap_or(Value::Null),
+            data,
             text: std::sync::OnceLock::new(),
         }
     }

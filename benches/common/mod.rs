@@ -1,33 +1,71 @@
-//! What the benchmarks share: a real server started in-process on SQLite (durable, in a
-//! temporary directory) or on the PostgreSQL named by `DATABASE_URL`.
+//! What the benchmarks share: a real `cadre serve` started as its own process — so that its
+//! memory is measured alone and the client's work is not counted as the server's — on SQLite
+//! (durable, in a temporary directory) or on the PostgreSQL named by `DATABASE_URL`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The key the benchmark server accepts.
 pub const KEY: &str = "sk-orch-bench-key-0123456789abcdefghijklmnop";
+const BIN: &str = env!("CARGO_BIN_EXE_cadre");
 /// No benchmark client should be rate-limited.
-const UNLIMITED_RATE: u32 = 1_000_000;
-/// Room for the `million` workload (1,010,101 nodes) and its request body.
-const BENCH_MAX_NODES: usize = 2_000_000;
-const BENCH_BODY_LIMIT: usize = 512 * 1024 * 1024;
+const UNLIMITED_RATE: &str = "1000000";
+/// Room for the `million` workload (1,010,101 nodes) and its request body (512 MiB).
+const BENCH_MAX_NODES: &str = "2000000";
+const BENCH_BODY_LIMIT: &str = "536870912";
+const STARTUP_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Starts the server; returns its `host:port` and the backend's name.
-pub async fn start_server(dir: &std::path::Path) -> (String, &'static str) {
-    let mut config = cadre::config::Config::default();
-    config.store.data_dir = dir.join("data");
-    config.auth.bootstrap_key = KEY.into();
-    config.rate_limit.per_second = UNLIMITED_RATE;
-    config.rate_limit.burst = UNLIMITED_RATE;
-    config.limits.max_nodes_per_job = BENCH_MAX_NODES;
-    config.server.body_limit_bytes = BENCH_BODY_LIMIT;
-    let backend = match std::env::var("DATABASE_URL") {
-        Ok(url) => {
-            config.store.database_url = url;
-            "postgres"
-        }
-        Err(_) => "sqlite",
-    };
-    let started = cadre::app::start(config).await.expect("server starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = format!("127.0.0.1:{}", listener.local_addr().expect("addr").port());
-    tokio::spawn(cadre::app::serve(listener, started, std::future::pending()));
-    (address, backend)
+/// A running server; killed when dropped.
+pub struct BenchServer {
+    /// `host:port`.
+    pub address: String,
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    child: Child,
+}
+
+impl BenchServer {
+    /// The server's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|status| status.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+            .and_then(|line| line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()))
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the server on a store in `dir`.
+pub async fn start_server(dir: &std::path::Path) -> BenchServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let address = format!("127.0.0.1:{port}");
+    let backend = if std::env::var_os("DATABASE_URL").is_some() { "postgres" } else { "sqlite" };
+    let log = std::fs::File::create(dir.join("server.log")).expect("log file");
+    let child = Command::new(BIN)
+        .arg("serve")
+        .env("CADRE_BIND", &address)
+        .env("CADRE_DATA_DIR", dir.join("data"))
+        .env("CADRE_BOOTSTRAP_KEY", KEY)
+        .env("CADRE_RATE_LIMIT__PER_SECOND", UNLIMITED_RATE)
+        .env("CADRE_RATE_LIMIT__BURST", UNLIMITED_RATE)
+        .env("CADRE_LIMITS__MAX_NODES_PER_JOB", BENCH_MAX_NODES)
+        .env("CADRE_SERVER__BODY_LIMIT_BYTES", BENCH_BODY_LIMIT)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("cadre serve starts");
+    let begun = Instant::now();
+    while tokio::net::TcpStream::connect(&address).await.is_err() {
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "the server did not start: see {}", dir.display());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    BenchServer { address, backend, child }
 }

@@ -10,73 +10,87 @@ use serde_json::{json, Map, Value};
 
 use crate::domain::{Aggregate, NodeStatus};
 
-/// One child as aggregation sees it.
+/// One child as aggregation sees it. The result is handed over, not borrowed: once its
+/// parent has aggregated it, a child's result lives only inside the parent's, so a tree's
+/// results are held once in memory rather than once per level above them.
 pub struct ChildOutcome<'a> {
     pub name: &'a str,
     pub status: NodeStatus,
-    pub result: Option<&'a Value>,
+    pub result: Option<Value>,
 }
 
 /// Combines the children's outcomes; returns the result and any warnings.
-pub fn aggregate(mode: Aggregate, children: &[ChildOutcome<'_>]) -> (Value, Vec<String>) {
+pub fn aggregate(mode: Aggregate, children: Vec<ChildOutcome<'_>>) -> (Value, Vec<String>) {
     let mut warnings = Vec::new();
-    let succeeded = || children.iter().filter(|c| c.status == NodeStatus::Succeeded);
     let value = match mode {
-        Aggregate::Collect => Value::Array(
-            children
-                .iter()
-                .map(|c| json!({"name": c.name, "status": c.status.as_str(), "result": c.result.cloned()}))
-                .collect(),
-        ),
-        Aggregate::Merge => {
-            let mut merged = Map::new();
-            for child in succeeded() {
-                match child.result {
-                    Some(Value::Object(object)) => merge_into(&mut merged, object, "", &mut warnings),
-                    Some(Value::Null) | None => {}
-                    Some(_) => warnings.push(format!("merge: result of '{}' is not an object; skipped", child.name)),
-                }
-            }
-            Value::Object(merged)
-        }
-        Aggregate::Sum => sum(succeeded(), &mut warnings),
-        Aggregate::Concat => {
-            let mut text = String::new();
-            for child in succeeded() {
-                match child.result {
-                    Some(Value::String(s)) => text.push_str(s),
-                    Some(Value::Null) | None => {}
-                    Some(other) => {
-                        warnings.push(format!("concat: result of '{}' is not a string; its JSON is used", child.name));
-                        text.push_str(&other.to_string());
-                    }
-                }
-            }
-            Value::String(text)
-        }
+        Aggregate::Collect => collect(children),
+        Aggregate::Merge => merge(succeeded(children), &mut warnings),
+        Aggregate::Sum => sum(succeeded(children), &mut warnings),
+        Aggregate::Concat => concat(succeeded(children), &mut warnings),
     };
     (value, warnings)
 }
 
+fn succeeded(children: Vec<ChildOutcome<'_>>) -> impl Iterator<Item = ChildOutcome<'_>> {
+    children.into_iter().filter(|c| c.status == NodeStatus::Succeeded)
+}
+
+fn merge<'a>(children: impl Iterator<Item = ChildOutcome<'a>>, warnings: &mut Vec<String>) -> Value {
+    let mut merged = Map::new();
+    for child in children {
+        match child.result {
+            Some(Value::Object(object)) => merge_into(&mut merged, object, "", warnings),
+            Some(Value::Null) | None => {}
+            Some(_) => warnings.push(format!("merge: result of '{}' is not an object; skipped", child.name)),
+        }
+    }
+    Value::Object(merged)
+}
+
+/// `[{name, status, result}]` for every child.
+fn collect(children: Vec<ChildOutcome<'_>>) -> Value {
+    Value::Array(
+        children
+            .into_iter()
+            .map(|c| json!({"name": c.name, "status": c.status.as_str(), "result": c.result}))
+            .collect(),
+    )
+}
+
+fn concat<'a>(children: impl Iterator<Item = ChildOutcome<'a>>, warnings: &mut Vec<String>) -> Value {
+    let mut text = String::new();
+    for child in children {
+        match child.result {
+            Some(Value::String(s)) => text.push_str(&s),
+            Some(Value::Null) | None => {}
+            Some(other) => {
+                warnings.push(format!("concat: result of '{}' is not a string; its JSON is used", child.name));
+                text.push_str(&other.to_string());
+            }
+        }
+    }
+    Value::String(text)
+}
+
 /// Deep-merges `from` into `into`; on a conflict the later value wins and the path is noted.
-fn merge_into(into: &mut Map<String, Value>, from: &Map<String, Value>, prefix: &str, warnings: &mut Vec<String>) {
+fn merge_into(into: &mut Map<String, Value>, from: Map<String, Value>, prefix: &str, warnings: &mut Vec<String>) {
     for (key, value) in from {
         let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-        match (into.get_mut(key), value) {
+        match (into.get_mut(&key), value) {
             (Some(Value::Object(existing)), Value::Object(incoming)) => merge_into(existing, incoming, &path, warnings),
-            (Some(existing), _) if existing != value => {
+            (Some(existing), value) if *existing != value => {
                 warnings.push(format!("merge conflict at '{path}': the later sibling's value wins"));
-                *existing = value.clone();
+                *existing = value;
             }
             (Some(_), _) => {}
-            (None, _) => {
-                into.insert(key.clone(), value.clone());
+            (None, value) => {
+                into.insert(key, value);
             }
         }
     }
 }
 
-fn sum<'a>(children: impl Iterator<Item = &'a ChildOutcome<'a>>, warnings: &mut Vec<String>) -> Value {
+fn sum<'a>(children: impl Iterator<Item = ChildOutcome<'a>>, warnings: &mut Vec<String>) -> Value {
     let mut integer: i64 = 0;
     let mut float: f64 = 0.0;
     let mut any_float = false;
@@ -104,15 +118,17 @@ fn sum<'a>(children: impl Iterator<Item = &'a ChildOutcome<'a>>, warnings: &mut 
 mod tests {
     use super::*;
 
-    fn child<'a>(name: &'a str, status: NodeStatus, result: &'a Value) -> ChildOutcome<'a> {
-        ChildOutcome { name, status, result: Some(result) }
+    fn child<'a>(name: &'a str, status: NodeStatus, result: &Value) -> ChildOutcome<'a> {
+        ChildOutcome { name, status, result: Some(result.clone()) }
     }
 
     #[test]
     fn collect_keeps_every_child_with_its_status() {
         let (a, b) = (json!(1), json!("x"));
-        let (value, _) =
-            aggregate(Aggregate::Collect, &[child("a", NodeStatus::Succeeded, &a), child("b", NodeStatus::Failed, &b)]);
+        let (value, _) = aggregate(
+            Aggregate::Collect,
+            vec![child("a", NodeStatus::Succeeded, &a), child("b", NodeStatus::Failed, &b)],
+        );
         assert_eq!(
             value,
             json!([{"name": "a", "status": "succeeded", "result": 1}, {"name": "b", "status": "failed", "result": "x"}])
@@ -124,7 +140,7 @@ mod tests {
         let (a, b) = (json!({"x": {"y": 1, "z": 2}, "k": "a"}), json!({"x": {"y": 5}, "k": "a", "n": true}));
         let (value, warnings) = aggregate(
             Aggregate::Merge,
-            &[child("a", NodeStatus::Succeeded, &a), child("b", NodeStatus::Succeeded, &b)],
+            vec![child("a", NodeStatus::Succeeded, &a), child("b", NodeStatus::Succeeded, &b)],
         );
         assert_eq!(value, json!({"x": {"y": 5, "z": 2}, "k": "a", "n": true}));
         assert_eq!(warnings, vec!["merge conflict at 'x.y': the later sibling's value wins".to_string()]);
@@ -133,20 +149,20 @@ mod tests {
     #[test]
     fn sum_adds_succeeded_numbers_only() {
         let (a, b, c, d) = (json!(2), json!(3), json!(100), json!(0.5));
-        let ints = [
+        let ints = vec![
             child("a", NodeStatus::Succeeded, &a),
             child("b", NodeStatus::Succeeded, &b),
             child("c", NodeStatus::Failed, &c),
         ];
-        assert_eq!(aggregate(Aggregate::Sum, &ints).0, json!(5));
-        let mixed = [child("a", NodeStatus::Succeeded, &a), child("d", NodeStatus::Succeeded, &d)];
-        assert_eq!(aggregate(Aggregate::Sum, &mixed).0, json!(2.5));
+        assert_eq!(aggregate(Aggregate::Sum, ints).0, json!(5));
+        let mixed = vec![child("a", NodeStatus::Succeeded, &a), child("d", NodeStatus::Succeeded, &d)];
+        assert_eq!(aggregate(Aggregate::Sum, mixed).0, json!(2.5));
     }
 
     #[test]
     fn concat_joins_strings_in_sibling_order() {
         let (a, b) = (json!("ab"), json!("cd"));
-        let children = [child("a", NodeStatus::Succeeded, &a), child("b", NodeStatus::Succeeded, &b)];
-        assert_eq!(aggregate(Aggregate::Concat, &children).0, json!("abcd"));
+        let children = vec![child("a", NodeStatus::Succeeded, &a), child("b", NodeStatus::Succeeded, &b)];
+        assert_eq!(aggregate(Aggregate::Concat, children).0, json!("abcd"));
     }
 }

@@ -9,7 +9,7 @@
 //! Because the channel is ordered, anything stored implies everything enqueued before it is.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,10 @@ const FIRST_RETRY_WAIT: Duration = Duration::from_millis(50);
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 /// Attempts at a batch the database rejects (not an outage) before it is dropped.
 const MAX_REJECTED_ATTEMPTS: u32 = 3;
+/// Entries waiting for the writer past which job drivers start no new work until it catches
+/// up: a driver can change state far faster than any store commits it, and every queued
+/// change (its event data above all) is memory. Two full batches keep the writer busy.
+const MAX_BACKLOG: usize = 2 * MAX_BATCH_ENTRIES;
 /// A commit taking longer than this means the store has stopped answering (healthy ones,
 /// ten thousand nodes included, take a fraction of it).
 const STALLED_COMMIT_MS: i64 = 1_000;
@@ -86,6 +90,8 @@ struct StoreHealth {
     unreachable: AtomicBool,
     /// When the commit under way began (ms since the epoch), 0 when none is.
     committing_since_ms: AtomicI64,
+    /// Entries sent and not yet taken by the writer.
+    backlog: AtomicUsize,
 }
 
 impl Journal {
@@ -117,6 +123,12 @@ impl Journal {
     pub fn is_stalled(&self) -> bool {
         let since = self.health.committing_since_ms.load(Ordering::Relaxed);
         self.health.unreachable.load(Ordering::Relaxed) || (since > 0 && now_ms() - since > STALLED_COMMIT_MS)
+    }
+
+    /// True while more changes wait for the writer than it commits in two batches: the
+    /// engine's back-pressure signal (drivers hold new starts until it clears).
+    pub fn is_behind(&self) -> bool {
+        self.health.backlog.load(Ordering::Relaxed) > MAX_BACKLOG
     }
 
     /// Enqueues a new job.
@@ -168,6 +180,7 @@ impl Journal {
     }
 
     fn send(&self, entry: Entry) {
+        self.health.backlog.fetch_add(1, Ordering::Relaxed);
         // The writer only stops at shutdown, after every job driver has ended.
         if self.tx.send(entry).is_err() {
             tracing::warn!("journal entry after the writer stopped; dropped");
@@ -201,6 +214,8 @@ struct Pending {
     /// The last process change of each node in the batch.
     processes: HashMap<Uuid, Option<ProcessRow>>,
     flushes: Vec<oneshot::Sender<Result<(), JournalError>>>,
+    /// Each event's data, beside its serialised row, for publication after the commit.
+    event_data: Vec<serde_json::Value>,
     entries: usize,
 }
 
@@ -215,6 +230,7 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            self.health.backlog.fetch_sub(pending.entries, Ordering::Relaxed);
             self.commit(pending).await;
         }
     }
@@ -262,6 +278,7 @@ impl Writer {
                     depth: draft.depth.map(i64::from),
                     data: draft.data.to_string(),
                 });
+                pending.event_data.push(draft.data);
                 self.next_event_seq += 1;
             }
             Entry::Process(node_id, process) => {
@@ -279,10 +296,11 @@ impl Writer {
             }
         }
         let outcome = self.store_with_retry(&pending.batch).await;
-        if outcome.is_ok() {
-            for row in &pending.batch.events {
-                // No subscriber is not an error: the event is in the log for replay.
-                let _ = self.events.send(Arc::new(Event::from_row(row)));
+        // With no subscriber there is nobody to build events for: they are in the log for replay.
+        if outcome.is_ok() && self.events.receiver_count() > 0 {
+            for (row, data) in pending.batch.events.iter().zip(pending.event_data) {
+                // A subscriber gone since the count is not an error either.
+                let _ = self.events.send(Arc::new(Event::stored(row, data)));
             }
         }
         for done in pending.flushes {
@@ -316,5 +334,44 @@ impl Writer {
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(MAX_RETRY_WAIT);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    use super::*;
+
+    fn audit_entry() -> AuditDraft {
+        AuditDraft {
+            key_id: None,
+            key_name: None,
+            source: "test".into(),
+            action: "probe",
+            target: None,
+            outcome: "ok".into(),
+            detail: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_backlog_past_two_batches_holds_new_work_until_the_writer_catches_up() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = crate::store::open(None, dir.path()).await.expect("store");
+        let (events, _) = broadcast::channel(1);
+        let tracker = tokio_util::task::TaskTracker::new();
+        let journal = Journal::start(store, Sequences::default(), events, &tracker);
+        // Another connection holds the write lock, so the writer's first commit waits.
+        let url = format!("sqlite://{}", dir.path().join("cadre.db").display());
+        let mut lock = sqlx::SqliteConnection::connect(&url).await.expect("open");
+        sqlx::raw_sql("begin exclusive").execute(&mut lock).await.expect("lock");
+        for _ in 0..=MAX_BATCH_ENTRIES + MAX_BACKLOG {
+            journal.audit(audit_entry());
+        }
+        assert!(journal.is_behind(), "more than two batches wait behind a commit in flight");
+        sqlx::raw_sql("rollback").execute(&mut lock).await.expect("unlock");
+        journal.flush().await.expect("stored");
+        assert!(!journal.is_behind(), "the writer has caught up");
     }
 }

@@ -128,7 +128,8 @@ macro_rules! sql_store {
                         list.push_bind(*id);
                     }
                     sql.push(")");
-                    out.extend(sql.build_query_as().fetch_all(&self.pool).await?);
+                    let persistent = chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK;
+                    out.extend(sql.build_query_as().persistent(persistent).fetch_all(&self.pool).await?);
                 }
                 Ok(out)
             }
@@ -206,7 +207,8 @@ macro_rules! sql_store {
                     row.push_bind(*id).push_bind(*at);
                 });
                 sql.push(") as v where api_keys.id = v.column1");
-                sql.build().execute(&self.pool).await?;
+                // One shape per number of keys used: not worth a cached statement.
+                sql.build().persistent(false).execute(&self.pool).await?;
                 Ok(())
             }
 

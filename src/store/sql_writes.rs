@@ -2,6 +2,10 @@
 //! becomes inside its transaction — multi-row inserts, one `update … from (values …)` per
 //! chunk of node updates — written once and expanded for each backend by [`sql_store`].
 //!
+//! Only full chunks are prepared once and kept: a remainder's statement (a shape that may
+//! never recur, and for a thousand rows a large one) is prepared for its one use and
+//! dropped, or the per-connection statement cache would fill with hundreds of megabytes.
+//!
 //! [`Batch`]: super::Batch
 //! [`sql_store`]: super::sql::sql_store
 
@@ -38,7 +42,7 @@ macro_rules! sql_batch_writes {
                 sql.push_values(chunk, |mut row, l| {
                     row.push_bind(l.job_id).push_bind(&l.key).push_bind(&l.value);
                 });
-                sql.build().execute(&mut **tx).await?;
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
             }
             Ok(())
         }
@@ -56,7 +60,7 @@ macro_rules! sql_batch_writes {
                     row.push_bind(n.started_ms).push_bind(n.finished_ms).push_bind(&n.result);
                     row.push_bind(&n.error).push_bind(&n.warnings);
                 });
-                sql.build().execute(&mut **tx).await?;
+                sql.build().persistent(chunk.len() == $crate::store::sql::INSERT_CHUNK).execute(&mut **tx).await?;
             }
             Ok(())
         }
@@ -72,7 +76,7 @@ macro_rules! sql_batch_writes {
                     row.push_bind(u.finished_ms).push_bind(&u.result).push_bind(&u.error).push_bind(&u.warnings);
                 });
                 sql.push(") as v where nodes.id = v.column1");
-                sql.build().execute(&mut **tx).await?;
+                sql.build().persistent(chunk.len() == $crate::store::sql::UPDATE_CHUNK).execute(&mut **tx).await?;
             }
             Ok(())
         }
@@ -105,7 +109,7 @@ macro_rules! sql_batch_writes {
                     row.push_bind(&a.source).push_bind(&a.action).push_bind(&a.target).push_bind(&a.outcome);
                     row.push_bind(&a.detail);
                 });
-                sql.build().execute(&mut **tx).await?;
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
             }
             Ok(())
         }
@@ -118,7 +122,7 @@ macro_rules! sql_batch_writes {
                     ids.push_bind(*id);
                 }
                 sql.push(")");
-                sql.build().execute(&mut **tx).await?;
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
             }
             for chunk in batch.process_starts.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new("insert into node_processes (node_id, job_id, pgid, started_ticks) ");
@@ -126,7 +130,7 @@ macro_rules! sql_batch_writes {
                     row.push_bind(p.node_id).push_bind(p.job_id).push_bind(p.pgid).push_bind(p.started_ticks);
                 });
                 sql.push(" on conflict (node_id) do update set pgid = excluded.pgid, started_ticks = excluded.started_ticks");
-                sql.build().execute(&mut **tx).await?;
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
             }
             Ok(())
         }
@@ -138,7 +142,7 @@ macro_rules! sql_batch_writes {
                     row.push_bind(e.seq).push_bind(&e.ts_ms).push_bind(&e.kind);
                     row.push_bind(e.job_id).push_bind(e.depth).push_bind(&e.data);
                 });
-                sql.build().execute(&mut **tx).await?;
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
             }
             Ok(())
         }

@@ -15,12 +15,12 @@ pub(super) async fn sleep(ms: u64, ctx: &ExecContext) -> ExecOutcome {
 }
 
 /// Fails the first `times` attempts (every attempt when `times` is absent).
-pub(super) fn fail(message: Option<&str>, times: Option<u32>, ctx: &ExecContext) -> ExecOutcome {
-    if times.is_some_and(|times| ctx.attempt > times) {
-        return ExecOutcome::Succeeded(serde_json::json!({ "attempt": ctx.attempt }));
+pub(super) fn fail(message: Option<&str>, times: Option<u32>, attempt: u32) -> ExecOutcome {
+    if times.is_some_and(|times| attempt > times) {
+        return ExecOutcome::Succeeded(serde_json::json!({ "attempt": attempt }));
     }
     ExecOutcome::Failed {
         error: message.unwrap_or("failed on purpose").to_string(),
-        result: Some(serde_json::json!({ "attempt": ctx.attempt })),
+        result: Some(serde_json::json!({ "attempt": attempt })),
     }
 }

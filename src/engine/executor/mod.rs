@@ -84,13 +84,24 @@ pub enum ExecOutcome {
     },
 }
 
+/// The outcome of an executor that finishes without waiting for anything (`noop`, `echo`,
+/// `fail`): the driver applies it at once instead of running a task for it.
+pub fn immediate(spec: &ExecutorSpec, attempt: u32) -> Option<ExecOutcome> {
+    match spec {
+        ExecutorSpec::Noop => Some(ExecOutcome::Succeeded(Value::Null)),
+        ExecutorSpec::Echo { value } => Some(ExecOutcome::Succeeded(value.clone())),
+        ExecutorSpec::Fail { message, times } => Some(builtin::fail(message.as_deref(), *times, attempt)),
+        ExecutorSpec::Sleep { .. } | ExecutorSpec::Command { .. } | ExecutorSpec::Http { .. } => None,
+    }
+}
+
 /// Runs one attempt of a worker.
 pub async fn execute(spec: &ExecutorSpec, resources: Option<&ResourceLimits>, ctx: &ExecContext) -> ExecOutcome {
     match spec {
-        ExecutorSpec::Noop => ExecOutcome::Succeeded(Value::Null),
+        ExecutorSpec::Noop | ExecutorSpec::Echo { .. } | ExecutorSpec::Fail { .. } => {
+            immediate(spec, ctx.attempt).unwrap_or(ExecOutcome::Cancelled { result: None })
+        }
         ExecutorSpec::Sleep { ms } => builtin::sleep(*ms, ctx).await,
-        ExecutorSpec::Echo { value } => ExecOutcome::Succeeded(value.clone()),
-        ExecutorSpec::Fail { message, times } => builtin::fail(message.as_deref(), *times, ctx),
         ExecutorSpec::Command { argv, cwd, env, timeout_s } => {
             let request = command::CommandRequest {
                 argv,

@@ -14,18 +14,19 @@ use crate::engine::tree::Phase;
 use crate::events::EventKind;
 
 impl JobRun {
-    fn aggregate_children(&self, index: usize) -> (serde_json::Value, Vec<String>) {
-        let node = &self.nodes[index];
-        let outcomes: Vec<_> = node
-            .children
+    /// Takes the children's results (they are stored; from now on they live on only inside
+    /// the parent's) and combines them.
+    fn aggregate_children(&mut self, index: usize) -> (serde_json::Value, Vec<String>) {
+        let children = std::mem::take(&mut self.nodes[index].children);
+        let results: Vec<_> = children.iter().map(|&c| self.nodes[c].result.take()).collect();
+        let outcomes = children
             .iter()
-            .map(|&c| ChildOutcome {
-                name: &self.nodes[c].name,
-                status: self.nodes[c].status,
-                result: self.nodes[c].result.as_ref(),
-            })
+            .zip(results)
+            .map(|(&c, result)| ChildOutcome { name: &self.nodes[c].name, status: self.nodes[c].status, result })
             .collect();
-        aggregate(node.spec.aggregate, &outcomes)
+        let aggregated = aggregate(self.nodes[index].spec.aggregate, outcomes);
+        self.nodes[index].children = children;
+        aggregated
     }
 
     /// Succeeded when every child did; failed, naming the others, otherwise.

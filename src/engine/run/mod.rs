@@ -42,6 +42,8 @@ pub(super) const REASON_SIBLING_FAILED: &str = "sibling_failed";
 const REASON_TIMEOUT: &str = "job_timeout";
 /// How often a node held back by an unreachable store asks again.
 const STALLED_RECHECK: Duration = Duration::from_millis(250);
+/// How often a driver held back by the journal's backlog looks again (a few commits' time).
+const BACKLOG_RECHECK: Duration = Duration::from_millis(5);
 
 /// What a job driver can be told.
 pub(crate) enum JobMsg {
@@ -146,11 +148,15 @@ impl JobRun {
             self.queue_for_slot(0);
         }
         while self.nodes[0].phase != Phase::Done && !(self.stopping && self.nothing_working()) {
+            // Granted slots wait (held) while the journal is behind: new work would only
+            // queue more changes in memory. Endings and cancels still go through.
+            let behind = self.ctx.journal.is_behind();
             tokio::select! {
                 Some(msg) = self.inbox.recv() => self.handle(msg),
-                Some((index, slot)) = self.slot_waits.next(), if !self.slot_waits.is_empty() => {
+                Some((index, slot)) = self.slot_waits.next(), if !self.slot_waits.is_empty() && !behind => {
                     self.on_slot(index, slot);
                 }
+                () = tokio::time::sleep(BACKLOG_RECHECK), if behind => {}
             }
             self.drain_ended();
         }

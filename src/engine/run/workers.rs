@@ -19,14 +19,12 @@ use crate::store::ProcessRow;
 
 impl JobRun {
     pub(super) fn start_worker(&mut self, index: usize, slot: Slot) {
-        let token = self.stop_all.child_token();
         let node = &mut self.nodes[index];
         node.slot = Some(slot);
         node.phase = Phase::Working;
         node.status = NodeStatus::Running;
         node.attempts += 1;
         node.started_ms.get_or_insert_with(now_ms);
-        node.cancel = Some(token.clone());
         // The previous attempt's error went out with its `node_retrying` event; a stored
         // error on a running node is its own process's, once it waits for spawned children.
         node.error = None;
@@ -36,6 +34,18 @@ impl JobRun {
         let data =
             json!({"worker_id": node.id, "depth": node.depth, "orchestrator_id": parent_id, "attempt": node.attempts});
         self.emit(EventKind::WorkerStarted, node.depth, data);
+        let immediate = node.spec.run.as_ref().and_then(|run| executor::immediate(run, node.attempts));
+        match immediate {
+            Some(outcome) => self.on_work_done(index, outcome),
+            None => self.spawn_executor(index),
+        }
+    }
+
+    /// Runs the worker's executor in a task of its own, which reports its outcome.
+    fn spawn_executor(&mut self, index: usize) {
+        let token = self.stop_all.child_token();
+        self.nodes[index].cancel = Some(token.clone());
+        let node = &self.nodes[index];
         let exec = ExecContext {
             job_id: self.job_id,
             node_id: node.id,
