@@ -3,9 +3,10 @@
 //! latency is measured from its scheduled send time.
 //!
 //! `cargo bench --bench api -- [RATE] [SECONDS]` (default 1,000 req/s for 10 s per route);
-//! routes: `GET /recursion/job/{id}` (a finished `tree-5` job) and `POST /recursion/job` (a
-//! one-node `noop` job). Prints p50 / p95 / p99 / max per route and writes
-//! `target/bench/api-<backend>.json`.
+//! routes: `GET /recursion/job/{id}` of a finished one-node job (a client polling a status),
+//! the same of a finished `tree-5` job (364 nodes, the whole tree in each answer), and
+//! `POST /recursion/job` (a one-node `noop` job). Prints p50 / p95 / p99 / max and failed
+//! requests per route and writes `target/bench/api-<backend>.json`.
 
 mod common;
 
@@ -31,33 +32,39 @@ async fn main() {
     let (address, backend) = (&server.address, server.backend);
     let base = format!("http://{address}/api/v1");
     let client = reqwest::Client::new();
-    let job_id = finished_job(&client, &base).await;
-    let get_url = format!("{base}/recursion/job/{job_id}");
-    let get = load(&client, rate, seconds, move |c| c.get(get_url.clone()).bearer_auth(KEY)).await;
-    let post_url = format!("{base}/recursion/job");
     let tiny = json!({"request": "tiny", "plan": {"name": "w", "run": {"type": "noop"}}});
+    let mut routes = serde_json::Map::new();
+    for (route, job) in [("get_job", tiny.clone()), ("get_tree5_job", tree5())] {
+        let url = format!("{base}/recursion/job/{}", finished_job(&client, &base, &job).await);
+        let latencies = load(&client, rate, seconds, move |c| c.get(url.clone()).bearer_auth(KEY)).await;
+        routes.insert(route.into(), summary(latencies));
+    }
+    let post_url = format!("{base}/recursion/job");
     let post = load(&client, rate, seconds, move |c| c.post(post_url.clone()).bearer_auth(KEY).json(&tiny)).await;
+    routes.insert("post_job".into(), summary(post));
     let results = json!({"backend": backend, "rate_per_s": rate, "seconds": seconds,
-        "server_peak_rss_kib": server.peak_rss_kib(),
-        "get_job": summary(get), "post_job": summary(post)});
+        "server_peak_rss_kib": server.peak_rss_kib(), "routes": routes});
     println!("{}", serde_json::to_string_pretty(&results).expect("json"));
     let _ = std::fs::create_dir_all("target/bench");
     let _ = std::fs::write(format!("target/bench/api-{backend}.json"), results.to_string());
 }
 
-/// A finished `tree-5` job, for the GET route.
-async fn finished_job(client: &reqwest::Client, base: &str) -> String {
+fn tree5() -> Value {
     fn node(name: String, below: u32) -> Value {
         if below == 0 {
             return json!({"name": name, "run": {"type": "noop"}});
         }
         json!({"name": name, "children": (0..3).map(|i| node(format!("{name}.{i}"), below - 1)).collect::<Vec<_>>()})
     }
-    let job = json!({"request": "tree", "config": {"max_depth": 5}, "plan": node("root".into(), 5)});
+    json!({"request": "tree", "config": {"max_depth": 5}, "plan": node("root".into(), 5)})
+}
+
+/// Submits `job` and waits for it to succeed; returns its id.
+async fn finished_job(client: &reqwest::Client, base: &str, job: &Value) -> String {
     let submitted: Value = client
         .post(format!("{base}/recursion/job"))
         .bearer_auth(KEY)
-        .json(&job)
+        .json(job)
         .send()
         .await
         .expect("submit")
@@ -89,7 +96,7 @@ async fn load(
     rate: u64,
     seconds: u64,
     request: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-) -> Vec<u64> {
+) -> Vec<(u64, bool)> {
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(usize::try_from(rate * seconds).unwrap_or(0))));
     let interval = Duration::from_nanos(1_000_000_000 / rate);
     let start = Instant::now();
@@ -99,10 +106,13 @@ async fn load(
         tokio::time::sleep_until(scheduled.into()).await;
         let (send, latencies) = (request(client).send(), latencies.clone());
         tasks.push(tokio::spawn(async move {
-            let response = send.await.expect("request");
-            assert!(response.status().is_success(), "{}", response.status());
-            let _ = response.bytes().await;
-            latencies.lock().await.push(u64::try_from(scheduled.elapsed().as_micros()).unwrap_or(u64::MAX));
+            // A failed request counts, with its latency, as a failure: the load goes on.
+            let ok = match send.await {
+                Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            let latency = u64::try_from(scheduled.elapsed().as_micros()).unwrap_or(u64::MAX);
+            latencies.lock().await.push((latency, ok));
         }));
     }
     for task in tasks {
@@ -113,8 +123,9 @@ async fn load(
     latencies
 }
 
-fn summary(sorted_us: Vec<u64>) -> Value {
-    let at = |p: f64| sorted_us[((sorted_us.len() as f64 * p) as usize).min(sorted_us.len() - 1)] as f64 / 1000.0;
-    json!({"requests": sorted_us.len(), "p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
-           "max_ms": sorted_us[sorted_us.len() - 1] as f64 / 1000.0})
+fn summary(sorted_us: Vec<(u64, bool)>) -> Value {
+    let failed = sorted_us.iter().filter(|(_, ok)| !ok).count();
+    let at = |p: f64| sorted_us[((sorted_us.len() as f64 * p) as usize).min(sorted_us.len() - 1)].0 as f64 / 1000.0;
+    json!({"requests": sorted_us.len(), "failed": failed, "p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
+           "max_ms": sorted_us[sorted_us.len() - 1].0 as f64 / 1000.0})
 }

@@ -26,12 +26,12 @@ use crate::auth::limit::{Rate, RateLimits};
 use crate::auth::{self, KeyRing};
 use crate::config::Config;
 use crate::engine::{Engine, EngineParts};
-use crate::events::Event;
+use crate::events::EventBatch;
 
-/// Events the broadcast holds for subscribers. One journal commit publishes up to its whole
-/// batch at once, so this must exceed the largest batch (20 000 entries) or every
-/// subscriber, however fast, would lag on a big fan-out.
-const EVENT_CHANNEL_CAPACITY: usize = 65_536;
+/// Commits' event batches the broadcast holds for subscribers: how far behind the newest
+/// commit a subscriber may fall before it is closed as lagging (its own send queue usually
+/// says so first).
+const EVENT_CHANNEL_CAPACITY: usize = 4_096;
 /// How long shutdown waits for event-stream sockets to close.
 const STREAM_CLOSE_GRACE: Duration = Duration::from_secs(2);
 const STREAM_CLOSE_POLL: Duration = Duration::from_millis(20);
@@ -51,7 +51,7 @@ pub struct App {
     /// Recent API latencies.
     pub latency: LatencyRecorder,
     /// Stored events, as they are committed.
-    pub events: broadcast::Sender<Arc<Event>>,
+    pub events: broadcast::Sender<EventBatch>,
     /// Event-stream counters.
     pub stream: crate::ws::StreamMetrics,
     /// Cancelled when the server begins to shut down (event-stream sockets close with 1001).

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::events::{now_ms, Event, EventDraft};
+use crate::events::{now_ms, Event, EventBatch, EventDraft};
 use crate::store::{
     AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, ProcessRow, Sequences, SharedStore,
     StoreError,
@@ -99,7 +99,7 @@ impl Journal {
     pub fn start(
         store: SharedStore,
         stored: Sequences,
-        events: broadcast::Sender<Arc<Event>>,
+        events: broadcast::Sender<EventBatch>,
         tracker: &tokio_util::task::TaskTracker,
     ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -201,7 +201,7 @@ struct Writer {
     store: SharedStore,
     next_event_seq: i64,
     next_audit_seq: i64,
-    events: broadcast::Sender<Arc<Event>>,
+    events: broadcast::Sender<EventBatch>,
     rx: mpsc::UnboundedReceiver<Entry>,
     health: Arc<StoreHealth>,
 }
@@ -298,9 +298,16 @@ impl Writer {
         let outcome = self.store_with_retry(&pending.batch).await;
         // With no subscriber there is nobody to build events for: they are in the log for replay.
         if outcome.is_ok() && self.events.receiver_count() > 0 {
-            for (row, data) in pending.batch.events.iter().zip(pending.event_data) {
-                // A subscriber gone since the count is not an error either.
-                let _ = self.events.send(Arc::new(Event::stored(row, data)));
+            let published: EventBatch = pending
+                .batch
+                .events
+                .iter()
+                .zip(pending.event_data)
+                .map(|(row, data)| Arc::new(Event::stored(row, data)))
+                .collect();
+            // A subscriber gone since the count is not an error either.
+            if !published.is_empty() {
+                let _ = self.events.send(published);
             }
         }
         for done in pending.flushes {

@@ -27,7 +27,6 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::domain::{FieldError, PlanLimits, Validation};
-use crate::events::Event;
 use crate::store::{SharedStore, StoreError};
 use executor::ProcessDefaults;
 use journal::{Journal, JournalError};
@@ -84,7 +83,7 @@ pub struct Engine {
 pub struct EngineParts {
     pub store: SharedStore,
     /// Stored events are published here.
-    pub events: broadcast::Sender<Arc<Event>>,
+    pub events: broadcast::Sender<crate::events::EventBatch>,
     /// Every background task is spawned on this tracker.
     pub tracker: TaskTracker,
 }

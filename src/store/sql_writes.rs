@@ -47,40 +47,6 @@ macro_rules! sql_batch_writes {
             Ok(())
         }
 
-        async fn insert_nodes(tx: &mut Tx<'_>, nodes: &[$crate::store::NodeRow]) -> Result<(), sqlx::Error> {
-            for chunk in nodes.chunks($crate::store::sql::INSERT_CHUNK) {
-                let mut sql = sqlx::QueryBuilder::<$db>::new(
-                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, \
-                     status, attempts, started_ms, finished_ms, result, error, warnings) ",
-                );
-                sql.push_values(chunk, |mut row, n| {
-                    row.push_bind(n.id).push_bind(n.job_id).push_bind(n.parent_id).push_bind(n.position);
-                    row.push_bind(n.depth).push_bind(&n.name).push_bind(&n.title).push_bind(&n.role);
-                    row.push_bind(&n.kind).push_bind(&n.spec).push_bind(&n.status).push_bind(n.attempts);
-                    row.push_bind(n.started_ms).push_bind(n.finished_ms).push_bind(&n.result);
-                    row.push_bind(&n.error).push_bind(&n.warnings);
-                });
-                sql.build().persistent(chunk.len() == $crate::store::sql::INSERT_CHUNK).execute(&mut **tx).await?;
-            }
-            Ok(())
-        }
-
-        async fn update_nodes(tx: &mut Tx<'_>, updates: &[$crate::store::NodeUpdate]) -> Result<(), sqlx::Error> {
-            for chunk in updates.chunks($crate::store::sql::UPDATE_CHUNK) {
-                let mut sql = sqlx::QueryBuilder::<$db>::new(
-                    "update nodes set status = v.column2, attempts = v.column3, started_ms = v.column4, \
-                     finished_ms = v.column5, result = v.column6, error = v.column7, warnings = v.column8 from (",
-                );
-                sql.push_values(chunk, |mut row, u| {
-                    row.push_bind(u.id).push_bind(u.status).push_bind(u.attempts).push_bind(u.started_ms);
-                    row.push_bind(u.finished_ms).push_bind(&u.result).push_bind(&u.error).push_bind(&u.warnings);
-                });
-                sql.push(") as v where nodes.id = v.column1");
-                sql.build().persistent(chunk.len() == $crate::store::sql::UPDATE_CHUNK).execute(&mut **tx).await?;
-            }
-            Ok(())
-        }
-
         async fn update_jobs(tx: &mut Tx<'_>, updates: &[$crate::store::JobUpdate]) -> Result<(), sqlx::Error> {
             for job in updates {
                 sqlx::query(
@@ -135,6 +101,47 @@ macro_rules! sql_batch_writes {
             Ok(())
         }
 
+    };
+}
+
+/// The row-volume writes (nodes and events) as multi-row `values` lists: what SQLite, which
+/// has no array parameters, gets. PostgreSQL has its own in `pg_bulk`.
+macro_rules! values_bulk_writes {
+    ($db:ty) => {
+        async fn insert_nodes(tx: &mut Tx<'_>, nodes: &[$crate::store::NodeRow]) -> Result<(), sqlx::Error> {
+            for chunk in nodes.chunks($crate::store::sql::INSERT_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, \
+                     status, attempts, started_ms, finished_ms, result, error, warnings) ",
+                );
+                sql.push_values(chunk, |mut row, n| {
+                    row.push_bind(n.id).push_bind(n.job_id).push_bind(n.parent_id).push_bind(n.position);
+                    row.push_bind(n.depth).push_bind(&n.name).push_bind(&n.title).push_bind(&n.role);
+                    row.push_bind(&n.kind).push_bind(&n.spec).push_bind(&n.status).push_bind(n.attempts);
+                    row.push_bind(n.started_ms).push_bind(n.finished_ms).push_bind(&n.result);
+                    row.push_bind(&n.error).push_bind(&n.warnings);
+                });
+                sql.build().persistent(chunk.len() == $crate::store::sql::INSERT_CHUNK).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        async fn update_nodes(tx: &mut Tx<'_>, updates: &[$crate::store::NodeUpdate]) -> Result<(), sqlx::Error> {
+            for chunk in updates.chunks($crate::store::sql::UPDATE_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "update nodes set status = v.column2, attempts = v.column3, started_ms = v.column4, \
+                     finished_ms = v.column5, result = v.column6, error = v.column7, warnings = v.column8 from (",
+                );
+                sql.push_values(chunk, |mut row, u| {
+                    row.push_bind(u.id).push_bind(u.status).push_bind(u.attempts).push_bind(u.started_ms);
+                    row.push_bind(u.finished_ms).push_bind(&u.result).push_bind(&u.error).push_bind(&u.warnings);
+                });
+                sql.push(") as v where nodes.id = v.column1");
+                sql.build().persistent(chunk.len() == $crate::store::sql::UPDATE_CHUNK).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
         async fn insert_events(tx: &mut Tx<'_>, events: &[$crate::store::EventRow]) -> Result<(), sqlx::Error> {
             for chunk in events.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new("insert into events (seq, ts_ms, kind, job_id, depth, data) ");
@@ -149,4 +156,4 @@ macro_rules! sql_batch_writes {
     };
 }
 
-pub(crate) use sql_batch_writes;
+pub(crate) use {sql_batch_writes, values_bulk_writes};

@@ -52,3 +52,4 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+super::sql_writes::values_bulk_writes!(sqlx::Sqlite);

@@ -24,7 +24,7 @@ use super::filter::{Filter, FilterSpec};
 use super::Subscription;
 use crate::app::AppState;
 use crate::auth::KeyIdentity;
-use crate::events::{ms_to_rfc3339, now_ms, Event};
+use crate::events::{ms_to_rfc3339, now_ms, Event, EventBatch};
 
 /// Events read from the log per replay query.
 const REPLAY_PAGE: i64 = 1000;
@@ -248,7 +248,7 @@ impl<'a> Session<'a> {
     async fn live(
         &mut self,
         stream: &mut SplitStream<WebSocket>,
-        mut live: tokio::sync::broadcast::Receiver<Arc<Event>>,
+        mut live: tokio::sync::broadcast::Receiver<EventBatch>,
         mut filter: Filter,
     ) -> Ending {
         let stream_config = &self.app.config.stream;
@@ -316,22 +316,24 @@ impl<'a> Session<'a> {
         })
     }
 
-    async fn forward(&mut self, received: Result<Arc<Event>, RecvError>, filter: &Filter) -> Result<(), Ending> {
-        let event = match received {
-            Ok(event) => event,
+    async fn forward(&mut self, received: Result<EventBatch, RecvError>, filter: &Filter) -> Result<(), Ending> {
+        let batch = match received {
+            Ok(batch) => batch,
             Err(RecvError::Lagged(_)) => return Err(Ending::Lagged),
             Err(RecvError::Closed) => {
                 return Err(Ending::Close(CLOSE_GOING_AWAY, "the server is shutting down".into()))
             }
         };
-        // Events up to the end of the replay were already considered there.
-        if event.seq <= self.last {
-            return Ok(());
-        }
-        self.last = event.seq;
-        if filter.matches(&event) {
-            self.send_waiting(Outgoing::Event(event.seq, Utf8Bytes::try_from(event.text()).unwrap_or_default()))
-                .await?;
+        for event in batch.iter() {
+            // Events up to the end of the replay were already considered there.
+            if event.seq <= self.last {
+                continue;
+            }
+            self.last = event.seq;
+            if filter.matches(event) {
+                self.send_waiting(Outgoing::Event(event.seq, Utf8Bytes::try_from(event.text()).unwrap_or_default()))
+                    .await?;
+            }
         }
         Ok(())
     }
