@@ -4,7 +4,8 @@
 //! drowns in trait bounds; a macro that is expanded once per backend keeps the SQL written
 //! once and the code concrete. The SQL is the portable subset both databases accept:
 //! `$N` placeholders, `on conflict`, `update … from (values …)` whose columns are named
-//! `column1…` by both.
+//! `column1…` by both. The row-volume writes are the exception: each backend brings its own
+//! (`values_bulk_writes!` for SQLite, `pg_bulk` for PostgreSQL).
 
 /// Node updates per `update … from (values …)` statement: 8 columns × 1000 rows stays far
 /// below both backends' bind-parameter limits (SQLite 32766, PostgreSQL 65535).
