@@ -16,7 +16,6 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::broadcast;
 use tokio_util::task::TaskTracker;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -26,12 +25,8 @@ use crate::auth::limit::{Rate, RateLimits};
 use crate::auth::{self, KeyRing};
 use crate::config::Config;
 use crate::engine::{Engine, EngineParts};
-use crate::events::EventBatch;
+use crate::events::EventFeeds;
 
-/// Commits' event batches the broadcast holds for subscribers: how far behind the newest
-/// commit a subscriber may fall before it is closed as lagging (its own send queue usually
-/// says so first).
-const EVENT_CHANNEL_CAPACITY: usize = 4_096;
 /// How long shutdown waits for event-stream sockets to close.
 const STREAM_CLOSE_GRACE: Duration = Duration::from_secs(2);
 const STREAM_CLOSE_POLL: Duration = Duration::from_millis(20);
@@ -51,7 +46,7 @@ pub struct App {
     /// Recent API latencies.
     pub latency: LatencyRecorder,
     /// Stored events, as they are committed.
-    pub events: broadcast::Sender<EventBatch>,
+    pub events: EventFeeds,
     /// Event-stream counters.
     pub stream: crate::ws::StreamMetrics,
     /// Cancelled when the server begins to shut down (event-stream sockets close with 1001).
@@ -94,7 +89,7 @@ pub enum StartError {
 pub async fn start(config: Config) -> Result<Started, StartError> {
     let store = crate::store::open(config.store.url(), &config.store.data_dir).await?;
     let tracker = TaskTracker::new();
-    let (events, _) = broadcast::channel(EVENT_CHANNEL_CAPACITY);
+    let events = EventFeeds::default();
     let parts = EngineParts { store: store.clone(), events: events.clone(), tracker: tracker.clone() };
     let engine = Engine::start(&config, parts).await?;
     let keys = KeyRing::load(&store).await?;

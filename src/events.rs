@@ -121,3 +121,59 @@ pub fn ms_to_rfc3339(ms: i64) -> String {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()
 }
+
+/// Commits' event batches a feed holds for its subscribers: how far behind the newest commit
+/// a subscriber may fall before it is closed as lagging (its own send queue usually says so
+/// first).
+const FEED_CAPACITY: usize = 4_096;
+
+/// Where stored events are published: one feed of every event, and one per depth holding
+/// only that depth's events. A subscriber that follows a single depth (a dashboard's top
+/// level, `depth=0`) listens to its depth's feed, so it is not woken, nor made to skip
+/// thousands of events, for commits that hold nothing at its depth. Cheap to clone.
+#[derive(Clone)]
+pub struct EventFeeds {
+    all: tokio::sync::broadcast::Sender<EventBatch>,
+    by_depth: std::sync::Arc<[tokio::sync::broadcast::Sender<EventBatch>; crate::domain::DEPTHS]>,
+}
+
+impl Default for EventFeeds {
+    fn default() -> Self {
+        let feed = || tokio::sync::broadcast::channel(FEED_CAPACITY).0;
+        Self { all: feed(), by_depth: std::sync::Arc::new(std::array::from_fn(|_| feed())) }
+    }
+}
+
+impl EventFeeds {
+    /// Publishes one commit's events (in `seq` order) to every feed that has listeners.
+    pub fn publish(&self, events: &[std::sync::Arc<Event>]) {
+        // No listener is not an error: the events are in the log for replay.
+        if self.all.receiver_count() > 0 {
+            let _ = self.all.send(events.iter().cloned().collect());
+        }
+        for (depth, feed) in self.by_depth.iter().enumerate() {
+            if feed.receiver_count() == 0 {
+                continue;
+            }
+            let at_depth: EventBatch =
+                events.iter().filter(|e| e.depth == i64::try_from(depth).ok()).cloned().collect();
+            if !at_depth.is_empty() {
+                let _ = feed.send(at_depth);
+            }
+        }
+    }
+
+    /// True when nobody listens (the journal then builds no events to publish).
+    pub fn is_unheard(&self) -> bool {
+        self.all.receiver_count() == 0 && self.by_depth.iter().all(|feed| feed.receiver_count() == 0)
+    }
+
+    /// A receiver of the feed that carries everything `depth` needs: that depth's own feed
+    /// for a single depth, every event otherwise.
+    pub fn subscribe(&self, depth: Option<u8>) -> tokio::sync::broadcast::Receiver<EventBatch> {
+        match depth.and_then(|d| self.by_depth.get(usize::from(d))) {
+            Some(feed) => feed.subscribe(),
+            None => self.all.subscribe(),
+        }
+    }
+}

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::events::{now_ms, Event, EventBatch, EventDraft};
+use crate::events::{now_ms, Event, EventDraft, EventFeeds};
 use crate::store::{
     AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, ProcessRow, Sequences, SharedStore,
     StoreError,
@@ -99,7 +99,7 @@ impl Journal {
     pub fn start(
         store: SharedStore,
         stored: Sequences,
-        events: broadcast::Sender<EventBatch>,
+        events: EventFeeds,
         tracker: &tokio_util::task::TaskTracker,
     ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -201,7 +201,7 @@ struct Writer {
     store: SharedStore,
     next_event_seq: i64,
     next_audit_seq: i64,
-    events: broadcast::Sender<EventBatch>,
+    events: EventFeeds,
     rx: mpsc::UnboundedReceiver<Entry>,
     health: Arc<StoreHealth>,
 }
@@ -297,18 +297,15 @@ impl Writer {
         }
         let outcome = self.store_with_retry(&pending.batch).await;
         // With no subscriber there is nobody to build events for: they are in the log for replay.
-        if outcome.is_ok() && self.events.receiver_count() > 0 {
-            let published: EventBatch = pending
+        if outcome.is_ok() && !pending.batch.events.is_empty() && !self.events.is_unheard() {
+            let published: Vec<Arc<Event>> = pending
                 .batch
                 .events
                 .iter()
                 .zip(pending.event_data)
                 .map(|(row, data)| Arc::new(Event::stored(row, data)))
                 .collect();
-            // A subscriber gone since the count is not an error either.
-            if !published.is_empty() {
-                let _ = self.events.send(published);
-            }
+            self.events.publish(&published);
         }
         for done in pending.flushes {
             let _ = done.send(outcome.clone());
@@ -366,7 +363,7 @@ mod tests {
     async fn a_backlog_past_two_batches_holds_new_work_until_the_writer_catches_up() {
         let dir = tempfile::tempdir().expect("dir");
         let store = crate::store::open(None, dir.path()).await.expect("store");
-        let (events, _) = broadcast::channel(1);
+        let events = EventFeeds::default();
         let tracker = tokio_util::task::TaskTracker::new();
         let journal = Journal::start(store, Sequences::default(), events, &tracker);
         // Another connection holds the write lock, so the writer's first commit waits.

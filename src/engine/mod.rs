@@ -21,7 +21,7 @@ mod tree;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
@@ -83,7 +83,7 @@ pub struct Engine {
 pub struct EngineParts {
     pub store: SharedStore,
     /// Stored events are published here.
-    pub events: broadcast::Sender<crate::events::EventBatch>,
+    pub events: crate::events::EventFeeds,
     /// Every background task is spawned on this tracker.
     pub tracker: TaskTracker,
 }

@@ -1,5 +1,5 @@
 //! One subscriber's socket: a session task that decides what to send (replay, then live
-//! events, heartbeats, answers to `subscribe` messages) and a writer task that sends it.
+//! events, heartbeats, answers to `subscribe` messages) and a writer task (`writer.rs`) that sends it.
 //!
 //! The two are joined by a bounded queue: the session never waits on the socket, so one slow
 //! client cannot slow the broadcast, the engine or other clients. When the queue is full —
@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use futures_util::stream::SplitStream;
+use futures_util::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,6 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::filter::{Filter, FilterSpec};
+use super::writer::{Closing, Outgoing, Writer};
 use super::Subscription;
 use crate::app::AppState;
 use crate::auth::KeyIdentity;
@@ -33,22 +34,6 @@ const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TRY_AGAIN: u16 = 1013;
-
-enum Outgoing {
-    /// A stored event (its seq counts towards `resume_from` once handed to the socket).
-    Event(i64, Utf8Bytes),
-    /// An error or heartbeat frame.
-    Text(String),
-    Ping,
-}
-
-/// The close frame to send, and whether what is still queued goes first.
-struct Closing {
-    code: u16,
-    reason: String,
-    /// False for a lagging subscriber: what is queued is dropped (it will be replayed).
-    drain: bool,
-}
 
 /// How a session ended.
 enum Ending {
@@ -107,99 +92,11 @@ fn closing(app: &AppState, ending: Ending, written: &AtomicI64) -> Option<Closin
     }
 }
 
-/// Sends queued frames until told to close; then sends the close frame.
-struct Writer {
-    app: AppState,
-    sink: SplitSink<WebSocket, Message>,
-    queued: mpsc::Receiver<Outgoing>,
-    close: oneshot::Receiver<Option<Closing>>,
-    /// The last event seq handed to the socket (what `resume_from` reports).
-    written: Arc<AtomicI64>,
-    close_timeout: Duration,
-}
-
-impl Writer {
-    async fn run(mut self) {
-        while let Some(outgoing) = self.next().await {
-            if !self.send(outgoing).await {
-                return;
-            }
-        }
-    }
-
-    /// The next frame to send; `None` once the close frame has been dealt with.
-    async fn next(&mut self) -> Option<Outgoing> {
-        let next = tokio::select! {
-            biased;
-            closing = &mut self.close => return self.finish(closing.ok().flatten()).await,
-            next = self.queued.recv() => next,
-        };
-        match next {
-            Some(outgoing) => Some(outgoing),
-            // The session is over; its verdict is on its way.
-            None => {
-                let closing = (&mut self.close).await.ok().flatten();
-                self.finish(closing).await
-            }
-        }
-    }
-
-    /// Feeds one frame (and flushes when nothing else waits); false when the socket is gone
-    /// or a close arrived meanwhile.
-    async fn send(&mut self, outgoing: Outgoing) -> bool {
-        let (seq, message) = match outgoing {
-            Outgoing::Event(seq, text) => (Some(seq), Message::Text(text)),
-            Outgoing::Text(text) => (None, Message::Text(text.into())),
-            Outgoing::Ping => (None, Message::Ping(Default::default())),
-        };
-        // Once fed, a frame is in the socket's buffer ahead of any close frame: it counts as sent.
-        let fed = tokio::select! {
-            biased;
-            closing = &mut self.close => return self.finish(closing.ok().flatten()).await.is_some(),
-            fed = self.sink.feed(message) => fed,
-        };
-        if fed.is_err() {
-            return false;
-        }
-        if let Some(seq) = seq {
-            self.written.store(seq, Ordering::Relaxed);
-            self.app.stream.events_sent.fetch_add(1, Ordering::Relaxed);
-        }
-        self.flush_when_idle().await
-    }
-
-    /// Flushes once nothing else is queued (many frames, one write); false as for `send`.
-    async fn flush_when_idle(&mut self) -> bool {
-        if !self.queued.is_empty() {
-            return true;
-        }
-        tokio::select! {
-            biased;
-            closing = &mut self.close => self.finish(closing.ok().flatten()).await.is_some(),
-            flushed = self.sink.flush() => flushed.is_ok(),
-        }
-    }
-
-    /// Sends the close frame — after what is queued, unless the subscriber lagged — within
-    /// the close timeout. Always `None`: nothing follows a close.
-    async fn finish(&mut self, closing: Option<Closing>) -> Option<Outgoing> {
-        let closing = closing?;
-        let (sink, queued) = (&mut self.sink, &mut self.queued);
-        let _ = tokio::time::timeout(self.close_timeout, async {
-            if closing.drain {
-                while let Ok(outgoing) = queued.try_recv() {
-                    match outgoing {
-                        Outgoing::Event(_, text) => sink.feed(Message::Text(text)).await?,
-                        Outgoing::Text(text) => sink.feed(Message::Text(text.into())).await?,
-                        Outgoing::Ping => {}
-                    }
-                }
-            }
-            sink.send(Message::Close(Some(CloseFrame { code: closing.code, reason: closing.reason.into() }))).await
-        })
-        .await;
-        None
-    }
+/// The heartbeat's clock: when to ping, and how long a silent client is given.
+struct Pulse {
+    ping: tokio::time::Interval,
+    idle_limit: Duration,
+    last_heard: Instant,
 }
 
 /// What the session knows.
@@ -235,7 +132,7 @@ impl<'a> Session<'a> {
             Err(why) => return self.refuse(&why),
         };
         // Subscribe before reading the log, so nothing committed during the replay is missed.
-        let live = self.app.events.subscribe();
+        let live = self.app.events.subscribe(filter.single_depth());
         if let Some(since) = subscription.since {
             if let Err(ending) = self.replay(&filter, since).await {
                 return ending;
@@ -252,29 +149,63 @@ impl<'a> Session<'a> {
         mut filter: Filter,
     ) -> Ending {
         let stream_config = &self.app.config.stream;
-        let mut ping = tokio::time::interval(Duration::from_secs(stream_config.ping_interval_s.max(1)));
-        ping.tick().await;
-        let idle_limit = Duration::from_secs(stream_config.idle_timeout_s.max(1));
-        let mut last_heard = Instant::now();
+        let mut pulse = Pulse {
+            ping: tokio::time::interval(Duration::from_secs(stream_config.ping_interval_s.max(1))),
+            idle_limit: Duration::from_secs(stream_config.idle_timeout_s.max(1)),
+            last_heard: Instant::now(),
+        };
+        pulse.ping.tick().await;
         loop {
-            let step = tokio::select! {
-                () = self.app.shutdown.cancelled() => Err(Ending::Close(CLOSE_GOING_AWAY, "the server is shutting down".into())),
-                received = live.recv() => self.forward(received, &filter).await,
-                message = stream.next() => {
-                    last_heard = Instant::now();
-                    self.on_message(message, &mut filter)
-                }
-                _ = ping.tick() => self.heartbeat(last_heard.elapsed(), idle_limit),
-            };
-            if let Err(ending) = step {
+            if let Err(ending) = self.step(stream, &mut live, &mut filter, &mut pulse).await {
                 return ending;
             }
         }
     }
 
+    /// Whatever comes first: shutdown, a batch of events, a client message, a heartbeat.
+    async fn step(
+        &mut self,
+        stream: &mut SplitStream<WebSocket>,
+        live: &mut tokio::sync::broadcast::Receiver<EventBatch>,
+        filter: &mut Filter,
+        pulse: &mut Pulse,
+    ) -> Result<(), Ending> {
+        tokio::select! {
+            () = self.app.shutdown.cancelled() => Err(Ending::Close(CLOSE_GOING_AWAY, "the server is shutting down".into())),
+            received = live.recv() => self.forward(received, filter).await,
+            message = stream.next() => {
+                pulse.last_heard = Instant::now();
+                self.on_client(message, filter, live).await
+            }
+            _ = pulse.ping.tick() => self.heartbeat(pulse.last_heard.elapsed(), pulse.idle_limit),
+        }
+    }
+
+    /// A client message; a new filter may need another feed: then the session listens to it
+    /// and bridges from the store what it holds after the last event considered, so the
+    /// `from_seq` of the acknowledgement stays true.
+    async fn on_client(
+        &mut self,
+        message: Option<Result<Message, axum::Error>>,
+        filter: &mut Filter,
+        live: &mut tokio::sync::broadcast::Receiver<EventBatch>,
+    ) -> Result<(), Ending> {
+        let feed_depth = filter.single_depth();
+        self.on_message(message, filter)?;
+        if filter.single_depth() == feed_depth {
+            return Ok(());
+        }
+        *live = self.app.events.subscribe(filter.single_depth());
+        self.replay_from(filter, self.last).await
+    }
+
     /// Sends the stored events after `since` that match, page by page.
     async fn replay(&mut self, filter: &Filter, since: i64) -> Result<(), Ending> {
         self.app.stream.replays.fetch_add(1, Ordering::Relaxed);
+        self.replay_from(filter, since).await
+    }
+
+    async fn replay_from(&mut self, filter: &Filter, since: i64) -> Result<(), Ending> {
         self.last = since;
         let store = self.app.engine.store();
         let oldest = store

@@ -72,6 +72,14 @@ impl Filter {
         Ok(Self { depths, job_id: spec.job_id, types: parse_types(spec.types.as_ref())? })
     }
 
+    /// The one depth this filter is limited to, if it is (it then listens to that depth's feed).
+    pub fn single_depth(&self) -> Option<u8> {
+        match self.depths {
+            Some((min, max)) if min == max => u8::try_from(min).ok(),
+            _ => None,
+        }
+    }
+
     /// The job this filter is limited to, if any (replay reads only its events).
     pub fn job_id(&self) -> Option<Uuid> {
         self.job_id

@@ -8,6 +8,7 @@
 
 pub mod connection;
 pub mod filter;
+mod writer;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize};

@@ -139,6 +139,37 @@ async fn a_subscribe_message_switches_the_filter_mid_stream() {
 }
 
 #[tokio::test]
+async fn widening_a_single_depth_filter_loses_nothing_after_the_acknowledged_seq() {
+    let app = spawn_app().await;
+    let mut reference = connect(&app, "").await;
+    let mut narrow = connect(&app, "depth=0").await;
+    let job = json!({"request": "widen", "plan": {"name": "root", "children":
+        (0..4).map(|i| json!({"name": format!("w{i}"), "run": {"type": "sleep", "ms": 400}})).collect::<Vec<_>>()}});
+    let id = app.submit(&job).await;
+    // The workers have started (depth-1 events a depth-0 subscriber did not take) ...
+    let all = take(&mut reference, &id, 6).await;
+    assert!(all.iter().filter(|f| f["type"] == "worker_started").count() >= 3, "{all:?}");
+    take(&mut narrow, &id, 2).await;
+    // ... before it asks for every depth.
+    socket_send(&mut narrow, json!({"action": "subscribe", "filter": {}})).await;
+    let from_seq = loop {
+        let frame = next_frame(&mut narrow).await.expect("open");
+        if frame["type"] == "subscribed" {
+            break frame["data"]["from_seq"].as_i64().expect("from_seq");
+        }
+    };
+    let widened = job_frames(&mut narrow, &id).await;
+    let mut expected = all;
+    expected.extend(job_frames(&mut reference, &id).await);
+    expected.retain(|f| f["seq"].as_i64() > Some(from_seq));
+    assert_eq!(seqs(&widened), seqs(&expected), "every event after {from_seq}, from the store then live");
+}
+
+async fn socket_send(socket: &mut Socket, message: Value) {
+    socket.send(Message::Text(message.to_string().into())).await.expect("send");
+}
+
+#[tokio::test]
 async fn a_client_that_reconnects_with_since_ends_with_exactly_the_same_events() {
     let app = spawn_app().await;
     let mut steady = connect(&app, "").await;
