@@ -53,6 +53,8 @@ pub struct App {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Request rate limits.
     pub limits: RateLimits,
+    /// Serialised views of ended jobs.
+    pub views: crate::api::view_cache::ViewCache,
 }
 
 /// Cheap-to-clone handle to the [`App`].
@@ -97,6 +99,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let limits = RateLimits::new(Rate { per_second: config.rate_limit.per_second, burst: config.rate_limit.burst });
     let app = App {
         limits,
+        views: crate::api::view_cache::ViewCache::default(),
         config,
         engine,
         keys,

@@ -84,15 +84,31 @@ pub async fn get_job(
     caller: Caller,
     Path(id): Path<String>,
     AppQuery(query): AppQuery<TreeQuery>,
-) -> ApiResult<Json<JobView>> {
+) -> ApiResult<Response> {
     let id = parse_id(&id, "job")?;
     let subtree = super::reach::readable_subtree(&caller, id)?;
+    let results = query.results.unwrap_or(true);
+    let key = (id, query.max_depth, results);
+    if let Some(view) = subtree.is_none().then(|| app.views.get(&key)).flatten() {
+        return Ok(json_bytes(view));
+    }
     let store = app.engine.store();
     let job = store.job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
     let nodes = super::reach::within(store.job_nodes(id).await?, subtree);
     let holding = app.engine.resources().holding();
-    let options = TreeOptions { max_depth: query.max_depth, results: query.results.unwrap_or(true), holding: &holding };
-    Ok(Json(job_view(&job, &nodes, options)?))
+    let options = TreeOptions { max_depth: query.max_depth, results, holding: &holding };
+    let view = job_view(&job, &nodes, options)?;
+    let ended = JobStatus::parse(&job.status).is_some_and(JobStatus::is_terminal);
+    if !(ended && subtree.is_none()) {
+        return Ok(Json(view).into_response());
+    }
+    let bytes = bytes::Bytes::from(serde_json::to_vec(&view).map_err(|e| ApiError::Internal(e.to_string()))?);
+    app.views.put(key, bytes.clone());
+    Ok(json_bytes(bytes))
+}
+
+fn json_bytes(body: bytes::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// Cancel a job: its whole tree stops (running commands get SIGTERM, then SIGKILL).

@@ -18,6 +18,7 @@ pub mod reach;
 pub mod spawn;
 pub mod stats;
 pub mod validate;
+pub mod view_cache;
 pub mod views;
 
 use axum::middleware;

@@ -130,3 +130,26 @@ async fn http_workers_turn_the_response_into_the_result() {
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["result"], json!({"status": 200, "body": {"answer": 4}}));
 }
+
+#[tokio::test]
+async fn an_ended_jobs_view_is_served_again_unchanged_and_a_running_ones_is_never_stale() {
+    let app = spawn_app().await;
+    let job = json!({"request": "views", "plan": {"name": "root", "children": [
+        {"name": "slow", "run": {"type": "sleep", "ms": 300}},
+        {"name": "echo", "run": {"type": "echo", "value": {"n": 1}}}]}});
+    let id = app.submit(&job).await;
+    let running = app.job(&id).await;
+    assert_eq!(running["status"], "running", "{running}");
+    let ended = app.wait_for_end(&id).await;
+    assert_eq!(ended["status"], "succeeded", "a running job's answer was not kept: {ended}");
+    let response = app.get(&format!("/recursion/job/{id}")).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let again: Value = response.json().await.expect("json");
+    assert_eq!(again, ended, "the kept answer is the built one");
+    let shallow = app.get_json(&format!("/recursion/job/{id}?max_depth=0")).await;
+    assert_eq!(shallow["tree"]["children"], json!([]), "each query shape is its own answer: {shallow}");
+    let bare = app.get_json(&format!("/recursion/job/{id}?results=false")).await;
+    assert!(node(&bare["tree"], "echo").get("result").is_none_or(Value::is_null), "{bare}");
+    assert_eq!(node(&ended["tree"], "echo")["result"], json!({"n": 1}));
+    assert_eq!(app.get_json(&format!("/recursion/job/{id}?max_depth=0")).await, shallow);
+}
