@@ -6,7 +6,7 @@
 
 use chrono::{TimeZone, Utc};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 /// The kinds of event (the `type` field on the wire).
@@ -43,20 +43,32 @@ impl EventKind {
     }
 }
 
-/// An event before it is stored.
+/// An event before it is stored. Its data is JSON text from the start: it is stored as text,
+/// and sent as the same text, so no map of it is ever built on the hot path.
 #[derive(Debug, Clone)]
 pub struct EventDraft {
     pub kind: EventKind,
     pub job_id: Option<Uuid>,
     pub depth: Option<u8>,
-    pub data: Value,
+    pub data: String,
 }
 
 impl EventDraft {
-    /// An event about a job (and a depth within it).
-    pub fn job(kind: EventKind, job_id: Uuid, depth: Option<u8>, data: Value) -> Self {
-        Self { kind, job_id: Some(job_id), depth, data }
+    /// An event about a job (and a depth within it); `data` is anything serialisable — a
+    /// `json!` value, or a typed struct of borrowed fields on the hot path.
+    pub fn job(kind: EventKind, job_id: Uuid, depth: Option<u8>, data: &impl Serialize) -> Self {
+        Self { kind, job_id: Some(job_id), depth, data: to_json(data) }
     }
+
+    /// An event about no job in particular (a depth's resources).
+    pub fn server(kind: EventKind, depth: Option<u8>, data: &impl Serialize) -> Self {
+        Self { kind, job_id: None, depth, data: to_json(data) }
+    }
+}
+
+fn to_json(data: &impl Serialize) -> String {
+    // Serialising plain structs and maps of strings and numbers cannot fail.
+    serde_json::to_string(data).unwrap_or_else(|_| "null".into())
 }
 
 /// A stored event, as subscribers receive it.
@@ -71,7 +83,8 @@ pub struct Event {
     pub kind: String,
     pub job_id: Option<Uuid>,
     pub depth: Option<i64>,
-    pub data: Value,
+    /// As stored: JSON text, sent as it is.
+    pub data: Box<RawValue>,
     /// The frame's JSON, serialised once however many subscribers send it (and shared by
     /// reference count, not copied, per subscriber).
     #[serde(skip)]
@@ -86,12 +99,8 @@ impl Event {
 
     /// Rebuilds an event from its stored row.
     pub fn from_row(row: &crate::store::EventRow) -> Self {
-        Self::stored(row, serde_json::from_str(&row.data).unwrap_or(Value::Null))
-    }
-
-    /// The event just stored as `row`, with the data it was stored from (which saves
-    /// parsing back what was serialised a moment ago).
-    pub fn stored(row: &crate::store::EventRow, data: Value) -> Self {
+        // Stored data is always JSON we wrote; a row damaged outside cadre reads as null.
+        let data = RawValue::from_string(row.data.clone()).unwrap_or_else(|_| null_data());
         Self {
             seq: row.seq,
             ts: ms_to_rfc3339(row.ts_ms),
@@ -108,6 +117,10 @@ impl Event {
 /// commit rather than once per event, which is what lets a thousand subscribers follow a
 /// fan-out of ten thousand nodes.
 pub type EventBatch = std::sync::Arc<[std::sync::Arc<Event>]>;
+
+fn null_data() -> Box<RawValue> {
+    RawValue::from_string("null".into()).unwrap_or_default()
+}
 
 /// Now, in Unix milliseconds (the store's time unit).
 pub fn now_ms() -> i64 {

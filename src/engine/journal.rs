@@ -214,8 +214,6 @@ struct Pending {
     /// The last process change of each node in the batch.
     processes: HashMap<Uuid, Option<ProcessRow>>,
     flushes: Vec<oneshot::Sender<Result<(), JournalError>>>,
-    /// Each event's data, beside its serialised row, for publication after the commit.
-    event_data: Vec<serde_json::Value>,
     entries: usize,
 }
 
@@ -276,9 +274,8 @@ impl Writer {
                     kind: draft.kind.as_str().to_string(),
                     job_id: draft.job_id,
                     depth: draft.depth.map(i64::from),
-                    data: draft.data.to_string(),
+                    data: draft.data,
                 });
-                pending.event_data.push(draft.data);
                 self.next_event_seq += 1;
             }
             Entry::Process(node_id, process) => {
@@ -298,13 +295,8 @@ impl Writer {
         let outcome = self.store_with_retry(&pending.batch).await;
         // With no subscriber there is nobody to build events for: they are in the log for replay.
         if outcome.is_ok() && !pending.batch.events.is_empty() && !self.events.is_unheard() {
-            let published: Vec<Arc<Event>> = pending
-                .batch
-                .events
-                .iter()
-                .zip(pending.event_data)
-                .map(|(row, data)| Arc::new(Event::stored(row, data)))
-                .collect();
+            let published: Vec<Arc<Event>> =
+                pending.batch.events.iter().map(|row| Arc::new(Event::from_row(row))).collect();
             self.events.publish(&published);
         }
         for done in pending.flushes {

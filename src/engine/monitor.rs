@@ -51,7 +51,7 @@ where
 async fn forward_warnings(engine: Engine, mut warnings: mpsc::UnboundedReceiver<ResourceWarning>) {
     while let Some(w) = warnings.recv().await {
         let data = json!({"depth": w.depth, "usage": w.in_use, "quota": w.quota, "level": w.level});
-        let event = EventDraft { kind: EventKind::ResourceWarning, job_id: None, depth: Some(w.depth), data };
+        let event = EventDraft::server(EventKind::ResourceWarning, Some(w.depth), &data);
         engine.inner.ctx.journal.emit(event);
     }
 }
@@ -83,7 +83,7 @@ fn report_leak(engine: &Engine, leak: Leak) {
     tracing::warn!(job.id = %leak.job_id, node.id = %leak.node_id, depth = leak.depth, "reclaimed a leaked slot");
     let data =
         json!({"job_id": leak.job_id, "error": "slot leak reclaimed", "node_id": leak.node_id, "depth": leak.depth});
-    engine.inner.ctx.journal.emit(EventDraft::job(EventKind::Error, leak.job_id, Some(leak.depth), data));
+    engine.inner.ctx.journal.emit(EventDraft::job(EventKind::Error, leak.job_id, Some(leak.depth), &data));
 }
 
 /// Forgets events past the replay retention.

@@ -126,7 +126,7 @@ impl Admission {
             .collect();
         self.ctx.journal.insert_job(NewJob { job: job.clone(), labels: labels.collect(), nodes });
         let data = json!({"job_id": job.id, "depth": 0, "status": job.status, "nodes": planned.len()});
-        self.ctx.journal.emit(EventDraft::job(EventKind::JobSubmitted, job.id, Some(0), data));
+        self.ctx.journal.emit(EventDraft::job(EventKind::JobSubmitted, job.id, Some(0), &data));
         if let Placement::Run(inbox) = placement {
             self.spawn_driver(job.id, &spec.config, planned, inbox, None);
         }
@@ -351,7 +351,7 @@ impl Admission {
             error,
         });
         let data = json!({"job_id": job_id, "status": status});
-        self.ctx.journal.emit(EventDraft::job(EventKind::JobCancelled, job_id, Some(0), data));
+        self.ctx.journal.emit(EventDraft::job(EventKind::JobCancelled, job_id, Some(0), &data));
         Ok(self.ctx.journal.flush().await?)
     }
 }

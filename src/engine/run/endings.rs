@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use super::notices::NodeCompleted;
 use super::{JobRun, REASON_CANCELLED, REASON_DEPENDENCY_FAILED, REASON_SIBLING_FAILED};
 use crate::domain::{FailurePolicy, NodeStatus};
 use crate::engine::aggregate::{aggregate, ChildOutcome};
@@ -65,9 +66,14 @@ impl JobRun {
         self.nodes[index].end(status, result, error);
         let node = &self.nodes[index];
         self.ctx.journal.node(node.update());
-        let data = json!({"node_id": node.id, "status": status.as_str(), "name": node.name,
-                          "parent_id": node.parent.map(|p| self.nodes[p].id), "error": node.error});
-        self.emit(EventKind::NodeCompleted, node.depth, data);
+        let data = NodeCompleted {
+            error: node.error.as_deref(),
+            name: &node.name,
+            node_id: node.id,
+            parent_id: node.parent.map(|p| self.nodes[p].id),
+            status: status.as_str(),
+        };
+        self.emit(EventKind::NodeCompleted, node.depth, &data);
         self.ended.push_back(index);
     }
 

@@ -8,6 +8,7 @@
 //! dependent siblings cannot overflow the stack.
 
 mod endings;
+mod notices;
 mod restore;
 mod spawn;
 mod workers;
@@ -22,7 +23,6 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
-use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -277,9 +277,13 @@ impl JobRun {
         node.started_ms = Some(now_ms());
         let node = &self.nodes[index];
         self.ctx.journal.node(node.update());
-        let data = json!({"orchestrator_id": node.id, "depth": node.depth,
-                          "parent_id": node.parent.map(|p| self.nodes[p].id), "children": node.children.len()});
-        self.emit(EventKind::OrchestratorSpawned, node.depth, data);
+        let data = notices::OrchestratorSpawned {
+            children: node.children.len(),
+            depth: node.depth,
+            orchestrator_id: node.id,
+            parent_id: node.parent.map(|p| self.nodes[p].id),
+        };
+        self.emit(EventKind::OrchestratorSpawned, node.depth, &data);
         // A plan decomposes instantly; the slot covered that work and is released now, before
         // the wait for the children, so waiting orchestrators never hold quota.
         drop(slot);
@@ -333,12 +337,18 @@ impl JobRun {
             error: error.clone(),
         });
         let kind = if status == JobStatus::Cancelled { EventKind::JobCancelled } else { EventKind::JobCompleted };
-        let data = json!({"job_id": self.job_id, "status": status.as_str(), "result": root.result, "error": error});
-        self.emit(kind, 0, data);
+        // Borrowed, not copied: a job's result holds its whole tree's.
+        let data = notices::JobEnded {
+            error: error.as_deref(),
+            job_id: self.job_id,
+            result: root.result.as_ref(),
+            status: status.as_str(),
+        };
+        self.emit(kind, 0, &data);
         status
     }
 
-    fn emit(&self, kind: EventKind, depth: u8, data: serde_json::Value) {
+    fn emit(&self, kind: EventKind, depth: u8, data: &impl serde::Serialize) {
         self.ctx.journal.emit(EventDraft::job(kind, self.job_id, Some(depth), data));
     }
 }

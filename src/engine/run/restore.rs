@@ -172,7 +172,7 @@ impl JobRun {
         self.ctx.journal.node(node.update());
         let data = json!({"node_id": node.id, "attempt": node.attempts, "max_attempts": node.spec.retry.max_attempts,
                           "delay_ms": 0, "error": INTERRUPTED});
-        self.emit(EventKind::NodeRetrying, node.depth, data);
+        self.emit(EventKind::NodeRetrying, node.depth, &data);
         self.queue_for_slot(index);
     }
 }

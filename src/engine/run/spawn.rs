@@ -140,6 +140,6 @@ impl JobRun {
         let node = &self.nodes[parent];
         let data = json!({"orchestrator_id": node.id, "depth": node.depth, "parent_id": node.parent.map(|p| self.nodes[p].id),
                           "spawned": spawned.len(), "by": "worker"});
-        self.emit(EventKind::OrchestratorSpawned, node.depth, data);
+        self.emit(EventKind::OrchestratorSpawned, node.depth, &data);
     }
 }

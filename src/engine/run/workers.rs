@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use serde_json::json;
 
+use super::notices::WorkerStarted;
 use super::{JobMsg, JobRun, REASON_CANCELLED};
 use crate::domain::{ExecutorSpec, NodeStatus};
 use crate::engine::executor::{self, ExecContext, ExecOutcome, SpawnHook};
@@ -32,8 +33,8 @@ impl JobRun {
         let node = &self.nodes[index];
         self.ctx.journal.node(node.update());
         let data =
-            json!({"worker_id": node.id, "depth": node.depth, "orchestrator_id": parent_id, "attempt": node.attempts});
-        self.emit(EventKind::WorkerStarted, node.depth, data);
+            WorkerStarted { attempt: node.attempts, depth: node.depth, orchestrator_id: parent_id, worker_id: node.id };
+        self.emit(EventKind::WorkerStarted, node.depth, &data);
         let immediate = node.spec.run.as_ref().and_then(|run| executor::immediate(run, node.attempts));
         match immediate {
             Some(outcome) => self.on_work_done(index, outcome),
@@ -158,7 +159,7 @@ impl JobRun {
         self.ctx.journal.node(node.update());
         let data = json!({"node_id": node.id, "attempt": node.attempts, "max_attempts": node.spec.retry.max_attempts,
                           "delay_ms": delay, "error": error});
-        self.emit(EventKind::NodeRetrying, node.depth, data);
+        self.emit(EventKind::NodeRetrying, node.depth, &data);
         let (outbox, stop) = (self.outbox.clone(), self.stop_all.clone());
         tokio::spawn(async move {
             tokio::select! {
