@@ -47,8 +47,8 @@ pub(super) struct RtNode {
     /// Dependencies not yet succeeded.
     pub unmet: usize,
     pub spec: Arc<RuntimeSpec>,
-    /// Normalised title and executor: what circular recursion is checked against.
-    pub fingerprint: String,
+    /// The title, when it is not the name (most nodes keep one string, not two).
+    pub title: Option<String>,
     /// A worker's own outcome, kept while it waits for children it spawned.
     pub own: Option<super::executor::ExecOutcome>,
     pub status: NodeStatus,
@@ -79,6 +79,12 @@ pub(super) struct RtNode {
 impl RtNode {
     pub fn is_worker(&self) -> bool {
         self.spec.run.is_some()
+    }
+
+    /// Normalised title and executor: what circular recursion is checked against. Made when
+    /// a spawn asks, not kept for every node.
+    pub fn fingerprint(&self) -> String {
+        crate::domain::plan::fingerprint(self.title.as_deref().unwrap_or(&self.name), self.spec.run.as_ref())
     }
 
     /// The node's state as the store keeps it.
@@ -147,9 +153,8 @@ pub(super) fn append(nodes: &mut Vec<RtNode>, planned: Vec<PlannedNode>) {
 }
 
 fn rt_node(node: PlannedNode) -> RtNode {
-    let fingerprint = node.fingerprint();
     RtNode {
-        fingerprint,
+        title: (node.title != node.name).then_some(node.title),
         own: None,
         id: node.id,
         name: node.name,

@@ -113,22 +113,27 @@ impl Admission {
         };
         let planned = flatten(&spec, &self.limits);
         let mut job = job_row(&spec, &planned, self.job_seq.fetch_add(1, Ordering::SeqCst) + 1)?;
+        let labels: Vec<LabelRow> =
+            spec.labels.iter().map(|(k, v)| LabelRow { job_id: job.id, key: k.clone(), value: v.clone() }).collect();
+        let config = spec.config.clone();
+        // The request's own tree is not needed past here; a million-node job must not hold it
+        // beside its rows and its driver's arena through the first commit.
+        drop(spec);
         let placement = self.place(job.id)?;
         job.status = match placement {
             Placement::Run(_) => JobStatus::Running.as_str().to_string(),
             Placement::Queue => JobStatus::Queued.as_str().to_string(),
         };
-        let labels = spec.labels.iter().map(|(k, v)| LabelRow { job_id: job.id, key: k.clone(), value: v.clone() });
         let nodes = planned
             .iter()
             .enumerate()
             .map(|(i, n)| tree::node_row(job.id, i, n, n.parent.map(|p| planned[p].id)))
             .collect();
-        self.ctx.journal.insert_job(NewJob { job: job.clone(), labels: labels.collect(), nodes });
+        self.ctx.journal.insert_job(NewJob { job: job.clone(), labels, nodes });
         let data = json!({"job_id": job.id, "depth": 0, "status": job.status, "nodes": planned.len()});
         self.ctx.journal.emit(EventDraft::job(EventKind::JobSubmitted, job.id, Some(0), &data));
         if let Placement::Run(inbox) = placement {
-            self.spawn_driver(job.id, &spec.config, planned, inbox, None);
+            self.spawn_driver(job.id, &config, planned, inbox, None);
         }
         self.ctx.journal.flush().await?;
         Ok(Submitted { job, created: true })

@@ -65,10 +65,10 @@ impl JobRun {
     /// Nodes whose fingerprint repeats an ancestor's: the parent's chain, or their own
     /// ancestors within the batch.
     fn circular(&self, parent: usize, planned: &[PlannedNode]) -> Vec<FieldError> {
-        let mut chain: Vec<(&str, &str)> = Vec::new();
+        let mut chain: Vec<(String, &str)> = Vec::new();
         let mut current = Some(parent);
         while let Some(i) = current {
-            chain.push((self.nodes[i].fingerprint.as_str(), self.nodes[i].name.as_str()));
+            chain.push((self.nodes[i].fingerprint(), self.nodes[i].name.as_str()));
             current = self.nodes[i].parent;
         }
         let fingerprints: Vec<String> = planned.iter().map(PlannedNode::fingerprint).collect();
