@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use common::{start_server, KEY};
+use common::{plans, start_server, KEY};
 
 const DEFAULT_RATE: u64 = 1_000;
 const DEFAULT_SECONDS: u64 = 10;
@@ -34,7 +34,7 @@ async fn main() {
     let client = reqwest::Client::new();
     let tiny = json!({"request": "tiny", "plan": {"name": "w", "run": {"type": "noop"}}});
     let mut routes = serde_json::Map::new();
-    for (route, job) in [("get_job", tiny.clone()), ("get_tree5_job", tree5())] {
+    for (route, job) in [("get_job", tiny.clone()), ("get_tree5_job", plans::tree(5, 3))] {
         let url = format!("{base}/recursion/job/{}", finished_job(&client, &base, &job).await);
         let latencies = load(&client, rate, seconds, move |c| c.get(url.clone()).bearer_auth(KEY)).await;
         routes.insert(route.into(), summary(latencies));
@@ -47,16 +47,6 @@ async fn main() {
     println!("{}", serde_json::to_string_pretty(&results).expect("json"));
     let _ = std::fs::create_dir_all("target/bench");
     let _ = std::fs::write(format!("target/bench/api-{backend}.json"), results.to_string());
-}
-
-fn tree5() -> Value {
-    fn node(name: String, below: u32) -> Value {
-        if below == 0 {
-            return json!({"name": name, "run": {"type": "noop"}});
-        }
-        json!({"name": name, "children": (0..3).map(|i| node(format!("{name}.{i}"), below - 1)).collect::<Vec<_>>()})
-    }
-    json!({"request": "tree", "config": {"max_depth": 5}, "plan": node("root".into(), 5)})
 }
 
 /// Submits `job` and waits for it to succeed; returns its id.

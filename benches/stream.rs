@@ -19,7 +19,7 @@ use chrono::DateTime;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-use common::{start_server, KEY};
+use common::{plans, start_server, KEY};
 use tokio_tungstenite::tungstenite::Message;
 
 const LEAVES: usize = 10_000;
@@ -83,7 +83,7 @@ async fn steady(base: &str, sockets: Vec<Socket>, rate: u64) -> Vec<i64> {
     let seconds = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_STEADY_SECONDS);
     let until = tokio::time::Instant::now() + Duration::from_secs(seconds) + STEADY_DRAIN;
     let receivers: Vec<_> = sockets.into_iter().map(|socket| tokio::spawn(receive_until(socket, until))).collect();
-    let body = bytes::Bytes::from(serde_json::to_vec(&tree5()).expect("json"));
+    let body = bytes::Bytes::from(serde_json::to_vec(&plans::tree(5, 3)).expect("json"));
     let client = reqwest::Client::new();
     let (start, interval) = (tokio::time::Instant::now(), Duration::from_nanos(1_000_000_000 / rate.max(1)));
     for i in 0..rate * seconds {
@@ -97,16 +97,6 @@ async fn steady(base: &str, sockets: Vec<Socket>, rate: u64) -> Vec<i64> {
         tokio::spawn(async move { assert_eq!(submit.await.expect("submit").status(), 202) });
     }
     futures_util::future::join_all(receivers).await.into_iter().flat_map(|r| r.expect("receiver")).collect()
-}
-
-fn tree5() -> Value {
-    fn node(name: String, below: u32) -> Value {
-        if below == 0 {
-            return json!({"name": name, "run": {"type": "noop"}});
-        }
-        json!({"name": name, "children": (0..3).map(|i| node(format!("{name}.{i}"), below - 1)).collect::<Vec<_>>()})
-    }
-    json!({"request": "steady", "config": {"max_depth": 5}, "plan": node("root".into(), 5)})
 }
 
 /// Latencies of every stored event received until `until`.

@@ -2,6 +2,9 @@
 //! memory is measured alone and the client's work is not counted as the server's — on SQLite
 //! (durable, in a temporary directory) or on the PostgreSQL named by `DATABASE_URL`.
 
+#[allow(dead_code, reason = "each benchmark binary uses a part of the plans")]
+pub mod plans;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
