@@ -211,10 +211,39 @@ struct Writer {
 struct Pending {
     batch: Batch,
     node_index: HashMap<Uuid, usize>,
+    job_index: HashMap<Uuid, usize>,
     /// The last process change of each node in the batch.
     processes: HashMap<Uuid, Option<ProcessRow>>,
     flushes: Vec<oneshot::Sender<Result<(), JournalError>>>,
     entries: usize,
+}
+
+impl Pending {
+    /// Several transitions of one node in a batch collapse into the last one.
+    fn node_update(&mut self, update: NodeUpdate) {
+        match self.node_index.get(&update.id) {
+            Some(&i) => self.batch.node_updates[i] = update,
+            None => {
+                self.node_index.insert(update.id, self.batch.node_updates.len());
+                self.batch.node_updates.push(update);
+            }
+        }
+    }
+
+    /// Likewise a job's, keeping a start time an earlier one set (the store keeps the stored
+    /// start when an update brings none).
+    fn job_update(&mut self, mut update: JobUpdate) {
+        match self.job_index.get(&update.id) {
+            Some(&i) => {
+                update.started_ms = update.started_ms.or(self.batch.job_updates[i].started_ms);
+                self.batch.job_updates[i] = update;
+            }
+            None => {
+                self.job_index.insert(update.id, self.batch.job_updates.len());
+                self.batch.job_updates.push(update);
+            }
+        }
+    }
 }
 
 impl Writer {
@@ -243,14 +272,7 @@ impl Writer {
                 batch.new_labels.extend(labels);
                 batch.new_nodes.extend(nodes);
             }
-            // Several transitions of one node in a batch collapse into the last one.
-            Entry::Node(update) => match pending.node_index.get(&update.id) {
-                Some(&i) => batch.node_updates[i] = update,
-                None => {
-                    pending.node_index.insert(update.id, batch.node_updates.len());
-                    batch.node_updates.push(update);
-                }
-            },
+            Entry::Node(update) => pending.node_update(update),
             Entry::Nodes(nodes) => batch.new_nodes.extend(nodes),
             Entry::Audit(draft) => {
                 batch.audit.push(AuditRow {
@@ -266,7 +288,7 @@ impl Writer {
                 });
                 self.next_audit_seq += 1;
             }
-            Entry::JobUpdate(update) => batch.job_updates.push(update),
+            Entry::JobUpdate(update) => pending.job_update(update),
             Entry::Event(draft) => {
                 batch.events.push(EventRow {
                     seq: self.next_event_seq,
@@ -349,6 +371,20 @@ mod tests {
             outcome: "ok".into(),
             detail: None,
         }
+    }
+
+    #[test]
+    fn a_jobs_updates_in_one_batch_collapse_into_the_last_keeping_its_start() {
+        let id = Uuid::new_v4();
+        let update =
+            |status, started_ms| JobUpdate { id, status, started_ms, finished_ms: None, result: None, error: None };
+        let mut pending = Pending::default();
+        pending.job_update(update("running", Some(5)));
+        pending.job_update(update("cancelling", None));
+        pending.job_update(update("cancelled", None));
+        let updates = &pending.batch.job_updates;
+        assert_eq!(updates.len(), 1, "one row per job, as one `update … from (values …)` needs");
+        assert_eq!((updates[0].status, updates[0].started_ms), ("cancelled", Some(5)));
     }
 
     #[tokio::test(flavor = "multi_thread")]

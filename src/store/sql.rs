@@ -12,6 +12,8 @@
 pub(super) const UPDATE_CHUNK: usize = 1000;
 /// Node rows per multi-row insert (18 columns each).
 pub(super) const INSERT_CHUNK: usize = 1000;
+/// Jobs per multi-row insert or update (14 columns each).
+pub(super) const JOB_CHUNK: usize = 500;
 /// Rows per multi-row insert of events and labels.
 pub(super) const SMALL_ROW_CHUNK: usize = 2000;
 

@@ -14,28 +14,19 @@ macro_rules! sql_batch_writes {
         type Tx<'a> = sqlx::Transaction<'a, $db>;
 
         async fn insert_jobs(tx: &mut Tx<'_>, batch: &$crate::store::Batch) -> Result<(), sqlx::Error> {
-            for job in &batch.new_jobs {
-                sqlx::query(
+            for chunk in batch.new_jobs.chunks($crate::store::sql::JOB_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
                     "insert into jobs (id, seq, request, config, labels, status, idempotency_key, root_node_id, \
-                     node_count, created_ms, started_ms, finished_ms, result, error) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(job.id)
-                .bind(job.seq)
-                .bind(&job.request)
-                .bind(&job.config)
-                .bind(&job.labels)
-                .bind(&job.status)
-                .bind(&job.idempotency_key)
-                .bind(job.root_node_id)
-                .bind(job.node_count)
-                .bind(job.created_ms)
-                .bind(job.started_ms)
-                .bind(job.finished_ms)
-                .bind(&job.result)
-                .bind(&job.error)
-                .execute(&mut **tx)
-                .await?;
+                     node_count, created_ms, started_ms, finished_ms, result, error) ",
+                );
+                sql.push_values(chunk, |mut row, job| {
+                    row.push_bind(job.id).push_bind(job.seq).push_bind(&job.request).push_bind(&job.config);
+                    row.push_bind(&job.labels).push_bind(&job.status).push_bind(&job.idempotency_key);
+                    row.push_bind(job.root_node_id).push_bind(job.node_count).push_bind(job.created_ms);
+                    row.push_bind(job.started_ms).push_bind(job.finished_ms).push_bind(&job.result);
+                    row.push_bind(&job.error);
+                });
+                sql.build().persistent(chunk.len() == $crate::store::sql::JOB_CHUNK).execute(&mut **tx).await?;
             }
             for chunk in batch.new_labels.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new("insert into job_labels (job_id, key, value) ");
@@ -47,20 +38,20 @@ macro_rules! sql_batch_writes {
             Ok(())
         }
 
+        /// A batch holds at most one update per job (the journal collapses them), as one
+        /// `update … from (values …)` requires.
         async fn update_jobs(tx: &mut Tx<'_>, updates: &[$crate::store::JobUpdate]) -> Result<(), sqlx::Error> {
-            for job in updates {
-                sqlx::query(
-                    "update jobs set status = $2, started_ms = coalesce($3, started_ms), finished_ms = $4, result = $5, error = $6 \
-                     where id = $1",
-                )
-                .bind(job.id)
-                .bind(job.status)
-                .bind(job.started_ms)
-                .bind(job.finished_ms)
-                .bind(&job.result)
-                .bind(&job.error)
-                .execute(&mut **tx)
-                .await?;
+            for chunk in updates.chunks($crate::store::sql::JOB_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "update jobs set status = v.column2, started_ms = coalesce(v.column3, jobs.started_ms), \
+                     finished_ms = v.column4, result = v.column5, error = v.column6 from (",
+                );
+                sql.push_values(chunk, |mut row, job| {
+                    row.push_bind(job.id).push_bind(job.status).push_bind(job.started_ms);
+                    row.push_bind(job.finished_ms).push_bind(&job.result).push_bind(&job.error);
+                });
+                sql.push(") as v where jobs.id = v.column1");
+                sql.build().persistent(chunk.len() == $crate::store::sql::JOB_CHUNK).execute(&mut **tx).await?;
             }
             Ok(())
         }
@@ -91,16 +82,19 @@ macro_rules! sql_batch_writes {
                 sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
             }
             for chunk in batch.process_starts.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
-                let mut sql = sqlx::QueryBuilder::<$db>::new("insert into node_processes (node_id, job_id, pgid, started_ticks) ");
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into node_processes (node_id, job_id, pgid, started_ticks) ",
+                );
                 sql.push_values(chunk, |mut row, p| {
                     row.push_bind(p.node_id).push_bind(p.job_id).push_bind(p.pgid).push_bind(p.started_ticks);
                 });
-                sql.push(" on conflict (node_id) do update set pgid = excluded.pgid, started_ticks = excluded.started_ticks");
+                sql.push(
+                    " on conflict (node_id) do update set pgid = excluded.pgid, started_ticks = excluded.started_ticks",
+                );
                 sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
             }
             Ok(())
         }
-
     };
 }
 
