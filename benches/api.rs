@@ -63,15 +63,7 @@ async fn finished_job(client: &reqwest::Client, base: &str, job: &Value) -> Stri
         .expect("json");
     let id = submitted["job_id"].as_str().expect("id").to_string();
     loop {
-        let job: Value = client
-            .get(format!("{base}/recursion/job/{id}?max_depth=0"))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let job = common::get_json(client, &format!("{base}/recursion/job/{id}?max_depth=0")).await;
         if job["status"] == "succeeded" {
             return id;
         }

@@ -84,15 +84,7 @@ async fn run_many(client: &reqwest::Client, base: &str, body: &bytes::Bytes, cop
         .collect();
     let mut pending: std::collections::HashSet<String> = ids.into_iter().collect();
     while !pending.is_empty() {
-        let page: Value = client
-            .get(format!("{base}/recursion/jobs?status=succeeded&limit=500"))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .expect("poll")
-            .json()
-            .await
-            .expect("json");
+        let page = common::get_json(client, &format!("{base}/recursion/jobs?status=succeeded&limit=500")).await;
         for done in page["jobs"].as_array().into_iter().flatten() {
             pending.remove(done["job_id"].as_str().unwrap_or_default());
         }
@@ -108,15 +100,7 @@ async fn run_once(client: &reqwest::Client, base: &str, body: bytes::Bytes) -> D
     let submitted: Value = response.json().await.expect("json");
     let id = submitted["job_id"].as_str().expect("job id").to_string();
     loop {
-        let page: Value = client
-            .get(format!("{base}/recursion/jobs?limit=1"))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .expect("poll")
-            .json()
-            .await
-            .expect("json");
+        let page = common::get_json(client, &format!("{base}/recursion/jobs?limit=1")).await;
         let latest = &page["jobs"][0];
         if latest["job_id"] == id.as_str()
             && matches!(latest["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))

@@ -45,6 +45,12 @@ impl Drop for BenchServer {
     }
 }
 
+/// A GET with the benchmark key, its answer as JSON.
+#[allow(dead_code, reason = "the stream benchmark polls nothing")]
+pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
+    client.get(url).bearer_auth(KEY).send().await.expect("request").json().await.expect("json")
+}
+
 /// Starts the server on a store in `dir`.
 pub async fn start_server(dir: &std::path::Path) -> BenchServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();

@@ -107,13 +107,27 @@ impl JobRun {
                 self.cancel_subtree(dependent, REASON_DEPENDENCY_FAILED);
             }
         }
-        if status == NodeStatus::Failed && self.fails_fast(parent) {
-            self.nodes[parent].failing = true;
-            for sibling in self.nodes[parent].children.clone() {
-                self.cancel_subtree(sibling, REASON_SIBLING_FAILED);
-            }
+        if status == NodeStatus::Failed {
+            self.stop_siblings_if_fail_fast(parent);
         }
         self.pump(parent);
+        self.finish_if_children_ended(parent);
+    }
+
+    /// Under `fail_fast`, a child's failure cancels its siblings (once).
+    pub(super) fn stop_siblings_if_fail_fast(&mut self, parent: usize) {
+        if !self.fails_fast(parent) {
+            return;
+        }
+        self.nodes[parent].failing = true;
+        for sibling in self.nodes[parent].children.clone() {
+            self.cancel_subtree(sibling, REASON_SIBLING_FAILED);
+        }
+    }
+
+    /// Once every child has ended: an orchestrator queues to aggregate, a worker that waited
+    /// for children it spawned ends.
+    pub(super) fn finish_if_children_ended(&mut self, parent: usize) {
         let node = &mut self.nodes[parent];
         if node.ended_children < node.children.len() {
             return;

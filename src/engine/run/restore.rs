@@ -17,8 +17,8 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{JobRun, REASON_CANCELLED, REASON_DEPENDENCY_FAILED, REASON_SIBLING_FAILED};
-use crate::domain::{FailurePolicy, NodeStatus};
+use super::{JobRun, REASON_CANCELLED, REASON_DEPENDENCY_FAILED};
+use crate::domain::NodeStatus;
 use crate::engine::executor::ExecOutcome;
 use crate::engine::tree::Phase;
 use crate::events::EventKind;
@@ -133,28 +133,9 @@ impl JobRun {
             for dependent in self.nodes[child].dependents.clone() {
                 self.cancel_subtree(dependent, REASON_DEPENDENCY_FAILED);
             }
-            let fails_fast = self.nodes[parent].spec.on_child_failure == FailurePolicy::FailFast;
-            if self.nodes[child].status == NodeStatus::Failed && fails_fast && !self.nodes[parent].failing {
-                self.nodes[parent].failing = true;
-                for &sibling in children {
-                    self.cancel_subtree(sibling, REASON_SIBLING_FAILED);
-                }
+            if self.nodes[child].status == NodeStatus::Failed {
+                self.stop_siblings_if_fail_fast(parent);
             }
-        }
-    }
-
-    fn finish_if_children_ended(&mut self, parent: usize) {
-        let node = &mut self.nodes[parent];
-        if node.ended_children < node.children.len() {
-            return;
-        }
-        match node.phase {
-            Phase::Children => {
-                node.phase = Phase::Finishing;
-                self.queue_for_slot(parent);
-            }
-            Phase::AwaitChildren => self.finish_worker(parent),
-            _ => {}
         }
     }
 
