@@ -5,6 +5,7 @@
 #[allow(dead_code, reason = "each benchmark binary uses a part of the plans")]
 pub mod plans;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,7 +41,14 @@ impl BenchServer {
 
 impl Drop for BenchServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if std::env::var_os("BENCH_SERVER_WRAPPER").is_some() {
+            // A profiler writes its data when the program exits: SIGTERM to the whole group
+            // lets cadre drain and exit, and the wrapper finish.
+            let group = format!("-{}", self.child.id());
+            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        } else {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
@@ -51,13 +59,25 @@ pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value 
     client.get(url).bearer_auth(KEY).send().await.expect("request").json().await.expect("json")
 }
 
+/// `cadre`, or `BENCH_SERVER_WRAPPER` (a profiler's command line, split on spaces: `heaptrack
+/// -o /tmp/wide`, `perf record -g -o /tmp/perf.data --`) with `cadre` as its last argument.
+/// A wrapper that forks makes the peak memory reported its own.
+fn server_command() -> Command {
+    let wrapper = std::env::var("BENCH_SERVER_WRAPPER").unwrap_or_default();
+    let mut words = wrapper.split_whitespace();
+    let Some(program) = words.next() else { return Command::new(BIN) };
+    let mut command = Command::new(program);
+    command.args(words).arg(BIN).process_group(0);
+    command
+}
+
 /// Starts the server on a store in `dir`.
 pub async fn start_server(dir: &std::path::Path) -> BenchServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let address = format!("127.0.0.1:{port}");
     let backend = if std::env::var_os("DATABASE_URL").is_some() { "postgres" } else { "sqlite" };
     let log = std::fs::File::create(dir.join("server.log")).expect("log file");
-    let child = Command::new(BIN)
+    let child = server_command()
         .arg("serve")
         .env("CADRE_BIND", &address)
         .env("CADRE_DATA_DIR", dir.join("data"))

@@ -2,6 +2,9 @@
 //! engine runs. Inherited settings (retry policy, failure policy, role) are resolved here,
 //! once, so neither the engine nor a later restart has to walk the spec again.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -58,7 +61,7 @@ impl RetryPolicy {
 }
 
 /// The part of a node's spec the engine needs at run time, stored as JSON with the node.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeSpec {
     /// Sibling names this node waits for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -86,6 +89,10 @@ pub struct RuntimeSpec {
 }
 
 /// One node of a job, flattened: parents always come before their children.
+///
+/// The strings and the spec are shared (`Arc`) with the job driver's arena and, until they
+/// are stored, with the journal: a job's nodes are held once, however many hands they pass
+/// through, and a fan-out of identical workers holds one spec, not one each.
 #[derive(Debug, Clone)]
 pub struct PlannedNode {
     /// Node id.
@@ -95,13 +102,15 @@ pub struct PlannedNode {
     /// Depth, 0 for the root.
     pub depth: u8,
     /// Name, unique among siblings.
-    pub name: String,
-    /// Title (defaults to the name).
-    pub title: String,
+    pub name: Arc<str>,
+    /// Title (the name's own string when the spec sets none).
+    pub title: Arc<str>,
     /// Role (defaults to the ladder's role for the depth).
-    pub role: String,
-    /// Runtime settings.
-    pub spec: RuntimeSpec,
+    pub role: Arc<str>,
+    /// Runtime settings, shared by consecutive nodes whose settings are equal.
+    pub spec: Arc<RuntimeSpec>,
+    /// `spec` as stored (JSON), shared likewise.
+    pub spec_json: Arc<str>,
 }
 
 impl PlannedNode {
@@ -150,12 +159,13 @@ type Pending<'a> = (&'a NodeSpec, Option<usize>, u8, RetryPolicy, FailurePolicy)
 
 fn flatten_from(start: Vec<Pending<'_>>, limits: &PlanLimits) -> Vec<PlannedNode> {
     let mut out = Vec::new();
+    let mut shared = Shared::default();
     let mut queue = std::collections::VecDeque::from(start);
     while let Some((spec, parent, depth, inherited_retry, inherited_policy)) = queue.pop_front() {
         let retry = spec.retry.as_ref().map_or(inherited_retry, |r| inherited_retry.overridden_by(r));
         let policy = spec.on_child_failure.unwrap_or(inherited_policy);
         let index = out.len();
-        out.push(planned(spec, parent, depth, retry, policy, limits));
+        out.push(shared.planned(spec, (parent, depth), retry, policy, limits));
         for child in spec.children.iter().flatten() {
             queue.push_back((child, Some(index), depth + 1, retry, policy));
         }
@@ -163,23 +173,48 @@ fn flatten_from(start: Vec<Pending<'_>>, limits: &PlanLimits) -> Vec<PlannedNode
     out
 }
 
-fn planned(
-    spec: &NodeSpec,
-    parent: Option<usize>,
-    depth: u8,
-    retry: RetryPolicy,
-    on_child_failure: FailurePolicy,
-    limits: &PlanLimits,
-) -> PlannedNode {
-    let role = spec.role.clone().or_else(|| limits.roles.get(depth as usize).cloned()).unwrap_or_default();
-    PlannedNode {
-        id: Uuid::now_v7(),
-        parent,
-        depth,
-        name: spec.name.clone(),
-        title: spec.title.clone().unwrap_or_else(|| spec.name.clone()),
-        role,
-        spec: RuntimeSpec {
+/// What consecutive nodes of one flattening share: roles (a handful of distinct strings) and
+/// the last runtime spec with its JSON (breadth-first order puts identical siblings, and
+/// whole levels of a generated tree, next to each other).
+#[derive(Default)]
+struct Shared {
+    roles: HashSet<Arc<str>>,
+    last_spec: Option<(Arc<RuntimeSpec>, Arc<str>)>,
+}
+
+impl Shared {
+    fn role(&mut self, role: &str) -> Arc<str> {
+        if let Some(known) = self.roles.get(role) {
+            return known.clone();
+        }
+        let role: Arc<str> = role.into();
+        self.roles.insert(role.clone());
+        role
+    }
+
+    fn spec(&mut self, spec: RuntimeSpec) -> (Arc<RuntimeSpec>, Arc<str>) {
+        if let Some((last, json)) = &self.last_spec {
+            if **last == spec {
+                return (last.clone(), json.clone());
+            }
+        }
+        let json: Arc<str> = serde_json::to_string(&spec).unwrap_or_else(|_| "{}".into()).into();
+        let spec = Arc::new(spec);
+        self.last_spec = Some((spec.clone(), json.clone()));
+        (spec, json)
+    }
+
+    fn planned(
+        &mut self,
+        spec: &NodeSpec,
+        (parent, depth): (Option<usize>, u8),
+        retry: RetryPolicy,
+        on_child_failure: FailurePolicy,
+        limits: &PlanLimits,
+    ) -> PlannedNode {
+        let role = spec.role.as_deref().or_else(|| limits.roles.get(depth as usize).map(String::as_str));
+        let name: Arc<str> = spec.name.as_str().into();
+        let (runtime, spec_json) = self.spec(RuntimeSpec {
             depends_on: spec.depends_on.clone(),
             run: spec.run.clone(),
             retry,
@@ -188,7 +223,17 @@ fn planned(
             max_parallel: spec.max_parallel,
             resources: spec.resources.clone(),
             budget: spec.budget,
-        },
+        });
+        PlannedNode {
+            id: Uuid::now_v7(),
+            parent,
+            depth,
+            title: spec.title.as_deref().map_or_else(|| name.clone(), Arc::from),
+            name,
+            role: self.role(role.unwrap_or_default()),
+            spec: runtime,
+            spec_json,
+        }
     }
 }
 
@@ -202,6 +247,26 @@ mod tests {
         let mut rng = rand::rng();
         let waits: Vec<u64> = (1..=5).map(|a| policy.backoff_ms(a, &mut rng)).collect();
         assert_eq!(waits, vec![200, 400, 800, 1000, 1000]);
+    }
+
+    #[test]
+    fn identical_siblings_share_one_spec_and_different_ones_do_not() {
+        let job: JobSpec =
+            serde_json::from_value(serde_json::json!({"request": "j", "plan": {"name": "root", "children": [
+                {"name": "a", "run": {"type": "noop"}},
+                {"name": "b", "run": {"type": "noop"}},
+                {"name": "c", "title": "Third", "run": {"type": "echo", "value": "hi"}}
+            ]}}))
+            .expect("spec");
+        let limits = crate::config::Config::default().plan_limits();
+        let planned = flatten(&job, &limits);
+        let [root, a, b, c] = planned.as_slice() else { panic!("four nodes") };
+        assert!(Arc::ptr_eq(&a.spec, &b.spec) && Arc::ptr_eq(&a.spec_json, &b.spec_json));
+        assert!(!Arc::ptr_eq(&b.spec, &c.spec) && !Arc::ptr_eq(&root.spec, &a.spec));
+        assert_eq!(serde_json::from_str::<RuntimeSpec>(&c.spec_json).expect("json"), *c.spec);
+        assert!(Arc::ptr_eq(&a.name, &a.title), "a title left out is the name's string");
+        assert_eq!((&*c.title, &*c.name), ("Third", "c"));
+        assert!(Arc::ptr_eq(&a.role, &b.role), "one string per distinct role");
     }
 
     #[test]

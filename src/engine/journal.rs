@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::events::{now_ms, Event, EventDraft, EventFeeds};
 use crate::store::{
-    AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, ProcessRow, Sequences, SharedStore,
+    AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, NewNodes, NodeUpdate, ProcessRow, Sequences, SharedStore,
     StoreError,
 };
 
@@ -48,7 +48,7 @@ pub struct JournalError(pub String);
 pub struct NewJob {
     pub job: JobRow,
     pub labels: Vec<LabelRow>,
-    pub nodes: Vec<NodeRow>,
+    pub nodes: NewNodes,
 }
 
 /// An audit entry before it is stored.
@@ -65,7 +65,7 @@ pub struct AuditDraft {
 
 enum Entry {
     Job(Box<NewJob>),
-    Nodes(Vec<NodeRow>),
+    Nodes(NewNodes),
     Audit(AuditDraft),
     Node(NodeUpdate),
     JobUpdate(JobUpdate),
@@ -137,7 +137,7 @@ impl Journal {
     }
 
     /// Enqueues nodes added to a running job.
-    pub fn insert_nodes(&self, nodes: Vec<NodeRow>) {
+    pub fn insert_nodes(&self, nodes: NewNodes) {
         self.send(Entry::Nodes(nodes));
     }
 
@@ -270,10 +270,10 @@ impl Writer {
                 let NewJob { job, labels, nodes } = *new;
                 batch.new_jobs.push(job);
                 batch.new_labels.extend(labels);
-                batch.new_nodes.extend(nodes);
+                batch.new_nodes.push(nodes);
             }
             Entry::Node(update) => pending.node_update(update),
-            Entry::Nodes(nodes) => batch.new_nodes.extend(nodes),
+            Entry::Nodes(nodes) => batch.new_nodes.push(nodes),
             Entry::Audit(draft) => {
                 batch.audit.push(AuditRow {
                     seq: self.next_audit_seq,

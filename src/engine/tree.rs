@@ -38,7 +38,7 @@ pub(super) enum Phase {
 /// One node at run time.
 pub(super) struct RtNode {
     pub id: Uuid,
-    pub name: String,
+    pub name: Arc<str>,
     pub depth: u8,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
@@ -48,7 +48,7 @@ pub(super) struct RtNode {
     pub unmet: usize,
     pub spec: Arc<RuntimeSpec>,
     /// The title, when it is not the name (most nodes keep one string, not two).
-    pub title: Option<String>,
+    pub title: Option<Arc<str>>,
     /// A worker's own outcome, kept while it waits for children it spawned.
     pub own: Option<super::executor::ExecOutcome>,
     pub status: NodeStatus,
@@ -116,7 +116,7 @@ impl RtNode {
 }
 
 /// Builds the arena from a job's flat node list, resolving `depends_on` names to siblings.
-pub(super) fn build(planned: Vec<PlannedNode>) -> Vec<RtNode> {
+pub(super) fn build(planned: &[PlannedNode]) -> Vec<RtNode> {
     let mut nodes = Vec::with_capacity(planned.len());
     append(&mut nodes, planned);
     nodes
@@ -124,9 +124,9 @@ pub(super) fn build(planned: Vec<PlannedNode>) -> Vec<RtNode> {
 
 /// Adds nodes (whose `parent` indices are absolute) to the arena and links them: children
 /// lists, and `depends_on` resolved among each new node's siblings.
-pub(super) fn append(nodes: &mut Vec<RtNode>, planned: Vec<PlannedNode>) {
+pub(super) fn append(nodes: &mut Vec<RtNode>, planned: &[PlannedNode]) {
     let first = nodes.len();
-    nodes.extend(planned.into_iter().map(rt_node));
+    nodes.extend(planned.iter().map(rt_node));
     let mut parents = Vec::new();
     for i in first..nodes.len() {
         if let Some(p) = nodes[i].parent {
@@ -137,7 +137,7 @@ pub(super) fn append(nodes: &mut Vec<RtNode>, planned: Vec<PlannedNode>) {
     parents.dedup();
     let mut edges = Vec::new();
     for p in parents {
-        let by_name: HashMap<&str, usize> = nodes[p].children.iter().map(|&c| (nodes[c].name.as_str(), c)).collect();
+        let by_name: HashMap<&str, usize> = nodes[p].children.iter().map(|&c| (&*nodes[c].name, c)).collect();
         for &c in nodes[p].children.iter().filter(|&&c| c >= first) {
             for dep in &nodes[c].spec.depends_on {
                 if let Some(&d) = by_name.get(dep.as_str()) {
@@ -152,18 +152,18 @@ pub(super) fn append(nodes: &mut Vec<RtNode>, planned: Vec<PlannedNode>) {
     }
 }
 
-fn rt_node(node: PlannedNode) -> RtNode {
+fn rt_node(node: &PlannedNode) -> RtNode {
     RtNode {
-        title: (node.title != node.name).then_some(node.title),
+        title: (node.title != node.name).then(|| node.title.clone()),
         own: None,
         id: node.id,
-        name: node.name,
+        name: node.name.clone(),
         depth: node.depth,
         parent: node.parent,
         children: Vec::new(),
         dependents: Vec::new(),
         unmet: 0,
-        spec: Arc::new(node.spec),
+        spec: node.spec.clone(),
         status: NodeStatus::Pending,
         phase: Phase::Blocked,
         attempts: 0,
@@ -190,38 +190,17 @@ pub fn planned_from_rows(rows: &[NodeRow]) -> Result<Vec<PlannedNode>, String> {
         .map(|row| {
             let spec: RuntimeSpec =
                 serde_json::from_str(&row.spec).map_err(|e| format!("node {}: unreadable spec: {e}", row.id))?;
+            let name: Arc<str> = row.name.as_str().into();
             Ok(PlannedNode {
                 id: row.id,
                 parent: row.parent_id.and_then(|p| positions.get(&p).copied()),
                 depth: u8::try_from(row.depth).map_err(|_| format!("node {}: bad depth", row.id))?,
-                name: row.name.clone(),
-                title: row.title.clone(),
-                role: row.role.clone(),
-                spec,
+                title: if row.title == row.name { name.clone() } else { row.title.as_str().into() },
+                name,
+                role: row.role.as_str().into(),
+                spec: Arc::new(spec),
+                spec_json: row.spec.as_str().into(),
             })
         })
         .collect()
-}
-
-/// The stored row of a new node.
-pub fn node_row(job_id: Uuid, position: usize, node: &PlannedNode, parent_id: Option<Uuid>) -> NodeRow {
-    NodeRow {
-        id: node.id,
-        job_id,
-        parent_id,
-        position: position as i64,
-        depth: i64::from(node.depth),
-        name: node.name.clone(),
-        title: node.title.clone(),
-        role: node.role.clone(),
-        kind: if node.is_worker() { "worker" } else { "orchestrator" }.to_string(),
-        spec: serde_json::to_string(&node.spec).unwrap_or_else(|_| "{}".into()),
-        status: NodeStatus::Pending.as_str().to_string(),
-        attempts: 0,
-        started_ms: None,
-        finished_ms: None,
-        result: None,
-        error: None,
-        warnings: None,
-    }
 }

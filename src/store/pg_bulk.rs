@@ -8,43 +8,39 @@
 
 use sqlx::{Postgres, Transaction};
 
-use super::{EventRow, NodeRow, NodeUpdate};
+use super::{Batch, EventRow, NodeUpdate};
 
 type Tx<'a> = Transaction<'a, Postgres>;
 
 /// Rows per statement: bounds the size of one message to the server, not a limit of it.
 const ROWS_PER_STATEMENT: usize = 10_000;
 
-pub(super) async fn insert_nodes(tx: &mut Tx<'_>, nodes: &[NodeRow]) -> Result<(), sqlx::Error> {
-    for chunk in nodes.chunks(ROWS_PER_STATEMENT) {
+pub(super) async fn insert_nodes(tx: &mut Tx<'_>, batch: &Batch) -> Result<(), sqlx::Error> {
+    let mut rows = batch.new_node_rows();
+    loop {
+        let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
         sqlx::query(
-            "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, status, \
-             attempts, started_ms, finished_ms, result, error, warnings) \
+            "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, status) \
              select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::text[], \
-             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int8[], $13::int8[], $14::int8[], \
-             $15::text[], $16::text[], $17::text[])",
+             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
         )
         .bind(chunk.iter().map(|n| n.id).collect::<Vec<_>>())
         .bind(chunk.iter().map(|n| n.job_id).collect::<Vec<_>>())
         .bind(chunk.iter().map(|n| n.parent_id).collect::<Vec<_>>())
         .bind(chunk.iter().map(|n| n.position).collect::<Vec<_>>())
         .bind(chunk.iter().map(|n| n.depth).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.name.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.title.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.role.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.spec.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.status.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.attempts).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.started_ms).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.finished_ms).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.result.as_deref()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.error.as_deref()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.warnings.as_deref()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|n| n.name).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|n| n.title).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|n| n.role).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|n| n.kind).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|n| n.spec).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|n| n.status).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
     }
-    Ok(())
 }
 
 pub(super) async fn update_nodes(tx: &mut Tx<'_>, updates: &[NodeUpdate]) -> Result<(), sqlx::Error> {

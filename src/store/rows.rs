@@ -1,8 +1,12 @@
 //! Row types: the shapes the store reads and writes. Timestamps are Unix milliseconds and
 //! JSON is text, so both backends store them the same way and compare them the same way.
 
+use std::sync::Arc;
+
 use sqlx::FromRow;
 use uuid::Uuid;
+
+use crate::domain::{NodeStatus, PlannedNode};
 
 /// A stored job.
 #[derive(Debug, Clone, FromRow)]
@@ -51,6 +55,60 @@ pub struct NodeRow {
     pub error: Option<String>,
     /// JSON array of notes (aggregation conflicts, for instance).
     pub warnings: Option<String>,
+}
+
+/// Nodes added to a job, written straight from the plan its driver runs: the plan is shared
+/// with the driver's arena, not copied into rows, so a million-node job is held once while
+/// it waits for its first commit.
+#[derive(Debug, Clone)]
+pub struct NewNodes {
+    pub job_id: Uuid,
+    /// Position of `nodes[0]` in the job's flat node list.
+    pub first_position: usize,
+    /// Parent of the nodes whose `parent` lies before this list (the worker that spawned them).
+    pub outer_parent: Option<Uuid>,
+    pub nodes: Arc<[PlannedNode]>,
+}
+
+/// A new node's row, borrowed from its plan; the columns left out start empty.
+#[derive(Debug, Clone, Copy)]
+pub struct NewNodeRow<'a> {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub position: i64,
+    pub depth: i64,
+    pub name: &'a str,
+    pub title: &'a str,
+    pub role: &'a str,
+    /// `orchestrator` or `worker`.
+    pub kind: &'static str,
+    /// The runtime spec as JSON.
+    pub spec: &'a str,
+    /// Always `pending`.
+    pub status: &'static str,
+}
+
+impl NewNodes {
+    /// The rows, in position order.
+    pub fn rows(&self) -> impl Iterator<Item = NewNodeRow<'_>> {
+        self.nodes.iter().enumerate().map(move |(i, node)| NewNodeRow {
+            id: node.id,
+            job_id: self.job_id,
+            parent_id: node.parent.and_then(|p| match p.checked_sub(self.first_position) {
+                Some(inside) => Some(self.nodes[inside].id),
+                None => self.outer_parent,
+            }),
+            position: (self.first_position + i) as i64,
+            depth: i64::from(node.depth),
+            name: &node.name,
+            title: &node.title,
+            role: &node.role,
+            kind: if node.is_worker() { "worker" } else { "orchestrator" },
+            spec: &node.spec_json,
+            status: NodeStatus::Pending.as_str(),
+        })
+    }
 }
 
 /// A node's changing columns.
@@ -112,7 +170,7 @@ pub struct LabelRow {
 pub struct Batch {
     pub new_jobs: Vec<JobRow>,
     pub new_labels: Vec<LabelRow>,
-    pub new_nodes: Vec<NodeRow>,
+    pub new_nodes: Vec<NewNodes>,
     pub node_updates: Vec<NodeUpdate>,
     pub job_updates: Vec<JobUpdate>,
     pub events: Vec<EventRow>,
@@ -123,6 +181,11 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Every new node's row, job after job.
+    pub fn new_node_rows(&self) -> impl Iterator<Item = NewNodeRow<'_>> {
+        self.new_nodes.iter().flat_map(NewNodes::rows)
+    }
+
     /// True when there is nothing to write.
     pub fn is_empty(&self) -> bool {
         self.new_jobs.is_empty()

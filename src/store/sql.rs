@@ -10,7 +10,7 @@
 /// Node updates per `update … from (values …)` statement: 8 columns × 1000 rows stays far
 /// below both backends' bind-parameter limits (SQLite 32766, PostgreSQL 65535).
 pub(super) const UPDATE_CHUNK: usize = 1000;
-/// Node rows per multi-row insert (18 columns each).
+/// Node rows per multi-row insert (11 columns each).
 pub(super) const INSERT_CHUNK: usize = 1000;
 /// Jobs per multi-row insert or update (14 columns each).
 pub(super) const JOB_CHUNK: usize = 500;
@@ -36,7 +36,7 @@ macro_rules! sql_store {
                 }
                 let mut tx = self.pool.begin().await?;
                 insert_jobs(&mut tx, batch).await?;
-                insert_nodes(&mut tx, &batch.new_nodes).await?;
+                insert_nodes(&mut tx, batch).await?;
                 update_nodes(&mut tx, &batch.node_updates).await?;
                 update_jobs(&mut tx, &batch.job_updates).await?;
                 insert_events(&mut tx, &batch.events).await?;

@@ -102,22 +102,23 @@ macro_rules! sql_batch_writes {
 /// has no array parameters, gets. PostgreSQL has its own in `pg_bulk`.
 macro_rules! values_bulk_writes {
     ($db:ty) => {
-        async fn insert_nodes(tx: &mut Tx<'_>, nodes: &[$crate::store::NodeRow]) -> Result<(), sqlx::Error> {
-            for chunk in nodes.chunks($crate::store::sql::INSERT_CHUNK) {
+        async fn insert_nodes(tx: &mut Tx<'_>, batch: &$crate::store::Batch) -> Result<(), sqlx::Error> {
+            let mut rows = batch.new_node_rows();
+            loop {
+                let chunk: Vec<_> = rows.by_ref().take($crate::store::sql::INSERT_CHUNK).collect();
+                if chunk.is_empty() {
+                    return Ok(());
+                }
                 let mut sql = sqlx::QueryBuilder::<$db>::new(
-                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, \
-                     status, attempts, started_ms, finished_ms, result, error, warnings) ",
+                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, status) ",
                 );
-                sql.push_values(chunk, |mut row, n| {
+                sql.push_values(&chunk, |mut row, n| {
                     row.push_bind(n.id).push_bind(n.job_id).push_bind(n.parent_id).push_bind(n.position);
-                    row.push_bind(n.depth).push_bind(&n.name).push_bind(&n.title).push_bind(&n.role);
-                    row.push_bind(&n.kind).push_bind(&n.spec).push_bind(&n.status).push_bind(n.attempts);
-                    row.push_bind(n.started_ms).push_bind(n.finished_ms).push_bind(&n.result);
-                    row.push_bind(&n.error).push_bind(&n.warnings);
+                    row.push_bind(n.depth).push_bind(n.name).push_bind(n.title).push_bind(n.role);
+                    row.push_bind(n.kind).push_bind(n.spec).push_bind(n.status);
                 });
                 sql.build().persistent(chunk.len() == $crate::store::sql::INSERT_CHUNK).execute(&mut **tx).await?;
             }
-            Ok(())
         }
 
         async fn update_nodes(tx: &mut Tx<'_>, updates: &[$crate::store::NodeUpdate]) -> Result<(), sqlx::Error> {

@@ -21,7 +21,7 @@ use crate::domain::spec::JobConfig;
 use crate::domain::validate::validate;
 use crate::domain::{JobSpec, JobStatus, NodeStatus, PlanLimits, PlannedNode};
 use crate::events::{now_ms, EventDraft, EventKind};
-use crate::store::{JobRow, JobUpdate, LabelRow, NodeRow, NodeUpdate, SharedStore};
+use crate::store::{JobRow, JobUpdate, LabelRow, NewNodes, NodeRow, NodeUpdate, SharedStore};
 
 mod lifecycle;
 
@@ -124,17 +124,15 @@ impl Admission {
             Placement::Run(_) => JobStatus::Running.as_str().to_string(),
             Placement::Queue => JobStatus::Queued.as_str().to_string(),
         };
-        let nodes = planned
-            .iter()
-            .enumerate()
-            .map(|(i, n)| tree::node_row(job.id, i, n, n.parent.map(|p| planned[p].id)))
-            .collect();
+        let planned: Arc<[PlannedNode]> = planned.into();
+        let nodes = NewNodes { job_id: job.id, first_position: 0, outer_parent: None, nodes: planned.clone() };
         self.ctx.journal.insert_job(NewJob { job: job.clone(), labels, nodes });
         let data = json!({"job_id": job.id, "depth": 0, "status": job.status, "nodes": planned.len()});
         self.ctx.journal.emit(EventDraft::job(EventKind::JobSubmitted, job.id, Some(0), &data));
         if let Placement::Run(inbox) = placement {
-            self.spawn_driver(job.id, &config, planned, inbox, None);
+            self.spawn_driver(job.id, &config, &planned, inbox, None);
         }
+        drop(planned);
         self.ctx.journal.flush().await?;
         Ok(Submitted { job, created: true })
     }
@@ -171,7 +169,7 @@ impl Admission {
         self: &Arc<Self>,
         job_id: Uuid,
         config: &JobConfig,
-        planned: Vec<PlannedNode>,
+        planned: &[PlannedNode],
         inbox: mpsc::UnboundedReceiver<JobMsg>,
         stored: Option<(&Stored<'_>, i64)>,
     ) {
@@ -246,7 +244,7 @@ impl Admission {
     /// Starts a job that waited in the queue, from its stored form.
     async fn start_stored(self: Arc<Self>, job_id: Uuid, inbox: mpsc::UnboundedReceiver<JobMsg>) {
         match self.load(job_id).await {
-            Ok((config, planned, _)) => self.spawn_driver(job_id, &config, planned, inbox, None),
+            Ok((config, planned, _)) => self.spawn_driver(job_id, &config, &planned, inbox, None),
             Err(err) => {
                 tracing::error!(job.id = %job_id, error = %err, "a queued job could not be loaded");
                 self.finished(job_id);

@@ -36,7 +36,7 @@ impl JobRun {
             .children
             .iter()
             .filter(|&&c| self.nodes[c].status != NodeStatus::Succeeded)
-            .map(|&c| self.nodes[c].name.as_str())
+            .map(|&c| &*self.nodes[c].name)
             .collect();
         if unsuccessful.is_empty() {
             (NodeStatus::Succeeded, None)

@@ -12,6 +12,7 @@ use crate::domain::validate::validate_spawn;
 use crate::domain::{FieldError, NodeSpec, PlannedNode};
 use crate::engine::tree::{self, Phase};
 use crate::events::EventKind;
+use crate::store::NewNodes;
 
 /// A node created by a spawn.
 #[derive(Debug, Clone)]
@@ -42,7 +43,7 @@ impl JobRun {
         if !live || node.cancel_reason.is_some() {
             return Err(SpawnError::Ended(format!("node {parent} is not running ({})", node.status)));
         }
-        let siblings: Vec<&str> = node.children.iter().map(|&c| self.nodes[c].name.as_str()).collect();
+        let siblings: Vec<&str> = node.children.iter().map(|&c| &*self.nodes[c].name).collect();
         let validation = validate_spawn(children, node.depth, self.settings.max_depth, &siblings);
         let mut errors = validation.errors;
         let limit = self.settings.limits.max_nodes;
@@ -68,7 +69,7 @@ impl JobRun {
         let mut chain: Vec<(String, &str)> = Vec::new();
         let mut current = Some(parent);
         while let Some(i) = current {
-            chain.push((self.nodes[i].fingerprint(), self.nodes[i].name.as_str()));
+            chain.push((self.nodes[i].fingerprint(), &*self.nodes[i].name));
             current = self.nodes[i].parent;
         }
         let fingerprints: Vec<String> = planned.iter().map(PlannedNode::fingerprint).collect();
@@ -77,7 +78,7 @@ impl JobRun {
             let mut up = planned[i].parent;
             while let Some(j) = up {
                 if fingerprints[j] == mine {
-                    return Some(planned[j].name.as_str());
+                    return Some(&*planned[j].name);
                 }
                 up = planned[j].parent;
             }
@@ -106,15 +107,13 @@ impl JobRun {
                 p
             })
             .collect();
-        let rows = planned
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let parent_id = p.parent.map(|q| if q >= offset { planned[q - offset].id } else { self.nodes[q].id });
-                tree::node_row(self.job_id, offset + i, p, parent_id)
-            })
-            .collect();
-        self.ctx.journal.insert_nodes(rows);
+        let planned: std::sync::Arc<[PlannedNode]> = planned.into();
+        self.ctx.journal.insert_nodes(NewNodes {
+            job_id: self.job_id,
+            first_position: offset,
+            outer_parent: Some(self.nodes[parent].id),
+            nodes: planned.clone(),
+        });
         let spawned: Vec<SpawnedNode> = planned
             .iter()
             .map(|p| {
@@ -124,10 +123,10 @@ impl JobRun {
                 } else {
                     self.nodes[parent_index].id
                 };
-                SpawnedNode { id: p.id, parent_id, name: p.name.clone(), depth: p.depth }
+                SpawnedNode { id: p.id, parent_id, name: p.name.to_string(), depth: p.depth }
             })
             .collect();
-        tree::append(&mut self.nodes, planned);
+        tree::append(&mut self.nodes, &planned);
         self.announce(parent, &spawned);
         let ready: Vec<usize> =
             self.nodes[parent].children.iter().copied().filter(|&c| c >= offset && self.nodes[c].unmet == 0).collect();
