@@ -12,6 +12,21 @@ pub use spec::{Aggregate, ExecutorSpec, FailurePolicy, JobSpec, NodeSpec};
 pub use status::{JobStatus, NodeStatus};
 pub use validate::{FieldError, Validation};
 
+/// A node's result as JSON text. Results are made once (by an executor, or by aggregation
+/// joining its children's texts) and then only copied whole — into the parent's result, the
+/// store, an event — so they are kept as text, shared, rather than as `Value` trees that
+/// take several times the memory and must be serialised again at every level.
+pub type JsonText = std::sync::Arc<serde_json::value::RawValue>;
+
+/// Anything serialisable as [`JsonText`]; `null` for what cannot be (a map with non-string
+/// keys, which no result holds).
+pub fn json_text(value: &impl serde::Serialize) -> JsonText {
+    serde_json::value::to_raw_value(value)
+        .or_else(|_| serde_json::value::RawValue::from_string("null".to_string()))
+        .map(JsonText::from)
+        .unwrap_or_else(|_| unreachable!("`null` is JSON"))
+}
+
 /// The server's hard cap on depth: no configuration can go deeper.
 pub const HARD_MAX_DEPTH: u8 = 5;
 /// Depths 0 to [`HARD_MAX_DEPTH`].

@@ -6,9 +6,11 @@
 //! not be combined cleanly (a merge conflict, a non-number in a sum) is returned as a
 //! warning, stored with the node, rather than failing the node.
 
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
-use crate::domain::{Aggregate, NodeStatus};
+use crate::domain::{json_text, Aggregate, JsonText, NodeStatus};
 
 /// One child as aggregation sees it. The result is handed over, not borrowed: once its
 /// parent has aggregated it, a child's result lives only inside the parent's, so a tree's
@@ -16,19 +18,26 @@ use crate::domain::{Aggregate, NodeStatus};
 pub struct ChildOutcome<'a> {
     pub name: &'a str,
     pub status: NodeStatus,
-    pub result: Option<Value>,
+    pub result: Option<JsonText>,
+}
+
+impl ChildOutcome<'_> {
+    /// The result parsed, for the modes that look inside it.
+    fn value(&self) -> Option<Value> {
+        self.result.as_deref().and_then(|text| serde_json::from_str(text.get()).ok())
+    }
 }
 
 /// Combines the children's outcomes; returns the result and any warnings.
-pub fn aggregate(mode: Aggregate, children: Vec<ChildOutcome<'_>>) -> (Value, Vec<String>) {
+pub fn aggregate(mode: Aggregate, children: Vec<ChildOutcome<'_>>) -> (JsonText, Vec<String>) {
     let mut warnings = Vec::new();
     let value = match mode {
-        Aggregate::Collect => collect(children),
+        Aggregate::Collect => return (collect(&children), warnings),
         Aggregate::Merge => merge(succeeded(children), &mut warnings),
         Aggregate::Sum => sum(succeeded(children), &mut warnings),
         Aggregate::Concat => concat(succeeded(children), &mut warnings),
     };
-    (value, warnings)
+    (json_text(&value), warnings)
 }
 
 fn succeeded(children: Vec<ChildOutcome<'_>>) -> impl Iterator<Item = ChildOutcome<'_>> {
@@ -38,7 +47,7 @@ fn succeeded(children: Vec<ChildOutcome<'_>>) -> impl Iterator<Item = ChildOutco
 fn merge<'a>(children: impl Iterator<Item = ChildOutcome<'a>>, warnings: &mut Vec<String>) -> Value {
     let mut merged = Map::new();
     for child in children {
-        match child.result {
+        match child.value() {
             Some(Value::Object(object)) => merge_into(&mut merged, object, "", warnings),
             Some(Value::Null) | None => {}
             Some(_) => warnings.push(format!("merge: result of '{}' is not an object; skipped", child.name)),
@@ -47,20 +56,27 @@ fn merge<'a>(children: impl Iterator<Item = ChildOutcome<'a>>, warnings: &mut Ve
     Value::Object(merged)
 }
 
-/// `[{name, status, result}]` for every child.
-fn collect(children: Vec<ChildOutcome<'_>>) -> Value {
-    Value::Array(
-        children
-            .into_iter()
-            .map(|c| json!({"name": c.name, "status": c.status.as_str(), "result": c.result}))
-            .collect(),
-    )
+/// One child in a `collect` result.
+#[derive(Serialize)]
+struct Collected<'a> {
+    name: &'a str,
+    status: &'static str,
+    result: Option<&'a RawValue>,
+}
+
+/// `[{name, status, result}]` for every child: the children's texts joined, never parsed.
+fn collect(children: &[ChildOutcome<'_>]) -> JsonText {
+    let entries: Vec<Collected<'_>> = children
+        .iter()
+        .map(|c| Collected { name: c.name, status: c.status.as_str(), result: c.result.as_deref() })
+        .collect();
+    json_text(&entries)
 }
 
 fn concat<'a>(children: impl Iterator<Item = ChildOutcome<'a>>, warnings: &mut Vec<String>) -> Value {
     let mut text = String::new();
     for child in children {
-        match child.result {
+        match child.value() {
             Some(Value::String(s)) => text.push_str(&s),
             Some(Value::Null) | None => {}
             Some(other) => {
@@ -95,7 +111,7 @@ fn sum<'a>(children: impl Iterator<Item = ChildOutcome<'a>>, warnings: &mut Vec<
     let mut float: f64 = 0.0;
     let mut any_float = false;
     for child in children {
-        match child.result {
+        match child.value() {
             Some(Value::Number(n)) => match n.as_i64().and_then(|i| integer.checked_add(i)) {
                 Some(total) if !any_float => integer = total,
                 _ => {
@@ -119,7 +135,12 @@ mod tests {
     use super::*;
 
     fn child<'a>(name: &'a str, status: NodeStatus, result: &Value) -> ChildOutcome<'a> {
-        ChildOutcome { name, status, result: Some(result.clone()) }
+        ChildOutcome { name, status, result: Some(json_text(result)) }
+    }
+
+    fn aggregate(mode: Aggregate, children: Vec<ChildOutcome<'_>>) -> (Value, Vec<String>) {
+        let (text, warnings) = super::aggregate(mode, children);
+        (serde_json::from_str(text.get()).expect("aggregation makes JSON"), warnings)
     }
 
     #[test]
@@ -132,6 +153,20 @@ mod tests {
         assert_eq!(
             value,
             json!([{"name": "a", "status": "succeeded", "result": 1}, {"name": "b", "status": "failed", "result": "x"}])
+        );
+    }
+
+    #[test]
+    fn collect_joins_the_childrens_texts_as_they_are() {
+        let text = JsonText::from(RawValue::from_string(r#"{"b": 2,  "a": [1]}"#.to_string()).expect("json"));
+        let children = vec![
+            ChildOutcome { name: "a", status: NodeStatus::Succeeded, result: Some(text) },
+            ChildOutcome { name: "b", status: NodeStatus::Cancelled, result: None },
+        ];
+        let (joined, _) = super::aggregate(Aggregate::Collect, children);
+        assert_eq!(
+            joined.get(),
+            r#"[{"name":"a","status":"succeeded","result":{"b": 2,  "a": [1]}},{"name":"b","status":"cancelled","result":null}]"#
         );
     }
 

@@ -11,6 +11,7 @@ mod admission;
 pub mod aggregate;
 pub mod executor;
 pub mod journal;
+mod memory;
 mod monitor;
 pub mod orphans;
 pub mod resources;

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::resources::Slot;
-use crate::domain::{NodeStatus, PlannedNode, RuntimeSpec};
+use crate::domain::{JsonText, NodeStatus, PlannedNode, RuntimeSpec};
 use crate::events::now_ms;
 use crate::store::{NodeRow, NodeUpdate};
 
@@ -56,7 +56,7 @@ pub(super) struct RtNode {
     pub attempts: u32,
     pub started_ms: Option<i64>,
     pub finished_ms: Option<i64>,
-    pub result: Option<Value>,
+    pub result: Option<JsonText>,
     pub error: Option<String>,
     pub warnings: Vec<String>,
     pub slot: Option<Slot>,
@@ -95,14 +95,14 @@ impl RtNode {
             attempts: i64::from(self.attempts),
             started_ms: self.started_ms,
             finished_ms: self.finished_ms,
-            result: self.result.as_ref().map(Value::to_string),
+            result: self.result.clone(),
             error: self.error.clone(),
             warnings: (!self.warnings.is_empty()).then(|| Value::from(self.warnings.clone()).to_string()),
         }
     }
 
     /// Moves to a terminal status.
-    pub fn end(&mut self, status: NodeStatus, result: Option<Value>, error: Option<String>) {
+    pub fn end(&mut self, status: NodeStatus, result: Option<JsonText>, error: Option<String>) {
         self.phase = Phase::Done;
         self.status = status;
         self.finished_ms = Some(now_ms());

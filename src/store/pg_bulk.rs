@@ -6,6 +6,7 @@
 //! plan of thousands of expressions each time (measured as most of the server's CPU time on
 //! `flat-10k`). SQLite has no array parameters and keeps the `values` lists of `sql_writes`.
 
+use serde_json::value::RawValue;
 use sqlx::{Postgres, Transaction};
 
 use super::{Batch, EventRow, NodeUpdate};
@@ -57,7 +58,7 @@ pub(super) async fn update_nodes(tx: &mut Tx<'_>, updates: &[NodeUpdate]) -> Res
         .bind(chunk.iter().map(|u| u.attempts).collect::<Vec<_>>())
         .bind(chunk.iter().map(|u| u.started_ms).collect::<Vec<_>>())
         .bind(chunk.iter().map(|u| u.finished_ms).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|u| u.result.as_deref()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|u| u.result.as_deref().map(RawValue::get)).collect::<Vec<_>>())
         .bind(chunk.iter().map(|u| u.error.as_deref()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|u| u.warnings.as_deref()).collect::<Vec<_>>())
         .execute(&mut **tx)

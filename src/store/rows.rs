@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::domain::{NodeStatus, PlannedNode};
+use crate::domain::{JsonText, NodeStatus, PlannedNode};
 
 /// A stored job.
 #[derive(Debug, Clone, FromRow)]
@@ -119,7 +119,8 @@ pub struct NodeUpdate {
     pub attempts: i64,
     pub started_ms: Option<i64>,
     pub finished_ms: Option<i64>,
-    pub result: Option<String>,
+    /// Shared with the driver's node: a large result is not copied to be stored.
+    pub result: Option<JsonText>,
     pub error: Option<String>,
     pub warnings: Option<String>,
 }
@@ -131,7 +132,8 @@ pub struct JobUpdate {
     pub status: &'static str,
     pub started_ms: Option<i64>,
     pub finished_ms: Option<i64>,
-    pub result: Option<String>,
+    /// The root's result, shared with the driver's root node.
+    pub result: Option<JsonText>,
     pub error: Option<String>,
 }
 

@@ -48,7 +48,9 @@ macro_rules! sql_batch_writes {
                 );
                 sql.push_values(chunk, |mut row, job| {
                     row.push_bind(job.id).push_bind(job.status).push_bind(job.started_ms);
-                    row.push_bind(job.finished_ms).push_bind(&job.result).push_bind(&job.error);
+                    row.push_bind(job.finished_ms)
+                        .push_bind(job.result.as_deref().map(serde_json::value::RawValue::get));
+                    row.push_bind(&job.error);
                 });
                 sql.push(") as v where jobs.id = v.column1");
                 sql.build().persistent(chunk.len() == $crate::store::sql::JOB_CHUNK).execute(&mut **tx).await?;
@@ -129,7 +131,8 @@ macro_rules! values_bulk_writes {
                 );
                 sql.push_values(chunk, |mut row, u| {
                     row.push_bind(u.id).push_bind(u.status).push_bind(u.attempts).push_bind(u.started_ms);
-                    row.push_bind(u.finished_ms).push_bind(&u.result).push_bind(&u.error).push_bind(&u.warnings);
+                    row.push_bind(u.finished_ms).push_bind(u.result.as_deref().map(serde_json::value::RawValue::get));
+                    row.push_bind(&u.error).push_bind(&u.warnings);
                 });
                 sql.push(") as v where nodes.id = v.column1");
                 sql.build().persistent(chunk.len() == $crate::store::sql::UPDATE_CHUNK).execute(&mut **tx).await?;

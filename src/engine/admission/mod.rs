@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::journal::NewJob;
 use super::run::{JobMsg, JobRun, JobSettings, SpawnError, SpawnedNode, Stored, REASON_CANCELLED};
-use super::{tree, EngineCtx, EngineError};
+use super::{memory, tree, EngineCtx, EngineError};
 use crate::config::Config;
 use crate::domain::plan::flatten;
 use crate::domain::spec::JobConfig;
@@ -119,6 +119,9 @@ impl Admission {
         // The request's own tree is not needed past here; a million-node job must not hold it
         // beside its rows and its driver's arena through the first commit.
         drop(spec);
+        if planned.len() >= memory::LARGE_JOB_NODES {
+            memory::release_freed();
+        }
         let placement = self.place(job.id)?;
         job.status = match placement {
             Placement::Run(_) => JobStatus::Running.as_str().to_string(),
@@ -190,8 +193,12 @@ impl Admission {
             None => now_ms(),
         };
         let admission = self.clone();
+        let large = planned.len() >= memory::LARGE_JOB_NODES;
         tokio::spawn(async move {
             let outcome = std::panic::AssertUnwindSafe(run.run(started_ms)).catch_unwind().await;
+            if large {
+                memory::release_freed();
+            }
             match outcome {
                 Ok(Some(status)) => tracing::info!(job.id = %job_id, job.status = %status, "job ended"),
                 Ok(None) => {

@@ -3,21 +3,39 @@
 //! whole subtrees. Everything here runs inside the driver's transition, synchronously, and
 //! cascades through the driver's `ended` work list rather than by recursion.
 
-use serde_json::json;
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::notices::NodeCompleted;
 use super::{JobRun, REASON_CANCELLED, REASON_DEPENDENCY_FAILED, REASON_SIBLING_FAILED};
-use crate::domain::{FailurePolicy, NodeStatus};
+use crate::domain::{json_text, FailurePolicy, JsonText, NodeStatus};
 use crate::engine::aggregate::{aggregate, ChildOutcome};
 use crate::engine::executor::ExecOutcome;
 use crate::engine::resources::Slot;
 use crate::engine::tree::Phase;
 use crate::events::EventKind;
 
+/// The result of a worker that spawned children: its own output beside their aggregate.
+#[derive(Serialize)]
+struct WorkerWithChildren<'a> {
+    output: Option<&'a RawValue>,
+    children: &'a RawValue,
+}
+
+/// An attempt's outcome as the node's status, result (as text) and error.
+pub(super) fn outcome_parts(outcome: ExecOutcome) -> (NodeStatus, Option<JsonText>, Option<String>) {
+    let text = |value: Option<serde_json::Value>| value.map(|v| json_text(&v));
+    match outcome {
+        ExecOutcome::Succeeded(value) => (NodeStatus::Succeeded, Some(json_text(&value)), None),
+        ExecOutcome::Failed { error, result } => (NodeStatus::Failed, text(result), Some(error)),
+        ExecOutcome::Cancelled { result } => (NodeStatus::Cancelled, text(result), Some(REASON_CANCELLED.to_string())),
+    }
+}
+
 impl JobRun {
     /// Takes the children's results (they are stored; from now on they live on only inside
     /// the parent's) and combines them.
-    fn aggregate_children(&mut self, index: usize) -> (serde_json::Value, Vec<String>) {
+    fn aggregate_children(&mut self, index: usize) -> (JsonText, Vec<String>) {
         let children = std::mem::take(&mut self.nodes[index].children);
         let results: Vec<_> = children.iter().map(|&c| self.nodes[c].result.take()).collect();
         let outcomes = children
@@ -60,7 +78,7 @@ impl JobRun {
         &mut self,
         index: usize,
         status: NodeStatus,
-        result: Option<serde_json::Value>,
+        result: Option<JsonText>,
         error: Option<String>,
     ) {
         self.nodes[index].end(status, result, error);
@@ -148,11 +166,7 @@ impl JobRun {
     pub(super) fn finish_worker(&mut self, index: usize) {
         let node = &mut self.nodes[index];
         let own = node.own.take().unwrap_or(ExecOutcome::Cancelled { result: None });
-        let (own_status, own_result, own_error) = match own {
-            ExecOutcome::Succeeded(value) => (NodeStatus::Succeeded, Some(value), None),
-            ExecOutcome::Failed { error, result } => (NodeStatus::Failed, result, Some(error)),
-            ExecOutcome::Cancelled { result } => (NodeStatus::Cancelled, result, Some(REASON_CANCELLED.to_string())),
-        };
+        let (own_status, own_result, own_error) = outcome_parts(own);
         if node.children.is_empty() {
             return match node.cancel_reason {
                 Some(reason) => self.end_node(index, NodeStatus::Cancelled, own_result, Some(reason.to_string())),
@@ -160,7 +174,7 @@ impl JobRun {
             };
         }
         let (children, warnings) = self.aggregate_children(index);
-        let result = json!({"output": own_result, "children": children});
+        let result = json_text(&WorkerWithChildren { output: own_result.as_deref(), children: &children });
         let (status, error) = match (self.nodes[index].cancel_reason, own_status) {
             (Some(reason), _) => (NodeStatus::Cancelled, Some(reason.to_string())),
             (None, NodeStatus::Succeeded) => self.children_verdict(index),

@@ -333,7 +333,7 @@ impl JobRun {
             status: status.as_str(),
             started_ms: Some(started_ms),
             finished_ms: Some(now_ms()),
-            result: root.result.as_ref().map(serde_json::Value::to_string),
+            result: root.result.clone(),
             error: error.clone(),
         });
         let kind = if status == JobStatus::Cancelled { EventKind::JobCancelled } else { EventKind::JobCompleted };
@@ -341,7 +341,7 @@ impl JobRun {
         let data = notices::JobEnded {
             error: error.as_deref(),
             job_id: self.job_id,
-            result: root.result.as_ref(),
+            result: root.result.as_deref(),
             status: status.as_str(),
         };
         self.emit(kind, 0, &data);

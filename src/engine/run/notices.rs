@@ -29,7 +29,7 @@ pub(super) struct NodeCompleted<'a> {
 pub(super) struct JobEnded<'a> {
     pub error: Option<&'a str>,
     pub job_id: Uuid,
-    pub result: Option<&'a serde_json::Value>,
+    pub result: Option<&'a serde_json::value::RawValue>,
     pub status: &'a str,
 }
 

@@ -14,11 +14,12 @@
 
 use std::collections::HashSet;
 
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{JobRun, REASON_CANCELLED, REASON_DEPENDENCY_FAILED};
-use crate::domain::NodeStatus;
+use crate::domain::{JsonText, NodeStatus};
 use crate::engine::executor::ExecOutcome;
 use crate::engine::tree::Phase;
 use crate::events::EventKind;
@@ -71,7 +72,7 @@ impl JobRun {
         node.attempts = u32::try_from(row.attempts).unwrap_or(0);
         node.started_ms = row.started_ms;
         node.finished_ms = row.finished_ms;
-        node.result = row.result.as_deref().and_then(|text| serde_json::from_str(text).ok());
+        node.result = row.result.clone().and_then(|text| RawValue::from_string(text).ok()).map(JsonText::from);
         node.error = row.error.clone();
         node.warnings = row.warnings.as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default();
         node.phase = match node.status {
@@ -159,12 +160,13 @@ impl JobRun {
 }
 
 /// The outcome of a worker's own process, as far as the store knows it.
-fn own_outcome(result: &Option<Value>, error: &Option<String>, interrupted: bool) -> ExecOutcome {
+fn own_outcome(result: &Option<JsonText>, error: &Option<String>, interrupted: bool) -> ExecOutcome {
     if interrupted {
         return ExecOutcome::Failed { error: INTERRUPTED_AFTER_SPAWNING.to_string(), result: None };
     }
+    let result: Option<Value> = result.as_deref().and_then(|text| serde_json::from_str(text.get()).ok());
     match error {
-        Some(error) => ExecOutcome::Failed { error: error.clone(), result: result.clone() },
-        None => ExecOutcome::Succeeded(result.clone().unwrap_or(Value::Null)),
+        Some(error) => ExecOutcome::Failed { error: error.clone(), result },
+        None => ExecOutcome::Succeeded(result.unwrap_or(Value::Null)),
     }
 }

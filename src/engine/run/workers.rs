@@ -9,8 +9,8 @@ use futures_util::FutureExt;
 use serde_json::json;
 
 use super::notices::WorkerStarted;
-use super::{JobMsg, JobRun, REASON_CANCELLED};
-use crate::domain::{ExecutorSpec, NodeStatus};
+use super::{JobMsg, JobRun};
+use crate::domain::{json_text, ExecutorSpec, NodeStatus};
 use crate::engine::executor::{self, ExecContext, ExecOutcome, SpawnHook};
 use crate::engine::journal::Journal;
 use crate::engine::resources::Slot;
@@ -134,11 +134,7 @@ impl JobRun {
             // Its outcome is stored now, so a restart need not re-run it.
             node.phase = Phase::AwaitChildren;
             node.slot = None;
-            (node.result, node.error) = match &outcome {
-                ExecOutcome::Succeeded(value) => (Some(value.clone()), None),
-                ExecOutcome::Failed { error, result } => (result.clone(), Some(error.clone())),
-                ExecOutcome::Cancelled { result } => (result.clone(), Some(REASON_CANCELLED.to_string())),
-            };
+            (_, node.result, node.error) = super::endings::outcome_parts(outcome.clone());
             node.own = Some(outcome);
             self.ctx.journal.node(self.nodes[index].update());
             return;
@@ -153,7 +149,7 @@ impl JobRun {
         node.phase = Phase::BackingOff;
         node.status = NodeStatus::Retrying;
         node.slot = None;
-        node.result = result;
+        node.result = result.map(|value| json_text(&value));
         node.error = Some(error.clone());
         let node = &self.nodes[index];
         self.ctx.journal.node(node.update());
