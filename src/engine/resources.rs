@@ -12,6 +12,7 @@
 //! (its request future dropped) is skipped and its slot goes to the next.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{mpsc, oneshot};
@@ -70,6 +71,9 @@ pub struct ResourceManager {
 struct Inner {
     state: Mutex<State>,
     warnings: mpsc::UnboundedSender<ResourceWarning>,
+    /// Nodes waiting for a slot in their driver's own queue, not yet asked for (see
+    /// `run::slots`): counted as waiting, kept apart so that counting costs no lock.
+    held_back: [AtomicI64; DEPTHS],
 }
 
 struct State {
@@ -123,7 +127,19 @@ impl ResourceManager {
         let depths = quotas.map(|quota| DepthState { quota, ..DepthState::default() });
         let state =
             State { depths, grants: HashMap::new(), job_use: HashMap::new(), next_grant: 0, leaks_reclaimed: 0 };
-        Self { inner: Arc::new(Inner { state: Mutex::new(state), warnings }) }
+        let held_back = std::array::from_fn(|_| AtomicI64::new(0));
+        Self { inner: Arc::new(Inner { state: Mutex::new(state), warnings, held_back }) }
+    }
+
+    /// The quota of every depth.
+    pub fn quotas(&self) -> [u32; DEPTHS] {
+        let state = self.lock();
+        std::array::from_fn(|d| state.depths[d].quota)
+    }
+
+    /// Adds `delta` to the nodes waiting at `depth` in a driver's own queue.
+    pub fn hold_back(&self, depth: u8, delta: i64) {
+        self.inner.held_back[depth as usize].fetch_add(delta, Ordering::Relaxed);
     }
 
     /// Asks for a slot. The future resolves when one is granted; dropping it withdraws.
@@ -148,7 +164,13 @@ impl ResourceManager {
         let state = self.lock();
         std::array::from_fn(|d| {
             let depth = &state.depths[d];
-            DepthUsage { quota: depth.quota, in_use: depth.in_use, peak: depth.peak, waiting: depth.waiting }
+            let held_back = u32::try_from(self.inner.held_back[d].load(Ordering::Relaxed)).unwrap_or(0);
+            DepthUsage {
+                quota: depth.quota,
+                in_use: depth.in_use,
+                peak: depth.peak,
+                waiting: depth.waiting + held_back,
+            }
         })
     }
 

@@ -50,7 +50,7 @@ pub(super) struct RtNode {
     /// The title, when it is not the name (most nodes keep one string, not two).
     pub title: Option<Arc<str>>,
     /// A worker's own outcome, kept while it waits for children it spawned.
-    pub own: Option<super::executor::ExecOutcome>,
+    pub own: Option<Box<super::executor::ExecOutcome>>,
     pub status: NodeStatus,
     pub phase: Phase,
     pub attempts: u32,

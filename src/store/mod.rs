@@ -107,7 +107,7 @@ pub trait Store: Send + Sync + 'static {
     async fn node(&self, id: Uuid) -> StoreResult<Option<NodeRow>>;
     /// Every node of a job, parents before children.
     async fn job_nodes(&self, job_id: Uuid) -> StoreResult<Vec<NodeRow>>;
-    /// A page of jobs, newest first.
+    /// A page of jobs, newest first; `result` is left out (`None`): a list never shows it.
     async fn list_jobs(&self, query: &JobQuery) -> StoreResult<Vec<JobRow>>;
     /// The worker process groups recorded as running.
     async fn processes(&self) -> StoreResult<Vec<ProcessRow>>;

@@ -75,7 +75,11 @@ macro_rules! sql_store {
                 &self,
                 query: &$crate::store::JobQuery,
             ) -> $crate::store::StoreResult<Vec<$crate::store::JobRow>> {
-                let mut sql = sqlx::QueryBuilder::<$db>::new("select j.* from jobs j");
+                // A list never shows results, and one job's can be tens of megabytes.
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "select j.id, j.seq, j.request, j.config, j.labels, j.status, j.idempotency_key, j.root_node_id, \
+                     j.node_count, j.created_ms, j.started_ms, j.finished_ms, null as result, j.error from jobs j",
+                );
                 if let Some((key, value)) = &query.label {
                     sql.push(" join job_labels l on l.job_id = j.id and l.key = ");
                     sql.push_bind(key.clone()).push(" and l.value = ").push_bind(value.clone());

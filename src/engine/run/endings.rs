@@ -165,7 +165,7 @@ impl JobRun {
     /// slot next never appears to start before this one ended.
     pub(super) fn finish_worker(&mut self, index: usize) {
         let node = &mut self.nodes[index];
-        let own = node.own.take().unwrap_or(ExecOutcome::Cancelled { result: None });
+        let own = node.own.take().map_or(ExecOutcome::Cancelled { result: None }, |own| *own);
         let (own_status, own_result, own_error) = outcome_parts(own);
         if node.children.is_empty() {
             return match node.cancel_reason {

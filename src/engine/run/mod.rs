@@ -10,6 +10,7 @@
 mod endings;
 mod notices;
 mod restore;
+mod slots;
 mod spawn;
 mod workers;
 
@@ -20,15 +21,12 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::executor::ExecOutcome;
-use super::resources::{Slot, SlotRequest};
+use super::resources::Slot;
 use super::tree::{Phase, RtNode};
 use super::EngineCtx;
 use crate::domain::{JobStatus, NodeStatus, DEPTHS};
@@ -70,8 +68,6 @@ pub(crate) enum JobMsg {
     },
 }
 
-type SlotWait = BoxFuture<'static, (usize, Option<Slot>)>;
-
 /// Per-job settings the driver applies.
 pub(crate) struct JobSettings {
     /// The job's own caps per depth.
@@ -92,7 +88,7 @@ pub(crate) struct JobRun {
     nodes: Vec<RtNode>,
     inbox: mpsc::UnboundedReceiver<JobMsg>,
     outbox: mpsc::UnboundedSender<JobMsg>,
-    slot_waits: FuturesUnordered<SlotWait>,
+    slots: slots::SlotQueue,
     /// Nodes that ended and whose parent has not yet heard of it.
     ended: VecDeque<usize>,
     /// Parent of every executor's cancellation token.
@@ -115,6 +111,7 @@ impl JobRun {
         channel: (mpsc::UnboundedSender<JobMsg>, mpsc::UnboundedReceiver<JobMsg>),
     ) -> Self {
         let (outbox, inbox) = channel;
+        let slots = slots::SlotQueue::new(ctx.resources.clone(), job_id, settings.caps);
         Self {
             ctx,
             job_id,
@@ -122,7 +119,7 @@ impl JobRun {
             nodes,
             inbox,
             outbox,
-            slot_waits: FuturesUnordered::new(),
+            slots,
             ended: VecDeque::new(),
             stop_all: CancellationToken::new(),
             timed_out: false,
@@ -153,8 +150,9 @@ impl JobRun {
             let behind = self.ctx.journal.is_behind();
             tokio::select! {
                 Some(msg) = self.inbox.recv() => self.handle(msg),
-                Some((index, slot)) = self.slot_waits.next(), if !self.slot_waits.is_empty() && !behind => {
+                Some((index, depth, slot)) = self.slots.next(), if self.slots.any_asked() && !behind => {
                     self.on_slot(index, slot);
+                    self.ask_for_slots(depth);
                 }
                 () = tokio::time::sleep(BACKLOG_RECHECK), if behind => {}
             }
@@ -238,14 +236,18 @@ impl JobRun {
         if node.phase != Phase::Finishing {
             node.phase = Phase::Queued;
         }
-        let request = SlotRequest {
-            job_id: self.job_id,
-            node_id: node.id,
-            depth: node.depth,
-            job_cap: self.settings.caps[node.depth as usize],
-        };
-        let granted = self.ctx.resources.acquire(request);
-        self.slot_waits.push(async move { (index, granted.await.ok()) }.boxed());
+        let depth = node.depth;
+        self.slots.push(index, depth);
+        self.ask_for_slots(depth);
+    }
+
+    /// Asks the resource manager for the nodes at the front of `depth`'s queue.
+    fn ask_for_slots(&mut self, depth: u8) {
+        let nodes = &self.nodes;
+        self.slots.ask(depth, |index| {
+            let node = &nodes[index];
+            matches!(node.phase, Phase::Queued | Phase::Finishing).then_some(node.id)
+        });
     }
 
     fn on_slot(&mut self, index: usize, slot: Option<Slot>) {

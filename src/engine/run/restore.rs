@@ -90,7 +90,7 @@ impl JobRun {
             (Phase::Blocked, NodeStatus::Running | NodeStatus::Retrying) if !node.children.is_empty() => {
                 let interrupted = processes.contains(&node.id);
                 self.nodes[index].own =
-                    Some(own_outcome(&self.nodes[index].result, &self.nodes[index].error, interrupted));
+                    Some(Box::new(own_outcome(&self.nodes[index].result, &self.nodes[index].error, interrupted)));
                 self.nodes[index].phase = Phase::AwaitChildren;
                 self.resume_children(index);
             }

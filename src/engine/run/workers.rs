@@ -135,11 +135,11 @@ impl JobRun {
             node.phase = Phase::AwaitChildren;
             node.slot = None;
             (_, node.result, node.error) = super::endings::outcome_parts(outcome.clone());
-            node.own = Some(outcome);
+            node.own = Some(Box::new(outcome));
             self.ctx.journal.node(self.nodes[index].update());
             return;
         }
-        node.own = Some(outcome);
+        node.own = Some(Box::new(outcome));
         self.finish_worker(index);
     }
 
