@@ -1,86 +1,239 @@
-//! PostgreSQL's row-volume writes: each column of a batch's node rows, node updates or
-//! events is bound as one array and spread back into rows by `unnest`.
+//! PostgreSQL's batch write: a whole journal batch as one statement.
 //!
-//! One statement of fixed shape per kind of row, whatever the batch's size: PostgreSQL
-//! plans it once per connection, where a `values` list of a thousand rows costs a parse and
-//! plan of thousands of expressions each time (measured as most of the server's CPU time on
-//! `flat-10k`). SQLite has no array parameters and keeps the `values` lists of `sql_writes`.
+//! Every kind of row (new jobs, labels, node rows, node and job updates, events, audit
+//! entries, process records) is bound as one array per column and spread back into rows by
+//! `unnest`, each kind in a data-modifying `with` clause of a single statement. The shape
+//! never changes, so PostgreSQL parses and plans it once per connection, and a batch costs
+//! one round trip and one commit instead of a `begin`, a statement per kind and a `commit`:
+//! with the server's cores shared by cadre and PostgreSQL, those round trips were most of a
+//! small batch's time. SQLite, with no array parameters, keeps the `values` lists of
+//! `sql_writes`.
+//!
+//! The clauses of one statement share one snapshot, so an update cannot see a row inserted
+//! beside it: the updates of rows the batch itself inserts are folded into those inserts (a
+//! node started and ended within one commit is written once, which also leaves PostgreSQL one
+//! row version instead of three). A batch larger than [`ROWS_PER_STATEMENT`] of any kind
+//! is written as several such statements in one transaction; parents come before their
+//! children in every list, so a row's parent is always in its statement or an earlier one.
+
+use std::collections::HashMap;
 
 use serde_json::value::RawValue;
-use sqlx::{Postgres, Transaction};
+use sqlx::postgres::{PgArguments, PgPool};
+use sqlx::query::Query;
+use sqlx::Postgres;
+use uuid::Uuid;
 
-use super::{Batch, EventRow, NodeUpdate};
+use super::{Batch, JobRow, JobUpdate, NewNodeRow, NodeUpdate};
 
-type Tx<'a> = Transaction<'a, Postgres>;
-
-/// Rows per statement: bounds the size of one message to the server, not a limit of it.
+/// Rows of each kind per statement: bounds the size of one message to the server.
 const ROWS_PER_STATEMENT: usize = 10_000;
 
-pub(super) async fn insert_nodes(tx: &mut Tx<'_>, batch: &Batch) -> Result<(), sqlx::Error> {
-    let mut rows = batch.new_node_rows();
-    loop {
-        let chunk: Vec<_> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-        if chunk.is_empty() {
-            return Ok(());
+const WRITE_BATCH: &str = "with \
+    new_jobs as (insert into jobs (id, seq, request, config, labels, status, idempotency_key, root_node_id, \
+        node_count, created_ms, started_ms, finished_ms, result, error) \
+        select * from unnest($1::uuid[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+        $8::uuid[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::text[], $14::text[])), \
+    new_labels as (insert into job_labels (job_id, key, value) \
+        select * from unnest($15::uuid[], $16::text[], $17::text[])), \
+    new_nodes as (insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, \
+        status, attempts, started_ms, finished_ms, result, error, warnings) \
+        select * from unnest($18::uuid[], $19::uuid[], $20::uuid[], $21::int8[], $22::int8[], $23::text[], \
+        $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::int8[], $30::int8[], $31::int8[], \
+        $32::text[], $33::text[], $34::text[])), \
+    node_changes as (update nodes set status = v.status, attempts = v.attempts, started_ms = v.started_ms, \
+        finished_ms = v.finished_ms, result = v.result, error = v.error, warnings = v.warnings \
+        from unnest($35::uuid[], $36::text[], $37::int8[], $38::int8[], $39::int8[], $40::text[], $41::text[], \
+        $42::text[]) as v (id, status, attempts, started_ms, finished_ms, result, error, warnings) \
+        where nodes.id = v.id), \
+    job_changes as (update jobs set status = v.status, started_ms = coalesce(v.started_ms, jobs.started_ms), \
+        finished_ms = v.finished_ms, result = v.result, error = v.error \
+        from unnest($43::uuid[], $44::text[], $45::int8[], $46::int8[], $47::text[], $48::text[]) \
+        as v (id, status, started_ms, finished_ms, result, error) where jobs.id = v.id), \
+    new_events as (insert into events (seq, ts_ms, kind, job_id, depth, data) \
+        select * from unnest($49::int8[], $50::int8[], $51::text[], $52::uuid[], $53::int8[], $54::text[])), \
+    new_audit as (insert into audit_log (seq, ts_ms, key_id, key_name, source, action, target, outcome, detail) \
+        select * from unnest($55::int8[], $56::int8[], $57::uuid[], $58::text[], $59::text[], $60::text[], \
+        $61::text[], $62::text[], $63::text[])), \
+    ended_processes as (delete from node_processes where node_id = any($64::uuid[])), \
+    started_processes as (insert into node_processes (node_id, job_id, pgid, started_ticks) \
+        select * from unnest($65::uuid[], $66::uuid[], $67::int8[], $68::int8[]) \
+        on conflict (node_id) do update set pgid = excluded.pgid, started_ticks = excluded.started_ticks) \
+    select 1";
+
+type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
+
+/// A batch with the updates of its own new rows folded into them.
+struct Folded<'a> {
+    batch: &'a Batch,
+    jobs: Vec<(&'a JobRow, Option<&'a JobUpdate>)>,
+    job_updates: Vec<&'a JobUpdate>,
+    /// Updates of nodes this batch inserts, by node.
+    node_folds: HashMap<Uuid, &'a NodeUpdate>,
+    node_updates: Vec<&'a NodeUpdate>,
+}
+
+impl<'a> Folded<'a> {
+    fn of(batch: &'a Batch) -> Self {
+        let mut job_updates: HashMap<Uuid, &JobUpdate> = batch.job_updates.iter().map(|u| (u.id, u)).collect();
+        let jobs = batch.new_jobs.iter().map(|job| (job, job_updates.remove(&job.id))).collect();
+        let mut node_updates: HashMap<Uuid, &NodeUpdate> = batch.node_updates.iter().map(|u| (u.id, u)).collect();
+        let mut node_folds = HashMap::new();
+        if !node_updates.is_empty() {
+            for row in batch.new_node_rows() {
+                if let Some(update) = node_updates.remove(&row.id) {
+                    node_folds.insert(row.id, update);
+                }
+            }
         }
-        sqlx::query(
-            "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, status) \
-             select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::text[], \
-             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
-        )
-        .bind(chunk.iter().map(|n| n.id).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.job_id).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.parent_id).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.position).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.depth).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.name).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.title).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.role).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.kind).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.spec).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|n| n.status).collect::<Vec<_>>())
-        .execute(&mut **tx)
-        .await?;
+        Self {
+            batch,
+            jobs,
+            job_updates: job_updates.into_values().collect(),
+            node_folds,
+            node_updates: node_updates.into_values().collect(),
+        }
+    }
+
+    /// Statements needed to keep each under [`ROWS_PER_STATEMENT`] rows of a kind.
+    fn statements(&self) -> usize {
+        let b = self.batch;
+        let nodes = b.new_nodes.iter().map(|n| n.nodes.len()).sum::<usize>();
+        [b.new_jobs.len(), b.new_labels.len(), nodes, b.node_updates.len(), b.events.len(), b.audit.len()]
+            .into_iter()
+            .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len()])
+            .map(|rows| rows.div_ceil(ROWS_PER_STATEMENT))
+            .max()
+            .unwrap_or(0)
+            .max(1)
     }
 }
 
-pub(super) async fn update_nodes(tx: &mut Tx<'_>, updates: &[NodeUpdate]) -> Result<(), sqlx::Error> {
-    for chunk in updates.chunks(ROWS_PER_STATEMENT) {
-        sqlx::query(
-            "update nodes set status = v.status, attempts = v.attempts, started_ms = v.started_ms, \
-             finished_ms = v.finished_ms, result = v.result, error = v.error, warnings = v.warnings \
-             from unnest($1::uuid[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::text[], \
-             $8::text[]) as v (id, status, attempts, started_ms, finished_ms, result, error, warnings) \
-             where nodes.id = v.id",
-        )
-        .bind(chunk.iter().map(|u| u.id).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|u| u.status).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|u| u.attempts).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|u| u.started_ms).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|u| u.finished_ms).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|u| u.result.as_deref().map(RawValue::get)).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|u| u.error.as_deref()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|u| u.warnings.as_deref()).collect::<Vec<_>>())
-        .execute(&mut **tx)
-        .await?;
+/// Writes a journal batch: one statement when it fits, else several in one transaction.
+pub(super) async fn write_batch(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Error> {
+    let folded = Folded::of(batch);
+    let statements = folded.statements();
+    let mut node_rows = batch.new_node_rows();
+    if statements == 1 {
+        let nodes: Vec<_> = node_rows.collect();
+        return window(&folded, 0, &nodes).execute(pool).await.map(drop);
     }
-    Ok(())
+    let mut tx = pool.begin().await?;
+    for k in 0..statements {
+        let nodes: Vec<_> = node_rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        window(&folded, k, &nodes).execute(&mut *tx).await?;
+    }
+    tx.commit().await
 }
 
-pub(super) async fn insert_events(tx: &mut Tx<'_>, events: &[EventRow]) -> Result<(), sqlx::Error> {
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        sqlx::query(
-            "insert into events (seq, ts_ms, kind, job_id, depth, data) \
-             select * from unnest($1::int8[], $2::int8[], $3::text[], $4::uuid[], $5::int8[], $6::text[])",
+/// The `k`th slice of at most [`ROWS_PER_STATEMENT`] rows of a list.
+fn part<T>(rows: &[T], k: usize) -> &[T] {
+    let start = (k * ROWS_PER_STATEMENT).min(rows.len());
+    &rows[start..(start + ROWS_PER_STATEMENT).min(rows.len())]
+}
+
+fn text(json: Option<&RawValue>) -> Option<&str> {
+    json.map(RawValue::get)
+}
+
+/// The statement for the `k`th part of every list (`nodes` is the part of the node rows).
+fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<'q> {
+    let query = bind_jobs(sqlx::query(WRITE_BATCH), part(&f.jobs, k));
+    let labels = part(&f.batch.new_labels, k);
+    let query = query
+        .bind(labels.iter().map(|l| l.job_id).collect::<Vec<_>>())
+        .bind(labels.iter().map(|l| l.key.as_str()).collect::<Vec<_>>())
+        .bind(labels.iter().map(|l| l.value.as_str()).collect::<Vec<_>>());
+    let query = bind_nodes(query, nodes, &f.node_folds);
+    let query = bind_changes(query, part(&f.node_updates, k), part(&f.job_updates, k));
+    bind_logs(query, f.batch, k)
+}
+
+fn bind_jobs<'q>(query: PgQuery<'q>, jobs: &[(&'q JobRow, Option<&'q JobUpdate>)]) -> PgQuery<'q> {
+    // A job updated in the batch that inserts it is inserted as updated.
+    let started = |(j, u): &(&JobRow, Option<&JobUpdate>)| u.and_then(|u| u.started_ms).or(j.started_ms);
+    query
+        .bind(jobs.iter().map(|(j, _)| j.id).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, _)| j.seq).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, _)| j.request.as_str()).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, _)| j.config.as_str()).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, _)| j.labels.as_str()).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, u)| u.map_or(j.status.as_str(), |u| u.status)).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, _)| j.idempotency_key.as_deref()).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, _)| j.root_node_id).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, _)| j.node_count).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, _)| j.created_ms).collect::<Vec<_>>())
+        .bind(jobs.iter().map(started).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|(j, u)| u.map_or(j.finished_ms, |u| u.finished_ms)).collect::<Vec<_>>())
+        .bind(
+            jobs.iter().map(|(j, u)| u.map_or(j.result.as_deref(), |u| text(u.result.as_deref()))).collect::<Vec<_>>(),
         )
-        .bind(chunk.iter().map(|e| e.seq).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|e| e.ts_ms).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|e| e.job_id).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|e| e.depth).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|e| e.data.as_str()).collect::<Vec<_>>())
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
+        .bind(jobs.iter().map(|(j, u)| u.map_or(j.error.as_deref(), |u| u.error.as_deref())).collect::<Vec<_>>())
+}
+
+fn bind_nodes<'q>(query: PgQuery<'q>, nodes: &[NewNodeRow<'q>], folds: &HashMap<Uuid, &'q NodeUpdate>) -> PgQuery<'q> {
+    let fold: Vec<Option<&NodeUpdate>> = nodes.iter().map(|n| folds.get(&n.id).copied()).collect();
+    query
+        .bind(nodes.iter().map(|n| n.id).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|n| n.job_id).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|n| n.parent_id).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|n| n.position).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|n| n.depth).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|n| n.name).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|n| n.title).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|n| n.role).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|n| n.kind).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|n| n.spec).collect::<Vec<_>>())
+        .bind(nodes.iter().zip(&fold).map(|(n, u)| u.map_or(n.status, |u| u.status)).collect::<Vec<_>>())
+        .bind(fold.iter().map(|u| u.map_or(0, |u| u.attempts)).collect::<Vec<_>>())
+        .bind(fold.iter().map(|u| u.and_then(|u| u.started_ms)).collect::<Vec<_>>())
+        .bind(fold.iter().map(|u| u.and_then(|u| u.finished_ms)).collect::<Vec<_>>())
+        .bind(fold.iter().map(|u| u.and_then(|u| text(u.result.as_deref()))).collect::<Vec<_>>())
+        .bind(fold.iter().map(|u| u.and_then(|u| u.error.as_deref())).collect::<Vec<_>>())
+        .bind(fold.iter().map(|u| u.and_then(|u| u.warnings.as_deref())).collect::<Vec<_>>())
+}
+
+fn bind_changes<'q>(query: PgQuery<'q>, nodes: &[&'q NodeUpdate], jobs: &[&'q JobUpdate]) -> PgQuery<'q> {
+    query
+        .bind(nodes.iter().map(|u| u.id).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|u| u.status).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|u| u.attempts).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|u| u.started_ms).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|u| u.finished_ms).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|u| text(u.result.as_deref())).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|u| u.error.as_deref()).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|u| u.warnings.as_deref()).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|u| u.id).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|u| u.status).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|u| u.started_ms).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|u| u.finished_ms).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|u| text(u.result.as_deref())).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|u| u.error.as_deref()).collect::<Vec<_>>())
+}
+
+/// Events, audit entries and process records of the `k`th part.
+fn bind_logs<'q>(query: PgQuery<'q>, batch: &'q Batch, k: usize) -> PgQuery<'q> {
+    let (events, audit) = (part(&batch.events, k), part(&batch.audit, k));
+    let (ended, started) = (part(&batch.process_ends, k), part(&batch.process_starts, k));
+    query
+        .bind(events.iter().map(|e| e.seq).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.ts_ms).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.job_id).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.depth).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.data.as_str()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|a| a.seq).collect::<Vec<_>>())
+        .bind(audit.iter().map(|a| a.ts_ms).collect::<Vec<_>>())
+        .bind(audit.iter().map(|a| a.key_id).collect::<Vec<_>>())
+        .bind(audit.iter().map(|a| a.key_name.as_deref()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|a| a.source.as_str()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|a| a.target.as_deref()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>())
+        .bind(audit.iter().map(|a| a.detail.as_deref()).collect::<Vec<_>>())
+        .bind(ended.to_vec())
+        .bind(started.iter().map(|p| p.node_id).collect::<Vec<_>>())
+        .bind(started.iter().map(|p| p.job_id).collect::<Vec<_>>())
+        .bind(started.iter().map(|p| p.pgid).collect::<Vec<_>>())
+        .bind(started.iter().map(|p| p.started_ticks).collect::<Vec<_>>())
 }

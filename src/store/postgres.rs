@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::pg_bulk::{insert_events, insert_nodes, update_nodes};
+use super::pg_bulk::write_batch;
 use super::sql::sql_store;
 use super::{Backend, StoreResult};
 

@@ -4,8 +4,9 @@
 //! drowns in trait bounds; a macro that is expanded once per backend keeps the SQL written
 //! once and the code concrete. The SQL is the portable subset both databases accept:
 //! `$N` placeholders, `on conflict`, `update … from (values …)` whose columns are named
-//! `column1…` by both. The row-volume writes are the exception: each backend brings its own
-//! (`values_bulk_writes!` for SQLite, `pg_bulk` for PostgreSQL).
+//! `column1…` by both. The batch write is the exception: each backend brings its own
+//! `write_batch` (SQLite: a transaction of multi-row statements, `sql_writes`; PostgreSQL:
+//! one statement, `pg_bulk`).
 
 /// Node updates per `update … from (values …)` statement: 8 columns × 1000 rows stays far
 /// below both backends' bind-parameter limits (SQLite 32766, PostgreSQL 65535).
@@ -34,15 +35,8 @@ macro_rules! sql_store {
                 if batch.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self.pool.begin().await?;
-                insert_jobs(&mut tx, batch).await?;
-                insert_nodes(&mut tx, batch).await?;
-                update_nodes(&mut tx, &batch.node_updates).await?;
-                update_jobs(&mut tx, &batch.job_updates).await?;
-                insert_events(&mut tx, &batch.events).await?;
-                insert_audit(&mut tx, &batch.audit).await?;
-                record_processes(&mut tx, batch).await?;
-                tx.commit().await?;
+                // One transaction, written the way each backend does it fastest.
+                write_batch(&self.pool, batch).await?;
                 Ok(())
             }
 
@@ -308,8 +302,6 @@ macro_rules! sql_store {
                 Ok(done.rows_affected())
             }
         }
-
-        $crate::store::sql_writes::sql_batch_writes!($db);
     };
 }
 

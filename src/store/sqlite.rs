@@ -52,4 +52,18 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+super::sql_writes::sql_batch_writes!(sqlx::Sqlite);
 super::sql_writes::values_bulk_writes!(sqlx::Sqlite);
+
+/// A journal batch as one transaction of multi-row statements.
+async fn write_batch(pool: &SqlitePool, batch: &super::Batch) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    insert_jobs(&mut tx, batch).await?;
+    insert_nodes(&mut tx, batch).await?;
+    update_nodes(&mut tx, &batch.node_updates).await?;
+    update_jobs(&mut tx, &batch.job_updates).await?;
+    insert_events(&mut tx, &batch.events).await?;
+    insert_audit(&mut tx, &batch.audit).await?;
+    record_processes(&mut tx, batch).await?;
+    tx.commit().await
+}

@@ -12,6 +12,7 @@ mod helpers;
 mod quotas;
 mod recursion;
 mod security;
+mod store;
 mod stream;
 mod surface;
 mod worker_recursion;
