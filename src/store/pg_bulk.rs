@@ -10,7 +10,7 @@
 //! `sql_writes`.
 //!
 //! The clauses of one statement share one snapshot, so an update cannot see a row inserted
-//! beside it: the updates of rows the batch itself inserts are folded into those inserts (a
+//! beside it: the updates of rows the batch itself inserts are folded into those inserts (`fold`; a
 //! node started and ended within one commit is written once, which also leaves PostgreSQL one
 //! row version instead of three). A batch larger than [`ROWS_PER_STATEMENT`] of any kind
 //! is written as several such statements in one transaction; parents come before their
@@ -24,6 +24,7 @@ use sqlx::query::Query;
 use sqlx::Postgres;
 use uuid::Uuid;
 
+use super::fold::{Folded, FoldedJob};
 use super::{Batch, JobRow, JobUpdate, NewNodeRow, NodeUpdate};
 
 /// Rows of each kind per statement: bounds the size of one message to the server.
@@ -63,56 +64,22 @@ const WRITE_BATCH: &str = "with \
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
 
-/// A batch with the updates of its own new rows folded into them.
-struct Folded<'a> {
-    batch: &'a Batch,
-    jobs: Vec<(&'a JobRow, Option<&'a JobUpdate>)>,
-    job_updates: Vec<&'a JobUpdate>,
-    /// Updates of nodes this batch inserts, by node.
-    node_folds: HashMap<Uuid, &'a NodeUpdate>,
-    node_updates: Vec<&'a NodeUpdate>,
+/// Statements needed to keep each under [`ROWS_PER_STATEMENT`] rows of a kind.
+fn statements(batch: &Batch) -> usize {
+    let b = batch;
+    let nodes = b.new_nodes.iter().map(|n| n.nodes.len()).sum::<usize>();
+    [b.new_jobs.len(), b.new_labels.len(), nodes, b.node_updates.len(), b.events.len(), b.audit.len()]
+        .into_iter()
+        .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len()])
+        .map(|rows| rows.div_ceil(ROWS_PER_STATEMENT))
+        .max()
+        .unwrap_or(0)
+        .max(1)
 }
-
-impl<'a> Folded<'a> {
-    fn of(batch: &'a Batch) -> Self {
-        let mut job_updates: HashMap<Uuid, &JobUpdate> = batch.job_updates.iter().map(|u| (u.id, u)).collect();
-        let jobs = batch.new_jobs.iter().map(|job| (job, job_updates.remove(&job.id))).collect();
-        let mut node_updates: HashMap<Uuid, &NodeUpdate> = batch.node_updates.iter().map(|u| (u.id, u)).collect();
-        let mut node_folds = HashMap::new();
-        if !node_updates.is_empty() {
-            for row in batch.new_node_rows() {
-                if let Some(update) = node_updates.remove(&row.id) {
-                    node_folds.insert(row.id, update);
-                }
-            }
-        }
-        Self {
-            batch,
-            jobs,
-            job_updates: job_updates.into_values().collect(),
-            node_folds,
-            node_updates: node_updates.into_values().collect(),
-        }
-    }
-
-    /// Statements needed to keep each under [`ROWS_PER_STATEMENT`] rows of a kind.
-    fn statements(&self) -> usize {
-        let b = self.batch;
-        let nodes = b.new_nodes.iter().map(|n| n.nodes.len()).sum::<usize>();
-        [b.new_jobs.len(), b.new_labels.len(), nodes, b.node_updates.len(), b.events.len(), b.audit.len()]
-            .into_iter()
-            .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len()])
-            .map(|rows| rows.div_ceil(ROWS_PER_STATEMENT))
-            .max()
-            .unwrap_or(0)
-            .max(1)
-    }
-}
-
 /// Writes a journal batch: one statement when it fits, else several in one transaction.
 pub(super) async fn write_batch(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Error> {
     let folded = Folded::of(batch);
-    let statements = folded.statements();
+    let statements = statements(batch);
     let mut node_rows = batch.new_node_rows();
     if statements == 1 {
         let nodes: Vec<_> = node_rows.collect();
@@ -151,24 +118,22 @@ fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<
 
 fn bind_jobs<'q>(query: PgQuery<'q>, jobs: &[(&'q JobRow, Option<&'q JobUpdate>)]) -> PgQuery<'q> {
     // A job updated in the batch that inserts it is inserted as updated.
-    let started = |(j, u): &(&JobRow, Option<&JobUpdate>)| u.and_then(|u| u.started_ms).or(j.started_ms);
+    let folded: Vec<FoldedJob<'q>> = jobs.iter().map(FoldedJob::of).collect();
     query
         .bind(jobs.iter().map(|(j, _)| j.id).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.seq).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.request.as_str()).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.config.as_str()).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.labels.as_str()).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|(j, u)| u.map_or(j.status.as_str(), |u| u.status)).collect::<Vec<_>>())
+        .bind(folded.iter().map(|j| j.status).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.idempotency_key.as_deref()).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.root_node_id).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.node_count).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.created_ms).collect::<Vec<_>>())
-        .bind(jobs.iter().map(started).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|(j, u)| u.map_or(j.finished_ms, |u| u.finished_ms)).collect::<Vec<_>>())
-        .bind(
-            jobs.iter().map(|(j, u)| u.map_or(j.result.as_deref(), |u| text(u.result.as_deref()))).collect::<Vec<_>>(),
-        )
-        .bind(jobs.iter().map(|(j, u)| u.map_or(j.error.as_deref(), |u| u.error.as_deref())).collect::<Vec<_>>())
+        .bind(folded.iter().map(|j| j.started_ms).collect::<Vec<_>>())
+        .bind(folded.iter().map(|j| j.finished_ms).collect::<Vec<_>>())
+        .bind(folded.iter().map(|j| j.result).collect::<Vec<_>>())
+        .bind(folded.iter().map(|j| j.error).collect::<Vec<_>>())
 }
 
 fn bind_nodes<'q>(query: PgQuery<'q>, nodes: &[NewNodeRow<'q>], folds: &HashMap<Uuid, &'q NodeUpdate>) -> PgQuery<'q> {

@@ -11,7 +11,7 @@
 /// Node updates per `update … from (values …)` statement: 8 columns × 1000 rows stays far
 /// below both backends' bind-parameter limits (SQLite 32766, PostgreSQL 65535).
 pub(super) const UPDATE_CHUNK: usize = 1000;
-/// Node rows per multi-row insert (11 columns each).
+/// Node rows per multi-row insert (17 columns each: 17,000 parameters, within SQLite's 32,766).
 pub(super) const INSERT_CHUNK: usize = 1000;
 /// Jobs per multi-row insert or update (14 columns each).
 pub(super) const JOB_CHUNK: usize = 500;

@@ -1,6 +1,7 @@
-//! The batch writes of the one store implementation: the statements a journal [`Batch`]
-//! becomes inside its transaction — multi-row inserts, one `update … from (values …)` per
-//! chunk of node updates — written once and expanded for each backend by [`sql_store`].
+//! SQLite's batch writes: the statements a journal [`Batch`] becomes inside its transaction —
+//! multi-row inserts, one `update … from (values …)` per chunk of updates — as macros over the
+//! database type, expanded in `sqlite.rs` beside the [`sql_store`] instance. (PostgreSQL writes
+//! a batch as one statement over arrays: `pg_bulk`.)
 //!
 //! Only full chunks are prepared once and kept: a remainder's statement (a shape that may
 //! never recur, and for a thousand rows a large one) is prepared for its one use and
@@ -13,21 +14,23 @@ macro_rules! sql_batch_writes {
     ($db:ty) => {
         type Tx<'a> = sqlx::Transaction<'a, $db>;
 
-        async fn insert_jobs(tx: &mut Tx<'_>, batch: &$crate::store::Batch) -> Result<(), sqlx::Error> {
-            for chunk in batch.new_jobs.chunks($crate::store::sql::JOB_CHUNK) {
+        async fn insert_jobs(tx: &mut Tx<'_>, folded: &$crate::store::fold::Folded<'_>) -> Result<(), sqlx::Error> {
+            for chunk in folded.jobs.chunks($crate::store::sql::JOB_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(
                     "insert into jobs (id, seq, request, config, labels, status, idempotency_key, root_node_id, \
                      node_count, created_ms, started_ms, finished_ms, result, error) ",
                 );
-                sql.push_values(chunk, |mut row, job| {
+                sql.push_values(chunk, |mut row, pair| {
+                    let (job, now) = (pair.0, $crate::store::fold::FoldedJob::of(pair));
                     row.push_bind(job.id).push_bind(job.seq).push_bind(&job.request).push_bind(&job.config);
-                    row.push_bind(&job.labels).push_bind(&job.status).push_bind(&job.idempotency_key);
+                    row.push_bind(&job.labels).push_bind(now.status).push_bind(&job.idempotency_key);
                     row.push_bind(job.root_node_id).push_bind(job.node_count).push_bind(job.created_ms);
-                    row.push_bind(job.started_ms).push_bind(job.finished_ms).push_bind(&job.result);
-                    row.push_bind(&job.error);
+                    row.push_bind(now.started_ms).push_bind(now.finished_ms).push_bind(now.result);
+                    row.push_bind(now.error);
                 });
                 sql.build().persistent(chunk.len() == $crate::store::sql::JOB_CHUNK).execute(&mut **tx).await?;
             }
+            let batch = folded.batch;
             for chunk in batch.new_labels.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new("insert into job_labels (job_id, key, value) ");
                 sql.push_values(chunk, |mut row, l| {
@@ -40,7 +43,7 @@ macro_rules! sql_batch_writes {
 
         /// A batch holds at most one update per job (the journal collapses them), as one
         /// `update … from (values …)` requires.
-        async fn update_jobs(tx: &mut Tx<'_>, updates: &[$crate::store::JobUpdate]) -> Result<(), sqlx::Error> {
+        async fn update_jobs(tx: &mut Tx<'_>, updates: &[&$crate::store::JobUpdate]) -> Result<(), sqlx::Error> {
             for chunk in updates.chunks($crate::store::sql::JOB_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(
                     "update jobs set status = v.column2, started_ms = coalesce(v.column3, jobs.started_ms), \
@@ -104,26 +107,34 @@ macro_rules! sql_batch_writes {
 /// has no array parameters, gets. PostgreSQL has its own in `pg_bulk`.
 macro_rules! values_bulk_writes {
     ($db:ty) => {
-        async fn insert_nodes(tx: &mut Tx<'_>, batch: &$crate::store::Batch) -> Result<(), sqlx::Error> {
-            let mut rows = batch.new_node_rows();
+        async fn insert_nodes(tx: &mut Tx<'_>, folded: &$crate::store::fold::Folded<'_>) -> Result<(), sqlx::Error> {
+            let mut rows = folded.batch.new_node_rows();
             loop {
                 let chunk: Vec<_> = rows.by_ref().take($crate::store::sql::INSERT_CHUNK).collect();
                 if chunk.is_empty() {
                     return Ok(());
                 }
                 let mut sql = sqlx::QueryBuilder::<$db>::new(
-                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, status) ",
+                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, \
+                     status, attempts, started_ms, finished_ms, result, error, warnings) ",
                 );
                 sql.push_values(&chunk, |mut row, n| {
+                    // A node updated in the batch that inserts it is inserted as updated.
+                    let now = folded.node_folds.get(&n.id).copied();
                     row.push_bind(n.id).push_bind(n.job_id).push_bind(n.parent_id).push_bind(n.position);
                     row.push_bind(n.depth).push_bind(n.name).push_bind(n.title).push_bind(n.role);
-                    row.push_bind(n.kind).push_bind(n.spec).push_bind(n.status);
+                    row.push_bind(n.kind).push_bind(n.spec).push_bind(now.map_or(n.status, |u| u.status));
+                    row.push_bind(now.map_or(0, |u| u.attempts)).push_bind(now.and_then(|u| u.started_ms));
+                    row.push_bind(now.and_then(|u| u.finished_ms));
+                    row.push_bind(now.and_then(|u| u.result.as_deref()).map(serde_json::value::RawValue::get));
+                    row.push_bind(now.and_then(|u| u.error.as_deref()));
+                    row.push_bind(now.and_then(|u| u.warnings.as_deref()));
                 });
                 sql.build().persistent(chunk.len() == $crate::store::sql::INSERT_CHUNK).execute(&mut **tx).await?;
             }
         }
 
-        async fn update_nodes(tx: &mut Tx<'_>, updates: &[$crate::store::NodeUpdate]) -> Result<(), sqlx::Error> {
+        async fn update_nodes(tx: &mut Tx<'_>, updates: &[&$crate::store::NodeUpdate]) -> Result<(), sqlx::Error> {
             for chunk in updates.chunks($crate::store::sql::UPDATE_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(
                     "update nodes set status = v.column2, attempts = v.column3, started_ms = v.column4, \

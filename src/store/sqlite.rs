@@ -55,13 +55,15 @@ sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 super::sql_writes::sql_batch_writes!(sqlx::Sqlite);
 super::sql_writes::values_bulk_writes!(sqlx::Sqlite);
 
-/// A journal batch as one transaction of multi-row statements.
+/// A journal batch as one transaction of multi-row statements, updates of the rows it
+/// inserts folded into the inserts (`fold`).
 async fn write_batch(pool: &SqlitePool, batch: &super::Batch) -> Result<(), sqlx::Error> {
+    let folded = super::fold::Folded::of(batch);
     let mut tx = pool.begin().await?;
-    insert_jobs(&mut tx, batch).await?;
-    insert_nodes(&mut tx, batch).await?;
-    update_nodes(&mut tx, &batch.node_updates).await?;
-    update_jobs(&mut tx, &batch.job_updates).await?;
+    insert_jobs(&mut tx, &folded).await?;
+    insert_nodes(&mut tx, &folded).await?;
+    update_nodes(&mut tx, &folded.node_updates).await?;
+    update_jobs(&mut tx, &folded.job_updates).await?;
     insert_events(&mut tx, &batch.events).await?;
     insert_audit(&mut tx, &batch.audit).await?;
     record_processes(&mut tx, batch).await?;
