@@ -27,25 +27,37 @@ pub(super) struct Folded<'a> {
 
 impl<'a> Folded<'a> {
     pub fn of(batch: &'a Batch) -> Self {
-        let mut job_updates: HashMap<Uuid, &JobUpdate> = batch.job_updates.iter().map(|u| (u.id, u)).collect();
-        let jobs = batch.new_jobs.iter().map(|job| (job, job_updates.remove(&job.id))).collect();
-        let mut node_updates: HashMap<Uuid, &NodeUpdate> = batch.node_updates.iter().map(|u| (u.id, u)).collect();
-        let mut node_folds = HashMap::new();
-        if !node_updates.is_empty() {
-            for row in batch.new_node_rows() {
-                if let Some(update) = node_updates.remove(&row.id) {
-                    node_folds.insert(row.id, update);
-                }
+        let new_jobs: HashMap<Uuid, usize> = batch.new_jobs.iter().enumerate().map(|(i, j)| (j.id, i)).collect();
+        let mut job_folds = vec![None; batch.new_jobs.len()];
+        let mut job_updates = Vec::with_capacity(batch.job_updates.len());
+        for update in &batch.job_updates {
+            match new_jobs.get(&update.id) {
+                Some(&i) => job_folds[i] = Some(update),
+                None => job_updates.push(update),
             }
         }
-        Self {
-            batch,
-            jobs,
-            job_updates: job_updates.into_values().collect(),
-            node_folds,
-            node_updates: node_updates.into_values().collect(),
+        let (node_folds, node_updates) = fold_nodes(batch);
+        Self { batch, jobs: batch.new_jobs.iter().zip(job_folds).collect(), job_updates, node_folds, node_updates }
+    }
+}
+
+/// Splits the node updates into those of nodes the batch inserts and the rest, the rest in
+/// their order (consecutive ids: the store finds their rows near each other).
+fn fold_nodes(batch: &Batch) -> (HashMap<Uuid, &NodeUpdate>, Vec<&NodeUpdate>) {
+    if batch.new_nodes.is_empty() || batch.node_updates.is_empty() {
+        return (HashMap::new(), batch.node_updates.iter().collect());
+    }
+    let positions: HashMap<Uuid, usize> = batch.node_updates.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
+    let mut folded = vec![false; batch.node_updates.len()];
+    let mut folds = HashMap::new();
+    for row in batch.new_node_rows() {
+        if let Some(&i) = positions.get(&row.id) {
+            folded[i] = true;
+            folds.insert(row.id, &batch.node_updates[i]);
         }
     }
+    let rest = batch.node_updates.iter().zip(folded).filter(|(_, f)| !f).map(|(u, _)| u).collect();
+    (folds, rest)
 }
 
 /// A new job's row as the batch leaves it: its update, if it got one, applied.

@@ -114,21 +114,26 @@ macro_rules! values_bulk_writes {
                 if chunk.is_empty() {
                     return Ok(());
                 }
-                let mut sql = sqlx::QueryBuilder::<$db>::new(
-                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, \
-                     status, attempts, started_ms, finished_ms, result, error, warnings) ",
-                );
+                // Rows nobody updated yet (most of a large submission) leave the changing
+                // columns out: six binds fewer per row.
+                let folds = &folded.node_folds;
+                let columns = if folds.is_empty() { "" } else { ", attempts, started_ms, finished_ms, result, error, warnings" };
+                let mut sql = sqlx::QueryBuilder::<$db>::new(format!(
+                    "insert into nodes (id, job_id, parent_id, position, depth, name, title, role, kind, spec, status{columns}) "
+                ));
                 sql.push_values(&chunk, |mut row, n| {
                     // A node updated in the batch that inserts it is inserted as updated.
-                    let now = folded.node_folds.get(&n.id).copied();
+                    let now = folds.get(&n.id).copied();
                     row.push_bind(n.id).push_bind(n.job_id).push_bind(n.parent_id).push_bind(n.position);
                     row.push_bind(n.depth).push_bind(n.name).push_bind(n.title).push_bind(n.role);
                     row.push_bind(n.kind).push_bind(n.spec).push_bind(now.map_or(n.status, |u| u.status));
-                    row.push_bind(now.map_or(0, |u| u.attempts)).push_bind(now.and_then(|u| u.started_ms));
-                    row.push_bind(now.and_then(|u| u.finished_ms));
-                    row.push_bind(now.and_then(|u| u.result.as_deref()).map(serde_json::value::RawValue::get));
-                    row.push_bind(now.and_then(|u| u.error.as_deref()));
-                    row.push_bind(now.and_then(|u| u.warnings.as_deref()));
+                    if !folds.is_empty() {
+                        row.push_bind(now.map_or(0, |u| u.attempts)).push_bind(now.and_then(|u| u.started_ms));
+                        row.push_bind(now.and_then(|u| u.finished_ms));
+                        row.push_bind(now.and_then(|u| u.result.as_deref()).map(serde_json::value::RawValue::get));
+                        row.push_bind(now.and_then(|u| u.error.as_deref()));
+                        row.push_bind(now.and_then(|u| u.warnings.as_deref()));
+                    }
                 });
                 sql.build().persistent(chunk.len() == $crate::store::sql::INSERT_CHUNK).execute(&mut **tx).await?;
             }
