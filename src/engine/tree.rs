@@ -35,6 +35,13 @@ pub(super) enum Phase {
     Done,
 }
 
+/// How a worker's own attempt ended, as its node records it.
+pub(super) struct OwnOutcome {
+    pub status: NodeStatus,
+    pub result: Option<JsonText>,
+    pub error: Option<String>,
+}
+
 /// One node at run time.
 pub(super) struct RtNode {
     pub id: Uuid,
@@ -50,7 +57,7 @@ pub(super) struct RtNode {
     /// The title, when it is not the name (most nodes keep one string, not two).
     pub title: Option<Arc<str>>,
     /// A worker's own outcome, kept while it waits for children it spawned.
-    pub own: Option<Box<super::executor::ExecOutcome>>,
+    pub own: Option<Box<OwnOutcome>>,
     pub status: NodeStatus,
     pub phase: Phase,
     pub attempts: u32,

@@ -84,7 +84,7 @@ impl<'a> FoldedJob<'a> {
                 status: u.status,
                 started_ms: u.started_ms.or(job.started_ms),
                 finished_ms: u.finished_ms,
-                result: u.result.as_deref().map(serde_json::value::RawValue::get),
+                result: u.result_text(),
                 error: u.error.as_deref(),
             },
         }

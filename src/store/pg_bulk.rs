@@ -18,7 +18,6 @@
 
 use std::collections::HashMap;
 
-use serde_json::value::RawValue;
 use sqlx::postgres::{PgArguments, PgPool};
 use sqlx::query::Query;
 use sqlx::Postgres;
@@ -65,8 +64,7 @@ const WRITE_BATCH: &str = "with \
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
 
 /// Statements needed to keep each under [`ROWS_PER_STATEMENT`] rows of a kind.
-fn statements(batch: &Batch) -> usize {
-    let b = batch;
+fn statements(b: &Batch) -> usize {
     let nodes = b.new_nodes.iter().map(|n| n.nodes.len()).sum::<usize>();
     [b.new_jobs.len(), b.new_labels.len(), nodes, b.node_updates.len(), b.events.len(), b.audit.len()]
         .into_iter()
@@ -76,6 +74,7 @@ fn statements(batch: &Batch) -> usize {
         .unwrap_or(0)
         .max(1)
 }
+
 /// Writes a journal batch: one statement when it fits, else several in one transaction.
 pub(super) async fn write_batch(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Error> {
     let folded = Folded::of(batch);
@@ -97,10 +96,6 @@ pub(super) async fn write_batch(pool: &PgPool, batch: &Batch) -> Result<(), sqlx
 fn part<T>(rows: &[T], k: usize) -> &[T] {
     let start = (k * ROWS_PER_STATEMENT).min(rows.len());
     &rows[start..(start + ROWS_PER_STATEMENT).min(rows.len())]
-}
-
-fn text(json: Option<&RawValue>) -> Option<&str> {
-    json.map(RawValue::get)
 }
 
 /// The statement for the `k`th part of every list (`nodes` is the part of the node rows).
@@ -138,7 +133,7 @@ fn bind_jobs<'q>(query: PgQuery<'q>, jobs: &[(&'q JobRow, Option<&'q JobUpdate>)
 
 fn bind_nodes<'q>(query: PgQuery<'q>, nodes: &[NewNodeRow<'q>], folds: &HashMap<Uuid, &'q NodeUpdate>) -> PgQuery<'q> {
     let fold: Vec<Option<&NodeUpdate>> = nodes.iter().map(|n| folds.get(&n.id).copied()).collect();
-    query
+    let query = query
         .bind(nodes.iter().map(|n| n.id).collect::<Vec<_>>())
         .bind(nodes.iter().map(|n| n.job_id).collect::<Vec<_>>())
         .bind(nodes.iter().map(|n| n.parent_id).collect::<Vec<_>>())
@@ -149,30 +144,33 @@ fn bind_nodes<'q>(query: PgQuery<'q>, nodes: &[NewNodeRow<'q>], folds: &HashMap<
         .bind(nodes.iter().map(|n| n.role).collect::<Vec<_>>())
         .bind(nodes.iter().map(|n| n.kind).collect::<Vec<_>>())
         .bind(nodes.iter().map(|n| n.spec).collect::<Vec<_>>())
-        .bind(nodes.iter().zip(&fold).map(|(n, u)| u.map_or(n.status, |u| u.status)).collect::<Vec<_>>())
-        .bind(fold.iter().map(|u| u.map_or(0, |u| u.attempts)).collect::<Vec<_>>())
-        .bind(fold.iter().map(|u| u.and_then(|u| u.started_ms)).collect::<Vec<_>>())
-        .bind(fold.iter().map(|u| u.and_then(|u| u.finished_ms)).collect::<Vec<_>>())
-        .bind(fold.iter().map(|u| u.and_then(|u| text(u.result.as_deref()))).collect::<Vec<_>>())
-        .bind(fold.iter().map(|u| u.and_then(|u| u.error.as_deref())).collect::<Vec<_>>())
-        .bind(fold.iter().map(|u| u.and_then(|u| u.warnings.as_deref())).collect::<Vec<_>>())
+        .bind(nodes.iter().zip(&fold).map(|(n, u)| u.map_or(n.status, |u| u.status)).collect::<Vec<_>>());
+    bind_node_states(query, &fold)
+}
+
+/// A node's changing columns after its status (`attempts` … `warnings`); `None` for a row
+/// nothing has changed yet.
+fn bind_node_states<'q>(query: PgQuery<'q>, states: &[Option<&'q NodeUpdate>]) -> PgQuery<'q> {
+    query
+        .bind(states.iter().map(|u| u.map_or(0, |u| u.attempts)).collect::<Vec<_>>())
+        .bind(states.iter().map(|u| u.and_then(|u| u.started_ms)).collect::<Vec<_>>())
+        .bind(states.iter().map(|u| u.and_then(|u| u.finished_ms)).collect::<Vec<_>>())
+        .bind(states.iter().map(|u| u.and_then(NodeUpdate::result_text)).collect::<Vec<_>>())
+        .bind(states.iter().map(|u| u.and_then(|u| u.error.as_deref())).collect::<Vec<_>>())
+        .bind(states.iter().map(|u| u.and_then(|u| u.warnings.as_deref())).collect::<Vec<_>>())
 }
 
 fn bind_changes<'q>(query: PgQuery<'q>, nodes: &[&'q NodeUpdate], jobs: &[&'q JobUpdate]) -> PgQuery<'q> {
-    query
+    let states: Vec<Option<&NodeUpdate>> = nodes.iter().copied().map(Some).collect();
+    let query = query
         .bind(nodes.iter().map(|u| u.id).collect::<Vec<_>>())
-        .bind(nodes.iter().map(|u| u.status).collect::<Vec<_>>())
-        .bind(nodes.iter().map(|u| u.attempts).collect::<Vec<_>>())
-        .bind(nodes.iter().map(|u| u.started_ms).collect::<Vec<_>>())
-        .bind(nodes.iter().map(|u| u.finished_ms).collect::<Vec<_>>())
-        .bind(nodes.iter().map(|u| text(u.result.as_deref())).collect::<Vec<_>>())
-        .bind(nodes.iter().map(|u| u.error.as_deref()).collect::<Vec<_>>())
-        .bind(nodes.iter().map(|u| u.warnings.as_deref()).collect::<Vec<_>>())
+        .bind(nodes.iter().map(|u| u.status).collect::<Vec<_>>());
+    bind_node_states(query, &states)
         .bind(jobs.iter().map(|u| u.id).collect::<Vec<_>>())
         .bind(jobs.iter().map(|u| u.status).collect::<Vec<_>>())
         .bind(jobs.iter().map(|u| u.started_ms).collect::<Vec<_>>())
         .bind(jobs.iter().map(|u| u.finished_ms).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|u| text(u.result.as_deref())).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|u| u.result_text()).collect::<Vec<_>>())
         .bind(jobs.iter().map(|u| u.error.as_deref()).collect::<Vec<_>>())
 }
 

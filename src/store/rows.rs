@@ -125,6 +125,13 @@ pub struct NodeUpdate {
     pub warnings: Option<String>,
 }
 
+impl NodeUpdate {
+    /// The result as the store writes it.
+    pub fn result_text(&self) -> Option<&str> {
+        self.result.as_deref().map(serde_json::value::RawValue::get)
+    }
+}
+
 /// A job's changing columns.
 #[derive(Debug, Clone)]
 pub struct JobUpdate {
@@ -135,6 +142,13 @@ pub struct JobUpdate {
     /// The root's result, shared with the driver's root node.
     pub result: Option<JsonText>,
     pub error: Option<String>,
+}
+
+impl JobUpdate {
+    /// The result as the store writes it.
+    pub fn result_text(&self) -> Option<&str> {
+        self.result.as_deref().map(serde_json::value::RawValue::get)
+    }
 }
 
 /// A stored event (the replay log of the event stream).

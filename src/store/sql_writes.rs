@@ -51,8 +51,7 @@ macro_rules! sql_batch_writes {
                 );
                 sql.push_values(chunk, |mut row, job| {
                     row.push_bind(job.id).push_bind(job.status).push_bind(job.started_ms);
-                    row.push_bind(job.finished_ms)
-                        .push_bind(job.result.as_deref().map(serde_json::value::RawValue::get));
+                    row.push_bind(job.finished_ms).push_bind(job.result_text());
                     row.push_bind(&job.error);
                 });
                 sql.push(") as v where jobs.id = v.column1");
@@ -130,7 +129,7 @@ macro_rules! values_bulk_writes {
                     if !folds.is_empty() {
                         row.push_bind(now.map_or(0, |u| u.attempts)).push_bind(now.and_then(|u| u.started_ms));
                         row.push_bind(now.and_then(|u| u.finished_ms));
-                        row.push_bind(now.and_then(|u| u.result.as_deref()).map(serde_json::value::RawValue::get));
+                        row.push_bind(now.and_then($crate::store::NodeUpdate::result_text));
                         row.push_bind(now.and_then(|u| u.error.as_deref()));
                         row.push_bind(now.and_then(|u| u.warnings.as_deref()));
                     }
@@ -147,7 +146,7 @@ macro_rules! values_bulk_writes {
                 );
                 sql.push_values(chunk, |mut row, u| {
                     row.push_bind(u.id).push_bind(u.status).push_bind(u.attempts).push_bind(u.started_ms);
-                    row.push_bind(u.finished_ms).push_bind(u.result.as_deref().map(serde_json::value::RawValue::get));
+                    row.push_bind(u.finished_ms).push_bind(u.result_text());
                     row.push_bind(&u.error).push_bind(&u.warnings);
                 });
                 sql.push(") as v where nodes.id = v.column1");

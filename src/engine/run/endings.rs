@@ -12,7 +12,7 @@ use crate::domain::{json_text, FailurePolicy, JsonText, NodeStatus};
 use crate::engine::aggregate::{aggregate, ChildOutcome};
 use crate::engine::executor::ExecOutcome;
 use crate::engine::resources::Slot;
-use crate::engine::tree::Phase;
+use crate::engine::tree::{OwnOutcome, Phase};
 use crate::events::EventKind;
 
 /// The result of a worker that spawned children: its own output beside their aggregate.
@@ -22,13 +22,18 @@ struct WorkerWithChildren<'a> {
     children: &'a RawValue,
 }
 
-/// An attempt's outcome as the node's status, result (as text) and error.
-pub(super) fn outcome_parts(outcome: ExecOutcome) -> (NodeStatus, Option<JsonText>, Option<String>) {
-    let text = |value: Option<serde_json::Value>| value.map(|v| json_text(&v));
-    match outcome {
-        ExecOutcome::Succeeded(value) => (NodeStatus::Succeeded, Some(json_text(&value)), None),
-        ExecOutcome::Failed { error, result } => (NodeStatus::Failed, text(result), Some(error)),
-        ExecOutcome::Cancelled { result } => (NodeStatus::Cancelled, text(result), Some(REASON_CANCELLED.to_string())),
+/// An attempt's outcome as the node records it: its result as text.
+impl From<ExecOutcome> for OwnOutcome {
+    fn from(outcome: ExecOutcome) -> Self {
+        let text = |value: Option<serde_json::Value>| value.map(|v| json_text(&v));
+        let (status, result, error) = match outcome {
+            ExecOutcome::Succeeded(value) => (NodeStatus::Succeeded, Some(json_text(&value)), None),
+            ExecOutcome::Failed { error, result } => (NodeStatus::Failed, text(result), Some(error)),
+            ExecOutcome::Cancelled { result } => {
+                (NodeStatus::Cancelled, text(result), Some(REASON_CANCELLED.to_string()))
+            }
+        };
+        Self { status, result, error }
     }
 }
 
@@ -155,7 +160,10 @@ impl JobRun {
                 node.phase = Phase::Finishing;
                 self.queue_for_slot(parent);
             }
-            Phase::AwaitChildren => self.finish_worker(parent),
+            Phase::AwaitChildren => {
+                let own = node.own.take().map_or_else(|| ExecOutcome::Cancelled { result: None }.into(), |own| *own);
+                self.finish_worker(parent, own);
+            }
             _ => {}
         }
     }
@@ -163,10 +171,9 @@ impl JobRun {
     /// Ends a worker whose process has ended (and whose spawned children, if any, have).
     /// The slot is released by `end`, after the end time is taken, so a node that gets the
     /// slot next never appears to start before this one ended.
-    pub(super) fn finish_worker(&mut self, index: usize) {
-        let node = &mut self.nodes[index];
-        let own = node.own.take().map_or(ExecOutcome::Cancelled { result: None }, |own| *own);
-        let (own_status, own_result, own_error) = outcome_parts(own);
+    pub(super) fn finish_worker(&mut self, index: usize, own: OwnOutcome) {
+        let OwnOutcome { status: own_status, result: own_result, error: own_error } = own;
+        let node = &self.nodes[index];
         if node.children.is_empty() {
             return match node.cancel_reason {
                 Some(reason) => self.end_node(index, NodeStatus::Cancelled, own_result, Some(reason.to_string())),

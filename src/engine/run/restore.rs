@@ -14,14 +14,13 @@
 
 use std::collections::HashSet;
 
+use serde_json::json;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{JobRun, REASON_CANCELLED, REASON_DEPENDENCY_FAILED};
-use crate::domain::{JsonText, NodeStatus};
-use crate::engine::executor::ExecOutcome;
-use crate::engine::tree::Phase;
+use crate::domain::{json_text, JsonText, NodeStatus};
+use crate::engine::tree::{OwnOutcome, Phase};
 use crate::events::EventKind;
 use crate::store::NodeRow;
 
@@ -160,13 +159,14 @@ impl JobRun {
 }
 
 /// The outcome of a worker's own process, as far as the store knows it.
-fn own_outcome(result: &Option<JsonText>, error: &Option<String>, interrupted: bool) -> ExecOutcome {
-    if interrupted {
-        return ExecOutcome::Failed { error: INTERRUPTED_AFTER_SPAWNING.to_string(), result: None };
-    }
-    let result: Option<Value> = result.as_deref().and_then(|text| serde_json::from_str(text.get()).ok());
-    match error {
-        Some(error) => ExecOutcome::Failed { error: error.clone(), result },
-        None => ExecOutcome::Succeeded(result.unwrap_or(Value::Null)),
-    }
+fn own_outcome(result: &Option<JsonText>, error: &Option<String>, interrupted: bool) -> OwnOutcome {
+    let (status, result, error) = match (interrupted, error) {
+        (true, _) => (NodeStatus::Failed, None, INTERRUPTED_AFTER_SPAWNING.to_string()),
+        (false, Some(error)) => (NodeStatus::Failed, result.clone(), error.clone()),
+        (false, None) => {
+            let result = result.clone().unwrap_or_else(|| json_text(&serde_json::Value::Null));
+            return OwnOutcome { status: NodeStatus::Succeeded, result: Some(result), error: None };
+        }
+    };
+    OwnOutcome { status, result, error: Some(error) }
 }

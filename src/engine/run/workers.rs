@@ -14,7 +14,7 @@ use crate::domain::{json_text, ExecutorSpec, NodeStatus};
 use crate::engine::executor::{self, ExecContext, ExecOutcome, SpawnHook};
 use crate::engine::journal::Journal;
 use crate::engine::resources::Slot;
-use crate::engine::tree::Phase;
+use crate::engine::tree::{OwnOutcome, Phase};
 use crate::events::{now_ms, EventKind};
 use crate::store::ProcessRow;
 
@@ -129,18 +129,18 @@ impl JobRun {
                 return self.back_off(index, error.clone(), result.clone());
             }
         }
+        let own = OwnOutcome::from(outcome);
         if node.ended_children < node.children.len() {
             // The process is done, its spawned children are not: wait for them, slot-free.
             // Its outcome is stored now, so a restart need not re-run it.
             node.phase = Phase::AwaitChildren;
             node.slot = None;
-            (_, node.result, node.error) = super::endings::outcome_parts(outcome.clone());
-            node.own = Some(Box::new(outcome));
+            (node.result, node.error) = (own.result.clone(), own.error.clone());
+            node.own = Some(Box::new(own));
             self.ctx.journal.node(self.nodes[index].update());
             return;
         }
-        node.own = Some(Box::new(outcome));
-        self.finish_worker(index);
+        self.finish_worker(index, own);
     }
 
     fn back_off(&mut self, index: usize, error: String, result: Option<serde_json::Value>) {
