@@ -186,6 +186,33 @@ const PARALLEL_JOB = {
   plan: { name: 'fan', children: ['p1', 'p2', 'p3', 'p4', 'p5'].map((n) => sleepWorker(n, 3000)) },
 };
 
+/**
+ * root → 3 areas → 3 teams each → 12 short sleep workers each: 1 + 3 + 9 + 108 = 121 nodes. The
+ * depth-3 quota (3 by default) runs the workers a few at a time, so the job lasts long enough
+ * to watch its timeline grow.
+ */
+const BIG_JOB_AREAS = ['north', 'south', 'west'];
+const BIG_JOB_TEAMS = 3;
+const BIG_JOB_WORKERS = 12;
+const BIG_JOB_NODES = 1 + BIG_JOB_AREAS.length * (1 + BIG_JOB_TEAMS * (1 + BIG_JOB_WORKERS));
+const BIG_JOB_DEPTHS = 4;
+const BIG_JOB_TIMEOUT_MS = 120_000;
+const bigWorkerMs = (i) => 150 + (i % 4) * 100;
+const BIG_JOB = {
+  request: 'e2e: 121 nodes, for the overview and the timeline',
+  labels: { e2e: 'big' },
+  plan: {
+    name: 'org',
+    children: BIG_JOB_AREAS.map((area) => ({
+      name: area,
+      children: Array.from({ length: BIG_JOB_TEAMS }, (_, t) => ({
+        name: `${area}-team${t + 1}`,
+        children: Array.from({ length: BIG_JOB_WORKERS }, (_, w) => sleepWorker(`${area}${t + 1}-w${w + 1}`, bigWorkerMs(w))),
+      })),
+    })),
+  },
+};
+
 /** A job that keeps several levels busy while the views are checked and photographed. */
 const SHOWCASE_JOB = {
   request: 'e2e: showcase team',
@@ -229,6 +256,43 @@ async function waitFor(page, fn, arg, timeout, what) {
 async function treeStatuses(page) {
   return page.$$eval('[role="treeitem"]', (els) => els.map((e) => `${e.getAttribute('data-node-id')?.slice(-6)}:${e.getAttribute('data-status')}`));
 }
+
+/** The overview's drawing and panel boxes, its transform and its circles' statuses. */
+async function overviewState(page) {
+  return page.evaluate(() => {
+    const svg = document.querySelector('svg.overview-svg');
+    const group = document.querySelector('g.ov-viewport');
+    const circles = [...document.querySelectorAll('circle.ov-node')];
+    const box = (el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+    };
+    return {
+      panel: svg ? box(svg) : null,
+      drawing: group ? box(group) : null,
+      transform: group?.getAttribute('transform') ?? '',
+      circles: circles.length,
+      statuses: circles.map((c) => c.getAttribute('data-status')),
+    };
+  });
+}
+
+/** The timeline's bars (id, status, depth, duration) in row order, headers and grouping. */
+async function timelineState(page) {
+  return page.evaluate(() => ({
+    bars: [...document.querySelectorAll('rect.tl-bar')].map((r) => ({
+      id: r.getAttribute('data-node-id'),
+      status: r.getAttribute('data-status'),
+      depth: Number(r.getAttribute('data-depth')),
+      duration: Number(r.getAttribute('data-duration-ms')),
+    })),
+    headers: document.querySelectorAll('.tl-header').length,
+    grouping: document.querySelector('svg.timeline-rows')?.getAttribute('data-grouping') ?? null,
+  }));
+}
+
+const inside = (inner, outer) =>
+  inner.left >= outer.left - 1 && inner.top >= outer.top - 1 && inner.right <= outer.right + 1 && inner.bottom <= outer.bottom + 1;
 
 async function gotoHash(page, hash) {
   await page.evaluate((h) => {
@@ -299,13 +363,14 @@ async function main() {
     let boot = null;
 
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    const shoot = async (p, view) => {
+    const shoot = async (p, view, prepare) => {
       for (const [size, viewport] of [
         ['desktop', DESKTOP],
         ['phone', PHONE],
       ]) {
         await p.setViewportSize(viewport);
         await sleep(250);
+        if (prepare) await prepare(p);
         await p.screenshot({ path: join(SCREENSHOT_DIR, `${view}-${size}.png`), fullPage: false });
       }
       await p.setViewportSize(DESKTOP);
@@ -391,6 +456,82 @@ async function main() {
       await waitFor(page, () => document.querySelector('[role="meter"][data-depth="1"]')?.getAttribute('data-in-use') === '0', null, JOB_TIMEOUT_MS, 'depth 1 back to 0');
     });
 
+    /** Scrolls a job's node views into sight for their screenshots. */
+    const showNodes = async (p) => {
+      await p.evaluate(() => document.querySelector('[role="tablist"]')?.scrollIntoView({ block: 'start' }));
+      await sleep(250);
+    };
+
+    let bigJobId = null;
+    await step('h. a 121-node job: timeline grows live, overview fits, zooms and comes back', async () => {
+      const created = await rest('POST', '/recursion/job', BIG_JOB);
+      bigJobId = created.job_id;
+      await gotoHash(page, `#/jobs/${bigJobId}?view=timeline`);
+      const barCount = () => document.querySelectorAll('rect.tl-bar').length;
+      await waitFor(page, barCount, null, JOB_TIMEOUT_MS, 'a first timeline bar');
+      // Live: more bars appear, and the root's open bar keeps growing, while the job runs.
+      const first = await timelineState(page);
+      assert(first.grouping === 'depth', `grouping starts as ${first.grouping}`);
+      await waitFor(page, (n) => document.querySelectorAll('rect.tl-bar').length > n, first.bars.length, JOB_TIMEOUT_MS, `more than ${first.bars.length} bars`);
+      const root = (await timelineState(page)).bars.find((b) => b.depth === 0);
+      assert(root && root.status === 'running', `the root bar is ${root?.status}`);
+      await waitFor(
+        page,
+        ([id, d]) => Number(document.querySelector(`rect.tl-bar[data-node-id="${id}"]`)?.getAttribute('data-duration-ms')) > d,
+        [root.id, root.duration],
+        LIVE_TIMEOUT_MS,
+        'the running root bar to grow',
+      );
+      assert((await page.locator('line.tl-now').getAttribute('visibility')) === 'visible', 'no "now" line while running');
+      await waitFor(page, (n) => document.querySelectorAll('.tl-header').length === n, BIG_JOB_DEPTHS, JOB_TIMEOUT_MS, `${BIG_JOB_DEPTHS} depth headers`);
+      // By branch: no headers, rows in depth-first order (each row at most one level deeper).
+      await page.getByRole('button', { name: 'By branch' }).click();
+      await waitFor(page, () => document.querySelector('svg.timeline-rows')?.getAttribute('data-grouping') === 'branch', null, LIVE_TIMEOUT_MS, 'grouping by branch');
+      const branch = await timelineState(page);
+      assert(branch.headers === 0, `${branch.headers} headers by branch`);
+      assert(branch.bars[0]?.depth === 0, 'the first row by branch is not the root');
+      const jump = branch.bars.findIndex((b, i) => i > 0 && b.depth > branch.bars[i - 1].depth + 1);
+      assert(jump === -1, `row ${jump} by branch is more than one level below the row above it`);
+      await shoot(page, 'timeline-running', showNodes);
+      // The overview, through the tab: every node drawn, fitted inside the panel.
+      await page.getByRole('tab', { name: 'Overview' }).click();
+      await waitFor(page, () => window.location.hash.endsWith('?view=overview'), null, LIVE_TIMEOUT_MS, 'the overview in the URL');
+      const focused = await page.evaluate(() => document.activeElement?.getAttribute('role') + ' ' + document.activeElement?.textContent);
+      assert(focused === 'tab Overview', `switching views moved focus to ${focused}`);
+      await waitFor(page, (n) => document.querySelectorAll('circle.ov-node').length === n, BIG_JOB_NODES, LIVE_TIMEOUT_MS, `${BIG_JOB_NODES} overview nodes`);
+      const fitted = await overviewState(page);
+      assert(fitted.panel && fitted.drawing && inside(fitted.drawing, fitted.panel), `the drawing ${JSON.stringify(fitted.drawing)} is not inside the panel ${JSON.stringify(fitted.panel)}`);
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      const zoomed = await overviewState(page);
+      assert(zoomed.transform !== fitted.transform, 'Zoom in did not change the transform');
+      const panel = fitted.panel;
+      await page.mouse.move((panel.left + panel.right) / 2, (panel.top + panel.bottom) / 2);
+      await page.mouse.wheel(0, -400);
+      await waitFor(page, (t) => document.querySelector('g.ov-viewport')?.getAttribute('transform') !== t, zoomed.transform, LIVE_TIMEOUT_MS, 'the wheel to zoom');
+      await page.getByRole('button', { name: 'Fit' }).click();
+      const back = await overviewState(page);
+      assert(back.transform === fitted.transform, `Fit gave ${back.transform}, not ${fitted.transform}`);
+      await page.locator('circle.ov-node').first().click();
+      await page.locator('.node-panel').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      // The end: every node succeeded in the overview, one closed bar per node in the timeline.
+      await waitFor(page, () => document.querySelector('[data-testid="job-status"]')?.getAttribute('data-status') === 'succeeded', null, BIG_JOB_TIMEOUT_MS, 'the 121-node job to succeed');
+      await waitFor(
+        page,
+        (n) => [...document.querySelectorAll('circle.ov-node')].filter((c) => c.getAttribute('data-status') === 'succeeded').length === n,
+        BIG_JOB_NODES,
+        LIVE_TIMEOUT_MS,
+        async () => `every overview node succeeded (others: ${JSON.stringify((await overviewState(page)).statuses.filter((x) => x !== 'succeeded'))})`,
+      );
+      await page.getByRole('tab', { name: 'Timeline' }).click();
+      await waitFor(page, (n) => document.querySelectorAll('rect.tl-bar[data-status="succeeded"]').length === n, BIG_JOB_NODES, LIVE_TIMEOUT_MS, `${BIG_JOB_NODES} succeeded bars`);
+      const ended = await timelineState(page);
+      assert(ended.bars.length === BIG_JOB_NODES, `${ended.bars.length} bars after the end`);
+      assert(new Set(ended.bars.map((b) => b.id)).size === BIG_JOB_NODES, 'a node has two bars');
+      assert((await page.locator('line.tl-now').getAttribute('visibility')) === 'hidden', 'the "now" line is still shown');
+      const after = await page.evaluate(() => window.__cadreBoot);
+      assert(after === boot, 'the page reloaded');
+    });
+
     // A job that stays busy while the views are checked and photographed.
     const showcase = await rest('POST', '/recursion/job', SHOWCASE_JOB).catch((err) => {
       console.log(`note: showcase job refused: ${err.message}`);
@@ -405,6 +546,10 @@ async function main() {
       ['submit', '#/submit', 'textarea'],
       ['resources', '#/resources', '[role="meter"]'],
     ];
+    if (bigJobId) {
+      views.push(['overview', `#/jobs/${bigJobId}?view=overview`, 'circle.ov-node']);
+      views.push(['timeline', `#/jobs/${bigJobId}?view=timeline`, 'rect.tl-bar']);
+    }
 
     await step('e. axe: no serious or critical violations on any view', async () => {
       const axeContext = await browser.newContext({ viewport: DESKTOP, bypassCSP: true });
@@ -441,7 +586,7 @@ async function main() {
         await page.locator(ready).first().waitFor({ timeout: LIVE_TIMEOUT_MS });
         if (view === 'job') await page.locator('[role="treeitem"]').first().click();
         await sleep(400);
-        await shoot(page, view);
+        await shoot(page, view, view === 'overview' || view === 'timeline' ? showNodes : undefined);
       }
       console.log(`      screenshots in ${SCREENSHOT_DIR}`);
     });

@@ -2,7 +2,7 @@
 // out, the event stream's lifetime, and the hash-routed views.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient } from './api/client';
-import { parseHash, useHash, type Route } from './app/route';
+import { pageKey, parseHash, useHash, type Route } from './app/route';
 import { ServicesContext, type Services } from './app/services';
 import { clearKey, loadKey, saveKey } from './app/session';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
@@ -38,7 +38,7 @@ function View({ route }: { route: Route }) {
     case 'jobs':
       return <Jobs />;
     case 'job':
-      return <JobDetail key={route.id} id={route.id} />;
+      return <JobDetail key={route.id} id={route.id} view={route.view ?? 'tree'} />;
     case 'submit':
       return <Submit />;
     case 'resources':
@@ -108,14 +108,19 @@ function Connected({ apiKey, onSignOut, onRefused }: { apiKey: string; onSignOut
     return () => stream.stop();
   }, [apiKey, services]);
 
+  // Focus moves to the heading when the page changes, not when a page switches how it shows
+  // its content (a job's tree, overview or timeline): the switch keeps its own focus.
+  const page = pageKey(route);
   useEffect(() => {
     document.title = `${TITLES[route.name]} · cadre`;
+  }, [route.name]);
+  useEffect(() => {
     if (firstRoute.current) {
       firstRoute.current = false;
       return;
     }
     main.current?.querySelector<HTMLElement>('h1')?.focus();
-  }, [route]);
+  }, [page]);
 
   return (
     <ServicesContext.Provider value={services}>

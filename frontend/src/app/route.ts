@@ -1,11 +1,15 @@
-// Hash routing: `#/` hierarchy (`#/?job=<id>` for one job), `#/jobs`, `#/jobs/<id>`,
-// `#/submit`, `#/resources`.
+// Hash routing: `#/` hierarchy (`#/?job=<id>` for one job), `#/jobs`, `#/jobs/<id>`
+// (`?view=overview|timeline` for the job's other views), `#/submit`, `#/resources`.
 import { useSyncExternalStore } from 'react';
+
+/** The ways the Job detail view shows a job's nodes. */
+export const JOB_VIEWS = ['tree', 'overview', 'timeline'] as const;
+export type JobViewName = (typeof JOB_VIEWS)[number];
 
 export type Route =
   | { name: 'hierarchy'; jobId?: string }
   | { name: 'jobs' }
-  | { name: 'job'; id: string }
+  | { name: 'job'; id: string; view?: JobViewName }
   | { name: 'submit' }
   | { name: 'resources' }
   | { name: 'notfound'; path: string };
@@ -18,14 +22,39 @@ export function parseHash(hash: string): Route {
     return jobId ? { name: 'hierarchy', jobId } : { name: 'hierarchy' };
   }
   if (parts[0] === 'jobs' && parts.length === 1) return { name: 'jobs' };
-  if (parts[0] === 'jobs' && parts.length === 2) return { name: 'job', id: decodeURIComponent(parts[1]) };
+  if (parts[0] === 'jobs' && parts.length === 2) return jobRoute(decodeURIComponent(parts[1]), query);
   if (parts[0] === 'submit' && parts.length === 1) return { name: 'submit' };
   if (parts[0] === 'resources' && parts.length === 1) return { name: 'resources' };
   return { name: 'notfound', path };
 }
 
+function isJobView(value: string | null): value is JobViewName {
+  return (JOB_VIEWS as readonly (string | null)[]).includes(value);
+}
+
+function jobRoute(id: string, query: string): Route {
+  const view = new URLSearchParams(query).get('view');
+  return isJobView(view) && view !== 'tree' ? { name: 'job', id, view } : { name: 'job', id };
+}
+
+/** The hash of one job's page showing `view` (the tree when absent). */
+export function jobHash(id: string, view: JobViewName = 'tree'): string {
+  const path = `/jobs/${encodeURIComponent(id)}`;
+  return view === 'tree' ? path : `${path}?view=${view}`;
+}
+
+/** The page a route shows, ignoring how it shows it (a job's view switch is not a new page). */
+export function pageKey(route: Route): string {
+  return route.name === 'job' ? `job:${route.id}` : JSON.stringify(route);
+}
+
 export function navigate(path: string): void {
   window.location.hash = path;
+}
+
+/** Shows `path` without adding a history entry (switching how a page is shown). */
+export function replaceHash(path: string): void {
+  window.location.replace(`#${path}`);
 }
 
 function subscribe(cb: () => void): () => void {

@@ -99,6 +99,24 @@ describe('TreeModel events', () => {
     m.applyEvents([...history, second]);
     expect(m.get('a1')).toMatchObject({ status: 'running', attempts: 2, slots: 1 });
   });
+
+  it('tells change listeners once per batch that changed something, and not for a no-op batch', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    let calls = 0;
+    const off = m.subscribeChanges(() => (calls += 1));
+    m.applyEvents([
+      frame('worker_started', { worker_id: 'a1', attempt: 1 }),
+      frame('worker_started', { worker_id: 'a2', attempt: 1 }),
+    ]);
+    expect(calls).toBe(1);
+    expect(m.changeVersion).toBe(1);
+    m.applyEvents([frame('heartbeat', {})]);
+    expect(calls).toBe(1);
+    off();
+    m.applyEvents([frame('node_completed', { node_id: 'a1', status: 'succeeded' })]);
+    expect(calls).toBe(1);
+    expect(m.changeVersion).toBe(2);
+  });
 });
 
 describe('TreeModel collapse', () => {

@@ -66,6 +66,9 @@ export class TreeModel {
   private visibleCache: TreeNode[] | null = null;
   /** Bumped when the set of visible nodes changes. */
   structureVersion = 0;
+  private changeListeners = new Set<() => void>();
+  /** Bumped after each applied batch that changed any node (whole-tree views repaint on it). */
+  changeVersion = 0;
 
   /** A model of one job's tree (`GET /recursion/job/{id}`). */
   static fromJobTree(jobId: string, tree: NodeView | null | undefined): TreeModel {
@@ -293,6 +296,10 @@ export class TreeModel {
       if (node) node.rev += 1;
       this.notifyNode(id);
     }
+    if (outcome.changed.size > 0) {
+      this.changeVersion += 1;
+      for (const l of this.changeListeners) l();
+    }
     return outcome;
   }
 
@@ -375,6 +382,12 @@ export class TreeModel {
   subscribeStructure(listener: () => void): () => void {
     this.structureListeners.add(listener);
     return () => this.structureListeners.delete(listener);
+  }
+
+  /** Calls `listener` after each batch of events that changed any node. */
+  subscribeChanges(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   subscribeNode(id: string, listener: NodeListener): () => void {

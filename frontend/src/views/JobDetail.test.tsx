@@ -1,5 +1,6 @@
-// Tests of the Job detail view: live updates from the bus, refetch on an unknown node, and
-// the cancel confirmation dialog (focus, Escape, 409 shown as an alert).
+// Tests of the Job detail view: live updates from the bus, refetch on an unknown node, the
+// cancel confirmation dialog (focus, Escape, 409 shown as an alert), and the Tree / Overview /
+// Timeline tabs (kept in the URL, keyboard operable, selecting into the side panel).
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,13 @@ import { JobDetail } from './JobDetail';
 import { renderWithServices } from '../test/services';
 import { frame, JOB, node, smallTree } from '../test/fixtures';
 import type { NodeView } from '../api/types';
+import { parseHash, useHash } from '../app/route';
+
+/** The job page as the router shows it: the view follows the URL. */
+function RoutedJob() {
+  const route = parseHash(useHash());
+  return <JobDetail id={JOB} view={route.name === 'job' ? (route.view ?? 'tree') : 'tree'} />;
+}
 
 function jobView(tree: NodeView, status = 'running') {
   return {
@@ -85,5 +93,31 @@ describe('JobDetail view', () => {
     act(() => bus.emit(frame('job_completed', { job_id: JOB, status: 'failed', error: 'b1 failed' }, { depth: 0 })));
     await waitFor(() => expect(screen.getByTestId('job-status').dataset.status).toBe('failed'));
     expect((screen.getByRole('button', { name: 'Cancel job' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('switches between Tree, Overview and Timeline with the tabs, keeping the choice in the URL', async () => {
+    const user = userEvent.setup();
+    window.location.hash = `#/jobs/${JOB}`;
+    const tree = smallTree();
+    tree.started_at = '2026-11-21T19:21:41.900Z';
+    renderWithServices(<RoutedJob />, () => ({ status: 200, body: jobView(tree) }));
+    await waitFor(() => expect(item('a1')).not.toBeNull());
+    const tab = (name: string) => screen.getByRole('tab', { name });
+    expect(tab('Tree').getAttribute('aria-selected')).toBe('true');
+    expect(screen.getByRole('tabpanel', { name: 'Tree' })).toBeTruthy();
+    await user.click(tab('Overview'));
+    await waitFor(() => expect(window.location.hash).toBe(`#/jobs/${JOB}?view=overview`));
+    await waitFor(() => expect(document.querySelectorAll('circle.ov-node')).toHaveLength(6));
+    expect(item('a1')?.getAttribute('role')).toBeNull();
+    await user.keyboard('{ArrowRight}');
+    await waitFor(() => expect(window.location.hash).toBe(`#/jobs/${JOB}?view=timeline`));
+    expect(document.activeElement).toBe(tab('Timeline'));
+    await waitFor(() => expect(document.querySelectorAll('rect.tl-bar')).toHaveLength(1));
+    await user.click(document.querySelector('rect.tl-bar[data-node-id="root"]') as Element);
+    expect(await screen.findByRole('heading', { name: 'cto root' })).toBeTruthy();
+    tab('Timeline').focus();
+    await user.keyboard('{Home}');
+    await waitFor(() => expect(window.location.hash).toBe(`#/jobs/${JOB}`));
+    await waitFor(() => expect(item('a1')?.getAttribute('role')).toBe('treeitem'));
   });
 });

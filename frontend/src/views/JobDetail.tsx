@@ -1,9 +1,11 @@
-// Job detail view: status, timings, labels, counts, the live tree, the selected node's
-// panel, and cancelling the job or one subtree behind a confirmation dialog.
+// Job detail view: status, timings, labels, counts, the live tree (as cards, an overview or a
+// timeline), the selected node's panel, and cancelling the job or one subtree behind a
+// confirmation dialog.
 import { useCallback, useRef, useState } from 'react';
 import { describeError } from '../api/client';
 import type { JobView, JsonValue, NodeView } from '../api/types';
 import { between, formatDuration, formatLabels, formatTime } from '../app/format';
+import type { JobViewName } from '../app/route';
 import { useServices } from '../app/services';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { NodePanel } from '../components/NodePanel';
@@ -11,8 +13,8 @@ import { StatusBadge } from '../components/StatusBadge';
 import type { EventFrame } from '../live/events';
 import { TreeModel } from '../tree/model';
 import { isTerminal, NODE_STATUSES } from '../tree/status';
-import { TreeView } from '../tree/TreeView';
 import { useLiveTree } from '../tree/useLiveTree';
+import { JobNodes } from './JobNodes';
 
 const JOB_END_TYPES: ReadonlySet<string> = new Set(['job_completed', 'job_cancelled']);
 const NODE_ACTIVITY_TYPES: ReadonlySet<string> = new Set(['worker_started', 'orchestrator_spawned']);
@@ -29,7 +31,7 @@ function endedCount(totals: Record<string, number>): number {
   return (totals.succeeded ?? 0) + (totals.failed ?? 0) + (totals.cancelled ?? 0);
 }
 
-export function JobDetail({ id }: { id: string }) {
+export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewName }) {
   const { api } = useServices();
   const [job, setJob] = useState<JobView | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -172,13 +174,7 @@ export function JobDetail({ id }: { id: string }) {
         </section>
       )}
       <div className="detail-grid">
-        <section aria-label="Tree" className="detail-tree">
-          <h2>Tree</h2>
-          <p className="small">
-            <a href={`#/?job=${encodeURIComponent(id)}`}>Open in the hierarchy view</a>
-          </p>
-          {model && <TreeView model={model} label={`Tree of job ${id}`} selectedId={selected} onSelect={setSelected} />}
-        </section>
+        <JobNodes jobId={id} model={model} view={view} selectedId={selected} onSelect={setSelected} />
         <aside aria-label="Selected node" className="detail-panel">
           {model && selectedNode ? (
             <NodePanel

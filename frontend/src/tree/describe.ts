@@ -1,0 +1,21 @@
+// How a node is named in hover text: its path from the root, and a few lines of who, where,
+// what state and (when it has started) how long.
+import { between, formatDuration } from '../app/format';
+import type { TreeNode } from './model';
+
+/** Names from the root down to the node, e.g. "release / build / compile". */
+export function nodePath(node: TreeNode): string {
+  const names: string[] = [];
+  for (let n: TreeNode | null = node; n; n = n.parent) names.push(n.name);
+  return names.reverse().join(' / ');
+}
+
+/** Hover text: role and name, path, status and, once started, the duration so far. */
+export function nodeSummary(node: TreeNode, now?: number): string {
+  const lines = [`${node.role} ${node.name}`, nodePath(node), `status: ${node.status}`];
+  if (node.startedAt) {
+    const end = node.finishedAt ?? (now === undefined ? null : new Date(now).toISOString());
+    lines.push(`duration: ${formatDuration(between(node.startedAt, end))}`);
+  }
+  return lines.join('\n');
+}
