@@ -7,7 +7,7 @@ mod common;
 mod server;
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use server::{cadre, job_json, serve, serve_with, text, Server, BIN, STARTUP_DEADLINE};
@@ -217,8 +217,142 @@ async fn watch_prints_a_jobs_events_live_and_exits_with_its_outcome() {
     assert_eq!(frames.first().expect("frames")["type"], "job_submitted");
     assert_eq!(frames.last().expect("frames")["type"], "job_completed");
     assert!(frames.iter().all(|f| f["job_id"] == job_id.as_str()));
-    let lines =
-        text(&cadre(&server, &["watch", "--job", &job_id, "--since", "0", "--types", "node_completed,job_completed"]));
-    assert!(lines.lines().all(|l| l.contains("node_completed") || l.contains("job_completed")), "{lines}");
-    assert!(lines.trim_end().ends_with(&format!("[succeeded] job {job_id}")), "{lines}");
+    let plain = cadre(&server, &["watch", "--job", &job_id, "--since", "0", "--types", "node_completed,job_completed"]);
+    let lines = text(&plain);
+    assert!(plain.status.success(), "{lines}");
+    let at = lines.find(&format!("[succeeded] job {job_id} — ")).expect("a summary after the events");
+    let (events, summary) = lines.split_at(at);
+    assert!(events.lines().all(|l| l.contains("node_completed") || l.contains("job_completed")), "{lines}");
+    assert!(events.contains("cto/platform/storage-lead/alice succeeded"), "nodes by path: {lines}");
+    assert!(summary.contains("nodes: succeeded"), "{summary}");
+    assert!(!lines.contains('\x1b'), "no control codes on a pipe: {lines:?}");
+}
+
+/// `cadre` with no server settings in its environment: only its flags say where and how.
+fn cadre_bare(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env_remove("CADRE_URL").env_remove("CADRE_API_KEY").output().expect("runs")
+}
+
+fn json_line(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", text(output));
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("one JSON document ({e}): {}", text(output)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn global_options_go_before_or_after_the_subcommand_and_a_401_says_where_keys_come_from() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let (url, key) = (server.url.as_str(), server.key.as_str());
+    let submitted =
+        json_line(&cadre_bare(&["submit", "examples/hello.json", "--url", url, "--api-key", key, "-o", "json"]));
+    let job_id = submitted["job_id"].as_str().expect("job id");
+    let status = json_line(&cadre_bare(&["--url", url, "--output", "json", "--api-key", key, "status", job_id]));
+    assert_eq!(status["job_id"], job_id);
+    let keys = json_line(&cadre_bare(&["keys", "--url", url, "list", "--output=json", "--api-key", key]));
+    assert!(keys["keys"].as_array().is_some_and(|k| !k.is_empty()), "{keys}");
+    let report =
+        json_line(&cadre_bare(&["validate", "-o", "json", "examples/team.yaml", "--url", url, "--api-key", key]));
+    assert_eq!(report["valid"], true, "{report}");
+
+    let missing = cadre_bare(&["status", job_id, "--url", url]);
+    assert!(!missing.status.success());
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(said.contains("needs an API key (401") && said.contains("set CADRE_API_KEY or pass --api-key"), "{said}");
+    for command in [vec!["status", job_id], vec!["watch"]] {
+        let refused = cadre_bare(&[&command[..], &["--url", url, "--api-key", "sk-orch-not-a-key"]].concat());
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success() && said.contains("refused the API key (401"), "{command:?}: {said}");
+        assert!(said.contains("CADRE_API_KEY") && said.contains("--api-key"), "{said}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn job_file_errors_point_at_the_line_and_column_of_the_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let too_long = write_job(
+        dir.path(),
+        "long.yaml",
+        "request: nap\nplan:\n  name: root\n  children:\n    - name: nap\n      run: {type: sleep, ms: 999999999999}\n",
+    );
+    let refused = text(&cadre(&server, &["submit", &too_long]));
+    assert!(refused.contains(&format!("{too_long}:6:26: plan.children[0].run.ms: at most")), "{refused}");
+    let report = cadre(&server, &["validate", &too_long]);
+    assert!(!report.status.success());
+    assert!(text(&report).contains(&format!("error: {too_long}:6:26: plan.children[0].run.ms: ")), "{}", text(&report));
+    let unknown =
+        write_job(dir.path(), "unknown.yaml", "request: r\nplan:\n  name: w\n  colour: red\n  run: {type: noop}\n");
+    let refused = text(&cadre(&server, &["submit", &unknown]));
+    assert!(refused.contains(&format!("{unknown}:4:3: ")) && refused.contains("colour"), "{refused}");
+    let broken = write_job(dir.path(), "broken.yaml", "request: r\nplan:\n  name: [w\n  run: {type: noop}\n");
+    let refused = text(&cadre(&server, &["submit", &broken]));
+    let position = refused.strip_prefix(&format!("error: {broken}:")).expect("the file's name first");
+    let (line, rest) = position.split_once(':').expect("line");
+    let (column, rest) = rest.split_once(':').expect("column");
+    assert!(line.parse::<usize>().is_ok() && column.parse::<usize>().is_ok(), "{refused}");
+    assert!(rest.starts_with(" not valid YAML: "), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_ends_quietly_with_exit_0_when_its_reader_goes_away() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    assert!(cadre(&server, &["submit", "examples/hello.json", "--watch"]).status.success());
+    let mut watch = Command::new(BIN)
+        .args(["watch", "--json", "--since", "0"])
+        .env("CADRE_URL", &server.url)
+        .env("CADRE_API_KEY", &server.key)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(watch.stdout.take().expect("stdout")));
+    for _ in 0..3 {
+        lines.next().expect("a line").expect("utf-8");
+    }
+    // Like `| head -3`: the reader goes away; the next events are written into a closed pipe.
+    drop(lines);
+    let begun = Instant::now();
+    let status = loop {
+        assert!(cadre(&server, &["submit", "examples/hello.json"]).status.success());
+        if let Some(status) = watch.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "watch kept running with no reader");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut watch.stderr.take().expect("stderr"), &mut said).expect("stderr");
+    assert_eq!(status.code(), Some(0), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_submit_watch_redraws_in_place_and_ends_with_the_summary() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let failing = write_job(dir.path(), "failing.yaml", "request: doomed\nplan:\n  name: root\n  retry: {max_attempts: 2, initial_backoff_ms: 10}\n  run: {type: fail}\n");
+    for (file, succeeds) in [("examples/team.yaml", true), (failing.as_str(), false)] {
+        // `script` runs the command on a pseudo-terminal and copies what it draws to stdout.
+        let output = Command::new("script")
+            .args(["-qec", &format!("{BIN} submit {file} --watch"), "/dev/null"])
+            .env("CADRE_URL", &server.url)
+            .env("CADRE_API_KEY", &server.key)
+            .env("TERM", "xterm")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("script (util-linux) runs");
+        let drawn = text(&output);
+        assert_eq!(output.status.success(), succeeds, "{drawn}");
+        assert!(drawn.contains("\x1b["), "the view is redrawn in place: {drawn:?}");
+        let status = if succeeds { "succeeded" } else { "failed" };
+        assert!(drawn.contains(&format!("[{status}] job ")) && drawn.contains("nodes: "), "{drawn:?}");
+        if !succeeds {
+            assert!(drawn.contains("↻ root: attempt 1 of 2 failed") && drawn.contains("✗ root failed"), "{drawn:?}");
+        }
+    }
 }

@@ -1,15 +1,32 @@
 //! The `cadre` command line: `serve` runs the server; the other commands are thin clients
-//! of its REST API (found through `CADRE_URL` and `CADRE_API_KEY`).
+//! of its REST API (found through `CADRE_URL` and `CADRE_API_KEY`). Options that every
+//! command shares (`--url`, `--api-key`, `--config`, `--output`) are global, so they are
+//! accepted before or after the subcommand.
+//!
+//! # Layout
+//! - `client`: the one-shot REST commands; `http`: requests and how refusals read;
+//!   `jobfile` and `locate`: job files, with errors at a line and column of the file.
+//! - `stream`: the WebSocket follower; `view`: what a watcher shows (JSON, plain lines, or
+//!   the live terminal view); `board` and `render`: the pure model behind it.
+//! - `out`: writing to stdout, where a closed pipe is a quiet end; `serve`: the server side.
 
+mod board;
 mod client;
-mod watch;
+mod http;
+mod jobfile;
+mod locate;
+mod out;
+mod render;
+mod serve;
+mod stream;
+mod view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::Config;
+pub use serve::shutdown_signal;
 
 /// The default server address for client commands.
 const DEFAULT_URL: &str = "http://127.0.0.1:8080";
@@ -18,14 +35,28 @@ const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 #[derive(Debug, Parser)]
 #[command(name = "cadre", version, about)]
 pub struct Cli {
-    /// Configuration file (default: config/cadre.toml when it exists).
+    /// Configuration file of `serve` and `migrate` (default: config/cadre.toml when it exists).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     /// Log format of `serve`: text or json.
     #[arg(long, global = true)]
     pub log_format: Option<String>,
+    /// How client commands print what the server answers.
+    #[arg(short, long, global = true, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    #[command(flatten)]
+    pub server: ServerArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Output formats of the client commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Words for a person; a live view on a terminal.
+    Text,
+    /// The server's JSON, one document per line (events included).
+    Json,
 }
 
 /// What to do.
@@ -36,65 +67,52 @@ pub enum Command {
     /// Submit a job file (JSON or YAML).
     Submit {
         file: PathBuf,
-        /// Follow the job until it ends; exit non-zero unless it succeeded.
+        /// Follow the job until it ends (a live view on a terminal); exit non-zero unless it
+        /// succeeded.
         #[arg(long)]
         watch: bool,
-        #[command(flatten)]
-        server: ServerArgs,
     },
     /// Show a job and its tree.
-    Status {
-        job_id: String,
-        #[command(flatten)]
-        server: ServerArgs,
-    },
+    Status { job_id: String },
     /// Cancel a job.
-    Cancel {
-        job_id: String,
-        #[command(flatten)]
-        server: ServerArgs,
-    },
+    Cancel { job_id: String },
     /// Validate a job file without running it.
-    Validate {
-        file: PathBuf,
-        #[command(flatten)]
-        server: ServerArgs,
-    },
+    Validate { file: PathBuf },
     /// Apply the store's migrations and exit.
     Migrate,
-    /// Print events live from the event stream.
-    Watch {
-        /// Only this job's events (and stop when it ends).
-        #[arg(long)]
-        job: Option<String>,
-        /// Only events at this depth.
-        #[arg(long, conflicts_with_all = ["min_depth", "max_depth"])]
-        depth: Option<u8>,
-        /// Only events at this depth or deeper.
-        #[arg(long)]
-        min_depth: Option<u8>,
-        /// Only events at this depth or shallower.
-        #[arg(long)]
-        max_depth: Option<u8>,
-        /// Only these event types (comma list).
-        #[arg(long)]
-        types: Option<String>,
-        /// Replay the stored events after this sequence number first.
-        #[arg(long)]
-        since: Option<i64>,
-        /// Print the raw JSON frames.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        server: ServerArgs,
-    },
+    /// Follow the event stream (a live view on a terminal, plain lines otherwise).
+    Watch(WatchArgs),
     /// Manage API keys (needs an admin key).
     Keys {
         #[command(subcommand)]
         action: KeysAction,
-        #[command(flatten)]
-        server: ServerArgs,
     },
+}
+
+/// What `cadre watch` follows.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WatchArgs {
+    /// Only this job's events (and stop when it ends, with its outcome as the exit status).
+    #[arg(long)]
+    pub job: Option<String>,
+    /// Only events at this depth.
+    #[arg(long, conflicts_with_all = ["min_depth", "max_depth"])]
+    pub depth: Option<u8>,
+    /// Only events at this depth or deeper.
+    #[arg(long)]
+    pub min_depth: Option<u8>,
+    /// Only events at this depth or shallower.
+    #[arg(long)]
+    pub max_depth: Option<u8>,
+    /// Only these event types (comma list).
+    #[arg(long)]
+    pub types: Option<String>,
+    /// Replay the stored events after this sequence number first.
+    #[arg(long)]
+    pub since: Option<i64>,
+    /// Print the raw JSON frames (the same as `--output json`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What to do with keys.
@@ -124,116 +142,39 @@ pub enum KeysAction {
     Revoke { id: String },
 }
 
-/// Where the server is.
+/// Where the server is, and the key to show it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {
-    /// Server URL.
-    #[arg(long, env = "CADRE_URL", default_value = DEFAULT_URL)]
+    /// Server URL of client commands.
+    #[arg(long, global = true, env = "CADRE_URL", default_value = DEFAULT_URL)]
     pub url: String,
-    /// API key.
-    #[arg(long, env = "CADRE_API_KEY", hide_env_values = true)]
+    /// API key of client commands.
+    #[arg(long, global = true, env = "CADRE_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 }
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
-    let outcome = match cli.command {
-        Command::Serve => serve(cli.config, cli.log_format).await,
-        Command::Migrate => migrate(cli.config).await,
-        command => client_command(command).await,
-    };
-    match outcome {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
+    match cli.command {
+        Command::Serve => report(serve::serve(cli.config, cli.log_format).await),
+        Command::Migrate => report(serve::migrate(cli.config).await),
+        command => out::exit_code(client_command(command, cli.server, cli.output).await),
     }
 }
 
-async fn client_command(command: Command) -> Result<ExitCode, String> {
+fn report(outcome: Result<ExitCode, String>) -> ExitCode {
+    out::exit_code(outcome.map_err(out::Fail::Error))
+}
+
+async fn client_command(command: Command, server: ServerArgs, format: Format) -> out::Outcome {
+    let client = client::Client::new(&server, format);
     match command {
-        Command::Submit { file, watch, server } => client::Client::new(server).submit(&file, watch).await,
-        Command::Status { job_id, server } => client::Client::new(server).status(&job_id).await,
-        Command::Cancel { job_id, server } => client::Client::new(server).cancel(&job_id).await,
-        Command::Validate { file, server } => client::Client::new(server).validate(&file).await,
-        Command::Keys { action, server } => client::Client::new(server).keys(action).await,
-        command @ Command::Watch { .. } => watch_command(command).await,
+        Command::Submit { file, watch } => client.submit(&file, watch).await,
+        Command::Status { job_id } => client.status(&job_id).await,
+        Command::Cancel { job_id } => client.cancel(&job_id).await,
+        Command::Validate { file } => client.validate(&file).await,
+        Command::Keys { action } => client.keys(action).await,
+        Command::Watch(args) => client.watch(args).await,
         Command::Serve | Command::Migrate => Err("not a client command".into()),
-    }
-}
-
-async fn watch_command(command: Command) -> Result<ExitCode, String> {
-    let Command::Watch { job, depth, min_depth, max_depth, types, since, json, server } = command else {
-        return Err("not a watch command".into());
-    };
-    let filters = [
-        ("job_id", job.clone()),
-        ("depth", depth.map(|d| d.to_string())),
-        ("min_depth", min_depth.map(|d| d.to_string())),
-        ("max_depth", max_depth.map(|d| d.to_string())),
-        ("types", types),
-        ("since", since.map(|s| s.to_string())),
-    ];
-    let query = filters.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect();
-    client::watch(&server, watch::Watch { query, json, until_job: job }).await
-}
-
-fn load_config(file: Option<PathBuf>, log_format: Option<String>) -> Result<Config, String> {
-    let mut config = Config::load(file.as_deref()).map_err(|e| e.to_string())?;
-    if let Some(format) = log_format {
-        config.server.log_format = format;
-    }
-    Ok(config)
-}
-
-#[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
-async fn serve(file: Option<PathBuf>, log_format: Option<String>) -> Result<ExitCode, String> {
-    let config = load_config(file, log_format)?;
-    crate::telemetry::init(&config.server.log_format);
-    let bind = config.server.bind.clone();
-    let started = crate::app::start(config).await.map_err(|e| e.to_string())?;
-    if let Some(secret) = &started.generated_key {
-        announce_generated_key(secret);
-    }
-    let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    let address = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%address, backend = ?started.state.engine.store().backend(), "cadre is listening");
-    crate::app::serve(listener, started, shutdown_signal()).await.map_err(|e| e.to_string())?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Shows a generated admin key once, on the terminal only: the store keeps just its hash.
-fn announce_generated_key(secret: &str) {
-    use std::io::Write;
-    let notice = format!(
-        "No API key existed, so an admin key was created. It is shown this once:\n\n    {secret}\n\n\
-         Use it as:  export CADRE_API_KEY={secret}\n"
-    );
-    // A closed stdout (`cadre serve | head`) must not stop the server.
-    let _ = std::io::stdout().write_all(notice.as_bytes());
-}
-
-async fn migrate(file: Option<PathBuf>) -> Result<ExitCode, String> {
-    let config = load_config(file, None)?;
-    let store = crate::store::open(config.store.url(), &config.store.data_dir).await.map_err(|e| e.to_string())?;
-    println!("migrations applied ({:?})", store.backend());
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        () = sigterm() => {},
-    }
-}
-
-async fn sigterm() {
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut signal) => {
-            signal.recv().await;
-        }
-        Err(_) => std::future::pending::<()>().await,
     }
 }
