@@ -115,7 +115,7 @@ impl JobProgress {
     fn set_status(&mut self, frame: &Frame, id: &str, status: &str) {
         let depth = frame.depth.and_then(|d| usize::try_from(d).ok()).unwrap_or_default();
         let node = self.nodes.entry(id.to_string()).or_insert_with(|| Node {
-            path: short_id(id),
+            path: frame.data["name"].as_str().map_or_else(|| short_id(id), str::to_string),
             depth,
             status: String::new(),
             attempt: 0,
@@ -206,10 +206,16 @@ impl Board {
         }
     }
 
-    /// A node's path, or its short id when no tree named it.
-    pub(super) fn name(&self, job_id: Option<&str>, node_id: &str) -> String {
-        let known = job_id.and_then(|job| self.jobs.get(job)).and_then(|job| job.nodes.get(node_id));
-        known.map_or_else(|| short_id(node_id), |node| node.path.clone())
+    /// The name of the node a frame is about: its path when a tree gave one, else the name
+    /// the event carries (`node_completed` has it), else its short id.
+    pub(super) fn node_name(&self, frame: &Frame) -> Option<String> {
+        let id = frame.node_id()?;
+        let carried = || frame.data["name"].as_str().map(str::to_string);
+        Some(self.known_path(frame.job_id.as_deref(), id).or_else(carried).unwrap_or_else(|| short_id(id)))
+    }
+
+    fn known_path(&self, job_id: Option<&str>, node_id: &str) -> Option<String> {
+        Some(self.jobs.get(job_id?)?.nodes.get(node_id)?.path.clone())
     }
 }
 

@@ -37,6 +37,11 @@ pub(in crate::cli) fn frame(seq: i64, kind: &str, depth: i64, data: Value) -> Fr
     Frame::parse(&text.to_string()).expect("a frame")
 }
 
+/// A node's path, or its short id when no tree named it.
+fn name(board: &Board, job_id: Option<&str>, node_id: &str) -> String {
+    board.known_path(job_id, node_id).unwrap_or_else(|| short_id(node_id))
+}
+
 /// A board that knows the tree (as after the first fetch).
 pub(in crate::cli) fn board(replaying: bool) -> Board {
     let mut board = Board::new(replaying);
@@ -50,10 +55,10 @@ pub(in crate::cli) fn board(replaying: bool) -> Board {
 #[test]
 fn nodes_are_named_by_their_path_from_the_root() {
     let board = board(true);
-    assert_eq!(board.name(Some(JOB), MODELS), "release/unit/models");
-    assert_eq!(board.name(Some(JOB), ROOT), "release");
-    assert_eq!(board.name(Some(JOB), "00000000-0000-0000-0000-00000000beef"), "…0000beef", "unknown: short id");
-    assert_eq!(board.name(None, MODELS), "…00000003");
+    assert_eq!(name(&board, Some(JOB), MODELS), "release/unit/models");
+    assert_eq!(name(&board, Some(JOB), ROOT), "release");
+    assert_eq!(name(&board, Some(JOB), "00000000-0000-0000-0000-00000000beef"), "…0000beef", "unknown: short id");
+    assert_eq!(name(&board, None, MODELS), "…00000003");
 }
 
 #[test]
@@ -99,7 +104,7 @@ fn the_tree_is_fetched_again_for_spawned_nodes_and_once_per_unknown_node() {
     let spawn = frame(3, "orchestrator_spawned", 2, json!({"orchestrator_id": MODELS, "spawned": 1, "by": "worker"}));
     assert!(board.wants_tree(&spawn).is_some(), "a worker's spawn adds nodes");
     board.learn(&tree("running", true));
-    assert_eq!(board.name(Some(JOB), SPAWNED), "release/unit/extra");
+    assert_eq!(name(&board, Some(JOB), SPAWNED), "release/unit/extra");
     let stranger = frame(4, "worker_started", 3, json!({"worker_id": "00000000-0000-0000-0000-0000000000ff"}));
     assert!(board.wants_tree(&stranger).is_some(), "an unknown node is looked up");
     assert_eq!(board.wants_tree(&stranger), None, "but only once");
@@ -111,9 +116,9 @@ fn a_node_met_before_its_tree_gets_its_name_when_the_tree_comes() {
     let started = frame(2, "worker_started", 2, json!({"worker_id": MODELS, "attempt": 1}));
     let _ = board.wants_tree(&started);
     board.apply(&started);
-    assert_eq!(board.name(Some(JOB), MODELS), "…00000003");
+    assert_eq!(name(&board, Some(JOB), MODELS), "…00000003");
     board.learn(&tree("pending", false));
-    assert_eq!(board.name(Some(JOB), MODELS), "release/unit/models");
+    assert_eq!(name(&board, Some(JOB), MODELS), "release/unit/models");
     assert_eq!(board.jobs[JOB].nodes[MODELS].status, "running", "the event's status stays");
 }
 

@@ -40,7 +40,7 @@ pub(super) fn plain_line(board: &Board, frame: &Frame, with_job: bool) -> String
 
 fn describe(board: &Board, frame: &Frame) -> String {
     let data = &frame.data;
-    let name = frame.node_id().map(|id| board.name(frame.job_id.as_deref(), id)).unwrap_or_default();
+    let name = board.node_name(frame).unwrap_or_default();
     let text = |key: &str| data[key].as_str().unwrap_or("").to_string();
     match frame.kind.as_str() {
         "job_submitted" => format!("job {} {}, {} nodes", text("job_id"), text("status"), data["nodes"]),
@@ -74,7 +74,7 @@ fn error_note(error: Option<&str>) -> String {
 /// A line that stays above the live view: a retry, a failure, an error, a quota warning.
 pub(super) fn notice(board: &Board, frame: &Frame) -> Option<String> {
     let data = &frame.data;
-    let name = frame.node_id().map(|id| board.name(frame.job_id.as_deref(), id)).unwrap_or_default();
+    let name = board.node_name(frame).unwrap_or_default();
     let error = data["error"].as_str().unwrap_or("");
     match frame.kind.as_str() {
         "node_retrying" => Some(format!(
@@ -83,7 +83,9 @@ pub(super) fn notice(board: &Board, frame: &Frame) -> Option<String> {
             data["max_attempts"],
             duration(data["delay_ms"].as_i64().unwrap_or_default())
         )),
-        "node_completed" if data["status"] == "failed" => Some(format!("✗ {name} failed{}", error_note(Some(error)))),
+        "node_completed" if data["status"] == "failed" => {
+            Some(format!("✗ {name} failed{}", error_note(data["error"].as_str())))
+        }
         "error" => Some(format!("✗ {}{error}", if name.is_empty() { String::new() } else { format!("{name}: ") })),
         "resource_warning" => Some(format!(
             "! depth {}: {} of {} slots in use",

@@ -47,6 +47,9 @@ fn retries_and_failures_become_notices_and_progress_does_not() {
     assert_eq!(notice(&board, &failed).as_deref(), Some("✗ release/unit/storage failed: exit 1"));
     let succeeded = frame(5, "node_completed", 2, json!({"node_id": MODELS, "status": "succeeded"}));
     assert_eq!(notice(&board, &succeeded), None);
+    let unnamed = "00000000-0000-0000-0000-0000000000ff";
+    let stranger = frame(6, "node_completed", 3, json!({"node_id": unnamed, "name": "x", "status": "failed"}));
+    assert_eq!(notice(&board, &stranger).as_deref(), Some("✗ x failed"), "no tree named it: the event's name");
 }
 
 #[test]
