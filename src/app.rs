@@ -89,6 +89,8 @@ pub enum StartError {
 
 /// Opens the store, starts the engine and loads the keys.
 pub async fn start(config: Config) -> Result<Started, StartError> {
+    // Checked before the store is opened, so that a bad key leaves nothing on disk.
+    auth::check_bootstrap_key(&config.auth.bootstrap_key)?;
     let store = crate::store::open(config.store.url(), &config.store.data_dir).await?;
     let tracker = TaskTracker::new();
     let events = EventFeeds::default();

@@ -25,8 +25,8 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     /// 401: no valid API key.
-    #[error("a valid API key is required (Authorization: Bearer sk-orch-…)")]
-    Unauthorized,
+    #[error("{0}")]
+    Unauthorized(Unauthenticated),
     /// 403: authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(String),
@@ -56,6 +56,23 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Why a request was not let in. An unknown key and a revoked or expired one read the same,
+/// so that a 401 tells nobody which keys exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unauthenticated {
+    /// No `Authorization` header (nor `?token=` on the event stream).
+    #[error(
+        "this needs an API key: send `Authorization: Bearer sk-orch-…` (the CLI reads CADRE_API_KEY or --api-key)"
+    )]
+    Missing,
+    /// A header that is not `Bearer <key>`.
+    #[error("the Authorization header must be `Bearer <key>`")]
+    NotBearer,
+    /// A key that is unknown, revoked or expired.
+    #[error("the API key is not valid: it is unknown, revoked or expired; ask an admin for a new one")]
+    NotValid,
+}
+
 /// The RFC 7807 body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -75,7 +92,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -91,7 +108,7 @@ impl ApiError {
     fn slug(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad-request",
-            Self::Unauthorized => "unauthorized",
+            Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
             Self::Conflict(_) => "conflict",
@@ -127,7 +144,7 @@ impl IntoResponse for ApiError {
         if let Some(seconds) = self.retry_after() {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if matches!(self, Self::Unauthorized) {
+        if matches!(self, Self::Unauthorized(_)) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response

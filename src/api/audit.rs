@@ -33,16 +33,21 @@ pub struct AuditParams {
     /// Only this action (`job.submit`, `job.cancel`, `node.cancel`, `node.spawn`, `key.create`, `key.revoke`, `auth.refused`).
     pub action: Option<String>,
     /// Only entries of this key.
+    #[param(value_type = Option<uuid::Uuid>)]
     pub key_id: Option<String>,
     /// Only this outcome (`ok`, `denied`, `rejected: 422`, …).
     pub outcome: Option<String>,
     /// RFC 3339: entries at or after.
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// RFC 3339: entries before.
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// Page size (1–1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 

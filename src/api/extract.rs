@@ -33,18 +33,72 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
 }
 
 /// Parses JSON, naming the path of the first field that does not fit.
+///
+/// JSON has one kind of number, so `5.0` is the integer 5 (as JSON Schema says too); serde
+/// refuses it for an integer field, so a body refused for its shape is read once more with
+/// its whole-valued numbers written as integers before the refusal stands.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+    serde_path_to_error::deserialize(&mut deserializer).or_else(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadRequest(format!("the body is not valid JSON: {inner}"))
-        } else {
-            let path = if path == "." { String::new() } else { path };
-            ApiError::Validation(vec![FieldError { path, message: inner.to_string() }])
+            return Err(ApiError::BadRequest(format!("the body is not valid JSON: {inner}")));
         }
+        if let Some(value) = with_whole_numbers_as_integers(bytes) {
+            if let Ok(parsed) = serde_path_to_error::deserialize(value) {
+                return Ok(parsed);
+            }
+        }
+        let path = if path == "." { String::new() } else { within_run(bytes, path) };
+        Err(ApiError::Validation(vec![FieldError { path, message: inner.to_string() }]))
     })
+}
+
+/// A shape error at a node's `run` names the field inside it when one field is the cause.
+fn within_run(bytes: &[u8], path: String) -> String {
+    if !(path == "run" || path.ends_with(".run")) {
+        return path;
+    }
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes) else { return path };
+    let field = value_at(&body, &path).and_then(crate::domain::ExecutorSpec::culprit);
+    field.map_or(path.clone(), |field| format!("{path}.{field}"))
+}
+
+/// The value at a path as serde_path_to_error writes it (`plan.children[1].run`).
+fn value_at<'a>(root: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    path.split('.').try_fold(root, |value, segment| {
+        let (name, indices) = segment.split_once('[').map_or((segment, ""), |(name, rest)| (name, rest));
+        let value = if name.is_empty() { value } else { value.get(name)? };
+        indices
+            .split('[')
+            .filter(|i| !i.is_empty())
+            .try_fold(value, |value, index| value.get(index.trim_end_matches(']').parse::<usize>().ok()?))
+    })
+}
+
+/// The body with every whole-valued float (`5.0`) that fits an `i64` written as an integer;
+/// `None` when it has no such number.
+fn with_whole_numbers_as_integers(bytes: &[u8]) -> Option<serde_json::Value> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    (integralise(&mut value) > 0).then_some(value)
+}
+
+fn integralise(value: &mut serde_json::Value) -> usize {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let float = n.as_f64().unwrap_or(f64::NAN);
+            let whole = float.fract() == 0.0 && float.abs() < 9.0e15;
+            if whole {
+                *value = Value::from(float as i64);
+            }
+            usize::from(whole)
+        }
+        Value::Array(items) => items.iter_mut().map(integralise).sum(),
+        Value::Object(fields) => fields.values_mut().map(integralise).sum(),
+        _ => 0,
+    }
 }
 
 /// A query string; a bad parameter is a 400 that says which.

@@ -7,12 +7,20 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 
-/// The process is up.
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "probes",
+    responses((status = 200, description = "The process is up", body = Object, example = json!({"status": "ok"}))))]
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The store is reachable; 503 otherwise.
+/// Readiness: the store answers; 503 otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "probes",
+    responses(
+        (status = 200, description = "Ready", body = Object, example = json!({"status": "ready"})),
+        (status = 503, description = "The store is unreachable", body = Object,
+            example = json!({"status": "unavailable", "detail": "the store is unreachable"})),
+    ))]
 pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
     match app.engine.store().ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ready"}))),

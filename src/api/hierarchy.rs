@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct HierarchyQuery {
     /// One job, whether active or not.
+    #[param(value_type = Option<uuid::Uuid>)]
     pub job_id: Option<String>,
 }
 

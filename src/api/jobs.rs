@@ -67,13 +67,14 @@ pub async fn submit_job(
 #[serde(deny_unknown_fields)]
 pub struct TreeQuery {
     /// Cut the tree below this depth (children counts stay).
+    #[param(minimum = 0)]
     pub max_depth: Option<i64>,
     /// Include results (default true).
     pub results: Option<bool>,
 }
 
 /// Get a job with its depth tree.
-#[utoipa::path(get, path = "/recursion/job/{id}", tag = "jobs", params(("id" = String, Path, description = "Job id"), TreeQuery),
+#[utoipa::path(get, path = "/recursion/job/{id}", tag = "jobs", params(("id" = uuid::Uuid, Path, description = "Job id"), TreeQuery),
     responses(
         (status = 200, description = "The job", body = JobView),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
@@ -86,6 +87,9 @@ pub async fn get_job(
     AppQuery(query): AppQuery<TreeQuery>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id, "job")?;
+    if query.max_depth.is_some_and(|depth| depth < 0) {
+        return Err(ApiError::BadRequest("max_depth must be 0 or more".into()));
+    }
     let subtree = super::reach::readable_subtree(&caller, id)?;
     let results = query.results.unwrap_or(true);
     let key = (id, query.max_depth, results);
@@ -112,7 +116,7 @@ fn json_bytes(body: bytes::Bytes) -> Response {
 }
 
 /// Cancel a job: its whole tree stops (running commands get SIGTERM, then SIGKILL).
-#[utoipa::path(delete, path = "/recursion/job/{id}", tag = "jobs", params(("id" = String, Path, description = "Job id")),
+#[utoipa::path(delete, path = "/recursion/job/{id}", tag = "jobs", params(("id" = uuid::Uuid, Path, description = "Job id")),
     responses(
         (status = 202, description = "Cancelling or cancelled", body = JobSummary),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
@@ -143,7 +147,7 @@ async fn cancel(app: &AppState, id: &str, node_id: Option<&str>) -> ApiResult<Jo
 
 /// Cancel one node and everything under it.
 #[utoipa::path(delete, path = "/recursion/job/{id}/nodes/{node_id}", tag = "jobs",
-    params(("id" = String, Path, description = "Job id"), ("node_id" = String, Path, description = "Node id")),
+    params(("id" = uuid::Uuid, Path, description = "Job id"), ("node_id" = uuid::Uuid, Path, description = "Node id")),
     responses(
         (status = 202, description = "The subtree is being cancelled", body = JobSummary),
         (status = 404, description = "No such job or node", body = Problem, content_type = "application/problem+json"),
@@ -168,12 +172,16 @@ pub async fn cancel_node(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only jobs in this status.
+    #[param(value_type = Option<JobStatus>)]
     pub status: Option<String>,
     /// Only jobs with this label, as `key:value`.
+    #[param(pattern = r"^[^:]*:")]
     pub label: Option<String>,
     /// Page size (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -207,7 +215,11 @@ pub async fn list_jobs(
 fn parse_list_query(query: &ListQuery) -> ApiResult<(JobQuery, PageRequest)> {
     if let Some(status) = &query.status {
         if JobStatus::parse(status).is_none() {
-            return Err(ApiError::BadRequest(format!("status '{status}' is not a job status")));
+            let known: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+            return Err(ApiError::BadRequest(format!(
+                "status '{status}' is not a job status; one of: {}",
+                known.join(", ")
+            )));
         }
     }
     let label = match &query.label {

@@ -32,11 +32,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
     /// What the key is for (`[A-Za-z0-9_.-]{1,64}`).
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$")]
     pub name: String,
     /// Any of `read`, `write`, `admin`.
+    #[schema(value_type = Vec<Scope>, min_items = 1)]
     pub scopes: Vec<String>,
     /// Seconds until the key expires; absent: never.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 315_360_000)]
     pub expires_in_s: Option<u64>,
     /// The key's own rate limit; absent: the server default.
     #[serde(default)]
@@ -47,7 +50,11 @@ pub struct CreateKey {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRate {
+    /// Requests per second (1–100000).
+    #[schema(minimum = 1, maximum = 100_000)]
     pub per_second: u32,
+    /// Requests allowed at once; at least `per_second`.
+    #[schema(minimum = 1)]
     pub burst: u32,
 }
 
@@ -58,6 +65,7 @@ pub struct KeyView {
     pub name: String,
     /// The first characters of the secret, to recognise it.
     pub prefix: String,
+    #[schema(value_type = Vec<Scope>)]
     pub scopes: Vec<String>,
     pub created_at: String,
     pub expires_at: Option<String>,
@@ -175,7 +183,7 @@ pub async fn list_keys(State(app): State<AppState>, caller: Caller) -> ApiResult
 }
 
 /// Revoke a key; it is refused from its next request on.
-#[utoipa::path(delete, path = "/keys/{id}", tag = "keys", params(("id" = String, Path, description = "Key id")),
+#[utoipa::path(delete, path = "/keys/{id}", tag = "keys", params(("id" = uuid::Uuid, Path, description = "Key id")),
     responses(
         (status = 200, description = "Revoked", body = KeyView),
         (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),

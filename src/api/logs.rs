@@ -40,7 +40,7 @@ pub struct NodeLogs {
 
 /// The output tails of one node's process.
 #[utoipa::path(get, path = "/recursion/job/{id}/nodes/{node_id}/logs", tag = "jobs",
-    params(("id" = String, Path, description = "Job id"), ("node_id" = String, Path, description = "Node id")),
+    params(("id" = uuid::Uuid, Path, description = "Job id"), ("node_id" = uuid::Uuid, Path, description = "Node id")),
     responses(
         (status = 200, description = "The tails (empty and `available: false` when there are none)", body = NodeLogs),
         (status = 403, description = "Outside the calling worker's subtree", body = Problem, content_type = "application/problem+json"),

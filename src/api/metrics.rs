@@ -15,7 +15,11 @@ use crate::app::AppState;
 /// The exposition format's content type.
 const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The metrics, in Prometheus text format.
+/// The metrics, in Prometheus text exposition format 0.0.4 (no key needed; keep the port
+/// private or put it behind the scraper's network).
+#[utoipa::path(get, path = "/metrics", tag = "probes",
+    responses((status = 200, description = "Gauges and counters", body = String,
+        content_type = "text/plain; version=0.0.4; charset=utf-8")))]
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     stream_metrics(&app, &mut out);

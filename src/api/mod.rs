@@ -6,6 +6,7 @@
 //! drift from the code.
 
 pub mod audit;
+pub mod contract;
 pub mod extract;
 pub mod health;
 pub mod hierarchy;
@@ -15,6 +16,7 @@ pub mod logs;
 pub mod metrics;
 pub mod page;
 pub mod reach;
+pub mod reference;
 pub mod spawn;
 pub mod stats;
 pub mod validate;
@@ -27,24 +29,32 @@ use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
 use crate::auth::middleware::authenticate;
 use crate::error::ApiError;
 
-/// Where the OpenAPI document is served.
-pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+pub use reference::OPENAPI_PATH;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "cadre", description = "Hierarchical job orchestrator: the recursion API."),
-    servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     components(schemas(crate::error::Problem, crate::domain::FieldError)),
-    tags((name = "jobs", description = "Submit, inspect and cancel job trees"), (name = "stats", description = "Quotas and usage"))
+    tags(
+        (name = "jobs", description = "Submit, inspect and cancel job trees"),
+        (name = "stats", description = "Quotas and usage"),
+        (name = "keys", description = "API keys (admin)"),
+        (name = "audit", description = "Who changed what (admin)"),
+        (name = "probes", description = "Liveness, readiness and metrics; no key needed"),
+    )
 )]
 struct ApiDoc;
+
+/// The public probes, outside `/api/v1` and the key check.
+#[derive(OpenApi)]
+#[openapi(paths(health::healthz, health::readyz, metrics::metrics))]
+struct ProbesDoc;
 
 struct BearerAuth;
 
@@ -57,9 +67,9 @@ impl Modify for BearerAuth {
 }
 
 /// The OpenAPI document.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub fn openapi() -> serde_json::Value {
     let (_, api) = recursion_routes().split_for_parts();
-    api
+    contract::to_json(&contract::complete(api, ProbesDoc::openapi()))
 }
 
 fn recursion_routes() -> OpenApiRouter<AppState> {
@@ -77,14 +87,15 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
 /// Every route.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = recursion_routes().split_for_parts();
+    let openapi = contract::to_json(&contract::complete(openapi, ProbesDoc::openapi()));
     let api = api.route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
-        .nest("/api/v1", api)
+        .nest(contract::API_PREFIX, api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .merge(crate::ws::router())
-        .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, openapi))
+        .merge(reference::router(&openapi))
         .fallback(crate::dashboard::serve)
         .with_state(state)
 }

@@ -47,7 +47,7 @@ pub struct Spawned {
 
 /// Add children under a running node.
 #[utoipa::path(post, path = "/recursion/job/{id}/nodes/{node_id}/children", tag = "jobs", request_body = SpawnBody,
-    params(("id" = String, Path, description = "Job id"), ("node_id" = String, Path, description = "Parent node id")),
+    params(("id" = uuid::Uuid, Path, description = "Job id"), ("node_id" = uuid::Uuid, Path, description = "Parent node id")),
     responses(
         (status = 201, description = "Created and stored", body = Spawned),
         (status = 403, description = "Outside the token's subtree, or a key without `write`", body = Problem, content_type = "application/problem+json"),

@@ -7,6 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::{JobStatus, NodeStatus};
 use crate::error::ApiError;
 use crate::events::ms_to_rfc3339;
 use crate::store::{JobRow, NodeRow};
@@ -15,6 +16,7 @@ use crate::store::{JobRow, NodeRow};
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SubmitResponse {
     pub job_id: Uuid,
+    #[schema(value_type = JobStatus)]
     pub status: String,
     pub root_node_id: Option<Uuid>,
     pub created_at: String,
@@ -24,6 +26,7 @@ pub struct SubmitResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct JobSummary {
     pub job_id: Uuid,
+    #[schema(value_type = JobStatus)]
     pub status: String,
     pub request: String,
     pub labels: BTreeMap<String, String>,
@@ -40,6 +43,7 @@ pub struct JobSummary {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct JobView {
     pub job_id: Uuid,
+    #[schema(value_type = JobStatus)]
     pub status: String,
     pub request: String,
     pub labels: BTreeMap<String, String>,
@@ -68,7 +72,9 @@ pub struct NodeView {
     pub role: String,
     pub depth: i64,
     /// `orchestrator` or `worker`.
+    #[schema(pattern = "^(orchestrator|worker)$")]
     pub kind: String,
+    #[schema(value_type = NodeStatus)]
     pub status: String,
     pub attempts: i64,
     /// Quota slots held now (0 or 1): a node holds one only while it does its own work.

@@ -13,7 +13,8 @@ use crate::engine::tokens::WorkerGrant;
 use crate::error::ApiError;
 
 /// A permission a key can carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Scope {
     /// Read jobs, the hierarchy and stats; validate.
     Read,
@@ -133,7 +134,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        parts.extensions.get::<Caller>().cloned().ok_or(ApiError::Unauthorized)
+        parts.extensions.get::<Caller>().cloned().ok_or(ApiError::Unauthorized(crate::error::Unauthenticated::Missing))
     }
 }
 

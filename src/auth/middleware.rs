@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -15,7 +16,7 @@ use super::caller::Caller;
 use super::limit::Rate;
 use crate::app::AppState;
 use crate::engine::journal::AuditDraft;
-use crate::error::ApiError;
+use crate::error::{ApiError, Unauthenticated};
 
 /// The client address in a request's extensions (absent when served without connection info).
 pub fn client_address(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
@@ -29,7 +30,8 @@ pub fn source(extensions: &axum::http::Extensions) -> String {
 
 /// Middleware: authenticate and rate-limit.
 pub async fn authenticate(State(app): State<AppState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
-    let caller = bearer(&request).and_then(|secret| identify(&app, secret));
+    let secret = bearer(request.headers());
+    let caller = secret.ok().and_then(|secret| identify(&app, secret));
     match caller {
         Some(caller) => {
             let own = match &caller {
@@ -41,6 +43,7 @@ pub async fn authenticate(State(app): State<AppState>, mut request: Request, nex
             Ok(next.run(request).await)
         }
         None => {
+            let reason = secret.err().unwrap_or(Unauthenticated::NotValid);
             if let Some(address) = client_address(request.extensions()) {
                 app.limits.check_address(address).map_err(too_many)?;
             }
@@ -52,17 +55,31 @@ pub async fn authenticate(State(app): State<AppState>, mut request: Request, nex
                 target: Some(format!("{} {}", request.method(), request.uri().path())),
                 outcome: "denied".into(),
                 detail: Some(
-                    if bearer(&request).is_some() { "unknown, revoked or expired key" } else { "no key" }.into(),
+                    match reason {
+                        Unauthenticated::Missing => "no key",
+                        Unauthenticated::NotBearer => "not a bearer key",
+                        Unauthenticated::NotValid => "unknown, revoked or expired key",
+                    }
+                    .into(),
                 ),
             });
-            Err(ApiError::Unauthorized)
+            Err(ApiError::Unauthorized(reason))
         }
     }
 }
 
-fn bearer(request: &Request) -> Option<&str> {
-    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").map(str::trim)
+/// The secret a request carries as `Authorization: Bearer <key>` (the scheme in any case), or
+/// why it carries none.
+pub fn bearer(headers: &HeaderMap) -> Result<&str, Unauthenticated> {
+    let value = headers.get(AUTHORIZATION).ok_or(Unauthenticated::Missing)?;
+    let value = value.to_str().map_err(|_| Unauthenticated::NotBearer)?;
+    let (scheme, secret) = value.split_once(' ').ok_or(Unauthenticated::NotBearer)?;
+    let secret = secret.trim();
+    if scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty() {
+        Ok(secret)
+    } else {
+        Err(Unauthenticated::NotBearer)
+    }
 }
 
 fn identify(app: &AppState, secret: &str) -> Option<Caller> {

@@ -214,6 +214,15 @@ pub enum BootstrapError {
     Store(#[from] StoreError),
 }
 
+/// Refuses a configured bootstrap key that is not a well-formed key (empty means none).
+pub fn check_bootstrap_key(configured: &str) -> Result<(), BootstrapError> {
+    if configured.is_empty() || is_well_formed(configured) {
+        Ok(())
+    } else {
+        Err(BootstrapError::Malformed)
+    }
+}
+
 /// Installs the configured bootstrap key (an ordinary admin key), or generates one when no
 /// key exists yet. Returns a generated secret, which the caller shows once.
 pub async fn bootstrap(
@@ -229,9 +238,7 @@ pub async fn bootstrap(
         rate_burst: None,
     };
     if !configured.is_empty() {
-        if !is_well_formed(configured) {
-            return Err(BootstrapError::Malformed);
-        }
+        check_bootstrap_key(configured)?;
         let known = ring.read().contains_key(&hash_key(configured));
         if !known {
             ring.add(store, configured, &key).await?;

@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobSpec {
-    /// What the job is for, in words (1–10000 characters).
+    /// What the job is for, in words (1–10000 characters, not only spaces).
+    #[schema(min_length = 1, max_length = 10_000, pattern = r"\S")]
     pub request: String,
     /// Per-job settings; every field has a server default.
     #[serde(default)]
@@ -27,6 +28,7 @@ pub struct JobSpec {
     pub labels: BTreeMap<String, String>,
     /// A second submission with the same key returns the first job instead of a new one.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub idempotency_key: Option<String>,
 }
 
@@ -36,6 +38,7 @@ pub struct JobSpec {
 pub struct JobConfig {
     /// Deepest depth a node may have (0–5, default from the server config).
     #[serde(default)]
+    #[schema(maximum = 5)]
     pub max_depth: Option<u8>,
     /// Per-depth worker caps for this job; they can only tighten the server quotas.
     #[serde(default)]
@@ -48,6 +51,7 @@ pub struct JobConfig {
     pub retry: Option<RetrySpec>,
     /// Wall-clock limit for the whole job; past it the tree is cancelled and the job fails.
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub timeout_s: Option<u64>,
 }
 
@@ -56,6 +60,7 @@ pub struct JobConfig {
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     /// Unique among siblings, `[A-Za-z0-9_.-]{1,64}`.
+    #[schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$")]
     pub name: String,
     /// Human-readable title.
     #[serde(default)]
@@ -84,6 +89,7 @@ pub struct NodeSpec {
     pub on_child_failure: Option<FailurePolicy>,
     /// How many of this orchestrator's children may be in progress at once.
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub max_parallel: Option<u32>,
     /// Per-process limits for a `command` worker.
     #[serde(default)]
@@ -153,6 +159,32 @@ pub enum ExecutorSpec {
 }
 
 impl ExecutorSpec {
+    /// The field of a `run` object that makes it unreadable, when one field alone does.
+    ///
+    /// serde reads a tagged enum whole before choosing its variant, so its errors name the
+    /// `run` and not the field inside it. An unknown field or kind names itself; otherwise the
+    /// culprit is the field whose removal makes the error go away or turn into "missing field"
+    /// for that same field.
+    pub fn culprit(run: &serde_json::Value) -> Option<String> {
+        let fields = run.as_object()?;
+        let whole = serde_json::from_value::<ExecutorSpec>(run.clone()).err()?.to_string();
+        if whole.starts_with("unknown variant") {
+            return Some("type".into());
+        }
+        if let Some(unknown) = whole.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+            return Some(unknown.to_string());
+        }
+        let is_culprit = |key: &&String| {
+            let mut without = fields.clone();
+            without.remove(key.as_str());
+            match serde_json::from_value::<ExecutorSpec>(serde_json::Value::Object(without)) {
+                Ok(_) => true,
+                Err(err) => err.to_string().starts_with(&format!("missing field `{key}`")),
+            }
+        };
+        fields.keys().filter(|key| *key != "type").find(is_culprit).cloned()
+    }
+
     /// Whether the work reaches outside cadre (a process, a call to a service), so that
     /// running it twice is visible to the world and its start must be stored first.
     pub fn acts_outside(&self) -> bool {

@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
-use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
@@ -24,7 +23,7 @@ use axum::Router;
 
 use crate::app::AppState;
 use crate::auth::{Caller, KeyIdentity, Scope};
-use crate::error::ApiError;
+use crate::error::{ApiError, Unauthenticated};
 use filter::{Filter, FilterSpec, Types};
 
 /// Counters of the stream, for `/metrics` and `/recursion/stats`.
@@ -67,9 +66,12 @@ async fn upgrade(
 
 /// The key of the request, which must carry `read`.
 fn authenticate(app: &AppState, headers: &HeaderMap, token: Option<&str>) -> Result<KeyIdentity, ApiError> {
-    let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    let secret = header.or(token).map(str::trim).ok_or(ApiError::Unauthorized)?;
-    let entry = app.keys.check(secret).ok_or(ApiError::Unauthorized)?;
+    // A browser cannot set headers on a WebSocket, so `?token=` stands in for a missing header.
+    let secret = match (crate::auth::middleware::bearer(headers), token.map(str::trim)) {
+        (Err(Unauthenticated::Missing), Some(token)) if !token.is_empty() => token,
+        (secret, _) => secret.map_err(ApiError::Unauthorized)?,
+    };
+    let entry = app.keys.check(secret).ok_or(ApiError::Unauthorized(Unauthenticated::NotValid))?;
     Caller::Key(entry.identity()).require(Scope::Read).cloned()
 }
 

@@ -23,11 +23,16 @@ async fn assert_nothing_created(app: &crate::helpers::TestApp) {
 async fn requests_without_a_valid_key_are_401() {
     let app = spawn_app().await;
     let bare = app.client.get(app.api("/recursion/jobs")).send().await.expect("request");
-    let body = problem(bare, 401).await;
-    assert!(body["detail"].as_str().expect("detail").contains("API key"));
+    let missing = problem(bare, 401).await["detail"].as_str().expect("detail").to_string();
+    assert!(missing.contains("needs an API key") && missing.contains("CADRE_API_KEY"), "{missing}");
     let wrong =
         app.client.get(app.api("/recursion/jobs")).bearer_auth(format!("{KEY}x")).send().await.expect("request");
-    problem(wrong, 401).await;
+    let refused = problem(wrong, 401).await["detail"].as_str().expect("detail").to_string();
+    assert!(refused.contains("not valid") && refused.contains("unknown, revoked or expired"), "{refused}");
+    let basic = app.client.get(app.api("/recursion/jobs")).header("authorization", "Basic eDp5").send().await;
+    let not_bearer = problem(basic.expect("request"), 401).await["detail"].as_str().expect("detail").to_string();
+    assert!(not_bearer.contains("Bearer <key>"), "{not_bearer}");
+    assert!(missing != refused && refused != not_bearer, "each says what to do");
     let submit =
         app.client.post(app.api("/recursion/job")).json(&json!({"request": "x"})).send().await.expect("request");
     problem(submit, 401).await;
@@ -72,8 +77,7 @@ async fn unknown_fields_and_wrong_types_are_422_with_their_path() {
     assert!(body["errors"][0]["message"].as_str().expect("message").contains("retyr"));
     let wrong_type = json!({"request": "types", "plan": {"name": "r", "run": {"type": "sleep", "ms": "soon"}}});
     let body = problem(app.post("/recursion/job", &wrong_type).await, 422).await;
-    // The executor is a tagged union, so the path stops at the executor itself.
-    assert_eq!(body["errors"][0]["path"], "plan.run");
+    assert_eq!(body["errors"][0]["path"], "plan.run.ms", "the field inside the tagged executor");
     assert!(body["errors"][0]["message"].as_str().expect("message").contains("\"soon\""));
     let not_json = app
         .client
@@ -132,5 +136,45 @@ async fn a_job_over_the_node_limit_is_refused() {
     let body = problem(app.post("/recursion/job", &crate::helpers::uniform_tree(2, 5)).await, 422).await;
     assert_eq!(body["errors"][0]["path"], "plan");
     assert_eq!(body["errors"][0]["message"], "6 nodes, more than the limit of 5 nodes per job");
+    assert_nothing_created(&app).await;
+}
+
+#[tokio::test]
+async fn a_bad_query_value_lists_the_valid_ones() {
+    let app = spawn_app().await;
+    let body = problem(app.get("/recursion/jobs?status=done").await, 400).await;
+    let detail = body["detail"].as_str().expect("detail");
+    assert!(detail.contains("'done' is not a job status; one of: queued, running, cancelling"), "{detail}");
+    problem(app.get("/recursion/jobs?limit=0").await, 400).await;
+    let id = app.submit(&json!({"request": "r", "plan": {"name": "w", "run": {"type": "noop"}}})).await;
+    problem(app.get(&format!("/recursion/job/{id}?max_depth=-1")).await, 400).await;
+}
+
+#[tokio::test]
+async fn whole_numbers_written_as_floats_are_integers() {
+    let app = spawn_app().await;
+    let job = json!({"request": "r", "config": {"timeout_s": 60.0}, "plan": {"name": "w", "run": {"type": "sleep", "ms": 1.0}}});
+    let response = app.post("/recursion/job", &job).await;
+    assert_eq!(response.status(), 202, "5.0 is the number 5");
+    let fractional = json!({"request": "r", "plan": {"name": "w", "run": {"type": "sleep", "ms": 1.5}}});
+    let body = problem(app.post("/recursion/job", &fractional).await, 422).await;
+    assert_eq!(body["errors"][0]["path"], "plan.run.ms", "{body}");
+}
+
+#[tokio::test]
+async fn a_field_error_inside_a_run_names_the_field() {
+    let app = spawn_app().await;
+    let typo = json!({"request": "r", "plan": {"name": "root", "children": [
+        {"name": "a", "run": {"type": "noop"}},
+        {"name": "b", "run": {"type": "sleep", "msec": 5}}]}});
+    let body = problem(app.post("/recursion/job", &typo).await, 422).await;
+    assert_eq!(body["errors"][0]["path"], "plan.children[1].run.msec", "{body}");
+    let wrong_type = json!({"request": "r", "plan": {"name": "w", "run": {"type": "command", "argv": "ls"}}});
+    let body = problem(app.post("/recursion/job", &wrong_type).await, 422).await;
+    assert_eq!(body["errors"][0]["path"], "plan.run.argv", "{body}");
+    let unknown = json!({"request": "r", "plan": {"name": "w", "run": {"type": "teleport"}}});
+    let body = problem(app.post("/recursion/job", &unknown).await, 422).await;
+    assert_eq!(body["errors"][0]["path"], "plan.run.type", "{body}");
+    assert!(body["errors"][0]["message"].as_str().expect("message").contains("noop"), "the kinds are listed");
     assert_nothing_created(&app).await;
 }

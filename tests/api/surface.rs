@@ -20,36 +20,79 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
     let doc: Value =
         app.client.get(app.api("/openapi.json")).send().await.expect("request").json().await.expect("json");
     assert_eq!(doc["openapi"], "3.1.0");
-    let list_params = doc["paths"]["/recursion/jobs"]["get"]["parameters"].as_array().expect("parameters");
+    assert_eq!(doc["servers"][0]["url"], "/", "paths are written whole");
+    let list_params = doc["paths"]["/api/v1/recursion/jobs"]["get"]["parameters"].as_array().expect("parameters");
     assert!(
         list_params.iter().all(|p| p["in"] == "query" && p["required"] == false),
         "filters are optional query parameters: {list_params:?}"
     );
     let mut paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
     paths.sort_unstable();
-    assert_eq!(
-        paths,
-        vec![
-            "/audit",
-            "/keys",
-            "/keys/{id}",
-            "/recursion/hierarchy",
-            "/recursion/job",
-            "/recursion/job/{id}",
-            "/recursion/job/{id}/nodes/{node_id}",
-            "/recursion/job/{id}/nodes/{node_id}/children",
-            "/recursion/job/{id}/nodes/{node_id}/logs",
-            "/recursion/jobs",
-            "/recursion/stats",
-            "/recursion/validate",
-        ]
-    );
+    let api = [
+        "/audit",
+        "/keys",
+        "/keys/{id}",
+        "/recursion/hierarchy",
+        "/recursion/job",
+        "/recursion/job/{id}",
+        "/recursion/job/{id}/nodes/{node_id}",
+        "/recursion/job/{id}/nodes/{node_id}/children",
+        "/recursion/job/{id}/nodes/{node_id}/logs",
+        "/recursion/jobs",
+        "/recursion/stats",
+        "/recursion/validate",
+    ];
+    let mut expected: Vec<String> = api.iter().map(|p| format!("/api/v1{p}")).collect();
+    expected.extend(["/healthz", "/metrics", "/readyz"].map(String::from));
+    expected.sort_unstable();
+    assert_eq!(paths, expected);
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    let page = app.client.get(app.url("/docs/")).send().await.expect("request");
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.expect("text");
-    assert!(html.contains("swagger"), "the bundled reference page");
-    assert!(!html.contains("cdn"), "nothing is loaded from a CDN");
+}
+
+#[tokio::test]
+async fn the_document_states_ids_statuses_bounds_and_every_error() {
+    let app = spawn_app().await;
+    let doc: Value =
+        app.client.get(app.api("/openapi.json")).send().await.expect("request").json().await.expect("json");
+    let get_job = &doc["paths"]["/api/v1/recursion/job/{id}"]["get"];
+    assert_eq!(get_job["parameters"][0]["schema"]["format"], "uuid");
+    for status in ["200", "400", "401", "403", "404", "408", "429", "503"] {
+        assert!(get_job["responses"].get(status).is_some(), "GET job lacks {status}");
+    }
+    let statuses = &doc["components"]["schemas"]["JobStatus"]["enum"];
+    assert_eq!(statuses, &json!(["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]));
+    assert_eq!(
+        doc["components"]["schemas"]["JobView"]["properties"]["status"]["$ref"],
+        "#/components/schemas/JobStatus"
+    );
+    let limit = doc["paths"]["/api/v1/recursion/jobs"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .expect("limit")
+        .clone();
+    assert_eq!((&limit["schema"]["minimum"], &limit["schema"]["maximum"]), (&json!(1), &json!(500)));
+    let busy = &doc["components"]["responses"]["TooManyRequests"];
+    assert!(busy["headers"]["Retry-After"].is_object(), "429 says when to come back");
+    assert!(busy["content"]["application/problem+json"].is_object());
+}
+
+#[tokio::test]
+async fn the_reference_page_answers_at_docs_itself_with_its_files() {
+    let app = spawn_app().await;
+    // Redirects are not followed, so that `/docs` must answer the page itself.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    for address in ["/docs", "/docs/"] {
+        let page = client.get(app.url(address)).send().await.expect("request");
+        assert_eq!(page.status(), 200, "{address} answers the page, not a redirect");
+        let html = page.text().await.expect("text");
+        assert!(html.contains("swagger") && html.contains("<base href=\"/docs/\">"), "{address}: {html}");
+        assert!(!html.contains("cdn"), "nothing is loaded from a CDN");
+    }
+    let script = app.client.get(app.url("/docs/swagger-initializer.js")).send().await.expect("request");
+    assert_eq!(script.status(), 200);
+    assert!(script.text().await.expect("text").contains("/api/v1/openapi.json"), "the page reads our document");
 }
 
 #[tokio::test]

@@ -69,18 +69,31 @@ pub fn serve_with(data_dir: &Path, database_url: Option<&str>, env: &[(&str, &st
     });
     let url = format!("http://127.0.0.1:{port}");
     wait_healthy(&url, &data_dir.with_extension("log"));
-    // The key is printed before the port opens, so it is already in the pipe if it exists.
+    // The key is printed before the server answers, so it is already in the pipe if it exists.
     let generated = printed.recv_timeout(KEY_PRINT_WAIT).ok().flatten();
     (Server { child, url, key: generated.clone().unwrap_or_default() }, generated)
 }
 
+/// Waits for `/healthz` to answer 200. The port is bound before the store opens, so an open
+/// port alone does not mean the server answers yet.
 pub fn wait_healthy(url: &str, log: &Path) {
     let begun = Instant::now();
-    while std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err() {
+    while !answers_healthz(url.trim_start_matches("http://")) {
         let log = std::fs::read_to_string(log).unwrap_or_default();
         assert!(begun.elapsed() < STARTUP_DEADLINE, "cadre serve did not start:\n{log}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+fn answers_healthz(address: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return false };
+    let _ = stream.set_read_timeout(Some(STARTUP_DEADLINE));
+    if stream.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
 }
 
 pub fn cadre(server: &Server, args: &[&str]) -> Output {
