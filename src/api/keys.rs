@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A key to create.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "ci-pipeline", "scopes": ["read", "write"], "expires_in_s": 86400}))]
 pub struct CreateKey {
     /// What the key is for (`[A-Za-z0-9_.-]{1,64}`).
     #[schema(pattern = r"^[A-Za-z0-9_.-]{1,64}$")]

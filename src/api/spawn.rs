@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Children to add.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"children": [{"name": "follow-up", "run": {"type": "noop"}}]}))]
 pub struct SpawnBody {
     /// Node specs, exactly as in a plan.
     pub children: Vec<NodeSpec>,

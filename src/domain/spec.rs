@@ -13,6 +13,14 @@ use utoipa::ToSchema;
 /// A job submission (`POST /recursion/job`, `cadre submit FILE`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "request": "Say hello, then wait a moment",
+    "labels": {"example": "hello"},
+    "plan": {"name": "hello", "children": [
+        {"name": "greet", "run": {"type": "echo", "value": {"greeting": "hello, world"}}},
+        {"name": "pause", "depends_on": ["greet"], "run": {"type": "sleep", "ms": 50}}
+    ]}
+}))]
 pub struct JobSpec {
     /// What the job is for, in words (1–10000 characters, not only spaces).
     #[schema(min_length = 1, max_length = 10_000, pattern = r"\S")]
