@@ -9,38 +9,40 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-/// The kinds of event (the `type` field on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    JobSubmitted,
-    OrchestratorSpawned,
-    WorkerStarted,
-    NodeRetrying,
-    NodeCompleted,
-    JobCompleted,
-    JobCancelled,
-    ResourceWarning,
-    Error,
-    Heartbeat,
+/// Declares [`EventKind`] from one list, so its variants, their wire spelling and
+/// [`EventKind::ALL`] cannot disagree.
+macro_rules! event_kinds {
+    ($($variant:ident => $name:literal),+ $(,)?) => {
+        /// The kinds of event (the `type` field on the wire).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        pub enum EventKind {
+            $(#[serde(rename = $name)] $variant),+
+        }
+
+        impl EventKind {
+            /// Every kind, in declaration order: what a `types=` filter accepts, and what
+            /// `docs/EVENTS.md` must describe (a test below checks it does).
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant),+];
+
+            /// The wire and stored spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $(EventKind::$variant => $name),+ }
+            }
+        }
+    };
 }
 
-impl EventKind {
-    /// The wire and stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::JobSubmitted => "job_submitted",
-            Self::OrchestratorSpawned => "orchestrator_spawned",
-            Self::WorkerStarted => "worker_started",
-            Self::NodeRetrying => "node_retrying",
-            Self::NodeCompleted => "node_completed",
-            Self::JobCompleted => "job_completed",
-            Self::JobCancelled => "job_cancelled",
-            Self::ResourceWarning => "resource_warning",
-            Self::Error => "error",
-            Self::Heartbeat => "heartbeat",
-        }
-    }
+event_kinds! {
+    JobSubmitted => "job_submitted",
+    OrchestratorSpawned => "orchestrator_spawned",
+    WorkerStarted => "worker_started",
+    NodeRetrying => "node_retrying",
+    NodeCompleted => "node_completed",
+    JobCompleted => "job_completed",
+    JobCancelled => "job_cancelled",
+    ResourceWarning => "resource_warning",
+    Error => "error",
+    Heartbeat => "heartbeat",
 }
 
 /// An event before it is stored. Its data is JSON text from the start: it is stored as text,
@@ -187,6 +189,50 @@ impl EventFeeds {
         match depth.and_then(|d| self.by_depth.get(usize::from(d))) {
             Some(feed) => feed.subscribe(),
             None => self.all.subscribe(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    /// The client's guide to the stream, which must describe every kind the code has.
+    const GUIDE: &str = include_str!("../docs/EVENTS.md");
+
+    /// The names under `### ` headings of the guide's "Event types" section.
+    fn documented_types() -> Vec<&'static str> {
+        let section = GUIDE.split("\n## Event types").nth(1).expect("docs/EVENTS.md has an `## Event types` section");
+        let section = section.split("\n## ").next().unwrap_or(section);
+        section
+            .lines()
+            .filter_map(|line| line.strip_prefix("### `"))
+            .filter_map(|rest| rest.split('`').next())
+            .collect()
+    }
+
+    #[test]
+    fn events_md_describes_every_event_type_and_no_other() {
+        let documented = documented_types();
+        for kind in EventKind::ALL {
+            assert!(
+                documented.contains(&kind.as_str()),
+                "docs/EVENTS.md has no \"### `{}`\" heading under \"## Event types\"",
+                kind.as_str()
+            );
+        }
+        for name in documented {
+            assert!(
+                EventKind::ALL.iter().any(|k| k.as_str() == name),
+                "docs/EVENTS.md describes `{name}`, which the code does not have"
+            );
+        }
+    }
+
+    #[test]
+    fn wire_spelling_is_the_serialised_one() {
+        for kind in EventKind::ALL {
+            assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::Value::from(kind.as_str())));
         }
     }
 }

@@ -11,18 +11,7 @@ use crate::domain::HARD_MAX_DEPTH;
 use crate::events::{Event, EventKind};
 
 /// The kinds a subscriber may ask for.
-const KINDS: &[EventKind] = &[
-    EventKind::JobSubmitted,
-    EventKind::OrchestratorSpawned,
-    EventKind::WorkerStarted,
-    EventKind::NodeRetrying,
-    EventKind::NodeCompleted,
-    EventKind::JobCompleted,
-    EventKind::JobCancelled,
-    EventKind::ResourceWarning,
-    EventKind::Error,
-    EventKind::Heartbeat,
-];
+const KINDS: &[EventKind] = EventKind::ALL;
 
 /// A filter as written by the client.
 #[derive(Debug, Clone, Default, Deserialize)]
