@@ -1,14 +1,10 @@
-//! The application: shared state, the router with its layers, and the serve loop.
-//!
-//! `App` holds everything a handler may need, built once at start-up and passed through
-//! axum's `State` (checked at compile time, unlike extensions). [`start`] opens the store,
-//! starts the engine and the key ring; [`serve`] runs the HTTP server until the shutdown
-//! future resolves. Tests use both directly, on a port-0 listener.
+//! The application's start and run: [`start`] opens the store, starts the engine and the key
+//! ring and builds the shared [`App`](crate::state::App); [`router`] puts the HTTP surface
+//! behind its layers; [`serve`] runs it until the shutdown future resolves. Tests use both
+//! directly, on a port-0 listener.
 
-use std::collections::VecDeque;
 use std::future::Future;
-use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
@@ -26,47 +22,13 @@ use crate::auth::{self, KeyRing};
 use crate::config::Config;
 use crate::engine::{Engine, EngineParts};
 use crate::events::EventFeeds;
+use crate::state::{App, AppState, LatencyRecorder};
 
 /// How long shutdown waits for event-stream sockets to close.
 const STREAM_CLOSE_GRACE: Duration = Duration::from_secs(2);
 const STREAM_CLOSE_POLL: Duration = Duration::from_millis(20);
 /// How often keys' last-use times are written.
 const KEY_USE_FLUSH: Duration = Duration::from_secs(30);
-/// API latency samples kept for the percentiles in `/recursion/stats`.
-const LATENCY_SAMPLES: usize = 4096;
-
-/// What handlers share.
-pub struct App {
-    /// The configuration in force.
-    pub config: Config,
-    /// The orchestrator.
-    pub engine: Engine,
-    /// Accepted API keys.
-    pub keys: KeyRing,
-    /// Recent API latencies.
-    pub latency: LatencyRecorder,
-    /// Stored events, as they are committed.
-    pub events: EventFeeds,
-    /// Event-stream counters.
-    pub stream: crate::ws::StreamMetrics,
-    /// Cancelled when the server begins to shut down (event-stream sockets close with 1001).
-    pub shutdown: tokio_util::sync::CancellationToken,
-    /// Request rate limits.
-    pub limits: RateLimits,
-    /// Serialised views of ended jobs.
-    pub views: crate::api::view_cache::ViewCache,
-}
-
-/// Cheap-to-clone handle to the [`App`].
-#[derive(Clone)]
-pub struct AppState(pub Arc<App>);
-
-impl Deref for AppState {
-    type Target = App;
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
 
 /// A started application, ready to serve.
 pub struct Started {
@@ -189,37 +151,4 @@ async fn record_latency(State(app): State<AppState>, request: Request, next: Nex
     let response = next.run(request).await;
     app.latency.record(begun.elapsed());
     response
-}
-
-/// A ring of recent request latencies.
-#[derive(Default)]
-pub struct LatencyRecorder {
-    samples: Mutex<VecDeque<u32>>,
-}
-
-impl LatencyRecorder {
-    fn record(&self, elapsed: Duration) {
-        let mut samples = self.samples.lock().unwrap_or_else(|p| p.into_inner());
-        if samples.len() == LATENCY_SAMPLES {
-            samples.pop_front();
-        }
-        samples.push_back(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
-    }
-
-    /// The given percentiles (0–100) in milliseconds, and the number of samples.
-    pub fn percentiles_ms(&self, wanted: &[f64]) -> (Vec<f64>, usize) {
-        let mut sorted: Vec<u32> = self.samples.lock().unwrap_or_else(|p| p.into_inner()).iter().copied().collect();
-        sorted.sort_unstable();
-        let values = wanted.iter().map(|p| percentile(&sorted, *p) as f64 / 1000.0).collect();
-        (values, sorted.len())
-    }
-}
-
-/// Nearest-rank percentile of sorted samples (0 when empty).
-pub fn percentile<T: Copy + Default>(sorted: &[T], p: f64) -> T {
-    if sorted.is_empty() {
-        return T::default();
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }

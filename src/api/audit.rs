@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use super::extract::{parse_id, AppQuery};
 use super::page::PageRequest;
-use crate::app::AppState;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::events::ms_to_rfc3339;
+use crate::state::AppState;
 use crate::store::{AuditQuery, AuditRow};
 
 const DEFAULT_PAGE: i64 = 100;

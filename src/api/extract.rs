@@ -7,9 +7,9 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::domain::FieldError;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A JSON body; unknown fields and wrong types are 422 with the field's path.
 pub struct AppJson<T>(pub T);

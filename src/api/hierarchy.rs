@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use super::extract::{parse_id, AppQuery};
 use super::views::children_index;
-use crate::app::AppState;
 use crate::domain::JobStatus;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
 use crate::store::{JobRow, NodeRow};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -12,10 +12,10 @@ use utoipa_axum::routes;
 use super::extract::{parse_id, AppJson, AppQuery, Source};
 use super::page::PageRequest;
 use super::views::{job_view, JobSummary, JobView, SubmitResponse, TreeOptions};
-use crate::app::AppState;
 use crate::auth::{Caller, Scope};
 use crate::domain::{JobSpec, JobStatus};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
 use crate::store::JobQuery;
 
 /// Default page size of the jobs list.

@@ -10,12 +10,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{parse_id, AppJson, Source};
-use crate::app::AppState;
 use crate::auth::{generate_key, Caller, NewKey, Scope, Scopes};
 use crate::domain::validate::is_valid_name;
 use crate::domain::FieldError;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::events::{ms_to_rfc3339, now_ms};
+use crate::state::AppState;
 use crate::store::ApiKeyRow;
 
 /// The longest a key may live, in seconds (ten years).

@@ -15,9 +15,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::parse_id;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
 use crate::store::NodeRow;
 
 pub fn router() -> OpenApiRouter<AppState> {

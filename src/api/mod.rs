@@ -30,9 +30,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::app::AppState;
 use crate::auth::middleware::authenticate;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub use reference::OPENAPI_PATH;
 
@@ -102,7 +102,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Records a state-changing call in the audit log, with its outcome.
 pub(crate) fn record<T>(
-    app: &crate::app::App,
+    app: &crate::state::App,
     caller: &crate::auth::Caller,
     source: &extract::Source,
     action: &'static str,

@@ -13,10 +13,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{parse_id, AppJson, Source};
-use crate::app::AppState;
 use crate::auth::{Caller, Scope};
 use crate::domain::NodeSpec;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(spawn_children))

@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::{percentile, AppState};
 use crate::domain::{NodeStatus, DEPTHS};
 use crate::error::ApiResult;
 use crate::events::{ms_to_rfc3339, now_ms};
+use crate::state::{percentile, AppState};
 use crate::store::NodeActivityRow;
 
 /// The window of the activity figures and the history.

@@ -11,10 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::AppJson;
-use crate::app::AppState;
 use crate::domain::validate::Estimate;
 use crate::domain::{FieldError, JobSpec};
 use crate::error::{ApiResult, Problem};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(validate_job))

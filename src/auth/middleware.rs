@@ -14,9 +14,9 @@ use axum::response::Response;
 
 use super::caller::Caller;
 use super::limit::Rate;
-use crate::app::AppState;
 use crate::engine::journal::AuditDraft;
 use crate::error::{ApiError, Unauthenticated};
+use crate::state::AppState;
 
 /// The client address in a request's extensions (absent when served without connection info).
 pub fn client_address(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {

@@ -23,9 +23,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::filter::{Filter, FilterSpec};
 use super::writer::{Closing, Outgoing, Writer};
 use super::Subscription;
-use crate::app::AppState;
 use crate::auth::KeyIdentity;
 use crate::events::{ms_to_rfc3339, now_ms, Event, EventBatch};
+use crate::state::AppState;
 
 /// Events read from the log per replay query.
 const REPLAY_PAGE: i64 = 1000;

@@ -21,9 +21,9 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::AppState;
 use crate::auth::{Caller, KeyIdentity, Scope};
 use crate::error::{ApiError, Unauthenticated};
+use crate::state::AppState;
 use filter::{Filter, FilterSpec, Types};
 
 /// Counters of the stream, for `/metrics` and `/recursion/stats`.

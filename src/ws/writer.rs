@@ -12,7 +12,7 @@ use futures_util::stream::SplitSink;
 use futures_util::SinkExt;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A frame for the writer.
 pub(super) enum Outgoing {
