@@ -149,6 +149,9 @@ async fn widening_a_single_depth_filter_loses_nothing_after_the_acknowledged_seq
     // The workers have started (depth-1 events a depth-0 subscriber did not take) ...
     let all = take(&mut reference, &id, 6).await;
     assert!(all.iter().filter(|f| f["type"] == "worker_started").count() >= 3, "{all:?}");
+    // Each event names its node, so a client needs no tree to say which one it is about.
+    let names: Vec<&str> = all.iter().filter_map(|f| f["data"]["name"].as_str()).collect();
+    assert!(names.contains(&"root") && names.contains(&"w0"), "{all:?}");
     take(&mut narrow, &id, 2).await;
     // ... before it asks for every depth.
     socket_send(&mut narrow, json!({"action": "subscribe", "filter": {}})).await;

@@ -282,6 +282,7 @@ impl JobRun {
         let data = notices::OrchestratorSpawned {
             children: node.children.len(),
             depth: node.depth,
+            name: &node.name,
             orchestrator_id: node.id,
             parent_id: node.parent.map(|p| self.nodes[p].id),
         };

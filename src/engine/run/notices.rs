@@ -7,9 +7,10 @@ use uuid::Uuid;
 
 /// `worker_started`.
 #[derive(Serialize)]
-pub(super) struct WorkerStarted {
+pub(super) struct WorkerStarted<'a> {
     pub attempt: u32,
     pub depth: u8,
+    pub name: &'a str,
     pub orchestrator_id: Option<Uuid>,
     pub worker_id: Uuid,
 }
@@ -35,9 +36,10 @@ pub(super) struct JobEnded<'a> {
 
 /// `orchestrator_spawned`.
 #[derive(Serialize)]
-pub(super) struct OrchestratorSpawned {
+pub(super) struct OrchestratorSpawned<'a> {
     pub children: usize,
     pub depth: u8,
+    pub name: &'a str,
     pub orchestrator_id: Uuid,
     pub parent_id: Option<Uuid>,
 }

@@ -151,8 +151,8 @@ impl JobRun {
         node.error = Some(INTERRUPTED.to_string());
         let node = &self.nodes[index];
         self.ctx.journal.node(node.update());
-        let data = json!({"node_id": node.id, "attempt": node.attempts, "max_attempts": node.spec.retry.max_attempts,
-                          "delay_ms": 0, "error": INTERRUPTED});
+        let data = json!({"node_id": node.id, "name": &*node.name, "attempt": node.attempts,
+                          "max_attempts": node.spec.retry.max_attempts, "delay_ms": 0, "error": INTERRUPTED});
         self.emit(EventKind::NodeRetrying, node.depth, &data);
         self.queue_for_slot(index);
     }

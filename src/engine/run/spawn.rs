@@ -137,8 +137,8 @@ impl JobRun {
 
     fn announce(&self, parent: usize, spawned: &[SpawnedNode]) {
         let node = &self.nodes[parent];
-        let data = json!({"orchestrator_id": node.id, "depth": node.depth, "parent_id": node.parent.map(|p| self.nodes[p].id),
-                          "spawned": spawned.len(), "by": "worker"});
+        let data = json!({"orchestrator_id": node.id, "name": &*node.name, "depth": node.depth,
+                          "parent_id": node.parent.map(|p| self.nodes[p].id), "spawned": spawned.len(), "by": "worker"});
         self.emit(EventKind::OrchestratorSpawned, node.depth, &data);
     }
 }

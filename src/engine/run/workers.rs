@@ -32,8 +32,13 @@ impl JobRun {
         let parent_id = node.parent.map(|p| self.nodes[p].id);
         let node = &self.nodes[index];
         self.ctx.journal.node(node.update());
-        let data =
-            WorkerStarted { attempt: node.attempts, depth: node.depth, orchestrator_id: parent_id, worker_id: node.id };
+        let data = WorkerStarted {
+            attempt: node.attempts,
+            depth: node.depth,
+            name: &node.name,
+            orchestrator_id: parent_id,
+            worker_id: node.id,
+        };
         self.emit(EventKind::WorkerStarted, node.depth, &data);
         let immediate = node.spec.run.as_ref().and_then(|run| executor::immediate(run, node.attempts));
         match immediate {
@@ -153,8 +158,8 @@ impl JobRun {
         node.error = Some(error.clone());
         let node = &self.nodes[index];
         self.ctx.journal.node(node.update());
-        let data = json!({"node_id": node.id, "attempt": node.attempts, "max_attempts": node.spec.retry.max_attempts,
-                          "delay_ms": delay, "error": error});
+        let data = json!({"node_id": node.id, "name": &*node.name, "attempt": node.attempts,
+                          "max_attempts": node.spec.retry.max_attempts, "delay_ms": delay, "error": error});
         self.emit(EventKind::NodeRetrying, node.depth, &data);
         let (outbox, stop) = (self.outbox.clone(), self.stop_all.clone());
         tokio::spawn(async move {
