@@ -2,7 +2,8 @@
 //! each frame goes to a [`Sink`] that shows it, which is also told to redraw a few times a
 //! second (the live view's elapsed time moves on between events). A subscriber closed for
 //! falling behind (1013) reconnects at once with the `resume_from` it was given, so nothing
-//! is missed.
+//! is missed; a 1013 without one (the server could not read its store to replay) reconnects a
+//! second later after the last event shown.
 
 use std::time::Duration;
 
@@ -48,16 +49,22 @@ pub(super) async fn follow(server: &ServerArgs, watch: &Watch, sink: &mut impl S
     let mut since = watch.query.iter().find(|(k, _)| k == "since").map(|(_, v)| v.clone());
     loop {
         match follow_once(server, watch, since.as_deref(), sink).await? {
-            Session::Resume(seq) => since = Some(seq.to_string()),
+            Session::Resume(Some(seq)) => since = Some(seq.to_string()),
+            Session::Resume(None) => {}
             Session::Done(watched) => return Ok(watched),
         }
     }
 }
 
 enum Session {
-    Resume(i64),
+    /// Connect again, after this seq (or after the same one as before, when none was seen).
+    Resume(Option<i64>),
     Done(Watched),
 }
+
+/// How long to wait before reconnecting after a 1013 that gave no `resume_from` (the server
+/// could not read the store to replay).
+const STORE_RETRY: Duration = Duration::from_secs(1);
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -69,6 +76,7 @@ async fn follow_once(
 ) -> Result<Session, Fail> {
     let mut socket = connect(server, watch, since).await?;
     let mut redraw = tokio::time::interval(REDRAW_EVERY);
+    let mut last_seq = since.and_then(|since| since.parse::<i64>().ok());
     loop {
         let message = tokio::select! {
             message = socket.next() => message,
@@ -79,7 +87,7 @@ async fn follow_once(
         };
         let Some(message) = message else { break };
         let message = message.map_err(|e| format!("the event stream broke: {e}"))?;
-        if let Some(session) = receive(message, watch, sink).await? {
+        if let Some(session) = receive(message, watch, sink, &mut last_seq).await? {
             return Ok(session);
         }
     }
@@ -111,18 +119,30 @@ async fn connect(server: &ServerArgs, watch: &Watch, since: Option<&str>) -> Res
 }
 
 /// Handles one message; returns how the session ends, if it does.
-async fn receive(message: Message, watch: &Watch, sink: &mut impl Sink) -> Result<Option<Session>, Fail> {
+async fn receive(
+    message: Message,
+    watch: &Watch,
+    sink: &mut impl Sink,
+    last_seq: &mut Option<i64>,
+) -> Result<Option<Session>, Fail> {
     match message {
         Message::Text(text) => {
             let Some(frame) = Frame::parse(&text).filter(|f| f.kind != "heartbeat") else { return Ok(None) };
             sink.frame(&text, &frame).await?;
+            *last_seq = Some(frame.seq);
             let ours = watch.until_job.is_some() && frame.job_id == watch.until_job;
             Ok(frame.job_end().filter(|_| ours).map(|status| Session::Done(Watched::JobEnded(status.to_string()))))
         }
         Message::Close(Some(frame)) if frame.code == CloseCode::Again => {
             let reason: Value = serde_json::from_str(&frame.reason).unwrap_or(Value::Null);
-            let resume = reason["resume_from"].as_i64().ok_or("closed for falling behind, without resume_from")?;
-            Ok(Some(Session::Resume(resume)))
+            match reason["resume_from"].as_i64() {
+                Some(resume) => Ok(Some(Session::Resume(Some(resume)))),
+                // The server could not replay (its store was unavailable): try again shortly.
+                None => {
+                    tokio::time::sleep(STORE_RETRY).await;
+                    Ok(Some(Session::Resume(*last_seq)))
+                }
+            }
         }
         Message::Close(frame) => {
             let reason = frame.map(|f| format!("{} {}", u16::from(f.code), f.reason)).unwrap_or_default();
