@@ -150,16 +150,29 @@ const FEED_CAPACITY: usize = 4_096;
 pub struct EventFeeds {
     all: tokio::sync::broadcast::Sender<EventBatch>,
     by_depth: std::sync::Arc<[tokio::sync::broadcast::Sender<EventBatch>; crate::domain::DEPTHS]>,
+    /// The seq of the newest stored event, published or not: where a subscriber that asks
+    /// for no replay starts.
+    newest: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl Default for EventFeeds {
     fn default() -> Self {
         let feed = || tokio::sync::broadcast::channel(FEED_CAPACITY).0;
-        Self { all: feed(), by_depth: std::sync::Arc::new(std::array::from_fn(|_| feed())) }
+        Self { all: feed(), by_depth: std::sync::Arc::new(std::array::from_fn(|_| feed())), newest: Default::default() }
     }
 }
 
 impl EventFeeds {
+    /// Records that the events up to `seq` are stored (whether anyone listens or not).
+    pub fn stored_up_to(&self, seq: i64) {
+        self.newest.fetch_max(seq, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The seq of the newest stored event (0 when there is none).
+    pub fn newest(&self) -> i64 {
+        self.newest.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Publishes one commit's events (in `seq` order) to every feed that has listeners.
     pub fn publish(&self, events: &[std::sync::Arc<Event>]) {
         // No listener is not an error: the events are in the log for replay.

@@ -104,6 +104,7 @@ impl Journal {
     ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let health = Arc::new(StoreHealth::default());
+        events.stored_up_to(stored.event_seq);
         let writer = Writer {
             store,
             next_event_seq: stored.event_seq + 1,
@@ -315,6 +316,9 @@ impl Writer {
             }
         }
         let outcome = self.store_with_retry(&pending.batch).await;
+        if let (Ok(()), Some(last)) = (&outcome, pending.batch.events.last()) {
+            self.events.stored_up_to(last.seq);
+        }
         // With no subscriber there is nobody to build events for: they are in the log for replay.
         if outcome.is_ok() && !pending.batch.events.is_empty() && !self.events.is_unheard() {
             let published: Vec<Arc<Event>> =

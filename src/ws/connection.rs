@@ -57,11 +57,14 @@ async fn serve(app: &AppState, socket: WebSocket, subscription: Subscription) {
     let (sink, mut stream) = socket.split();
     let (queue, queued) = mpsc::channel(app.config.stream.send_queue.max(1));
     let (close, close_rx) = oneshot::channel();
-    let written = Arc::new(AtomicI64::new(subscription.since.unwrap_or(0)));
+    // Without `since`, the session starts at the newest stored event: nothing older is sent,
+    // neither now nor when a later `subscribe` bridges from the store.
+    let start = subscription.since.unwrap_or_else(|| app.events.newest());
+    let written = Arc::new(AtomicI64::new(start));
     let close_timeout = Duration::from_secs(app.config.stream.close_timeout_s);
     let writer = Writer { app: app.clone(), sink, queued, close: close_rx, written: written.clone(), close_timeout };
     let writer = tokio::spawn(writer.run());
-    let ending = Session::new(app, queue).run(&mut stream, subscription).await;
+    let ending = Session::new(app, queue, start).run(&mut stream, subscription).await;
     let client_left = matches!(ending, Ending::Gone);
     let _ = close.send(closing(app, ending, &written));
     let _ = writer.await;
@@ -118,12 +121,12 @@ struct ClientMessage {
 }
 
 impl<'a> Session<'a> {
-    fn new(app: &'a AppState, queue: mpsc::Sender<Outgoing>) -> Self {
+    fn new(app: &'a AppState, queue: mpsc::Sender<Outgoing>, start: i64) -> Self {
         let stream = &app.config.stream;
         let per_second =
             std::num::NonZeroU32::new(stream.client_messages_per_second).unwrap_or(std::num::NonZeroU32::MIN);
         let burst = std::num::NonZeroU32::new(stream.client_message_burst).unwrap_or(per_second);
-        Self { app, queue, last: 0, limiter: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)) }
+        Self { app, queue, last: start, limiter: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)) }
     }
 
     async fn run(mut self, stream: &mut SplitStream<WebSocket>, subscription: Subscription) -> Ending {

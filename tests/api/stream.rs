@@ -168,6 +168,23 @@ async fn widening_a_single_depth_filter_loses_nothing_after_the_acknowledged_seq
     assert_eq!(seqs(&widened), seqs(&expected), "every event after {from_seq}, from the store then live");
 }
 
+#[tokio::test]
+async fn a_connection_without_since_never_receives_older_events_even_after_widening() {
+    let app = spawn_app().await;
+    let done = app.submit(&json!({"request": "before", "plan": {"name": "old", "run": {"type": "noop"}}})).await;
+    app.wait_for_end(&done).await;
+    let mut narrow = connect(&app, "depth=0").await;
+    socket_send(&mut narrow, json!({"action": "subscribe", "filter": {}})).await;
+    let ack = next_frame(&mut narrow).await.expect("open");
+    assert_eq!(ack["type"], "subscribed", "{ack}");
+    let from_seq = ack["data"]["from_seq"].as_i64().expect("from_seq");
+    assert!(from_seq > 0, "the session starts at the newest stored event, not at the log's start: {ack}");
+    let id = app.submit(&json!({"request": "after", "plan": {"name": "new", "run": {"type": "noop"}}})).await;
+    let first = next_frame(&mut narrow).await.expect("open");
+    assert_eq!(first["job_id"], id.as_str(), "nothing from before the connection: {first}");
+    assert!(first["seq"].as_i64().expect("seq") > from_seq);
+}
+
 async fn socket_send(socket: &mut Socket, message: Value) {
     socket.send(Message::Text(message.to_string().into())).await.expect("send");
 }
