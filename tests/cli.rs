@@ -60,6 +60,15 @@ async fn the_cli_submits_watches_inspects_validates_and_cancels() {
     let again = cadre(&server, &["cancel", &job_id]);
     assert!(!again.status.success() && text(&again).contains("409"), "{}", text(&again));
 
+    let listed = cadre(&server, &["jobs"]);
+    let lines: Vec<String> = text(&listed).lines().map(String::from).collect();
+    assert!(listed.status.success() && lines.len() == 3, "three jobs, a line each: {lines:?}");
+    assert!(lines[0].starts_with(&job_id) && lines[0].contains("long"), "newest first: {lines:?}");
+    let failures = cadre(&server, &["jobs", "--status", "failed"]);
+    assert!(text(&failures).contains("doomed") && !text(&failures).contains("long"), "{}", text(&failures));
+    let typo = cadre(&server, &["jobs", "--status", "done"]);
+    assert!(!typo.status.success() && text(&typo).contains("one of: queued, running"), "{}", text(&typo));
+
     let invalid = write_job(
         dir.path(),
         "bad.json",

@@ -13,7 +13,7 @@ use super::jobfile::JobFile;
 use super::out::{Fail, Out, Outcome};
 use super::stream::{self, Watch, Watched};
 use super::view::Viewer;
-use super::{render, Format, KeysAction, ServerArgs, WatchArgs};
+use super::{render, Format, JobsArgs, KeysAction, ServerArgs, WatchArgs};
 use crate::api::views::{JobView, NodeView};
 
 pub(super) struct Client {
@@ -98,6 +98,28 @@ impl Client {
         }
         if let Some(tree) = &job.tree {
             self.print_tree(tree, 0)?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `cadre jobs`: a page of jobs, newest first, a line each.
+    pub(super) async fn jobs(&self, args: JobsArgs) -> Outcome {
+        // A URL only to write the query with its escapes (a label may hold any character).
+        let mut url = reqwest::Url::parse("http://query.invalid/").map_err(|e| e.to_string())?;
+        url.query_pairs_mut().append_pair("limit", &args.limit.to_string());
+        for (name, value) in [("status", &args.status), ("label", &args.label)] {
+            if let Some(value) = value {
+                url.query_pairs_mut().append_pair(name, value);
+            }
+        }
+        let path = format!("/recursion/jobs?{}", url.query().unwrap_or_default());
+        let page = self.call(reqwest::Method::GET, &path, None).await?;
+        if self.format == Format::Json {
+            self.out.json(&page)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        for job in page["jobs"].as_array().into_iter().flatten() {
+            self.out.line(&render::job_line(job))?;
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -78,6 +78,8 @@ pub enum Command {
     Cancel { job_id: String },
     /// Validate a job file without running it.
     Validate { file: PathBuf },
+    /// List jobs, newest first.
+    Jobs(JobsArgs),
     /// Apply the store's migrations and exit.
     Migrate,
     /// Follow the event stream (a live view on a terminal, plain lines otherwise).
@@ -87,6 +89,20 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+}
+
+/// Which jobs `cadre jobs` lists.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JobsArgs {
+    /// Only jobs in this status (queued, running, cancelling, succeeded, failed, cancelled).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only jobs with this label, as key:value.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// How many (1–500).
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
 }
 
 /// What `cadre watch` follows.
@@ -173,6 +189,7 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
         Command::Status { job_id } => client.status(&job_id).await,
         Command::Cancel { job_id } => client.cancel(&job_id).await,
         Command::Validate { file } => client.validate(&file).await,
+        Command::Jobs(args) => client.jobs(args).await,
         Command::Keys { action } => client.keys(action).await,
         Command::Watch(args) => client.watch(args).await,
         Command::Serve | Command::Migrate => Err("not a client command".into()),

@@ -176,6 +176,19 @@ pub(super) fn duration(ms: i64) -> String {
     }
 }
 
+/// One job of `cadre jobs`: id, status, nodes, how long, and what it is for.
+pub(super) fn job_line(job: &serde_json::Value) -> String {
+    let took = job["duration_ms"].as_i64().map(duration).unwrap_or_else(|| "-".into());
+    format!(
+        "{}  {:<10} {:>6} nodes  {:>8}  {}",
+        job["job_id"].as_str().unwrap_or("?"),
+        job["status"].as_str().unwrap_or("?"),
+        job["node_count"].as_i64().unwrap_or(0),
+        took,
+        clip(job["request"].as_str().unwrap_or(""), 60)
+    )
+}
+
 /// The end of a watch: the job's status, node counts, time taken, its error, and the nodes
 /// that failed (by path).
 pub(super) fn summary(job: &JobView) -> Vec<String> {
