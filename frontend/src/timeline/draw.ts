@@ -1,7 +1,7 @@
 // D3 drawing of the timeline: the time axis (its own SVG, kept above the scrolling rows), and
 // the rows' SVG: grid lines, depth headers, a label and a status-coloured bar per node (joined
 // by node id, with hover text), and the "now" line while bars are open.
-import { axisTop, scaleTime, select, type ScaleTime } from 'd3';
+import { axisTop, scaleLinear, scaleTime, select, type ScaleLinear, type ScaleTime } from 'd3';
 import { nodeSummary } from '../tree/describe';
 import { statusClass } from '../tree/status';
 import type { BarRow, HeaderRow, TimelineRows, TimeSpan } from './rows';
@@ -46,8 +46,28 @@ function tickCount(scale: TimeScale): number {
   return Math.max(MIN_TICKS, Math.floor((b - a) / TICK_SPACING));
 }
 
+/** The same axis in milliseconds since the span's start: ticks at round elapsed times
+ * (`0.5 s`, `1 s`, `1:30`) read better than wall-clock fractions of a second. */
+function elapsedScale(scale: TimeScale): ScaleLinear<number, number> {
+  const [start, end] = scale.domain();
+  return scaleLinear()
+    .domain([0, end.getTime() - start.getTime()])
+    .range(scale.range());
+}
+
+/** Elapsed milliseconds as an axis label. */
+export function formatElapsed(ms: number): string {
+  if (ms < 1_000) return ms === 0 ? '0' : `${ms} ms`;
+  if (ms < 60_000) return `${Number((ms / 1_000).toFixed(2))} s`;
+  const seconds = Math.round(ms / 1_000);
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
 export function drawAxis(group: SVGGElement, scale: TimeScale): void {
-  select(group).attr('transform', `translate(0,${AXIS_HEIGHT - 1})`).call(axisTop(scale).ticks(tickCount(scale)));
+  const axis = axisTop(elapsedScale(scale))
+    .ticks(tickCount(scale))
+    .tickFormat((ms) => formatElapsed(Number(ms)));
+  select(group).attr('transform', `translate(0,${AXIS_HEIGHT - 1})`).call(axis);
 }
 
 function cut(text: string, px: number): string {
@@ -74,10 +94,10 @@ function drawGrid(svg: SVGSVGElement, scale: TimeScale, height: number): void {
   select(svg)
     .select('g.tl-grid')
     .selectAll('line')
-    .data(scale.ticks(tickCount(scale)))
+    .data(elapsedScale(scale).ticks(tickCount(scale)))
     .join('line')
-    .attr('x1', (d) => scale(d))
-    .attr('x2', (d) => scale(d))
+    .attr('x1', (d) => elapsedScale(scale)(d))
+    .attr('x2', (d) => elapsedScale(scale)(d))
     .attr('y1', 0)
     .attr('y2', height);
 }
