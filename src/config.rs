@@ -49,6 +49,8 @@ pub struct Config {
     pub roles: RolesConfig,
     pub rate_limit: RateLimitConfig,
     pub stream: StreamConfig,
+    /// Language-model providers (`[llm.providers.NAME]`).
+    pub llm: crate::llm::LlmConfig,
 }
 
 /// The event stream (`/ws/recursion`).

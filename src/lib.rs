@@ -9,6 +9,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod llm;
 pub mod state;
 pub mod store;
 pub mod telemetry;
