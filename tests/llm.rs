@@ -180,3 +180,27 @@ async fn the_key_is_named_not_shown_and_unknown_providers_say_where_to_configure
     let unknown = providers.get("elsewhere").err().expect("unknown").to_string();
     assert!(unknown.contains("[llm.providers]"), "{unknown}");
 }
+
+#[tokio::test]
+async fn https_providers_are_reached_over_tls() {
+    // A server that speaks plain HTTP: a TLS client fails its handshake there, where a client
+    // without TLS would refuse the scheme before connecting.
+    let plain = ScriptedLlm::start(vec![Reply::ok(openai_text("never", 1, 1))]).await;
+    let mut config = ProviderConfig {
+        kind: ProviderKind::Openai,
+        base_url: plain.url.replace("http://", "https://"),
+        model: "m".into(),
+        api_key_env: String::new(),
+        timeout_s: 5,
+        max_retries: 0,
+        max_concurrency: 1,
+        max_tokens: 16,
+        prices: Prices::default(),
+    };
+    let error = HttpProvider::new("tls", config.clone(), reqwest::Client::new()).complete(&ask("x")).await;
+    let error = error.expect_err("no TLS server there").to_string();
+    assert!(!error.contains("scheme"), "TLS is built in: {error}");
+    assert!(plain.received().is_empty(), "the handshake failed before any request: {error}");
+    config.base_url = plain.url.clone();
+    assert!(HttpProvider::new("plain", config, reqwest::Client::new()).complete(&ask("x")).await.is_ok());
+}

@@ -149,7 +149,7 @@ pub enum ExecutorSpec {
     },
     /// Calls an HTTP agent service; the response becomes the result.
     Http {
-        /// `http://` URL of the service.
+        /// `http://` or `https://` URL of the service.
         url: String,
         /// HTTP method (default GET, or POST when a body is given).
         #[serde(default)]

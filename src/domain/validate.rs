@@ -252,10 +252,10 @@ fn check_executor(run: &ExecutorSpec, path: &str, v: &mut Validation) {
 
 fn check_http(url: &str, method: Option<&str>, path: &str, v: &mut Validation) {
     match reqwest::Url::parse(url) {
-        Ok(parsed) if parsed.scheme() == "http" => {}
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
         Ok(parsed) => v.error(
             format!("{path}.url"),
-            format!("scheme '{}' is not supported: use http:// (TLS is not built in)", parsed.scheme()),
+            format!("scheme '{}' is not supported: use http:// or https://", parsed.scheme()),
         ),
         Err(err) => v.error(format!("{path}.url"), format!("not a URL: {err}")),
     }

@@ -178,3 +178,15 @@ async fn a_field_error_inside_a_run_names_the_field() {
     assert!(body["errors"][0]["message"].as_str().expect("message").contains("noop"), "the kinds are listed");
     assert_nothing_created(&app).await;
 }
+
+#[tokio::test]
+async fn http_workers_take_http_and_https_urls_and_nothing_else() {
+    let app = spawn_app().await;
+    let job = |url: &str| json!({"request": "r", "plan": {"name": "w", "run": {"type": "http", "url": url}}});
+    let report: Value =
+        app.post("/recursion/validate", &job("https://agents.example.invalid/run")).await.json().await.expect("json");
+    assert_eq!(report["valid"], true, "TLS is built in: {report}");
+    let body = problem(app.post("/recursion/job", &job("ftp://files.example.invalid/")).await, 422).await;
+    assert_eq!(body["errors"][0]["path"], "plan.run.url", "{body}");
+    assert!(body["errors"][0]["message"].as_str().expect("message").contains("use http:// or https://"));
+}

@@ -23,7 +23,7 @@ const MAX_BODY_BYTES: usize = MAX_BODY_MIB * 1024 * 1024;
 /// One call of an `http` worker.
 #[derive(Debug, Clone)]
 pub struct HttpRequest<'a> {
-    /// Absolute `http://` URL.
+    /// Absolute `http://` or `https://` URL.
     pub url: &'a str,
     /// Method, case-insensitive (`None`: POST when there is a body, else GET).
     pub method: Option<&'a str>,
