@@ -204,3 +204,54 @@ async fn https_providers_are_reached_over_tls() {
     config.base_url = plain.url.clone();
     assert!(HttpProvider::new("plain", config, reqwest::Client::new()).complete(&ask("x")).await.is_ok());
 }
+
+fn task_schema() -> serde_json::Value {
+    json!({"type": "object", "required": ["title", "points"], "additionalProperties": false,
+           "properties": {"title": {"type": "string"}, "points": {"type": "integer", "minimum": 1}}})
+}
+
+#[tokio::test]
+async fn json_that_breaks_the_schema_is_sent_back_with_its_errors_until_it_validates() {
+    let server = ScriptedLlm::start(vec![
+        Reply::ok(openai_text("Here is the task!", 10, 5)),
+        Reply::ok(openai_text(r#"{"title": "Write tests", "points": 0}"#, 20, 5)),
+        Reply::ok(openai_text("```json\n{\"title\": \"Write tests\", \"points\": 3}\n```", 30, 5)),
+    ])
+    .await;
+    let provider = provider(ProviderKind::Openai, &server, 0, 5);
+    let answer = cadre::llm::ask_for_json(&provider, ask("Describe the task"), &task_schema(), 2).await.expect("valid");
+    assert_eq!(answer.value, json!({"title": "Write tests", "points": 3}));
+    assert_eq!(answer.completions.len(), 3, "every paid call is kept");
+    let received = server.received();
+    assert_eq!(received[0].body["response_format"]["json_schema"]["schema"], task_schema());
+    let first_repair = received[1].body["messages"].as_array().expect("messages").last().expect("last").clone();
+    assert!(first_repair["content"].as_str().expect("text").contains("not JSON"), "{first_repair}");
+    let second_repair = received[2].body["messages"].as_array().expect("messages").last().expect("last").clone();
+    assert!(second_repair["content"].as_str().expect("text").contains("- at /points:"), "{second_repair}");
+    assert_eq!(
+        received[2].body["messages"].as_array().expect("messages").len(),
+        6,
+        "system, ask, 2 × (answer, repair)"
+    );
+}
+
+#[tokio::test]
+async fn json_that_never_validates_fails_with_the_last_output_and_its_errors() {
+    let wrong = || Reply::ok(anthropic_text(r#"{"title": 7}"#, 10, 5));
+    let server = ScriptedLlm::start(vec![wrong(), wrong(), wrong()]).await;
+    let provider = provider(ProviderKind::Anthropic, &server, 0, 5);
+    let error = cadre::llm::ask_for_json(&provider, ask("Describe"), &task_schema(), 2).await.expect_err("never valid");
+    let cadre::llm::StructuredError::Invalid { last_output, errors, repairs, completions } = &error else {
+        panic!("{error}")
+    };
+    assert_eq!((last_output.as_str(), *repairs, completions.len()), (r#"{"title": 7}"#, 2, 3));
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert!(paths.contains(&"/title") && paths.contains(&""), "{errors:?}");
+    assert!(error.to_string().contains("after 2 repairs"), "{error}");
+    let refused = cadre::llm::ask_for_json(&provider, ask("x"), &json!({"type": 12}), 0).await;
+    assert!(
+        matches!(refused, Err(cadre::llm::StructuredError::Schema(_))),
+        "a broken schema is refused before any call"
+    );
+    assert_eq!(server.received().len(), 3);
+}

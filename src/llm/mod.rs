@@ -14,6 +14,7 @@ pub mod client;
 pub mod config;
 pub mod openai;
 pub mod retry;
+pub mod structured;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use serde_json::Value;
 
 pub use client::HttpProvider;
 pub use config::{LlmConfig, Prices, ProviderConfig, ProviderKind};
+pub use structured::{ask_for_json, SchemaError, Structured, StructuredError};
 
 /// Who speaks in a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
