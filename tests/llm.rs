@@ -37,6 +37,21 @@ fn provider(kind: ProviderKind, server: &ScriptedLlm, max_retries: u32, timeout_
     HttpProvider::new("scripted", config, reqwest::Client::new())
 }
 
+/// An OpenAI-protocol provider that wants no key (a local server), with no retries.
+fn keyless(base_url: String) -> ProviderConfig {
+    ProviderConfig {
+        kind: ProviderKind::Openai,
+        base_url,
+        model: "m".into(),
+        api_key_env: String::new(),
+        timeout_s: 5,
+        max_retries: 0,
+        max_concurrency: 1,
+        max_tokens: 16,
+        prices: Prices::default(),
+    }
+}
+
 fn ask(text: &str) -> Request {
     Request {
         system: Some("You are a careful engineer.".into()),
@@ -160,17 +175,8 @@ async fn the_key_is_named_not_shown_and_unknown_providers_say_where_to_configure
     let server = ScriptedLlm::start(vec![Reply::status(403, "forbidden")]).await;
     let error = provider(ProviderKind::Openai, &server, 0, 5).complete(&ask("x")).await.expect_err("refused");
     assert!(!format!("{error} {error:?}").contains(KEY), "the key is in no error");
-    let mut config = ProviderConfig {
-        kind: ProviderKind::Openai,
-        base_url: server.url.clone(),
-        model: "m".into(),
-        api_key_env: "CADRE_TEST_LLM_KEY_THAT_IS_NOT_SET".into(),
-        timeout_s: 5,
-        max_retries: 0,
-        max_concurrency: 1,
-        max_tokens: 16,
-        prices: Prices::default(),
-    };
+    let mut config = keyless(server.url.clone());
+    config.api_key_env = "CADRE_TEST_LLM_KEY_THAT_IS_NOT_SET".into();
     let missing = HttpProvider::new("local", config.clone(), reqwest::Client::new()).complete(&ask("x")).await;
     let missing = missing.expect_err("no key").to_string();
     assert!(missing.contains("CADRE_TEST_LLM_KEY_THAT_IS_NOT_SET") && missing.contains("is not set"), "{missing}");
@@ -186,17 +192,7 @@ async fn https_providers_are_reached_over_tls() {
     // A server that speaks plain HTTP: a TLS client fails its handshake there, where a client
     // without TLS would refuse the scheme before connecting.
     let plain = ScriptedLlm::start(vec![Reply::ok(openai_text("never", 1, 1))]).await;
-    let mut config = ProviderConfig {
-        kind: ProviderKind::Openai,
-        base_url: plain.url.replace("http://", "https://"),
-        model: "m".into(),
-        api_key_env: String::new(),
-        timeout_s: 5,
-        max_retries: 0,
-        max_concurrency: 1,
-        max_tokens: 16,
-        prices: Prices::default(),
-    };
+    let mut config = keyless(plain.url.replace("http://", "https://"));
     let error = HttpProvider::new("tls", config.clone(), reqwest::Client::new()).complete(&ask("x")).await;
     let error = error.expect_err("no TLS server there").to_string();
     assert!(!error.contains("scheme"), "TLS is built in: {error}");
