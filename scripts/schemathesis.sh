@@ -29,15 +29,22 @@ trap cleanup EXIT
 api="http://127.0.0.1:$port/api/v1"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 post() { curl -sSf -X POST "$api$1" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$2"; }
-field() { python3 -c "import json, sys; print(eval('json.load(sys.stdin)' + sys.argv[1]))" "$1"; }
+# A field of the JSON on stdin, by its dotted path (`tree.children.0.id`).
+field() {
+    python3 -c 'import json, sys
+value = json.load(sys.stdin)
+for key in sys.argv[1].split("."):
+    value = value[int(key)] if key.isdigit() else value[key]
+print(value)' "$1"
+}
 job=$(post /recursion/job '{"request": "a job for schemathesis to probe", "plan": {"name": "root", "children": [
     {"name": "wait", "run": {"type": "sleep", "ms": 3600000}},
     {"name": "also", "run": {"type": "sleep", "ms": 3600000}}]}}')
 export CADRE_ST_JOB CADRE_ST_ROOT CADRE_ST_WORKER CADRE_ST_KEY_ID
-CADRE_ST_JOB=$(field "['job_id']" <<<"$job")
-CADRE_ST_ROOT=$(field "['root_node_id']" <<<"$job")
-CADRE_ST_WORKER=$(curl -sSf "$api/recursion/job/$CADRE_ST_JOB" -H "Authorization: Bearer $KEY" | field "['tree']['children'][0]['id']")
-CADRE_ST_KEY_ID=$(post /keys '{"name": "revoked-by-schemathesis", "scopes": ["read"]}' | field "['id']")
+CADRE_ST_JOB=$(field job_id <<<"$job")
+CADRE_ST_ROOT=$(field root_node_id <<<"$job")
+CADRE_ST_WORKER=$(curl -sSf "$api/recursion/job/$CADRE_ST_JOB" -H "Authorization: Bearer $KEY" | field tree.children.0.id)
+CADRE_ST_KEY_ID=$(post /keys '{"name": "revoked-by-schemathesis", "scopes": ["read"]}' | field id)
 
 status=0
 "$VENV/bin/st" --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/api/v1/openapi.json" \

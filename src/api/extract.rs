@@ -45,23 +45,26 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             return Err(ApiError::BadRequest(format!("the body is not valid JSON: {inner}")));
         }
-        if let Some(value) = with_whole_numbers_as_integers(bytes) {
-            if let Ok(parsed) = serde_path_to_error::deserialize(value) {
+        // The body is valid JSON (a syntax error returned above): read it once as a value.
+        let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+            return Err(ApiError::BadRequest(format!("the body is not valid JSON: {inner}")));
+        };
+        let path = if path == "." { String::new() } else { within_run(&body, path) };
+        if integralise(&mut body) > 0 {
+            if let Ok(parsed) = serde_path_to_error::deserialize(body) {
                 return Ok(parsed);
             }
         }
-        let path = if path == "." { String::new() } else { within_run(bytes, path) };
         Err(ApiError::Validation(vec![FieldError { path, message: inner.to_string() }]))
     })
 }
 
 /// A shape error at a node's `run` names the field inside it when one field is the cause.
-fn within_run(bytes: &[u8], path: String) -> String {
+fn within_run(body: &serde_json::Value, path: String) -> String {
     if !(path == "run" || path.ends_with(".run")) {
         return path;
     }
-    let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes) else { return path };
-    let field = value_at(&body, &path).and_then(crate::domain::ExecutorSpec::culprit);
+    let field = value_at(body, &path).and_then(crate::domain::ExecutorSpec::culprit);
     field.map_or(path.clone(), |field| format!("{path}.{field}"))
 }
 
@@ -77,13 +80,8 @@ fn value_at<'a>(root: &'a serde_json::Value, path: &str) -> Option<&'a serde_jso
     })
 }
 
-/// The body with every whole-valued float (`5.0`) that fits an `i64` written as an integer;
-/// `None` when it has no such number.
-fn with_whole_numbers_as_integers(bytes: &[u8]) -> Option<serde_json::Value> {
-    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    (integralise(&mut value) > 0).then_some(value)
-}
-
+/// Writes every whole-valued float (`5.0`) that fits an `i64` as an integer; returns how
+/// many it wrote.
 fn integralise(value: &mut serde_json::Value) -> usize {
     use serde_json::Value;
     match value {

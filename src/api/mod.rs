@@ -69,6 +69,11 @@ impl Modify for BearerAuth {
 /// The OpenAPI document.
 pub fn openapi() -> serde_json::Value {
     let (_, api) = recursion_routes().split_for_parts();
+    document(api)
+}
+
+/// The recursion API's own document made whole: the probes, the shared answers, the links.
+fn document(api: utoipa::openapi::OpenApi) -> serde_json::Value {
     contract::to_json(&contract::complete(api, ProbesDoc::openapi()))
 }
 
@@ -87,7 +92,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
 /// Every route.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = recursion_routes().split_for_parts();
-    let openapi = contract::to_json(&contract::complete(openapi, ProbesDoc::openapi()));
+    let openapi = document(openapi);
     let api = api.route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .nest(contract::API_PREFIX, api)

@@ -45,7 +45,13 @@ async fn file(Path(file): Path<String>, Extension(config): Extension<Arc<Config<
     }
 }
 
-fn swagger_file(path: &str, config: Arc<Config<'static>>) -> Option<(Vec<u8>, String)> {
+/// A file of the page: the embedded ones served as they are (only the initializer, which
+/// names our document, is written per request).
+fn swagger_file(path: &str, config: Arc<Config<'static>>) -> Option<(bytes::Bytes, String)> {
     let file = utoipa_swagger_ui::serve(path, config).ok().flatten()?;
-    Some((file.bytes.into_owned(), file.content_type))
+    let bytes = match file.bytes {
+        std::borrow::Cow::Borrowed(embedded) => bytes::Bytes::from_static(embedded),
+        std::borrow::Cow::Owned(written) => bytes::Bytes::from(written),
+    };
+    Some((bytes, file.content_type))
 }

@@ -26,10 +26,7 @@ impl Frame {
     /// Reads a text frame; None for anything that is not an event.
     pub(super) fn parse(text: &str) -> Option<Self> {
         let mut value: Value = serde_json::from_str(text).ok()?;
-        let ts_ms = value["ts"]
-            .as_str()
-            .and_then(|ts| chrono::DateTime::parse_from_rfc3339(ts).ok())
-            .map(|ts| ts.timestamp_millis());
+        let ts_ms = rfc3339_ms(value["ts"].as_str());
         Some(Self {
             seq: value["seq"].as_i64().unwrap_or_default(),
             ts_ms,

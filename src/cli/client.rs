@@ -104,15 +104,12 @@ impl Client {
 
     /// `cadre jobs`: a page of jobs, newest first, a line each.
     pub(super) async fn jobs(&self, args: JobsArgs) -> Outcome {
-        // A URL only to write the query with its escapes (a label may hold any character).
-        let mut url = reqwest::Url::parse("http://query.invalid/").map_err(|e| e.to_string())?;
-        url.query_pairs_mut().append_pair("limit", &args.limit.to_string());
-        for (name, value) in [("status", &args.status), ("label", &args.label)] {
-            if let Some(value) = value {
-                url.query_pairs_mut().append_pair(name, value);
-            }
-        }
-        let path = format!("/recursion/jobs?{}", url.query().unwrap_or_default());
+        // Escaped: a label may hold any character.
+        let limit = args.limit.to_string();
+        let filters = [("limit", Some(&limit)), ("status", args.status.as_ref()), ("label", args.label.as_ref())];
+        let pairs: Vec<(&str, &String)> = filters.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        let query = serde_urlencoded::to_string(pairs).map_err(|e| e.to_string())?;
+        let path = format!("/recursion/jobs?{query}");
         let page = self.call(reqwest::Method::GET, &path, None).await?;
         if self.format == Format::Json {
             self.out.json(&page)?;

@@ -88,7 +88,11 @@ impl HttpProvider {
         let bytes = response.bytes().await.map_err(|e| self.sent_error(e))?;
         let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
         if (200..300).contains(&status) {
-            let unreadable = || self.unreadable("the body is not JSON".into());
+            let unreadable = || Failure {
+                error: self.unreadable("the body is not JSON".into()),
+                retryable: false,
+                asked_wait: None,
+            };
             return parsed.ok_or_else(unreadable);
         }
         let message = parsed
@@ -124,16 +128,12 @@ impl HttpProvider {
         }
     }
 
-    fn unreadable(&self, detail: String) -> Failure {
-        Failure {
-            error: LlmError::Unreadable { provider: self.name.clone(), detail },
-            retryable: false,
-            asked_wait: None,
-        }
+    fn unreadable(&self, detail: String) -> LlmError {
+        LlmError::Unreadable { provider: self.name.clone(), detail }
     }
 
     fn completion(&self, body: &Value, attempts: u32) -> Result<Completion, LlmError> {
-        let answer = self.wire.decode(body).map_err(|detail| self.unreadable(detail).error)?;
+        let answer = self.wire.decode(body).map_err(|detail| self.unreadable(detail))?;
         let cost = answer.usage.cost(&self.config.prices);
         Ok(Completion {
             model: answer.model,
