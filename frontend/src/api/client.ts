@@ -5,6 +5,7 @@ import type {
   HierarchyNode,
   JobPage,
   JobView,
+  LlmCalls,
   NodeLogs,
   Problem,
   Stats,
@@ -153,6 +154,11 @@ export class ApiClient {
 
   nodeLogs(id: string, nodeId: string): Promise<NodeLogs> {
     return this.request('GET', `/recursion/job/${encodeURIComponent(id)}/nodes/${encodeURIComponent(nodeId)}/logs`);
+  }
+
+  /** A node's model calls, oldest first: its conversation. */
+  llmCalls(id: string, nodeId: string): Promise<LlmCalls> {
+    return this.request('GET', `/recursion/job/${encodeURIComponent(id)}/nodes/${encodeURIComponent(nodeId)}/llm-calls`);
   }
 
   hierarchy(jobId?: string): Promise<HierarchyNode> {

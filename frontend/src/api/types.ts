@@ -8,6 +8,15 @@ export type JobStatus = 'queued' | 'running' | 'paused' | 'cancelling' | 'succee
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/** What model calls spent: tokens (cached ones are part of the input), cost at the configured prices, calls. */
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  cost: number;
+  calls: number;
+}
+
 /** One node of a job's tree (`GET /recursion/job/{id}`). */
 export interface NodeView {
   id: string;
@@ -26,6 +35,10 @@ export interface NodeView {
   child_count: number;
   children: NodeView[];
   truncated?: boolean;
+  /** The node's own model calls (absent from servers without LLM workers). */
+  usage?: Usage | null;
+  /** The node and all its descendants. */
+  subtree_usage?: Usage | null;
 }
 
 export interface Counts {
@@ -46,6 +59,8 @@ export interface JobView {
   result?: JsonValue;
   error?: string | null;
   tree?: NodeView | null;
+  /** Every model call of the job. */
+  usage?: Usage | null;
 }
 
 /** A job without its tree (`GET /recursion/jobs`). */
@@ -160,4 +175,56 @@ export interface Problem {
   status: number;
   detail: string;
   errors?: FieldError[] | null;
+}
+
+/** A block of a model message: text, a tool call, or a tool's answer. */
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: JsonValue }
+  | { type: 'tool_result'; id: string; content: string; is_error?: boolean };
+
+export interface LlmMessage {
+  role: string;
+  /** Blocks; a bare string is read as one text block. */
+  content: ContentBlock[] | string;
+}
+
+/** The request of a model call, as stored (a string when it was cut at the size limit). */
+export interface LlmRequest {
+  model?: string;
+  system?: string | null;
+  messages?: LlmMessage[];
+  tools?: JsonValue;
+  output_schema?: JsonValue;
+  max_tokens?: number | null;
+  temperature?: number | null;
+}
+
+/** One model call of a node (`GET …/nodes/{node_id}/llm-calls`). */
+export interface LlmCall {
+  id: string;
+  attempt: number;
+  turn: number;
+  /** `execute`, `repair`, `report`, … */
+  purpose: string;
+  provider: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  cost: number;
+  latency_ms: number;
+  http_status: number | null;
+  error: string | null;
+  tries: number;
+  request: LlmRequest | string | null;
+  request_truncated: boolean;
+  response: JsonValue;
+  response_truncated: boolean;
+  reply: ContentBlock[] | null;
+  created_at: string;
+}
+
+export interface LlmCalls {
+  calls: LlmCall[];
 }

@@ -1,5 +1,6 @@
 // The Job detail side panel for the selected node: status, timings, attempts, slots,
-// error, result (pretty JSON) and, for workers, the stdout/stderr tails of the logs route.
+// error, result (pretty JSON), what its model calls spent and its conversation with the
+// model, and, for workers, the stdout/stderr tails of the logs route.
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { describeError } from '../api/client';
 import type { JsonValue, NodeLogs } from '../api/types';
@@ -7,6 +8,8 @@ import { between, formatDuration, formatTime, prettyJson } from '../app/format';
 import { useServices } from '../app/services';
 import type { TreeModel } from '../tree/model';
 import { isTerminal } from '../tree/status';
+import { Conversation } from './Conversation';
+import { Spend } from './Spend';
 import { StatusBadge } from './StatusBadge';
 
 export interface NodePanelProps {
@@ -88,6 +91,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree }:
           Cancel subtree
         </button>
       )}
+      {(node.usage || node.subtreeUsage) && <Spend usage={node.usage} subtree={node.subtreeUsage} />}
       {node.error && (
         <>
           <h3>Error</h3>
@@ -99,6 +103,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree }:
       {ended && result.state === 'idle' && <p>Loading…</p>}
       {result.state === 'error' && <p className="error">{result.message}</p>}
       {result.state === 'done' && <pre className="json" tabIndex={0}>{prettyJson(result.value ?? null)}</pre>}
+      {node.usage && node.usage.calls > 0 && <Conversation jobId={jobId} nodeId={nodeId} calls={node.usage.calls} />}
       {node.kind === 'worker' && (
         <>
           <h3>Logs</h3>

@@ -1,6 +1,8 @@
-// One node box of the tree: role, name, status glyph and word, attempts, slots, and the
-// roll-up of a collapsed node. Repaints itself from the model when its node changes.
+// One node box of the tree: role, name, status glyph and word, attempts, slots, the roll-up
+// of a collapsed node, and what its subtree's model calls spent. Repaints itself from the
+// model when its node changes.
 import { memo, useCallback, useSyncExternalStore } from 'react';
+import { formatCost, formatTokens, totalTokens, usageShort } from '../app/usage';
 import type { TreeModel } from './model';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout';
 import { rollupText } from './rollup';
@@ -48,6 +50,8 @@ function TreeItemImpl(props: TreeItemProps) {
   const rollup = collapsed ? rollupText(node.rollup) : null;
   let label = nodeLabel(node.role, node.name, node.status, node.attempts, node.slots);
   if (rollup) label += `, collapsed: ${rollup}`;
+  const spent = node.subtreeUsage ?? node.usage;
+  if (spent) label += `, ${formatTokens(totalTokens(spent))} tokens, cost ${formatCost(spent.cost)}`;
   const depthClass = `depth-${Math.min(Math.max(node.depth, 0), 5)}`;
   return (
     <div
@@ -92,7 +96,10 @@ function TreeItemImpl(props: TreeItemProps) {
         <span>slots {node.slots}</span>
       </div>{' '}
       <div className="tree-node-line tree-rollup" aria-hidden="true">
-        ({rollup ? `collapsed: ${rollup}` : hasChildren ? plural(node.children.length, 'child', 'children') : node.kind})
+        {spent && <span className="tree-usage">{usageShort(spent)}</span>}
+        <span>
+          ({rollup ? `collapsed: ${rollup}` : hasChildren ? plural(node.children.length, 'child', 'children') : node.kind})
+        </span>
       </div>
     </div>
   );

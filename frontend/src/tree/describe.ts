@@ -1,6 +1,7 @@
 // How a node is named in hover text: its path from the root, and a few lines of who, where,
-// what state and (when it has started) how long.
+// what state, (when it has started) how long and (when its model calls spent any) how much.
 import { between, formatDuration } from '../app/format';
+import { usageShort } from '../app/usage';
 import type { TreeNode } from './model';
 
 /** Names from the root down to the node, e.g. "release / build / compile". */
@@ -10,12 +11,14 @@ export function nodePath(node: TreeNode): string {
   return names.reverse().join(' / ');
 }
 
-/** Hover text: role and name, path, status and, once started, the duration so far. */
+/** Hover text: role and name, path, status, once started the duration so far, and the subtree's spend. */
 export function nodeSummary(node: TreeNode, now?: number): string {
   const lines = [`${node.role} ${node.name}`, nodePath(node), `status: ${node.status}`];
   if (node.startedAt) {
     const end = node.finishedAt ?? (now === undefined ? null : new Date(now).toISOString());
     lines.push(`duration: ${formatDuration(between(node.startedAt, end))}`);
   }
+  const spent = node.subtreeUsage ?? node.usage;
+  if (spent) lines.push(`spent: ${usageShort(spent)}`);
   return lines.join('\n');
 }

@@ -182,3 +182,56 @@ describe('TreeModel collapse', () => {
     expect(m.get('r')?.rollup).toEqual({ running: 1 });
   });
 });
+
+describe('TreeModel usage', () => {
+  const spent = (input: number, cost: number) => ({ input_tokens: input, output_tokens: 10, cached_tokens: 0, cost, calls: 1 });
+  const call = (seq: number, nodeId: string, input = 100, cost = 0.01) =>
+    frame('llm_call', { node_id: nodeId, name: nodeId, attempt: 1, turn: 1, purpose: 'execute', input_tokens: input, output_tokens: 10, cached_tokens: 0, cost }, { seq });
+
+  it('reads usage from the snapshot, and null where the server sends none', () => {
+    const tree = smallTree();
+    tree.usage = null;
+    tree.subtree_usage = spent(500, 0.05);
+    tree.children[0].children[0].usage = spent(500, 0.05);
+    const m = TreeModel.fromJobTree(JOB, tree);
+    expect(m.get('root')?.usage).toBeNull();
+    expect(m.get('root')?.subtreeUsage).toMatchObject({ input_tokens: 500, cost: 0.05 });
+    expect(m.get('a1')?.usage).toMatchObject({ input_tokens: 500, calls: 1 });
+    expect(m.get('b1')?.usage).toBeNull();
+  });
+
+  it('adds an llm_call to its node and every ancestor, once, and not for frames the snapshot counted', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    m.countUsageAfter(200);
+    const counted = m.applyEvents([call(150, 'a1')]);
+    expect(counted.changed.size).toBe(0);
+    expect(m.get('a1')?.usage).toBeNull();
+    const out = m.applyEvents([call(201, 'a1'), call(202, 'a1', 50, 0.005), call(202, 'a1')]);
+    expect([...out.changed].sort()).toEqual(['a', 'a1', 'root']);
+    expect(m.get('a1')?.usage).toMatchObject({ input_tokens: 150, output_tokens: 20, calls: 2 });
+    expect(m.get('a')?.usage).toBeNull();
+    expect(m.get('a')?.subtreeUsage).toMatchObject({ input_tokens: 150, calls: 2 });
+    expect(m.get('root')?.subtreeUsage?.cost).toBeCloseTo(0.015);
+    expect(m.get('b')?.subtreeUsage).toBeNull();
+    expect(m.liveUsage).toMatchObject({ input_tokens: 150, calls: 2 });
+  });
+
+  it('asks for the tree again when a call names a node it does not hold', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    const out = m.applyEvents([call(300, 'spawned')]);
+    expect(out.refetch.has(JOB)).toBe(true);
+    expect(m.liveUsage).toMatchObject({ calls: 1 });
+  });
+
+  it('does not count calls on the hierarchy, whose snapshot carries no usage', () => {
+    const m = TreeModel.fromHierarchy({
+      name: 'jobs',
+      depth: -1,
+      child_counts: {},
+      children: [{ name: 'r', id: 'r', job_id: JOB, depth: 0, status: 'running', child_counts: {}, children: [] }],
+    });
+    m.applyEvents([call(400, 'r')]);
+    expect(m.get('r')?.usage).toBeNull();
+    expect(m.liveUsage).toBeNull();
+  });
+});

@@ -1,9 +1,10 @@
 // The live tree model shared by the Hierarchy and Job detail views: nodes indexed by id,
 // collapse state, incremental roll-up counts, event application, and change notification
 // split into "structure changed" (re-layout) and "this node changed" (repaint in place).
-import type { HierarchyNode, JsonValue, NodeView } from '../api/types';
-import { num, str, type EventFrame } from '../live/events';
-import { isTerminal } from './status';
+import type { HierarchyNode, JsonValue, NodeView, Usage } from '../api/types';
+import { addUsage, callUsage, readUsage } from '../app/usage';
+import type { EventFrame } from '../live/events';
+import { applyFrame, type FrameTarget } from './applyFrame';
 
 /** Past this many nodes, levels deeper than DEFAULT_OPEN_DEPTH start collapsed. */
 export const COLLAPSE_THRESHOLD = 500;
@@ -31,6 +32,10 @@ export interface TreeNode {
   children: TreeNode[];
   /** Statuses of every descendant (the node itself excluded). */
   rollup: Record<string, number>;
+  /** What the node's own model calls spent (null: none, or a server that does not say). */
+  usage: Usage | null;
+  /** The node and its descendants. */
+  subtreeUsage: Usage | null;
   /** Bumped whenever anything shown for this node changes. */
   rev: number;
 }
@@ -51,10 +56,12 @@ function bump(counts: Record<string, number>, status: string, by: number): void 
 }
 
 function makeNode(
-  partial: Omit<TreeNode, 'parent' | 'children' | 'rollup' | 'rev'>,
+  partial: Omit<TreeNode, 'parent' | 'children' | 'rollup' | 'rev' | 'usage' | 'subtreeUsage'>,
   parent: TreeNode | null,
+  usage: { usage?: unknown; subtree_usage?: unknown } = {},
 ): TreeNode {
-  return { ...partial, parent, children: [], rollup: {}, rev: 0 };
+  const spend = { usage: readUsage(usage.usage), subtreeUsage: readUsage(usage.subtree_usage) };
+  return { ...partial, ...spend, parent, children: [], rollup: {}, rev: 0 };
 }
 
 export class TreeModel {
@@ -69,10 +76,19 @@ export class TreeModel {
   private changeListeners = new Set<() => void>();
   /** Bumped after each applied batch that changed any node (whole-tree views repaint on it). */
   changeVersion = 0;
+  /**
+   * Usage is counted from `llm_call` frames after this seq only: the snapshot already holds
+   * the calls of every frame seen before it was fetched. Null: this model does not count
+   * usage (the hierarchy's snapshot carries none, so live sums would be partial).
+   */
+  private usageAfterSeq: number | null = null;
+  /** What the `llm_call` frames applied to this model added, over the whole job. */
+  liveUsage: Usage | null = null;
 
   /** A model of one job's tree (`GET /recursion/job/{id}`). */
   static fromJobTree(jobId: string, tree: NodeView | null | undefined): TreeModel {
     const model = new TreeModel();
+    model.usageAfterSeq = -1;
     if (tree) model.roots.push(model.addView(jobId, tree, null));
     model.finish();
     return model;
@@ -134,6 +150,7 @@ export class TreeModel {
         childCount: Math.max(view.child_count, view.children.length),
       },
       parent,
+      view,
     );
     this.byId.set(node.id, node);
     for (const child of view.children) node.children.push(this.addView(jobId, child, node));
@@ -195,6 +212,11 @@ export class TreeModel {
       else this.collapsed.delete(node.id);
     }
     this.structureChanged();
+  }
+
+  /** Frames up to `seq` are already counted in this model's snapshot (see `usageAfterSeq`). */
+  countUsageAfter(seq: number): void {
+    if (this.usageAfterSeq !== null) this.usageAfterSeq = Math.max(this.usageAfterSeq, seq);
   }
 
   // ---- collapse state -------------------------------------------------------------------
@@ -274,6 +296,14 @@ export class TreeModel {
 
   // ---- events ---------------------------------------------------------------------------
 
+  /** What `applyFrame` may read and change. */
+  private readonly target: FrameTarget = {
+    get: (id) => this.byId.get(id),
+    hasJob: (jobId) => this.roots.some((r) => r.jobId === jobId),
+    setStatus: (node, status, changed) => this.setStatus(node, status, changed),
+    addCall: (frame, node, changed) => this.applyCall(frame, node, changed),
+  };
+
   private setStatus(node: TreeNode, status: string, changed: Set<string>): void {
     if (node.status === status) return;
     const old = node.status;
@@ -290,7 +320,7 @@ export class TreeModel {
   /** Applies a batch of frames in order; notifies changed nodes once. */
   applyEvents(frames: EventFrame[]): ApplyOutcome {
     const outcome: ApplyOutcome = { changed: new Set(), refetch: new Set() };
-    for (const frame of frames) this.applyOne(frame, outcome);
+    for (const frame of frames) applyFrame(this.target, frame, outcome);
     for (const id of outcome.changed) {
       const node = this.byId.get(id);
       if (node) node.rev += 1;
@@ -303,71 +333,17 @@ export class TreeModel {
     return outcome;
   }
 
-  private applyOne(frame: EventFrame, out: ApplyOutcome): void {
-    const d = frame.data;
-    const missing = (id: string | null): TreeNode | null => {
-      if (!id) return null;
-      const node = this.byId.get(id);
-      if (!node && frame.job_id) out.refetch.add(frame.job_id);
-      return node ?? null;
-    };
-    switch (frame.type) {
-      case 'worker_started': {
-        const node = missing(str(d, 'worker_id'));
-        if (!node) return;
-        const attempt = num(d, 'attempt') ?? node.attempts;
-        // An attempt already started (or a later one) is old news: a replayed frame.
-        if (attempt < node.attempts || (attempt === node.attempts && node.status !== 'pending')) return;
-        this.setStatus(node, 'running', out.changed);
-        node.attempts = Math.max(node.attempts, attempt);
-        node.slots = 1;
-        node.startedAt ??= frame.ts;
-        node.finishedAt = null;
-        out.changed.add(node.id);
-        return;
-      }
-      case 'orchestrator_spawned': {
-        const node = missing(str(d, 'orchestrator_id'));
-        if (!node) return;
-        const children = num(d, 'children') ?? num(d, 'spawned');
-        if (children !== null && children > node.children.length && frame.job_id) out.refetch.add(frame.job_id);
-        if (Array.isArray(d.spawned) && d.spawned.length > 0 && frame.job_id) out.refetch.add(frame.job_id);
-        if (!isTerminal(node.status) && node.status !== 'running') {
-          this.setStatus(node, 'running', out.changed);
-          node.attempts = Math.max(node.attempts, 1);
-          node.startedAt ??= frame.ts;
-        }
-        return;
-      }
-      case 'node_retrying': {
-        const node = missing(str(d, 'node_id'));
-        if (!node || isTerminal(node.status)) return;
-        const attempt = num(d, 'attempt') ?? node.attempts;
-        if (attempt < node.attempts || (node.status === 'retrying' && attempt === node.attempts)) return;
-        this.setStatus(node, 'retrying', out.changed);
-        node.attempts = attempt;
-        node.slots = 0;
-        node.error = str(d, 'error') ?? node.error;
-        out.changed.add(node.id);
-        return;
-      }
-      case 'node_completed': {
-        const node = missing(str(d, 'node_id'));
-        const status = str(d, 'status');
-        if (!node || !status) return;
-        this.setStatus(node, status, out.changed);
-        node.slots = 0;
-        node.error = str(d, 'error');
-        node.finishedAt = frame.ts;
-        out.changed.add(node.id);
-        return;
-      }
-      case 'job_cancelled':
-        // Cancelled nodes may not each get a frame: take the server's word for the tree.
-        if (frame.job_id && this.roots.some((r) => r.jobId === frame.job_id)) out.refetch.add(frame.job_id);
-        return;
-      default:
-        return;
+  /** Adds a call's tokens and cost to its node and every ancestor's subtree, once per frame. */
+  private applyCall(frame: EventFrame, node: TreeNode | null, changed: Set<string>): void {
+    if (this.usageAfterSeq === null || frame.seq <= this.usageAfterSeq) return;
+    this.usageAfterSeq = frame.seq;
+    const spent = callUsage(frame.data);
+    this.liveUsage = addUsage(this.liveUsage, spent);
+    if (!node) return;
+    node.usage = addUsage(node.usage, spent);
+    for (let n: TreeNode | null = node; n; n = n.parent) {
+      n.subtreeUsage = addUsage(n.subtreeUsage, spent);
+      changed.add(n.id);
     }
   }
 

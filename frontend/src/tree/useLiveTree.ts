@@ -43,6 +43,8 @@ export function useLiveTree({ load, accepts, needsReload, onFrames }: LiveTreeOp
   const modelRef = useRef<TreeModel | null>(null);
   const duringFetch = useRef<EventFrame[] | null>(null);
   const recent = useRef<EventFrame[]>([]);
+  /** The highest seq of a frame for this tree received so far (batched or not). */
+  const lastSeq = useRef(-1);
   const again = useRef(false);
   const timer = useRef<number | null>(null);
   const alive = useRef(true);
@@ -59,12 +61,17 @@ export function useLiveTree({ load, accepts, needsReload, onFrames }: LiveTreeOp
     }
     again.current = false;
     duringFetch.current = [];
+    // Every frame received before the fetch was stored before it: the snapshot counts its
+    // model call, so re-applying it must not count it again. A call whose frame arrives
+    // while the fetch is in flight may be counted twice until the next fetch.
+    const counted = lastSeq.current;
     load()
       .then(
         (next) => {
           if (!alive.current) return;
           const previous = modelRef.current;
           if (previous) next.adoptCollapse(previous);
+          next.countUsageAfter(counted);
           next.applyEvents(recent.current);
           modelRef.current = next;
           setModel(next);
@@ -115,7 +122,9 @@ export function useLiveTree({ load, accepts, needsReload, onFrames }: LiveTreeOp
       after?.(frames);
     });
     const off = bus.subscribe((frame) => {
-      if (options.current.accepts(frame)) batcher.push(frame);
+      if (!options.current.accepts(frame)) return;
+      lastSeq.current = Math.max(lastSeq.current, frame.seq);
+      batcher.push(frame);
     });
     const offResync = bus.onResync(refresh);
     return () => {

@@ -1,13 +1,15 @@
 // Tests of the Job detail view: live updates from the bus, refetch on an unknown node, the
-// cancel confirmation dialog (focus, Escape, 409 shown as an alert), and the Tree / Overview /
-// Timeline tabs (kept in the URL, keyboard operable, selecting into the side panel).
+// cancel confirmation dialog (focus, Escape, 409 shown as an alert), the Tree / Overview /
+// Timeline tabs (kept in the URL, keyboard operable, selecting into the side panel), and
+// model spend (cards, summary, live calls, the selected node's conversation).
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { JobDetail } from './JobDetail';
 import { renderWithServices } from '../test/services';
 import { frame, JOB, node, smallTree } from '../test/fixtures';
-import type { NodeView } from '../api/types';
+import type { NodeView, Usage } from '../api/types';
+import { LLM_CALLS } from '../test/llmCalls';
 import { parseHash, useHash } from '../app/route';
 
 /** The job page as the router shows it: the view follows the URL. */
@@ -119,5 +121,59 @@ describe('JobDetail view', () => {
     await user.keyboard('{Home}');
     await waitFor(() => expect(window.location.hash).toBe(`#/jobs/${JOB}`));
     await waitFor(() => expect(item('a1')?.getAttribute('role')).toBe('treeitem'));
+  });
+
+  it('shows model spend on cards and in the summary, grows it live, and opens a node’s conversation', async () => {
+    const user = userEvent.setup();
+    const usage = (input: number, output: number, cost: number, calls: number): Usage => ({
+      input_tokens: input,
+      output_tokens: output,
+      cached_tokens: 0,
+      cost,
+      calls,
+    });
+    const snapshot = (u: Usage) => {
+      const tree = smallTree();
+      const a1 = tree.children[0].children[0];
+      a1.usage = u;
+      a1.subtree_usage = u;
+      tree.children[0].subtree_usage = u;
+      tree.subtree_usage = u;
+      return { ...jobView(tree), usage: u };
+    };
+    let gets = 0;
+    const calls: string[] = [];
+    const { bus } = renderWithServices(<JobDetail id={JOB} />, (_method, url) => {
+      if (url.includes('/llm-calls')) {
+        calls.push(url);
+        return { status: 200, body: LLM_CALLS };
+      }
+      gets += 1;
+      // The second snapshot counts the call streamed in between.
+      return { status: 200, body: snapshot(gets === 1 ? usage(12_000, 345, 0.0421, 3) : usage(13_000, 400, 0.0521, 4)) };
+    });
+    await waitFor(() => expect(item('a1')).not.toBeNull());
+    expect(item('a1')?.textContent).toContain('12.3k tok · $0.042');
+    expect(item('root')?.getAttribute('aria-label')).toContain('12.3k tokens, cost $0.042');
+    expect(item('b1')?.textContent).not.toContain('tok');
+    expect(screen.getByTestId('job-tokens').textContent).toBe('12,000 in / 345 out');
+    act(() =>
+      bus.emit(frame('llm_call', { node_id: 'a1', name: 'a1', input_tokens: 1000, output_tokens: 5, cached_tokens: 0, cost: 0.01 }, { depth: 2 })),
+    );
+    await waitFor(() => expect(item('a1')?.textContent).toContain('13.3k tok · $0.052'));
+    expect(item('root')?.textContent).toContain('13.3k tok · $0.052');
+    expect(screen.getByTestId('job-cost').textContent).toBe('$0.052');
+    await user.click(item('b1') as HTMLElement);
+    expect(await screen.findByRole('heading', { name: 'tech_lead b1' })).toBeTruthy();
+    expect(screen.queryByRole('heading', { name: 'Conversation' })).toBeNull();
+    await user.click(item('a1') as HTMLElement);
+    expect(await screen.findByRole('heading', { name: 'Call 3 · repair' })).toBeTruthy();
+    expect(screen.getByTestId('node-spend').textContent).toContain('13,000 in / 350 out');
+    expect(calls).toEqual([`/api/v1/recursion/job/${JOB}/nodes/a1/llm-calls`]);
+    // A refetch takes the server's totals, without counting the streamed call again.
+    act(() => bus.emit(frame('worker_started', { worker_id: 'new', orchestrator_id: 'b', attempt: 1 })));
+    await waitFor(() => expect(gets).toBe(2), { timeout: 2000 });
+    await waitFor(() => expect(item('a1')?.textContent).toContain('13.4k tok · $0.052'));
+    expect(screen.getByTestId('job-tokens').textContent).toBe('13,000 in / 400 out');
   });
 });

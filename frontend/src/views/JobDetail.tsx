@@ -1,10 +1,12 @@
-// Job detail view: status, timings, labels, counts, the live tree (as cards, an overview or a
+// Job detail view: status, timings, labels, counts, what its model calls spent (the
+// snapshot's total plus the calls streamed since), the live tree (as cards, an overview or a
 // timeline), the selected node's panel, and cancelling the job or one subtree behind a
 // confirmation dialog.
 import { useCallback, useRef, useState } from 'react';
 import { describeError } from '../api/client';
 import type { JobView, JsonValue, NodeView } from '../api/types';
 import { between, formatDuration, formatLabels, formatTime } from '../app/format';
+import { addUsage, formatCost, formatCount, readUsage, tokensLong } from '../app/usage';
 import type { JobViewName } from '../app/route';
 import { useServices } from '../app/services';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -100,6 +102,9 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
   const totals = model?.totals() ?? job?.counts.by_status ?? {};
   const jobEnded = job ? isTerminal(job.status) : false;
   const selectedNode = selected ? model?.get(selected) : undefined;
+  const snapshotUsage = readUsage(job?.usage);
+  const live = model?.liveUsage ?? null;
+  const jobUsage = live ? addUsage(snapshotUsage, live) : snapshotUsage;
 
   return (
     <>
@@ -140,6 +145,16 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
             <dd>{job.started_at ? formatDuration(between(job.started_at, job.finished_at)) : '—'}</dd>
             <dt>Labels</dt>
             <dd>{formatLabels(job.labels) || '—'}</dd>
+            {jobUsage && (
+              <>
+                <dt>Tokens</dt>
+                <dd data-testid="job-tokens">{tokensLong(jobUsage)}</dd>
+                <dt>Cost</dt>
+                <dd data-testid="job-cost">{formatCost(jobUsage.cost)}</dd>
+                <dt>Model calls</dt>
+                <dd>{formatCount(jobUsage.calls)}</dd>
+              </>
+            )}
             {job.error && (
               <>
                 <dt>Error</dt>
@@ -185,7 +200,7 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
               onCancelSubtree={() => setConfirming({ what: 'node', nodeId: selectedNode.id })}
             />
           ) : (
-            <p className="muted">Select a node (click, or Space) to see its result, error and logs.</p>
+            <p className="muted">Select a node (click, or Space) to see its result, error, logs and model calls.</p>
           )}
         </aside>
       </div>

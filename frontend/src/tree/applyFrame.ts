@@ -1,0 +1,87 @@
+// How one stream frame changes a job tree: statuses, attempts, slots and times of the node
+// it names, the usage of a model call, and which jobs must be fetched again (a frame that
+// names a node the tree does not hold, a spawn, a cancelled job).
+import { num, str, type EventFrame } from '../live/events';
+import type { ApplyOutcome, TreeNode } from './model';
+import { isTerminal } from './status';
+
+/** The part of a TreeModel a frame acts on. */
+export interface FrameTarget {
+  get(id: string): TreeNode | undefined;
+  /** True when one of the model's roots belongs to this job. */
+  hasJob(jobId: string): boolean;
+  setStatus(node: TreeNode, status: string, changed: Set<string>): void;
+  /** Counts an `llm_call` frame (node null: a node the tree does not hold yet). */
+  addCall(frame: EventFrame, node: TreeNode | null, changed: Set<string>): void;
+}
+
+export function applyFrame(model: FrameTarget, frame: EventFrame, out: ApplyOutcome): void {
+  const d = frame.data;
+  const missing = (id: string | null): TreeNode | null => {
+    if (!id) return null;
+    const node = model.get(id);
+    if (!node && frame.job_id) out.refetch.add(frame.job_id);
+    return node ?? null;
+  };
+  switch (frame.type) {
+    case 'worker_started': {
+      const node = missing(str(d, 'worker_id'));
+      if (!node) return;
+      const attempt = num(d, 'attempt') ?? node.attempts;
+      // An attempt already started (or a later one) is old news: a replayed frame.
+      if (attempt < node.attempts || (attempt === node.attempts && node.status !== 'pending')) return;
+      model.setStatus(node, 'running', out.changed);
+      node.attempts = Math.max(node.attempts, attempt);
+      node.slots = 1;
+      node.startedAt ??= frame.ts;
+      node.finishedAt = null;
+      out.changed.add(node.id);
+      return;
+    }
+    case 'orchestrator_spawned': {
+      const node = missing(str(d, 'orchestrator_id'));
+      if (!node) return;
+      const children = num(d, 'children') ?? num(d, 'spawned');
+      if (children !== null && children > node.children.length && frame.job_id) out.refetch.add(frame.job_id);
+      if (Array.isArray(d.spawned) && d.spawned.length > 0 && frame.job_id) out.refetch.add(frame.job_id);
+      if (!isTerminal(node.status) && node.status !== 'running') {
+        model.setStatus(node, 'running', out.changed);
+        node.attempts = Math.max(node.attempts, 1);
+        node.startedAt ??= frame.ts;
+      }
+      return;
+    }
+    case 'node_retrying': {
+      const node = missing(str(d, 'node_id'));
+      if (!node || isTerminal(node.status)) return;
+      const attempt = num(d, 'attempt') ?? node.attempts;
+      if (attempt < node.attempts || (node.status === 'retrying' && attempt === node.attempts)) return;
+      model.setStatus(node, 'retrying', out.changed);
+      node.attempts = attempt;
+      node.slots = 0;
+      node.error = str(d, 'error') ?? node.error;
+      out.changed.add(node.id);
+      return;
+    }
+    case 'node_completed': {
+      const node = missing(str(d, 'node_id'));
+      const status = str(d, 'status');
+      if (!node || !status) return;
+      model.setStatus(node, status, out.changed);
+      node.slots = 0;
+      node.error = str(d, 'error');
+      node.finishedAt = frame.ts;
+      out.changed.add(node.id);
+      return;
+    }
+    case 'llm_call':
+      model.addCall(frame, missing(str(d, 'node_id')), out.changed);
+      return;
+    case 'job_cancelled':
+      // Cancelled nodes may not each get a frame: take the server's word for the tree.
+      if (frame.job_id && model.hasJob(frame.job_id)) out.refetch.add(frame.job_id);
+      return;
+    default:
+      return;
+  }
+}
