@@ -1,12 +1,13 @@
 //! What a watcher knows of the jobs it follows, built from the event stream and the jobs'
 //! trees: each node's name path, depth and status, which nodes run now, and each job's
-//! status and times. No I/O here: the watcher feeds it frames and trees, and `render`
+//! status, times and what its model calls spent. No I/O here: the watcher feeds it frames and trees, and `render`
 //! turns it into lines, so both are tested without a server or a terminal.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::spend::Spend;
 use crate::api::views::{JobView, NodeView};
 use crate::domain::NodeStatus;
 
@@ -78,10 +79,17 @@ pub(super) struct JobProgress {
     pub nodes: HashMap<String, Node>,
     /// Ids of the running nodes, in the order they started.
     pub running: Vec<String>,
+    /// What its model calls spent so far: the sum of its `llm_call` events, on top of the
+    /// job's usage when the watch joined it running.
+    pub spend: Spend,
+    /// `llm_call` events up to this seq are in `spend` already (the usage of the tree
+    /// fetched on joining); later ones are added.
+    spend_through: i64,
     /// Node ids a tree was fetched for (once each, so an id that never shows up in the tree
     /// costs one fetch, not one per event).
     asked: HashSet<String>,
     tree_asked: bool,
+    spend_seeded: bool,
 }
 
 impl JobProgress {
@@ -107,6 +115,13 @@ impl JobProgress {
 
     pub(super) fn is_ended(&self) -> bool {
         self.ended_ms.is_some()
+    }
+
+    /// Adds a model call's tokens and cost, unless the usage the job was joined with holds it.
+    fn count_call(&mut self, frame: &Frame) {
+        if frame.seq > self.spend_through {
+            self.spend.add(&Spend::of_call(&frame.data));
+        }
     }
 
     fn set_status(&mut self, frame: &Frame, id: &str, status: &str) {
@@ -181,6 +196,19 @@ impl Board {
         }
     }
 
+    /// Starts a job's spend from its usage when the watch joined it running (a replay brings
+    /// every call as an event instead): `frame` is the event the tree was fetched for, so it
+    /// and every earlier one are counted in `usage` already. Only once per job; a call whose
+    /// event arrived while the tree was fetched may count twice, until the final summary,
+    /// which reads the stored total.
+    pub(super) fn learn_spend(&mut self, frame: &Frame, usage: Option<Spend>) {
+        let Some(job) = frame.job_id.as_deref().and_then(|id| self.jobs.get_mut(id)) else { return };
+        if self.seed_statuses && !std::mem::replace(&mut job.spend_seeded, true) {
+            job.spend = usage.unwrap_or_default();
+            job.spend_through = frame.seq;
+        }
+    }
+
     /// Applies an event to what the board knows.
     pub(super) fn apply(&mut self, frame: &Frame) {
         let Some(job) = frame.job_id.as_deref().and_then(|id| self.jobs.get_mut(id)) else { return };
@@ -191,6 +219,7 @@ impl Board {
             ("orchestrator_spawned", Some(id)) if frame.starts_orchestrator() => job.set_status(frame, &id, "running"),
             ("worker_started", Some(id)) => job.set_status(frame, &id, "running"),
             ("node_retrying", Some(id)) => job.set_status(frame, &id, "retrying"),
+            ("llm_call", _) => job.count_call(frame),
             ("node_completed", Some(id)) => {
                 job.set_status(frame, &id, frame.data["status"].as_str().unwrap_or("unknown"));
             }
@@ -218,7 +247,7 @@ impl Board {
 
 impl JobProgress {
     fn new(id: &str) -> Self {
-        Self { id: id.to_string(), ..Self::default() }
+        Self { id: id.to_string(), spend_through: i64::MIN, ..Self::default() }
     }
 }
 

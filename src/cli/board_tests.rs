@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::cli::spend::Spend;
 
 pub(in crate::cli) const JOB: &str = "01a1fea2-f5f6-735a-96eb-d1ef34460576";
 pub(in crate::cli) const ROOT: &str = "00000000-0000-0000-0000-000000000001";
@@ -129,4 +130,45 @@ fn frames_that_are_not_events_are_ignored_and_job_ends_are_recognised() {
     let end = frame(9, "job_cancelled", 0, json!({"job_id": JOB, "status": "cancelled"}));
     assert_eq!(end.job_end(), Some("cancelled"));
     assert_eq!(frame(9, "node_completed", 0, json!({})).job_end(), None);
+}
+
+/// A model call of `models` spending `input` tokens and `cost`.
+fn call(seq: i64, input: i64, cost: f64) -> Frame {
+    frame(
+        seq,
+        "llm_call",
+        2,
+        json!({"node_id": MODELS, "name": "models", "purpose": "execute",
+        "input_tokens": input, "output_tokens": 10, "cached_tokens": 0, "cost": cost}),
+    )
+}
+
+#[test]
+fn a_replayed_job_sums_every_model_call() {
+    let mut board = board(true);
+    board.learn_spend(&call(2, 0, 0.0), Some(Spend { calls: 9, ..Spend::default() }));
+    assert_eq!(board.jobs[JOB].spend, Spend::default(), "a replay brings every call as an event");
+    for (seq, input) in [(2, 100), (3, 250)] {
+        board.apply(&call(seq, input, 0.01));
+    }
+    let spend = board.jobs[JOB].spend;
+    assert_eq!((spend.input_tokens, spend.output_tokens, spend.calls), (350, 20, 2));
+    assert!((spend.cost - 0.02).abs() < 1e-12);
+}
+
+#[test]
+fn a_job_joined_running_starts_from_its_usage_and_adds_only_later_calls() {
+    let mut board = Board::new(false);
+    let joined = call(7, 100, 0.01);
+    assert!(board.wants_tree(&joined).is_some());
+    board.learn(&tree("running", false));
+    let usage = Spend { input_tokens: 5_000, output_tokens: 400, cached_tokens: 0, cost: 0.3, calls: 5 };
+    board.learn_spend(&joined, Some(usage));
+    board.learn_spend(&call(8, 1, 1.0), None);
+    board.apply(&joined);
+    board.apply(&call(6, 100, 0.01));
+    assert_eq!(board.jobs[JOB].spend, usage, "calls up to the fetch are in the usage already");
+    board.apply(&call(8, 1_000, 0.1));
+    assert_eq!(board.jobs[JOB].spend.input_tokens, 6_000);
+    assert_eq!(board.jobs[JOB].spend.calls, 6);
 }

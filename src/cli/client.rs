@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 use super::http::Api;
 use super::jobfile::JobFile;
 use super::out::{Fail, Out, Outcome};
+use super::status::StatusJob;
 use super::stream::{self, Watch, Watched};
 use super::view::Viewer;
 use super::{render, Format, JobsArgs, KeysAction, ServerArgs, WatchArgs};
-use crate::api::views::{JobView, NodeView};
 
 pub(super) struct Client {
     api: Api,
@@ -77,9 +77,8 @@ impl Client {
 
     /// The summary of a job that ended, with the exit status its outcome gives.
     async fn conclude(&self, job_id: &str) -> Outcome {
-        let view = self.call(reqwest::Method::GET, &format!("/recursion/job/{job_id}?results=false"), None).await?;
-        let job: JobView = parse(view)?;
-        for line in render::summary(&job) {
+        let (job, spend) = self.api.job(job_id).await?;
+        for line in render::summary(&job, spend.as_ref()) {
             self.out.line(&line)?;
         }
         Ok(exit_status(&job.status))
@@ -91,13 +90,8 @@ impl Client {
             self.out.json(&view)?;
             return Ok(ExitCode::SUCCESS);
         }
-        let job: JobView = parse(view)?;
-        self.out.line(&format!("job {} {} — {}", job.job_id, job.status, job.request))?;
-        if let Some(error) = &job.error {
-            self.out.line(&format!("error: {error}"))?;
-        }
-        if let Some(tree) = &job.tree {
-            self.print_tree(tree, 0)?;
+        for line in StatusJob::parse(&view)?.lines() {
+            self.out.line(&line)?;
         }
         Ok(ExitCode::SUCCESS)
     }
@@ -188,20 +182,6 @@ impl Client {
             KeysAction::Revoke { .. } => self.out.line(&format!("key {id} revoked")),
         }
     }
-
-    fn print_tree(&self, node: &NodeView, indent: usize) -> Result<(), Fail> {
-        let error = node.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default();
-        self.out.line(&format!(
-            "{:indent$}{} [{}] {} (attempts {}){error}",
-            "",
-            node.name,
-            node.status,
-            node.role,
-            node.attempts,
-            indent = indent * 2
-        ))?;
-        node.children.iter().try_for_each(|child| self.print_tree(child, indent + 1))
-    }
 }
 
 /// 0 only for a job that succeeded.
@@ -211,10 +191,6 @@ fn exit_status(job_status: &str) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
-}
-
-fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
-    serde_json::from_value(value).map_err(|e| format!("unexpected answer from the server: {e}"))
 }
 
 fn key_line(key: &Value) -> String {

@@ -2,9 +2,11 @@
 //! becomes its detail and the offending fields (at their line and column when they came
 //! from a job file), and a 401 says which variable or flag supplies a key.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::jobfile::JobFile;
+use super::spend::Spend;
 use super::ServerArgs;
 use crate::api::views::JobView;
 
@@ -48,9 +50,13 @@ impl Api {
     }
 
     /// A job with its tree, without results (names, depths and statuses are all a watcher
-    /// needs, and results can be large).
-    pub(super) async fn job(&self, job_id: &str) -> Result<JobView, String> {
-        self.send(reqwest::Method::GET, &format!("/recursion/job/{job_id}?results=false"), None, None).await
+    /// needs, and results can be large), and what its model calls spent (None from a server
+    /// that does not say, or for a job that made none).
+    pub(super) async fn job(&self, job_id: &str) -> Result<(JobView, Option<Spend>), String> {
+        let value: Value =
+            self.send(reqwest::Method::GET, &format!("/recursion/job/{job_id}?results=false"), None, None).await?;
+        let view = JobView::deserialize(&value).map_err(|e| format!("unexpected answer from the server: {e}"))?;
+        Ok((view, Spend::from_value(&value["usage"])))
     }
 }
 

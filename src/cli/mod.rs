@@ -7,7 +7,8 @@
 //! - `client`: the one-shot REST commands; `http`: requests and how refusals read;
 //!   `jobfile` and `locate`: job files, with errors at a line and column of the file.
 //! - `stream`: the WebSocket follower; `view`: what a watcher shows (JSON, plain lines, or
-//!   the live terminal view); `board` and `render`: the pure model behind it.
+//!   the live terminal view); `board` and `render`: the pure model behind it; `spend`: what
+//!   model calls spent (tokens, cost) and how it reads.
 //! - `out`: writing to stdout, where a closed pipe is a quiet end; `serve`: the server side.
 
 mod board;
@@ -18,6 +19,8 @@ mod locate;
 mod out;
 mod render;
 mod serve;
+mod spend;
+mod status;
 mod stream;
 mod view;
 

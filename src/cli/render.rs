@@ -1,11 +1,13 @@
 //! The words and bars a watcher shows, made from a [`Board`]: one plain line per event (for
 //! pipes and CI logs: no control codes), the lines of the live terminal view (redrawn in
-//! place), the notices that stay above it (retries, failures), and the final summary.
+//! place, with the tokens and cost of the job's model calls as they grow), the notices that
+//! stay above it (retries, failures, failed model calls), and the final summary.
 //! Nodes are always named by their path, never by a bare id.
 
 use std::collections::BTreeMap;
 
 use super::board::{rfc3339_ms, short_id, Board, Frame, JobProgress};
+use super::spend::Spend;
 use crate::api::views::{JobView, NodeView};
 
 /// Running nodes listed in the live view before "+N more".
@@ -57,9 +59,30 @@ fn describe(board: &Board, frame: &Frame) -> String {
             format!("[{}] job {}{}", text("status"), text("job_id"), error_note(data["error"].as_str()))
         }
         "resource_warning" => format!("{} of {} slots in use ({} %)", data["usage"], data["quota"], data["level"]),
+        "llm_call" => format!("{name} {}", model_call(data)),
         "error" if name.is_empty() => text("error"),
         "error" => format!("{name}: {}", text("error")),
         _ => String::new(),
+    }
+}
+
+/// A model call (or usage a worker reported): what for, which model, tokens, cost, time, and
+/// how it failed. `execute call (turn 1, qwen2.5): 1,234 in / 56 out · cost 0.0031 · 850 ms`.
+fn model_call(data: &serde_json::Value) -> String {
+    let model = data["model"].as_str().unwrap_or("?");
+    let spent = Spend::of_call(data).tokens_and_cost();
+    match data["purpose"].as_str().unwrap_or("call") {
+        "report" => format!("reported usage ({model}): {spent}"),
+        purpose => {
+            let latency = data["latency_ms"].as_i64().map(|ms| format!(" · {}", duration(ms))).unwrap_or_default();
+            let status = data["http_status"].as_i64().filter(|s| *s >= 300).map(|s| format!(" · HTTP {s}"));
+            let error = error_note(data["error"].as_str());
+            format!(
+                "{purpose} call (turn {}, {model}): {spent}{latency}{}{error}",
+                data["turn"],
+                status.unwrap_or_default()
+            )
+        }
     }
 }
 
@@ -87,6 +110,7 @@ pub(super) fn notice(board: &Board, frame: &Frame) -> Option<String> {
             Some(format!("✗ {name} failed{}", error_note(data["error"].as_str())))
         }
         "error" => Some(format!("✗ {}{error}", if name.is_empty() { String::new() } else { format!("{name}: ") })),
+        "llm_call" if !error.is_empty() => Some(format!("✗ {name}: {}", model_call(data))),
         "resource_warning" => Some(format!(
             "! depth {}: {} of {} slots in use",
             frame.depth.unwrap_or_default(),
@@ -130,6 +154,9 @@ fn job_block(job: &JobProgress, now_ms: i64) -> Vec<String> {
     let mut lines = vec![format!("job {} [{}] {elapsed}{request}", short_id(&job.id), job.status)];
     let counts: Vec<String> = job.counts().iter().map(|(status, n)| format!("{status} {n}")).collect();
     lines.push(format!("  {}", counts.join(" · ")));
+    if job.spend.calls > 0 {
+        lines.push(format!("  {}", job.spend.line()));
+    }
     for (depth, (done, total)) in job.depths() {
         lines.push(format!("  depth {depth} {} {done}/{total}", bar(done, total)));
     }
@@ -189,9 +216,9 @@ pub(super) fn job_line(job: &serde_json::Value) -> String {
     )
 }
 
-/// The end of a watch: the job's status, node counts, time taken, its error, and the nodes
-/// that failed (by path).
-pub(super) fn summary(job: &JobView) -> Vec<String> {
+/// The end of a watch: the job's status, node counts, time taken, what its model calls spent,
+/// its error, and the nodes that failed (by path).
+pub(super) fn summary(job: &JobView, spend: Option<&Spend>) -> Vec<String> {
     let counts: BTreeMap<&str, usize> = job.counts.by_status.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     let total: usize = counts.values().sum();
     let counts: Vec<String> = counts.iter().map(|(status, n)| format!("{status} {n}")).collect();
@@ -203,6 +230,7 @@ pub(super) fn summary(job: &JobView) -> Vec<String> {
         format!("[{}] job {} — {}", job.status, job.job_id, clip(&job.request, REQUEST_SHOWN)),
         format!("  {total} nodes: {}{took}", counts.join(" · ")),
     ];
+    lines.extend(spend.map(|spend| format!("  {}", spend.line())));
     let mut failed = Vec::new();
     if let Some(tree) = &job.tree {
         failed_leaves(tree, "", &mut failed);

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::super::board::tests::{board, frame, tree, JOB, MODELS, ROOT, STORAGE};
+use super::super::spend::Spend;
 use super::*;
 
 /// Two seconds after the job started.
@@ -114,7 +115,7 @@ fn the_summary_gives_the_outcome_counts_time_and_where_it_failed() {
     tree.children[0].status = "failed".into();
     tree.children[0].children[0].error = Some("exit 2".into());
     assert_eq!(
-        summary(&job),
+        summary(&job, None),
         vec![
             format!("[failed] job {JOB} — Run the suite"),
             "  4 nodes: failed 1 · succeeded 3 · took 3.5 s".to_string(),
@@ -122,4 +123,53 @@ fn the_summary_gives_the_outcome_counts_time_and_where_it_failed() {
             "error: unit failed".to_string(),
         ]
     );
+    let spend = Spend { input_tokens: 12_345, output_tokens: 3_210, cached_tokens: 0, cost: 0.0421, calls: 7 };
+    assert_eq!(summary(&job, Some(&spend))[2], "  tokens 12,345 in / 3,210 out · cost 0.0421 · 7 calls");
+}
+
+/// A model call of `models` (seq `seq`), as the stream brings it.
+fn call(seq: i64, input: i64, cost: f64, error: Option<&str>) -> Frame {
+    let status = if error.is_some() { json!(429) } else { json!(200) };
+    frame(
+        seq,
+        "llm_call",
+        2,
+        json!({"node_id": MODELS, "name": "models", "attempt": 1, "turn": 1,
+        "purpose": "execute", "provider": "local", "model": "qwen2.5", "input_tokens": input, "output_tokens": 50,
+        "cached_tokens": 0, "cost": cost, "latency_ms": 850, "http_status": status, "error": error}),
+    )
+}
+
+#[test]
+fn model_calls_add_a_spend_line_to_the_live_view_and_a_plain_line_each() {
+    let mut board = board(true);
+    board.apply(&frame(2, "worker_started", 2, json!({"worker_id": MODELS, "attempt": 1})));
+    assert!(!live(&board, NOW_MS).iter().any(|l| l.contains("tokens")), "no calls, no spend line");
+    let first = call(3, 12_000, 0.04, None);
+    assert_eq!(
+        plain_line(&board, &first, false),
+        "#3         +3.0 s llm_call              depth 2  release/unit/models execute call (turn 1, qwen2.5): \
+         12,000 in / 50 out · cost 0.0400 · 850 ms"
+    );
+    assert_eq!(notice(&board, &first), None, "a call that worked is progress, not news");
+    board.apply(&first);
+    let failed = call(4, 345, 0.0021, Some("rate limited"));
+    assert_eq!(
+        notice(&board, &failed).as_deref(),
+        Some(
+            "✗ release/unit/models: execute call (turn 1, qwen2.5): 345 in / 50 out · cost 0.0021 · 850 ms \
+              · HTTP 429: rate limited"
+        )
+    );
+    board.apply(&failed);
+    let lines = live(&board, NOW_MS);
+    assert_eq!(lines[2], "  tokens 12,345 in / 100 out · cost 0.0421 · 2 calls", "{lines:?}");
+    let report = frame(
+        5,
+        "llm_call",
+        2,
+        json!({"node_id": MODELS, "purpose": "report", "model": "claude",
+        "input_tokens": 10, "output_tokens": 1, "cost": 0.5}),
+    );
+    assert!(plain_line(&board, &report, false).ends_with("models reported usage (claude): 10 in / 1 out · cost 0.5000"));
 }

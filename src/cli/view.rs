@@ -59,8 +59,9 @@ impl<'a> Viewer<'a> {
     async fn learn(&mut self, frame: &Frame) {
         if let Some(job_id) = self.board.wants_tree(frame) {
             // A tree that cannot be fetched leaves the nodes named by their short ids.
-            if let Ok(view) = self.api.job(&job_id).await {
+            if let Ok((view, spend)) = self.api.job(&job_id).await {
                 self.board.learn(&view);
+                self.board.learn_spend(frame, spend);
             }
         }
     }

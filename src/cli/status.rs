@@ -1,0 +1,131 @@
+//! What `cadre status JOB` prints in words: the job, what its model calls spent, its error,
+//! then its tree, a line per node, with each node's own spend and (for a node whose
+//! descendants spent too) its subtree's. Read from the API's answer as far as these lines
+//! need it, so a server without model calls (no `usage` fields) reads the same as before.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::spend::Spend;
+
+/// A job as `status` shows it.
+#[derive(Debug, Deserialize)]
+pub(super) struct StatusJob {
+    job_id: String,
+    status: String,
+    request: String,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    usage: Option<Spend>,
+    #[serde(default)]
+    tree: Option<StatusNode>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusNode {
+    name: String,
+    status: String,
+    role: String,
+    attempts: i64,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    usage: Option<Spend>,
+    #[serde(default)]
+    subtree_usage: Option<Spend>,
+    #[serde(default)]
+    children: Vec<StatusNode>,
+}
+
+impl StatusJob {
+    pub(super) fn parse(view: &Value) -> Result<Self, String> {
+        Self::deserialize(view).map_err(|e| format!("unexpected answer from the server: {e}"))
+    }
+
+    pub(super) fn lines(&self) -> Vec<String> {
+        let mut lines = vec![format!("job {} {} — {}", self.job_id, self.status, self.request)];
+        lines.extend(self.usage.map(|usage| usage.line()));
+        lines.extend(self.error.as_ref().map(|error| format!("error: {error}")));
+        if let Some(tree) = &self.tree {
+            node_lines(tree, 0, &mut lines);
+        }
+        lines
+    }
+}
+
+fn node_lines(node: &StatusNode, indent: usize, out: &mut Vec<String>) {
+    let error = node.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default();
+    out.push(format!(
+        "{:indent$}{} [{}] {} (attempts {}){}{error}",
+        "",
+        node.name,
+        node.status,
+        node.role,
+        node.attempts,
+        spend_note(node),
+        indent = indent * 2
+    ));
+    for child in &node.children {
+        node_lines(child, indent + 1, out);
+    }
+}
+
+/// ` · 1,234 in / 56 out · cost 0.0031`, then ` · subtree …` when its descendants spent too.
+fn spend_note(node: &StatusNode) -> String {
+    let own = node.usage.map(|u| format!(" · {}", u.tokens_and_cost())).unwrap_or_default();
+    let beyond = node.subtree_usage.filter(|subtree| Some(subtree.calls) != node.usage.map(|u| u.calls));
+    let subtree = beyond.map(|u| format!(" · subtree {}", u.tokens_and_cost())).unwrap_or_default();
+    format!("{own}{subtree}")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn node(name: &str, usage: Value, subtree: Value, children: Vec<Value>) -> Value {
+        json!({"id": "00000000-0000-0000-0000-000000000001", "name": name, "title": name, "role": "engineer",
+               "depth": 1, "kind": "worker", "status": "succeeded", "attempts": 1, "slots": 0, "error": null,
+               "usage": usage, "subtree_usage": subtree, "child_count": children.len(), "children": children})
+    }
+
+    fn usage(input: i64, cost: f64, calls: i64) -> Value {
+        json!({"input_tokens": input, "output_tokens": 10 * calls, "cached_tokens": 0, "cost": cost, "calls": calls})
+    }
+
+    #[test]
+    fn the_job_and_its_nodes_show_their_spend_where_there_is_some() {
+        let writer = node("write", usage(1_000, 0.001, 1), usage(1_000, 0.001, 1), vec![]);
+        let idle = node("check", Value::Null, Value::Null, vec![]);
+        let planner = node("plan", usage(2_500, 0.02, 2), usage(3_500, 0.021, 3), vec![writer, idle]);
+        let view = json!({"job_id": "j1", "status": "succeeded", "request": "Notes", "usage": usage(3_500, 0.021, 3),
+                          "tree": planner});
+        assert_eq!(
+            StatusJob::parse(&view).expect("a job").lines(),
+            [
+                "job j1 succeeded — Notes",
+                "tokens 3,500 in / 30 out · cost 0.0210 · 3 calls",
+                "plan [succeeded] engineer (attempts 1) · 2,500 in / 20 out · cost 0.0200 \
+                 · subtree 3,500 in / 30 out · cost 0.0210",
+                "  write [succeeded] engineer (attempts 1) · 1,000 in / 10 out · cost 0.0010",
+                "  check [succeeded] engineer (attempts 1)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_server_without_model_calls_reads_as_before() {
+        let mut root = node("root", Value::Null, Value::Null, vec![]);
+        root.as_object_mut().map(|o| (o.remove("usage"), o.remove("subtree_usage")));
+        root["error"] = json!("exit status 1");
+        root["status"] = json!("failed");
+        let view = json!({"job_id": "j2", "status": "failed", "request": "Run", "error": "root failed", "tree": root});
+        assert_eq!(
+            StatusJob::parse(&view).expect("a job").lines(),
+            ["job j2 failed — Run", "error: root failed", "root [failed] engineer (attempts 1) — exit status 1"]
+        );
+        assert!(StatusJob::parse(&json!({"job_id": 3})).is_err());
+    }
+}
