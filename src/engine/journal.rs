@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use crate::events::{now_ms, Event, EventDraft, EventFeeds};
 use crate::store::{
-    AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, NewNodes, NodeUpdate, ProcessRow, Sequences, SharedStore,
-    StoreError,
+    AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, LlmCallRow, NewNodes, NodeUpdate, ProcessRow, Sequences,
+    SharedStore, StoreError,
 };
 
 /// Most entries folded into one batch; bounds a transaction's size and the latency of the
@@ -72,6 +72,8 @@ enum Entry {
     Event(EventDraft),
     /// A worker's process group started (`Some`) or ended (`None`).
     Process(Uuid, Option<ProcessRow>),
+    /// A ledger row: a model call, or usage a worker reported.
+    LlmCall(Box<LlmCallRow>),
     Flush(oneshot::Sender<Result<(), JournalError>>),
 }
 
@@ -166,6 +168,11 @@ impl Journal {
     /// The worker's process group has been stopped.
     pub fn process_ended(&self, node_id: Uuid) {
         self.send(Entry::Process(node_id, None));
+    }
+
+    /// Enqueues a ledger row (a model call, or usage a worker reported).
+    pub fn llm_call(&self, row: LlmCallRow) {
+        self.send(Entry::LlmCall(Box::new(row)));
     }
 
     /// Enqueues an event.
@@ -304,6 +311,7 @@ impl Writer {
             Entry::Process(node_id, process) => {
                 pending.processes.insert(node_id, process);
             }
+            Entry::LlmCall(row) => batch.llm_calls.push(*row),
             Entry::Flush(done) => pending.flushes.push(done),
         }
     }

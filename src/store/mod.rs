@@ -146,6 +146,12 @@ pub trait Store: Send + Sync + 'static {
     async fn oldest_event_seq(&self) -> StoreResult<i64>;
     /// Forgets events older than `before_ms` (the replay retention).
     async fn prune_events(&self, before_ms: i64) -> StoreResult<u64>;
+    /// One node's ledger rows, by attempt, turn and time.
+    async fn llm_calls(&self, job_id: Uuid, node_id: Uuid) -> StoreResult<Vec<LlmCallRow>>;
+    /// What each node of a job spent (nodes without ledger rows are left out).
+    async fn job_usage(&self, job_id: Uuid) -> StoreResult<Vec<NodeUsageRow>>;
+    /// What each depth spent since `since_ms` (depths without ledger rows are left out).
+    async fn usage_by_depth(&self, since_ms: i64) -> StoreResult<Vec<DepthUsageRow>>;
 }
 
 /// A shared store.

@@ -1,7 +1,7 @@
 //! PostgreSQL's batch write: a whole journal batch as one statement.
 //!
 //! Every kind of row (new jobs, labels, node rows, node and job updates, events, audit
-//! entries, process records) is bound as one array per column and spread back into rows by
+//! entries, process records, ledger rows) is bound as one array per column and spread back into rows by
 //! `unnest`, each kind in a data-modifying `with` clause of a single statement. The shape
 //! never changes, so PostgreSQL parses and plans it once per connection, and a batch costs
 //! one round trip and one commit instead of a `begin`, a statement per kind and a `commit`:
@@ -24,7 +24,7 @@ use sqlx::Postgres;
 use uuid::Uuid;
 
 use super::fold::{Folded, FoldedJob};
-use super::{Batch, JobRow, JobUpdate, NewNodeRow, NodeUpdate};
+use super::{Batch, JobRow, JobUpdate, LlmCallRow, NewNodeRow, NodeUpdate};
 
 /// Rows of each kind per statement: bounds the size of one message to the server.
 const ROWS_PER_STATEMENT: usize = 10_000;
@@ -58,7 +58,14 @@ const WRITE_BATCH: &str = "with \
     ended_processes as (delete from node_processes where node_id = any($64::uuid[])), \
     started_processes as (insert into node_processes (node_id, job_id, pgid, started_ticks) \
         select * from unnest($65::uuid[], $66::uuid[], $67::int8[], $68::int8[]) \
-        on conflict (node_id) do update set pgid = excluded.pgid, started_ticks = excluded.started_ticks) \
+        on conflict (node_id) do update set pgid = excluded.pgid, started_ticks = excluded.started_ticks), \
+    new_llm_calls as (insert into llm_calls (id, job_id, node_id, depth, attempt, turn, purpose, provider, model, \
+        input_tokens, output_tokens, cached_tokens, cost, latency_ms, http_status, error, tries, request_body, \
+        request_truncated, response_body, response_truncated, input, reply, created_ms) \
+        select * from unnest($69::uuid[], $70::uuid[], $71::uuid[], $72::int8[], $73::int8[], $74::int8[], \
+        $75::text[], $76::text[], $77::text[], $78::int8[], $79::int8[], $80::int8[], $81::float8[], $82::int8[], \
+        $83::int8[], $84::text[], $85::int8[], $86::text[], $87::bool[], $88::text[], $89::bool[], $90::text[], \
+        $91::text[], $92::int8[])) \
     select 1";
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -68,7 +75,7 @@ fn statements(b: &Batch) -> usize {
     let nodes = b.new_nodes.iter().map(|n| n.nodes.len()).sum::<usize>();
     [b.new_jobs.len(), b.new_labels.len(), nodes, b.node_updates.len(), b.events.len(), b.audit.len()]
         .into_iter()
-        .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len()])
+        .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len(), b.llm_calls.len()])
         .map(|rows| rows.div_ceil(ROWS_PER_STATEMENT))
         .max()
         .unwrap_or(0)
@@ -108,7 +115,8 @@ fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<
         .bind(labels.iter().map(|l| l.value.as_str()).collect::<Vec<_>>());
     let query = bind_nodes(query, nodes, &f.node_folds);
     let query = bind_changes(query, part(&f.node_updates, k), part(&f.job_updates, k));
-    bind_logs(query, f.batch, k)
+    let query = bind_logs(query, f.batch, k);
+    bind_ledger(query, part(&f.batch.llm_calls, k))
 }
 
 fn bind_jobs<'q>(query: PgQuery<'q>, jobs: &[(&'q JobRow, Option<&'q JobUpdate>)]) -> PgQuery<'q> {
@@ -172,6 +180,39 @@ fn bind_changes<'q>(query: PgQuery<'q>, nodes: &[&'q NodeUpdate], jobs: &[&'q Jo
         .bind(jobs.iter().map(|u| u.finished_ms).collect::<Vec<_>>())
         .bind(jobs.iter().map(|u| u.result_text()).collect::<Vec<_>>())
         .bind(jobs.iter().map(|u| u.error.as_deref()).collect::<Vec<_>>())
+}
+
+/// Ledger rows (model calls and reported usage).
+fn bind_ledger<'q>(query: PgQuery<'q>, calls: &'q [LlmCallRow]) -> PgQuery<'q> {
+    let text = |field: fn(&'q LlmCallRow) -> &'q str| calls.iter().map(field).collect::<Vec<_>>();
+    let optional =
+        |field: fn(&'q LlmCallRow) -> &'q Option<String>| calls.iter().map(|c| field(c).as_deref()).collect::<Vec<_>>();
+    let int = |field: fn(&LlmCallRow) -> i64| calls.iter().map(field).collect::<Vec<_>>();
+    query
+        .bind(calls.iter().map(|c| c.id).collect::<Vec<_>>())
+        .bind(calls.iter().map(|c| c.job_id).collect::<Vec<_>>())
+        .bind(calls.iter().map(|c| c.node_id).collect::<Vec<_>>())
+        .bind(int(|c| c.depth))
+        .bind(int(|c| c.attempt))
+        .bind(int(|c| c.turn))
+        .bind(text(|c| &c.purpose))
+        .bind(text(|c| &c.provider))
+        .bind(text(|c| &c.model))
+        .bind(int(|c| c.input_tokens))
+        .bind(int(|c| c.output_tokens))
+        .bind(int(|c| c.cached_tokens))
+        .bind(calls.iter().map(|c| c.cost).collect::<Vec<_>>())
+        .bind(int(|c| c.latency_ms))
+        .bind(calls.iter().map(|c| c.http_status).collect::<Vec<_>>())
+        .bind(optional(|c| &c.error))
+        .bind(int(|c| c.tries))
+        .bind(optional(|c| &c.request_body))
+        .bind(calls.iter().map(|c| c.request_truncated).collect::<Vec<_>>())
+        .bind(optional(|c| &c.response_body))
+        .bind(calls.iter().map(|c| c.response_truncated).collect::<Vec<_>>())
+        .bind(optional(|c| &c.input))
+        .bind(optional(|c| &c.reply))
+        .bind(int(|c| c.created_ms))
 }
 
 /// Events, audit entries and process records of the `k`th part.

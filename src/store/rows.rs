@@ -173,6 +173,64 @@ pub struct ProcessRow {
     pub started_ticks: i64,
 }
 
+/// One model call (or usage a worker reported), as the ledger keeps it.
+#[derive(Debug, Clone, FromRow)]
+pub struct LlmCallRow {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub node_id: Uuid,
+    pub depth: i64,
+    pub attempt: i64,
+    pub turn: i64,
+    /// `execute`, `repair`, `report` (usage a worker reported); later `plan`, `decompose`, `validate`, `classify`.
+    pub purpose: String,
+    pub provider: String,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cached_tokens: i64,
+    pub cost: f64,
+    pub latency_ms: i64,
+    /// The provider's HTTP status (None when it was never reached, and for reports).
+    pub http_status: Option<i64>,
+    pub error: Option<String>,
+    /// HTTP attempts, retries included.
+    pub tries: i64,
+    /// The request as sent (JSON text), capped at 64 KiB.
+    pub request_body: Option<String>,
+    pub request_truncated: bool,
+    /// The answer (JSON text), capped at 64 KiB.
+    pub response_body: Option<String>,
+    pub response_truncated: bool,
+    /// The conversation: messages added before this call (JSON array text, uncapped) …
+    pub input: Option<String>,
+    /// … and the answer's content blocks (JSON array text, uncapped). Null when the call failed.
+    pub reply: Option<String>,
+    pub created_ms: i64,
+}
+
+/// What a node spent (sums of its ledger rows).
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct NodeUsageRow {
+    pub node_id: Uuid,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cached_tokens: i64,
+    pub cost: f64,
+    pub calls: i64,
+}
+
+/// What one depth spent over a period.
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct DepthUsageRow {
+    pub depth: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cached_tokens: i64,
+    pub cost: f64,
+    pub calls: i64,
+}
+
 /// A job label.
 #[derive(Debug, Clone)]
 pub struct LabelRow {
@@ -194,6 +252,8 @@ pub struct Batch {
     /// Worker process groups that started, and nodes whose group has ended.
     pub process_starts: Vec<ProcessRow>,
     pub process_ends: Vec<Uuid>,
+    /// Ledger rows: model calls and reported usage.
+    pub llm_calls: Vec<LlmCallRow>,
 }
 
 impl Batch {
@@ -212,6 +272,7 @@ impl Batch {
             && self.audit.is_empty()
             && self.process_starts.is_empty()
             && self.process_ends.is_empty()
+            && self.llm_calls.is_empty()
     }
 }
 

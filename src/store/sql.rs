@@ -17,6 +17,13 @@ pub(super) const INSERT_CHUNK: usize = 1000;
 pub(super) const JOB_CHUNK: usize = 500;
 /// Rows per multi-row insert of events and labels.
 pub(super) const SMALL_ROW_CHUNK: usize = 2000;
+/// Ledger rows per multi-row insert (24 columns each: 24,000 parameters).
+pub(super) const LLM_CALL_CHUNK: usize = 1000;
+/// The sums of ledger rows, as the usage queries select them; the casts keep PostgreSQL's
+/// `sum(bigint)` (a `numeric`) an `int8`, and read alike on SQLite.
+pub(super) const USAGE_SUMS: &str = "cast(sum(input_tokens) as bigint) as input_tokens, \
+    cast(sum(output_tokens) as bigint) as output_tokens, cast(sum(cached_tokens) as bigint) as cached_tokens, \
+    cast(sum(cost) as double precision) as cost, cast(count(*) as bigint) as calls";
 
 macro_rules! sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
@@ -300,6 +307,42 @@ macro_rules! sql_store {
                 let done =
                     sqlx::query("delete from events where ts_ms < $1").bind(before_ms).execute(&self.pool).await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn llm_calls(
+                &self,
+                job_id: uuid::Uuid,
+                node_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::LlmCallRow>> {
+                Ok(sqlx::query_as(
+                    "select * from llm_calls where job_id = $1 and node_id = $2 order by attempt, turn, created_ms, id",
+                )
+                .bind(job_id)
+                .bind(node_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn job_usage(
+                &self,
+                job_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::NodeUsageRow>> {
+                let sql = format!(
+                    "select node_id, {} from llm_calls where job_id = $1 group by node_id",
+                    $crate::store::sql::USAGE_SUMS
+                );
+                Ok(sqlx::query_as(&sql).bind(job_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn usage_by_depth(
+                &self,
+                since_ms: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::DepthUsageRow>> {
+                let sql = format!(
+                    "select depth, {} from llm_calls where created_ms >= $1 group by depth order by depth",
+                    $crate::store::sql::USAGE_SUMS
+                );
+                Ok(sqlx::query_as(&sql).bind(since_ms).fetch_all(&self.pool).await?)
             }
         }
     };

@@ -99,6 +99,29 @@ macro_rules! sql_batch_writes {
             }
             Ok(())
         }
+
+        async fn insert_llm_calls(tx: &mut Tx<'_>, calls: &[$crate::store::LlmCallRow]) -> Result<(), sqlx::Error> {
+            for chunk in calls.chunks($crate::store::sql::LLM_CALL_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into llm_calls (id, job_id, node_id, depth, attempt, turn, purpose, provider, model, \
+                     input_tokens, output_tokens, cached_tokens, cost, latency_ms, http_status, error, tries, \
+                     request_body, request_truncated, response_body, response_truncated, input, reply, created_ms) ",
+                );
+                sql.push_values(chunk, |mut row, c| {
+                    row.push_bind(c.id).push_bind(c.job_id).push_bind(c.node_id).push_bind(c.depth);
+                    row.push_bind(c.attempt).push_bind(c.turn).push_bind(&c.purpose).push_bind(&c.provider);
+                    row.push_bind(&c.model).push_bind(c.input_tokens).push_bind(c.output_tokens);
+                    row.push_bind(c.cached_tokens).push_bind(c.cost).push_bind(c.latency_ms);
+                    row.push_bind(c.http_status).push_bind(&c.error).push_bind(c.tries);
+                    row.push_bind(&c.request_body).push_bind(c.request_truncated).push_bind(&c.response_body);
+                    row.push_bind(c.response_truncated).push_bind(&c.input).push_bind(&c.reply);
+                    row.push_bind(c.created_ms);
+                });
+                let persistent = chunk.len() == $crate::store::sql::LLM_CALL_CHUNK;
+                sql.build().persistent(persistent).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
     };
 }
 

@@ -64,8 +64,15 @@ async fn write_batch(pool: &SqlitePool, batch: &super::Batch) -> Result<(), sqlx
     insert_nodes(&mut tx, &folded).await?;
     update_nodes(&mut tx, &folded.node_updates).await?;
     update_jobs(&mut tx, &folded.job_updates).await?;
-    insert_events(&mut tx, &batch.events).await?;
-    insert_audit(&mut tx, &batch.audit).await?;
-    record_processes(&mut tx, batch).await?;
+    insert_logs(&mut tx, batch).await?;
     tx.commit().await
+}
+
+/// The rows that are only ever appended or dropped: events, audit entries, process records
+/// and ledger rows.
+async fn insert_logs(tx: &mut Tx<'_>, batch: &super::Batch) -> Result<(), sqlx::Error> {
+    insert_events(tx, &batch.events).await?;
+    insert_audit(tx, &batch.audit).await?;
+    record_processes(tx, batch).await?;
+    insert_llm_calls(tx, &batch.llm_calls).await
 }

@@ -9,6 +9,7 @@ mod dashboard;
 mod errors;
 mod failures;
 mod helpers;
+mod ledger_store;
 mod quotas;
 mod recursion;
 mod security;

@@ -59,6 +59,13 @@ describe('Conversation', () => {
     expect(report.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
   });
 
+  it('shows usage a worker reported as such, without turn, time or status', async () => {
+    const report = { ...LLM_CALLS.calls[0], id: 'r1', purpose: 'report', provider: 'reported', http_status: null, tries: 0, latency_ms: 0, request: null, reply: null };
+    renderWithServices(<Conversation jobId={JOB} nodeId="planner" calls={1} />, () => ({ status: 200, body: { calls: [report] } }));
+    expect(await screen.findByRole('heading', { name: 'Reported usage' })).toBeTruthy();
+    expect(screen.getByRole('listitem').textContent).toBe('Call 1 · reportqwen2.5:7b (reported) · 1,000 in / 100 out · $0.0010');
+  });
+
   it('fetches again when the node makes another call, and says when the route fails', async () => {
     const user = userEvent.setup();
     let gets = 0;

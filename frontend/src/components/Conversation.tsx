@@ -1,12 +1,12 @@
 // The node panel's conversation: the node's model calls (`…/nodes/{id}/llm-calls`), fetched
 // when the panel opens on a node that made any and again each time it makes another, shown
-// as turns grouped by attempt.
+// as turns grouped by attempt ("Reported usage" for a worker that only reported its own).
 import { useEffect, useState } from 'react';
 import { describeError } from '../api/client';
 import type { LlmCall } from '../api/types';
 import { useServices } from '../app/services';
 import { conversation } from './conversation';
-import { TurnView } from './ConversationTurn';
+import { REPORT, TurnView } from './ConversationTurn';
 
 export interface ConversationProps {
   jobId: string;
@@ -36,9 +36,10 @@ export function Conversation({ jobId, nodeId, calls }: ConversationProps) {
   // a newer one loads.
   const mine = shown?.nodeId === nodeId ? shown : null;
   const groups = mine?.state === 'done' ? conversation(mine.calls) : [];
+  const onlyReports = mine?.state === 'done' && mine.calls.length > 0 && mine.calls.every((c) => c.purpose === REPORT);
   return (
     <section className="conversation" aria-labelledby="conversation-heading">
-      <h3 id="conversation-heading">Conversation</h3>
+      <h3 id="conversation-heading">{onlyReports ? 'Reported usage' : 'Conversation'}</h3>
       {!mine && <p>Loading…</p>}
       {mine?.state === 'error' && <p className="error">{mine.message}</p>}
       {mine?.state === 'done' && groups.length === 0 && <p className="muted">No model calls recorded.</p>}

@@ -57,14 +57,14 @@ function BlockView({ block, label }: { block: SentBlock['block']; label: string 
   }
 }
 
-/** "model · 1,234 in / 56 out · $0.0031 · 850 ms · HTTP 200 · 2 tries". */
+/** Usage a worker reported rather than a call cadre made: no turn, time or status. */
+export const REPORT = 'report';
+
+/** "turn 1 · model (provider) · 1,234 in / 56 out · $0.0031 · 850 ms · HTTP 200 · 2 tries". */
 export function callFacts(call: LlmCall): string {
-  const parts = [
-    call.provider ? `${call.model} (${call.provider})` : call.model,
-    tokensLong(call),
-    formatCost(call.cost),
-    formatDuration(call.latency_ms),
-  ];
+  const model = call.provider ? `${call.model} (${call.provider})` : call.model;
+  if (call.purpose === REPORT) return [model, tokensLong(call), formatCost(call.cost)].join(' · ');
+  const parts = [`turn ${call.turn}`, model, tokensLong(call), formatCost(call.cost), formatDuration(call.latency_ms)];
   if (call.http_status !== null && call.http_status !== undefined) parts.push(`HTTP ${call.http_status}`);
   if (call.tries > 1) parts.push(`${call.tries} tries`);
   return parts.join(' · ');
@@ -84,9 +84,7 @@ export function TurnView({ turn, index }: { turn: Turn; index: number }) {
       <h4>
         Call {index} · {call.purpose}
       </h4>
-      <p className="convo-facts">
-        turn {call.turn} · {callFacts(call)}
-      </p>
+      <p className="convo-facts">{callFacts(call)}</p>
       {call.error && <p className="error-text">Error: {call.error}</p>}
       {turn.system && <Folded label="System" text={turn.system} />}
       {turn.truncatedRequest !== null && (

@@ -2,7 +2,7 @@
 // of a collapsed node, and what its subtree's model calls spent. Repaints itself from the
 // model when its node changes.
 import { memo, useCallback, useSyncExternalStore } from 'react';
-import { formatCost, formatTokens, totalTokens, usageShort } from '../app/usage';
+import { usageShort } from '../app/usage';
 import type { TreeModel } from './model';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout';
 import { rollupText } from './rollup';
@@ -51,7 +51,8 @@ function TreeItemImpl(props: TreeItemProps) {
   let label = nodeLabel(node.role, node.name, node.status, node.attempts, node.slots);
   if (rollup) label += `, collapsed: ${rollup}`;
   const spent = node.subtreeUsage ?? node.usage;
-  if (spent) label += `, ${formatTokens(totalTokens(spent))} tokens, cost ${formatCost(spent.cost)}`;
+  // The card's words, so that the visible text stays part of the name (WCAG 2.5.3).
+  if (spent) label += `, ${usageShort(spent).replace(' · ', ', ')}`;
   const depthClass = `depth-${Math.min(Math.max(node.depth, 0), 5)}`;
   return (
     <div

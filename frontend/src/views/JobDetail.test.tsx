@@ -154,7 +154,7 @@ describe('JobDetail view', () => {
     });
     await waitFor(() => expect(item('a1')).not.toBeNull());
     expect(item('a1')?.textContent).toContain('12.3k tok · $0.042');
-    expect(item('root')?.getAttribute('aria-label')).toContain('12.3k tokens, cost $0.042');
+    expect(item('root')?.getAttribute('aria-label')).toBe('cto root, pending, attempts 0, slots 0, 12.3k tok, $0.042');
     expect(item('b1')?.textContent).not.toContain('tok');
     expect(screen.getByTestId('job-tokens').textContent).toBe('12,000 in / 345 out');
     act(() =>
