@@ -23,6 +23,9 @@ function Growing() {
   );
 }
 
+/** axe over a jsdom page takes seconds on a busy machine. */
+const AXE_TIMEOUT_MS = 30_000;
+
 const ROUTE = `/api/v1/recursion/job/${JOB}/nodes/planner/llm-calls`;
 
 describe('Conversation', () => {
@@ -54,10 +57,21 @@ describe('Conversation', () => {
     expect(turns[3].textContent).toContain('HTTP 429 · 4 tries');
     expect(turns[3].textContent).toContain('Error: rate limited: slow down');
     expect(turns[3].textContent).toContain('Request (cut at the size limit)');
-    // jsdom has no layout: contrast is left to the browser run (e2e).
-    const report = await axe.run(document.body, { rules: { 'color-contrast': { enabled: false } } });
-    expect(report.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
   });
+
+  it('passes axe, folded and opened', async () => {
+    const user = userEvent.setup();
+    renderWithServices(<Conversation jobId={JOB} nodeId="planner" calls={4} />, () => ({ status: 200, body: LLM_CALLS }));
+    await waitFor(() => expect(screen.getAllByRole('listitem')).toHaveLength(4));
+    // jsdom has no layout: contrast is left to the browser runs.
+    const check = async () => {
+      const report = await axe.run(document.body, { rules: { 'color-contrast': { enabled: false } } });
+      return report.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    };
+    expect(await check()).toEqual([]);
+    for (const summary of document.querySelectorAll('summary')) await user.click(summary);
+    expect(await check()).toEqual([]);
+  }, AXE_TIMEOUT_MS);
 
   it('shows usage a worker reported as such, without turn, time or status', async () => {
     const report = { ...LLM_CALLS.calls[0], id: 'r1', purpose: 'report', provider: 'reported', http_status: null, tries: 0, latency_ms: 0, request: null, reply: null };

@@ -34,6 +34,9 @@ function jobView(tree: NodeView, status = 'running') {
   };
 }
 
+/** For the tests that go through several fetches (the default 5 s is tight on a busy machine). */
+const LONG_TEST_MS = 15_000;
+
 const item = (id: string) => document.querySelector<HTMLElement>(`[data-node-id="${id}"]`);
 
 describe('JobDetail view', () => {
@@ -175,5 +178,5 @@ describe('JobDetail view', () => {
     await waitFor(() => expect(gets).toBe(2), { timeout: 2000 });
     await waitFor(() => expect(item('a1')?.textContent).toContain('13.4k tok · $0.052'));
     expect(screen.getByTestId('job-tokens').textContent).toBe('13,000 in / 400 out');
-  });
+  }, LONG_TEST_MS);
 });
