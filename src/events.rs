@@ -41,6 +41,7 @@ event_kinds! {
     JobCompleted => "job_completed",
     JobCancelled => "job_cancelled",
     ResourceWarning => "resource_warning",
+    LlmCall => "llm_call",
     Error => "error",
     Heartbeat => "heartbeat",
 }

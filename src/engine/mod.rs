@@ -11,6 +11,7 @@ mod admission;
 pub mod aggregate;
 pub mod executor;
 pub mod journal;
+pub mod ledger;
 mod memory;
 mod monitor;
 pub mod orphans;
@@ -66,6 +67,8 @@ pub enum EngineError {
 /// What job drivers share.
 pub(crate) struct EngineCtx {
     pub journal: Journal,
+    /// The call ledger (model calls and reported usage), writing through the journal.
+    pub ledger: ledger::Ledger,
     pub tokens: tokens::TokenRing,
     pub resources: ResourceManager,
     pub process: ProcessDefaults,
@@ -97,6 +100,7 @@ impl Engine {
         let (warnings_tx, warnings_rx) = mpsc::unbounded_channel();
         let resources = ResourceManager::new(config.quotas(), warnings_tx);
         let ctx = Arc::new(EngineCtx {
+            ledger: ledger::Ledger::new(journal.clone()),
             journal,
             tokens: tokens::TokenRing::default(),
             resources,
@@ -178,6 +182,11 @@ impl Engine {
     /// The journal (audit entries are written through it too).
     pub fn journal(&self) -> &Journal {
         &self.inner.ctx.journal
+    }
+
+    /// The call ledger (model calls and usage workers report).
+    pub fn ledger(&self) -> &ledger::Ledger {
+        &self.inner.ctx.ledger
     }
 
     /// The store.
