@@ -25,7 +25,7 @@ CADRE_BIND="127.0.0.1:$port" CADRE_DATA_DIR="$dir/data" CADRE_BOOTSTRAP_KEY="$KE
 server=$!
 trap cleanup EXIT
 
-# The job, nodes and key that scripts/schemathesis.toml gives the operations on one resource.
+# The jobs, nodes and key that scripts/schemathesis.toml gives the operations on one resource.
 api="http://127.0.0.1:$port/api/v1"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 post() { curl -sSf -X POST "$api$1" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$2"; }
@@ -40,10 +40,14 @@ print(value)' "$1"
 job=$(post /recursion/job '{"request": "a job for schemathesis to probe", "plan": {"name": "root", "children": [
     {"name": "wait", "run": {"type": "sleep", "ms": 3600000}},
     {"name": "also", "run": {"type": "sleep", "ms": 3600000}}]}}')
-export CADRE_ST_JOB CADRE_ST_ROOT CADRE_ST_WORKER CADRE_ST_KEY_ID
+usage_job=$(post /recursion/job '{"request": "a job for schemathesis to report usage to", "plan":
+    {"name": "reporter", "run": {"type": "sleep", "ms": 3600000}}}')
+export CADRE_ST_JOB CADRE_ST_ROOT CADRE_ST_WORKER CADRE_ST_KEY_ID CADRE_ST_USAGE_JOB CADRE_ST_USAGE_NODE
 CADRE_ST_JOB=$(field job_id <<<"$job")
 CADRE_ST_ROOT=$(field root_node_id <<<"$job")
 CADRE_ST_WORKER=$(curl -sSf "$api/recursion/job/$CADRE_ST_JOB" -H "Authorization: Bearer $KEY" | field tree.children.0.id)
+CADRE_ST_USAGE_JOB=$(field job_id <<<"$usage_job")
+CADRE_ST_USAGE_NODE=$(field root_node_id <<<"$usage_job")
 CADRE_ST_KEY_ID=$(post /keys '{"name": "revoked-by-schemathesis", "scopes": ["read"]}' | field id)
 
 status=0

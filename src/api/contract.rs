@@ -191,7 +191,7 @@ const JOB: &str = "/api/v1/recursion/job";
 const JOB_ID: (&str, &str) = ("id", "$response.body#/job_id");
 const ROOT_ID: (&str, &str) = ("node_id", "$response.body#/root_node_id");
 
-const LINKS: [Link; 7] = [
+const LINKS: [Link; 9] = [
     Link { from: (JOB, "post", "202"), name: "GetJob", operation_id: "get_job", parameters: &[JOB_ID] },
     Link { from: (JOB, "post", "202"), name: "CancelJob", operation_id: "cancel_job", parameters: &[JOB_ID] },
     Link {
@@ -201,6 +201,18 @@ const LINKS: [Link; 7] = [
         parameters: &[JOB_ID, ROOT_ID],
     },
     Link { from: (JOB, "post", "202"), name: "RootLogs", operation_id: "node_logs", parameters: &[JOB_ID, ROOT_ID] },
+    Link {
+        from: (JOB, "post", "202"),
+        name: "RootLlmCalls",
+        operation_id: "node_llm_calls",
+        parameters: &[JOB_ID, ROOT_ID],
+    },
+    Link {
+        from: (JOB, "post", "202"),
+        name: "ReportRootUsage",
+        operation_id: "report_usage",
+        parameters: &[JOB_ID, ROOT_ID],
+    },
     Link {
         from: (JOB, "post", "202"),
         name: "SpawnUnderRoot",

@@ -100,7 +100,8 @@ pub async fn get_job(
     let job = store.job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
     let nodes = super::reach::within(store.job_nodes(id).await?, subtree);
     let holding = app.engine.resources().holding();
-    let options = TreeOptions { max_depth: query.max_depth, results, holding: &holding };
+    let usage = store.job_usage(id).await?;
+    let options = TreeOptions { max_depth: query.max_depth, results, holding: &holding, usage: &usage };
     let view = job_view(&job, &nodes, options)?;
     let ended = JobStatus::parse(&job.status).is_some_and(JobStatus::is_terminal);
     if !(ended && subtree.is_none()) {

@@ -1,7 +1,7 @@
 //! `GET /metrics`: Prometheus text exposition of the few gauges and counters cadre keeps —
-//! the event stream's, admission's and the resource manager's. They are atomics already
-//! kept for `/recursion/stats`, so the format is written here rather than through a metrics
-//! registry crate.
+//! the event stream's, admission's, the resource manager's and the call ledger's. They are
+//! atomics and small maps already kept for `/recursion/stats` and the ledger, so the format is
+//! written here rather than through a metrics registry crate.
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
+use crate::engine::ledger::{DurationHistogram, Totals, DURATION_BUCKETS_S};
 use crate::state::AppState;
 
 /// The exposition format's content type.
@@ -24,6 +25,7 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
     stream_metrics(&app, &mut out);
     engine_metrics(&app, &mut out);
+    llm_metrics(&app.engine.ledger().totals(), &mut out);
     ([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], out)
 }
 
@@ -56,6 +58,82 @@ fn engine_metrics(app: &AppState, out: &mut String) {
     }
 }
 
+/// The call ledger's counters: tokens and cost by provider and model, call durations by
+/// provider (reported usage was not timed, so it is not among them), failed calls by status.
+fn llm_metrics(totals: &Totals, out: &mut String) {
+    header(out, "cadre_llm_tokens_total", "counter", "Model tokens (calls and reported usage), by kind.");
+    for ((provider, model), t) in &totals.tokens {
+        let (provider, model) = (label(provider), label(model));
+        for (kind, value) in [("input", t.input_tokens), ("output", t.output_tokens), ("cached", t.cached_tokens)] {
+            let _ = writeln!(
+                out,
+                "cadre_llm_tokens_total{{provider=\"{provider}\",model=\"{model}\",kind=\"{kind}\"}} {value}"
+            );
+        }
+    }
+    header(out, "cadre_llm_cost_total", "counter", "Cost of model calls and reported usage.");
+    for ((provider, model), t) in &totals.tokens {
+        let (provider, model) = (label(provider), label(model));
+        let _ = writeln!(out, "cadre_llm_cost_total{{provider=\"{provider}\",model=\"{model}\"}} {}", t.cost);
+    }
+    header(out, "cadre_llm_call_duration_seconds", "histogram", "Model call durations, retries included.");
+    for (provider, histogram) in &totals.durations {
+        duration_series(out, &label(provider), histogram);
+    }
+    header(out, "cadre_llm_errors_total", "counter", "Failed model calls, by HTTP status (`none`: never answered).");
+    for ((provider, status), count) in &totals.errors {
+        let (provider, status) = (label(provider), label(status));
+        let _ = writeln!(out, "cadre_llm_errors_total{{provider=\"{provider}\",status=\"{status}\"}} {count}");
+    }
+}
+
+fn duration_series(out: &mut String, provider: &str, histogram: &DurationHistogram) {
+    let name = "cadre_llm_call_duration_seconds";
+    let mut cumulative = 0;
+    let bounds = DURATION_BUCKETS_S.iter().map(f64::to_string).chain(["+Inf".to_string()]);
+    for (bound, count) in bounds.zip(histogram.buckets) {
+        cumulative += count;
+        let _ = writeln!(out, "{name}_bucket{{provider=\"{provider}\",le=\"{bound}\"}} {cumulative}");
+    }
+    let _ = writeln!(out, "{name}_sum{{provider=\"{provider}\"}} {}", histogram.sum_seconds);
+    let _ = writeln!(out, "{name}_count{{provider=\"{provider}\"}} {}", histogram.count);
+}
+
+/// A label value as the exposition format writes it: backslash, quote and newline escaped.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
 fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label(r#"a\b"c"#), r#"a\\b\"c"#);
+        assert_eq!(label("line\nbreak"), r"line\nbreak");
+    }
+
+    #[test]
+    fn a_histogram_is_cumulative_and_ends_at_inf() {
+        let mut histogram = DurationHistogram::default();
+        histogram.buckets[0] = 2;
+        histogram.buckets[DURATION_BUCKETS_S.len()] = 1;
+        histogram.sum_seconds = 200.1;
+        histogram.count = 3;
+        let mut out = String::new();
+        duration_series(&mut out, "p", &histogram);
+        assert!(out.contains("cadre_llm_call_duration_seconds_bucket{provider=\"p\",le=\"0.1\"} 2\n"), "{out}");
+        assert!(out.contains("{provider=\"p\",le=\"120\"} 2\n"), "{out}");
+        assert!(out.contains("{provider=\"p\",le=\"+Inf\"} 3\n"), "{out}");
+        assert!(out.contains("cadre_llm_call_duration_seconds_count{provider=\"p\"} 3"), "{out}");
+    }
 }

@@ -12,6 +12,7 @@ pub mod health;
 pub mod hierarchy;
 pub mod jobs;
 pub mod keys;
+pub mod llm_calls;
 pub mod logs;
 pub mod metrics;
 pub mod page;
@@ -19,6 +20,7 @@ pub mod reach;
 pub mod reference;
 pub mod spawn;
 pub mod stats;
+pub mod usage;
 pub mod validate;
 pub mod view_cache;
 pub mod views;
@@ -81,6 +83,8 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(jobs::router())
         .merge(logs::router())
+        .merge(llm_calls::router())
+        .merge(usage::router())
         .merge(validate::router())
         .merge(hierarchy::router())
         .merge(stats::router())

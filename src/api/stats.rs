@@ -1,5 +1,6 @@
 //! `GET /recursion/stats`: per-depth quotas and usage, 24-hour activity and durations, jobs
-//! by status, the usage history for charts, and API latency (SPEC §4.5).
+//! by status, the usage history for charts, API latency (SPEC §4.5), and per depth the
+//! tokens and cost of the last 24 h from the call ledger.
 
 use std::collections::BTreeMap;
 
@@ -10,11 +11,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::views::UsageView;
 use crate::domain::{NodeStatus, DEPTHS};
 use crate::error::ApiResult;
 use crate::events::{ms_to_rfc3339, now_ms};
 use crate::state::{percentile, AppState};
-use crate::store::NodeActivityRow;
+use crate::store::{DepthUsageRow, NodeActivityRow};
 
 /// The window of the activity figures and the history.
 const WINDOW_MS: i64 = 24 * 3600 * 1000;
@@ -46,6 +48,8 @@ pub struct DepthStats {
     pub failed_24h: i64,
     pub p50_ms: i64,
     pub p95_ms: i64,
+    /// Model calls and reported usage at this depth over the last 24 h (the call ledger).
+    pub llm: UsageView,
 }
 
 /// Usage of one depth in one minute.
@@ -107,6 +111,7 @@ pub async fn get_stats(State(app): State<AppState>, caller: crate::auth::Caller)
         }
     }
     add_activity(&mut by_depth, &store.node_activity(since).await?, since);
+    add_llm_usage(&mut by_depth, &store.usage_by_depth(since).await?);
     let by_status = store.job_counts().await?.into_iter().map(|c| (c.status, c.count)).collect();
     let (running, queued) = app.engine.job_counts();
     let history = store
@@ -149,6 +154,19 @@ fn depth_usage(app: &AppState) -> Vec<DepthStats> {
             ..DepthStats::default()
         })
         .collect()
+}
+
+fn add_llm_usage(by_depth: &mut [DepthStats], rows: &[DepthUsageRow]) {
+    for row in rows {
+        let Some(stats) = usize::try_from(row.depth).ok().and_then(|d| by_depth.get_mut(d)) else { continue };
+        stats.llm = UsageView {
+            input_tokens: row.input_tokens,
+            output_tokens: row.output_tokens,
+            cached_tokens: row.cached_tokens,
+            cost: row.cost,
+            calls: row.calls,
+        };
+    }
 }
 
 fn add_activity(by_depth: &mut [DepthStats], rows: &[NodeActivityRow], since: i64) {

@@ -61,6 +61,21 @@ impl ViewCache {
         }
     }
 
+    /// Forgets every kept answer of one job (usage reported as it ended must not be hidden).
+    pub fn forget(&self, job_id: Uuid) {
+        let mut entries = self.lock();
+        let Entries { views, order, bytes } = &mut *entries;
+        order.retain(|key| {
+            if key.0 != job_id {
+                return true;
+            }
+            if let Some(view) = views.remove(key) {
+                *bytes -= view.len();
+            }
+            false
+        });
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // The map stays consistent whatever panicked while holding it: recover it.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -85,5 +100,18 @@ mod tests {
         let key = (Uuid::new_v4(), Some(1), false);
         cache.put(key, huge);
         assert!(cache.get(&key).is_none(), "too large to keep");
+    }
+
+    #[test]
+    fn forgetting_a_job_drops_each_of_its_shapes_only() {
+        let cache = ViewCache::default();
+        let (job, other) = (Uuid::new_v4(), Uuid::new_v4());
+        for key in [(job, None, true), (job, Some(1), false), (other, None, true)] {
+            cache.put(key, Bytes::from_static(b"{}"));
+        }
+        cache.forget(job);
+        assert!(cache.get(&(job, None, true)).is_none() && cache.get(&(job, Some(1), false)).is_none());
+        assert!(cache.get(&(other, None, true)).is_some());
+        assert_eq!(cache.lock().bytes, 2);
     }
 }

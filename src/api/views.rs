@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::domain::{JobStatus, NodeStatus};
 use crate::error::ApiError;
 use crate::events::ms_to_rfc3339;
-use crate::store::{JobRow, NodeRow};
+use crate::store::{JobRow, NodeRow, NodeUsageRow};
 
 /// Answer to a submission.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -53,7 +53,52 @@ pub struct JobView {
     pub counts: Counts,
     pub result: Option<Value>,
     pub error: Option<String>,
+    /// What the job's model calls and reported usage cost (the nodes shown); null when none.
+    #[serde(default)]
+    pub usage: Option<UsageView>,
     pub tree: Option<NodeView>,
+}
+
+/// Tokens and cost from the call ledger: model calls, and usage workers reported. A failed
+/// call counts as a call with no tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"input_tokens": 1200, "output_tokens": 340, "cached_tokens": 800, "cost": 0.0042, "calls": 2}))]
+pub struct UsageView {
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    /// Input tokens read from the provider's prompt cache (part of `input_tokens`).
+    pub cached_tokens: i64,
+    /// At the provider's configured prices, or as a worker reported it.
+    pub cost: f64,
+    /// Ledger rows: model calls and usage reports.
+    pub calls: i64,
+}
+
+impl UsageView {
+    /// The sums of one node's rows.
+    pub fn of(row: &NodeUsageRow) -> Self {
+        Self {
+            input_tokens: row.input_tokens,
+            output_tokens: row.output_tokens,
+            cached_tokens: row.cached_tokens,
+            cost: row.cost,
+            calls: row.calls,
+        }
+    }
+
+    /// Adds another's figures.
+    pub fn add(&mut self, other: &Self) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cached_tokens += other.cached_tokens;
+        self.cost += other.cost;
+        self.calls += other.calls;
+    }
+
+    /// `None` when nothing was recorded.
+    pub fn nonzero(self) -> Option<Self> {
+        (self.calls > 0).then_some(self)
+    }
 }
 
 /// Node counts of a job.
@@ -79,6 +124,12 @@ pub struct NodeView {
     pub attempts: i64,
     /// Quota slots held now (0 or 1): a node holds one only while it does its own work.
     pub slots: u32,
+    /// What this node's own model calls and reported usage cost; null when it has none.
+    #[serde(default)]
+    pub usage: Option<UsageView>,
+    /// This node's and all its descendants' (also those `max_depth` cut off); null when none.
+    #[serde(default)]
+    pub subtree_usage: Option<UsageView>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -95,12 +146,48 @@ pub struct NodeView {
     pub children: Vec<NodeView>,
 }
 
-/// How much of a tree to show, and which nodes hold a quota slot now.
+/// How much of a tree to show, which nodes hold a quota slot now, and what each spent.
 #[derive(Debug, Clone, Copy)]
 pub struct TreeOptions<'a> {
     pub max_depth: Option<i64>,
     pub results: bool,
     pub holding: &'a HashSet<Uuid>,
+    /// The job's ledger sums per node (`Store::job_usage`); nodes not shown are ignored.
+    pub usage: &'a [NodeUsageRow],
+}
+
+/// The nodes shown, their children and what each (and each subtree) spent, by position.
+struct Tree<'a> {
+    nodes: &'a [NodeRow],
+    children: Vec<Vec<usize>>,
+    own: Vec<Option<UsageView>>,
+    subtree: Vec<Option<UsageView>>,
+}
+
+impl<'a> Tree<'a> {
+    fn new(nodes: &'a [NodeRow], usage: &[NodeUsageRow]) -> Self {
+        let children = children_index(nodes);
+        let spent: HashMap<Uuid, UsageView> = usage.iter().map(|row| (row.node_id, UsageView::of(row))).collect();
+        let own: Vec<Option<UsageView>> = nodes.iter().map(|n| spent.get(&n.id).copied()).collect();
+        // Parents come before their children, so walking backwards sums each subtree once.
+        let mut sums: Vec<UsageView> = own.iter().map(|u| u.unwrap_or_default()).collect();
+        for index in (0..nodes.len()).rev() {
+            let below = children[index].iter().fold(UsageView::default(), |mut total, &c| {
+                total.add(&sums[c]);
+                total
+            });
+            sums[index].add(&below);
+        }
+        let subtree = sums.into_iter().map(UsageView::nonzero).collect();
+        Self { nodes, children, own, subtree }
+    }
+
+    /// The whole (shown) job's usage.
+    fn total(&self) -> Option<UsageView> {
+        let mut total = UsageView::default();
+        self.own.iter().flatten().for_each(|u| total.add(u));
+        total.nonzero()
+    }
 }
 
 fn json_or_null(text: Option<&String>) -> Option<Value> {
@@ -147,7 +234,8 @@ pub fn job_view(job: &JobRow, nodes: &[NodeRow], options: TreeOptions<'_>) -> Re
         *counts.by_status.entry(node.status.clone()).or_default() += 1;
         *counts.by_depth.entry(node.depth.to_string()).or_default() += 1;
     }
-    let tree = nodes.first().map(|_| tree_view(nodes, options));
+    let shown = Tree::new(nodes, options.usage);
+    let tree = nodes.first().map(|_| node_view(&shown, 0, options));
     Ok(JobView {
         job_id: job.id,
         status: job.status.clone(),
@@ -159,6 +247,7 @@ pub fn job_view(job: &JobRow, nodes: &[NodeRow], options: TreeOptions<'_>) -> Re
         counts,
         result: if options.results { json_or_null(job.result.as_ref()) } else { None },
         error: job.error.clone(),
+        usage: shown.total(),
         tree,
     })
 }
@@ -175,19 +264,10 @@ pub fn children_index(nodes: &[NodeRow]) -> Vec<Vec<usize>> {
     children
 }
 
-fn tree_view(nodes: &[NodeRow], options: TreeOptions<'_>) -> NodeView {
-    let children = children_index(nodes);
-    node_view(nodes, &children, 0, options)
-}
-
-fn node_view(nodes: &[NodeRow], children: &[Vec<usize>], index: usize, options: TreeOptions<'_>) -> NodeView {
-    let node = &nodes[index];
-    let truncated = options.max_depth.is_some_and(|max| node.depth >= max) && !children[index].is_empty();
-    let kids = if truncated {
-        Vec::new()
-    } else {
-        children[index].iter().map(|&c| node_view(nodes, children, c, options)).collect()
-    };
+fn node_view(tree: &Tree<'_>, index: usize, options: TreeOptions<'_>) -> NodeView {
+    let (node, children) = (&tree.nodes[index], &tree.children[index]);
+    let truncated = options.max_depth.is_some_and(|max| node.depth >= max) && !children.is_empty();
+    let kids = if truncated { Vec::new() } else { children.iter().map(|&c| node_view(tree, c, options)).collect() };
     NodeView {
         id: node.id,
         name: node.name.clone(),
@@ -198,12 +278,14 @@ fn node_view(nodes: &[NodeRow], children: &[Vec<usize>], index: usize, options: 
         status: node.status.clone(),
         attempts: node.attempts,
         slots: u32::from(options.holding.contains(&node.id)),
+        usage: tree.own[index],
+        subtree_usage: tree.subtree[index],
         started_at: node.started_ms.map(ms_to_rfc3339),
         finished_at: node.finished_ms.map(ms_to_rfc3339),
         result: if options.results { json_or_null(node.result.as_ref()) } else { None },
         error: node.error.clone(),
         warnings: node.warnings.as_deref().and_then(|w| serde_json::from_str(w).ok()).unwrap_or_default(),
-        child_count: children[index].len(),
+        child_count: children.len(),
         truncated,
         children: kids,
     }

@@ -16,4 +16,5 @@ mod security;
 mod store;
 mod stream;
 mod surface;
+mod usage;
 mod worker_recursion;
