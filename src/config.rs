@@ -314,6 +314,7 @@ impl Config {
             quotas: self.quotas(),
             roles: self.roles.ladder.clone(),
             default_retry: self.retry,
+            providers: self.llm.providers.keys().cloned().collect(),
         }
     }
 }

@@ -6,9 +6,10 @@ pub mod plan;
 pub mod spec;
 pub mod status;
 pub mod validate;
+pub mod validate_llm;
 
 pub use plan::{PlannedNode, RetryPolicy, RuntimeSpec};
-pub use spec::{Aggregate, ExecutorSpec, FailurePolicy, JobSpec, NodeSpec};
+pub use spec::{Aggregate, ExecutorSpec, FailurePolicy, JobSpec, LlmRun, NodeSpec};
 pub use status::{JobStatus, NodeStatus};
 pub use validate::{FieldError, Validation};
 
@@ -45,4 +46,6 @@ pub struct PlanLimits {
     pub roles: Vec<String>,
     /// Retry policy of a node that sets none and inherits none.
     pub default_retry: RetryPolicy,
+    /// The LLM providers `llm` workers may name.
+    pub providers: Vec<String>,
 }

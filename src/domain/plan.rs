@@ -63,6 +63,9 @@ impl RetryPolicy {
 /// The part of a node's spec the engine needs at run time, stored as JSON with the node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeSpec {
+    /// The task in full (agents read it, their own and their ancestors').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Sibling names this node waits for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
@@ -215,6 +218,7 @@ impl Shared {
         let role = spec.role.as_deref().or_else(|| limits.roles.get(depth as usize).map(String::as_str));
         let name: Arc<str> = spec.name.as_str().into();
         let (runtime, spec_json) = self.spec(RuntimeSpec {
+            description: spec.description.clone(),
             depends_on: spec.depends_on.clone(),
             run: spec.run.clone(),
             retry,

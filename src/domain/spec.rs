@@ -73,6 +73,11 @@ pub struct NodeSpec {
     /// Human-readable title.
     #[serde(default)]
     pub title: Option<String>,
+    /// The task in full, for an agent (an `llm` worker, or a node an agent's children read
+    /// as their ancestor's context): exact schemas, endpoints, acceptance criteria.
+    #[serde(default)]
+    #[schema(max_length = 20_000)]
+    pub description: Option<String>,
     /// Role name; defaults to the role of the node's depth in the server's ladder.
     #[serde(default)]
     pub role: Option<String>,
@@ -164,6 +169,49 @@ pub enum ExecutorSpec {
         #[serde(default)]
         timeout_s: Option<u64>,
     },
+    /// Asks a language model; with `tools: ["spawn_children"]` the model may grow a sub-team
+    /// under the node and hear its results (see `docs/AGENTS.md`).
+    Llm(LlmRun),
+}
+
+/// The settings of an `llm` worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LlmRun {
+    /// A provider named under `[llm.providers]` in the server's configuration.
+    #[schema(min_length = 1)]
+    pub provider: String,
+    /// The model; the provider's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Instructions put before the job's context in the system text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// What to do, on top of the node's title and description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// A JSON Schema the answer must follow; the answer is then the JSON value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<serde_json::Value>,
+    /// Output tokens per call (the provider's `max_tokens` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature, 0–2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 2)]
+    pub temperature: Option<f32>,
+    /// Tools the model may call: `spawn_children`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<String>,
+    /// Model calls that may ask for tools before the node fails (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100)]
+    pub max_turns: Option<u32>,
+    /// Corrections asked for when the answer breaks `output_schema` (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 10)]
+    pub max_repairs: Option<u32>,
 }
 
 impl ExecutorSpec {
@@ -196,7 +244,7 @@ impl ExecutorSpec {
     /// Whether the work reaches outside cadre (a process, a call to a service), so that
     /// running it twice is visible to the world and its start must be stored first.
     pub fn acts_outside(&self) -> bool {
-        matches!(self, Self::Command { .. } | Self::Http { .. })
+        matches!(self, Self::Command { .. } | Self::Http { .. } | Self::Llm(_))
     }
 }
 

@@ -80,6 +80,8 @@ pub fn validate(spec: &JobSpec, limits: &PlanLimits) -> Validation {
                 v.error("plan.depends_on", "the root has no siblings to depend on");
             }
             check_node(root, "plan", 0, max_depth, &mut v);
+            let providers = super::validate_llm::unknown_providers(&[("plan".into(), root)], &limits.providers);
+            v.errors.extend(providers);
             if v.estimate.nodes > limits.max_nodes {
                 v.error(
                     "plan",
@@ -158,6 +160,11 @@ fn check_node(node: &NodeSpec, path: &str, depth: u8, max_depth: u8, v: &mut Val
     if node.max_parallel == Some(0) {
         v.error(format!("{path}.max_parallel"), "must be at least 1");
     }
+    let description = node.description.as_deref().map_or(0, |d| d.chars().count());
+    if description > super::validate_llm::MAX_DESCRIPTION_CHARS {
+        let limit = super::validate_llm::MAX_DESCRIPTION_CHARS;
+        v.error(format!("{path}.description"), format!("{description} characters, more than {limit}"));
+    }
     match (&node.children, &node.run) {
         (Some(_), Some(_)) => v.error(path.to_string(), "a node has `children` or `run`, not both"),
         (None, None) => v.error(path.to_string(), "a node needs `children` or `run`"),
@@ -203,9 +210,17 @@ fn children_path(path: &str) -> String {
 
 /// Validates children spawned at run time under a node at `parent_depth`; `siblings` are the
 /// names the parent's children already have.
-pub fn validate_spawn(children: &[NodeSpec], parent_depth: u8, max_depth: u8, siblings: &[&str]) -> Validation {
+pub fn validate_spawn(
+    children: &[NodeSpec],
+    (parent_depth, max_depth): (u8, u8),
+    siblings: &[&str],
+    providers: &[String],
+) -> Validation {
     let mut v = Validation::default();
     check_children(children, "", parent_depth, max_depth, &mut v);
+    let roots: Vec<(String, &NodeSpec)> =
+        children.iter().enumerate().map(|(i, child)| (format!("children[{i}]"), child)).collect();
+    v.errors.extend(super::validate_llm::unknown_providers(&roots, providers));
     for (i, child) in children.iter().enumerate() {
         if siblings.contains(&child.name.as_str()) {
             v.error(format!("children[{i}].name"), format!("the parent already has a child named '{}'", child.name));
@@ -244,6 +259,11 @@ fn check_executor(run: &ExecutorSpec, path: &str, v: &mut Validation) {
             check_http(url, method.as_deref(), path, v);
             if *timeout_s == Some(0) {
                 v.error(format!("{path}.timeout_s"), "must be at least 1");
+            }
+        }
+        ExecutorSpec::Llm(run) => {
+            for (field, message) in super::validate_llm::check_run(run) {
+                v.error(format!("{path}.{field}"), message);
             }
         }
         _ => {}
