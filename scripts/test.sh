@@ -85,8 +85,8 @@ env -u DATABASE_URL scripts/schemathesis.sh
 step "starting a throwaway PostgreSQL"
 start_postgres
 
-step "API, CLI and recovery tests on PostgreSQL"
-cargo test --locked --test api --test cli --test recovery
+step "API, CLI, recovery and agent tests on PostgreSQL"
+cargo test --locked --test api --test cli --test recovery --test agents
 
 step "store outage: PostgreSQL stopped and started again under a running job"
 cargo test --locked --test outage -- --ignored

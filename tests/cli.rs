@@ -83,7 +83,13 @@ async fn the_cli_submits_watches_inspects_validates_and_cancels() {
 async fn every_example_job_file_is_valid() {
     let dir = tempfile::tempdir().expect("dir");
     let database_url = common::fresh_database_url().await;
-    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    // The agent example names the provider `local` that its README section configures.
+    let local = [
+        ("CADRE_LLM__PROVIDERS__LOCAL__KIND", "openai"),
+        ("CADRE_LLM__PROVIDERS__LOCAL__BASE_URL", "http://127.0.0.1:11434/v1"),
+        ("CADRE_LLM__PROVIDERS__LOCAL__MODEL", "qwen2.5:7b"),
+    ];
+    let (server, _) = serve_with(&dir.path().join("data"), database_url.as_deref(), &local);
     let mut checked = 0;
     for entry in std::fs::read_dir("examples").expect("examples/") {
         let path = entry.expect("entry").path();

@@ -8,6 +8,7 @@
 //! it. Nothing here knows about HTTP.
 
 mod admission;
+pub mod agent;
 pub mod aggregate;
 pub mod executor;
 pub mod journal;
@@ -73,6 +74,10 @@ pub(crate) struct EngineCtx {
     pub resources: ResourceManager,
     pub process: ProcessDefaults,
     pub http: reqwest::Client,
+    /// The configured LLM providers, for `llm` workers.
+    pub providers: Arc<crate::llm::Providers>,
+    /// The store, read by agents picked up after a restart (their conversations).
+    pub store: SharedStore,
     /// Where workers reach this server (`CADRE_URL`); known once the listener is bound.
     pub public_url: std::sync::OnceLock<String>,
 }
@@ -106,6 +111,8 @@ impl Engine {
             resources,
             process: process_defaults(config),
             http: reqwest::Client::new(),
+            providers: Arc::new(crate::llm::Providers::from_config(&config.llm)),
+            store: parts.store.clone(),
             public_url: std::sync::OnceLock::new(),
         });
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);

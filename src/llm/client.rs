@@ -150,8 +150,7 @@ impl HttpProvider {
 impl Provider for HttpProvider {
     async fn complete(&self, request: &Request) -> Result<Completion, LlmError> {
         let key = self.key()?;
-        let model = request.model.as_deref().unwrap_or(&self.config.model);
-        let body = self.wire.encode(request, model, self.config.max_tokens);
+        let body = self.body(request);
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -163,5 +162,10 @@ impl Provider for HttpProvider {
                 Err(failure) => return Err(failure.error),
             }
         }
+    }
+
+    fn body(&self, request: &Request) -> Value {
+        let model = request.model.as_deref().unwrap_or(&self.config.model);
+        self.wire.encode(request, model, self.config.max_tokens)
     }
 }

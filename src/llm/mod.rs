@@ -182,6 +182,9 @@ pub enum LlmError {
 pub trait Provider: Send + Sync {
     /// Sends one turn and waits for the answer, retrying what is worth retrying.
     async fn complete(&self, request: &Request) -> Result<Completion, LlmError>;
+    /// The body `complete` sends for `request`, as the protocol writes it (never a key: keys
+    /// travel in headers), for the call ledger.
+    fn body(&self, request: &Request) -> Value;
 }
 
 /// The configured providers by name.

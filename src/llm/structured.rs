@@ -68,7 +68,7 @@ pub async fn ask_for_json(
 }
 
 /// The answer as JSON (a ```json fence around it is allowed), or every way it fails.
-fn check(validator: &jsonschema::Validator, text: &str) -> Result<Value, Vec<SchemaError>> {
+pub(crate) fn check(validator: &jsonschema::Validator, text: &str) -> Result<Value, Vec<SchemaError>> {
     let value: Value = serde_json::from_str(unfenced(text))
         .map_err(|e| vec![SchemaError { path: String::new(), message: format!("the answer is not JSON: {e}") }])?;
     let errors: Vec<SchemaError> = validator
@@ -89,7 +89,7 @@ fn unfenced(text: &str) -> &str {
     inner.and_then(|rest| rest.trim_end().strip_suffix("```")).map_or(trimmed, str::trim)
 }
 
-fn describe(errors: &[SchemaError]) -> String {
+pub(crate) fn describe(errors: &[SchemaError]) -> String {
     let described: Vec<String> = errors
         .iter()
         .map(|e| if e.path.is_empty() { e.message.clone() } else { format!("at {}: {}", e.path, e.message) })
@@ -98,7 +98,7 @@ fn describe(errors: &[SchemaError]) -> String {
 }
 
 /// What the model is told when its answer breaks the schema.
-fn repair_prompt(errors: &[SchemaError]) -> String {
+pub(crate) fn repair_prompt(errors: &[SchemaError]) -> String {
     let lines: Vec<String> = errors
         .iter()
         .map(|e| format!("- at {}: {}", if e.path.is_empty() { "the top" } else { &e.path }, e.message))

@@ -75,7 +75,7 @@ impl Admission {
         inbox: mpsc::UnboundedReceiver<JobMsg>,
         interrupted: &HashSet<Uuid>,
     ) {
-        let (config, planned, rows) = match self.load(job.id).await {
+        let (_, config, planned, rows) = match self.load(job.id).await {
             Ok(loaded) => loaded,
             Err(err) => {
                 tracing::error!(job.id = %job.id, error = %err, "an unfinished job could not be loaded");
@@ -87,7 +87,7 @@ impl Admission {
         let stored = Stored { rows: &rows, processes: interrupted, cancelling };
         let started_ms = job.started_ms.unwrap_or_else(now_ms);
         tracing::info!(job.id = %job.id, nodes = rows.len(), "continuing a job the previous server left unfinished");
-        self.spawn_driver(job.id, &config, &planned, inbox, Some((&stored, started_ms)));
+        self.spawn_driver(job.id, (&config, &job.request), &planned, inbox, Some((&stored, started_ms)));
     }
 
     /// The shutdown (see `Engine::shutdown`): drain every driver, wait for the slots to come

@@ -115,7 +115,7 @@ impl Admission {
         let mut job = job_row(&spec, &planned, self.job_seq.fetch_add(1, Ordering::SeqCst) + 1)?;
         let labels: Vec<LabelRow> =
             spec.labels.iter().map(|(k, v)| LabelRow { job_id: job.id, key: k.clone(), value: v.clone() }).collect();
-        let config = spec.config.clone();
+        let (config, request) = (spec.config.clone(), spec.request.clone());
         // The request's own tree is not needed past here; a million-node job must not hold it
         // beside its rows and its driver's arena through the first commit.
         drop(spec);
@@ -133,7 +133,7 @@ impl Admission {
         let data = json!({"job_id": job.id, "depth": 0, "status": job.status, "nodes": planned.len()});
         self.ctx.journal.emit(EventDraft::job(EventKind::JobSubmitted, job.id, Some(0), &data));
         if let Placement::Run(inbox) = placement {
-            self.spawn_driver(job.id, &config, &planned, inbox, None);
+            self.spawn_driver(job.id, (&config, &request), &planned, inbox, None);
         }
         drop(planned);
         self.ctx.journal.flush().await?;
@@ -171,7 +171,7 @@ impl Admission {
     fn spawn_driver(
         self: &Arc<Self>,
         job_id: Uuid,
-        config: &JobConfig,
+        (config, request): (&JobConfig, &str),
         planned: &[PlannedNode],
         inbox: mpsc::UnboundedReceiver<JobMsg>,
         stored: Option<(&Stored<'_>, i64)>,
@@ -183,6 +183,7 @@ impl Admission {
             timeout: config.timeout_s.map(Duration::from_secs),
             max_depth: config.max_depth.unwrap_or(self.limits.default_max_depth).min(crate::domain::HARD_MAX_DEPTH),
             limits: self.limits.clone(),
+            request: request.into(),
         };
         let mut run = JobRun::new(self.ctx.clone(), job_id, settings, tree::build(planned), (outbox, inbox));
         let started_ms = match stored {
@@ -251,7 +252,7 @@ impl Admission {
     /// Starts a job that waited in the queue, from its stored form.
     async fn start_stored(self: Arc<Self>, job_id: Uuid, inbox: mpsc::UnboundedReceiver<JobMsg>) {
         match self.load(job_id).await {
-            Ok((config, planned, _)) => self.spawn_driver(job_id, &config, &planned, inbox, None),
+            Ok((job, config, planned, _)) => self.spawn_driver(job_id, (&config, &job.request), &planned, inbox, None),
             Err(err) => {
                 tracing::error!(job.id = %job_id, error = %err, "a queued job could not be loaded");
                 self.finished(job_id);
@@ -259,11 +260,12 @@ impl Admission {
         }
     }
 
-    async fn load(&self, job_id: Uuid) -> Result<(JobConfig, Vec<PlannedNode>, Vec<NodeRow>), String> {
+    async fn load(&self, job_id: Uuid) -> Result<(JobRow, JobConfig, Vec<PlannedNode>, Vec<NodeRow>), String> {
         let job = self.store.job(job_id).await.map_err(|e| e.to_string())?.ok_or("job vanished")?;
         let config: JobConfig = serde_json::from_str(&job.config).map_err(|e| format!("unreadable config: {e}"))?;
         let rows = self.store.job_nodes(job_id).await.map_err(|e| e.to_string())?;
-        Ok((config, tree::planned_from_rows(&rows)?, rows))
+        let planned = tree::planned_from_rows(&rows)?;
+        Ok((job, config, planned, rows))
     }
 
     /// Adds children under a running node of a running job.
@@ -275,7 +277,8 @@ impl Admission {
     ) -> Result<Vec<SpawnedNode>, EngineError> {
         let inbox = self.lock().running.get(&job_id).cloned();
         let (reply, answer) = oneshot::channel();
-        let sent = inbox.is_some_and(|inbox| inbox.send(JobMsg::Spawn { parent, children, reply }).is_ok());
+        let msg = JobMsg::Spawn { parent, children, key: None, reply };
+        let sent = inbox.is_some_and(|inbox| inbox.send(msg).is_ok());
         let Some(outcome) = (if sent { answer.await.ok() } else { None }) else {
             let job = self.store.job(job_id).await?.ok_or_else(|| EngineError::NotFound(format!("job {job_id}")))?;
             return Err(EngineError::Conflict(format!("job {job_id} is not running ({})", job.status)));

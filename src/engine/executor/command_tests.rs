@@ -44,6 +44,7 @@ fn result_of(outcome: &ExecOutcome) -> &Value {
     let result = match outcome {
         ExecOutcome::Succeeded(result) => Some(result),
         ExecOutcome::Failed { result, .. } | ExecOutcome::Cancelled { result } => result.as_ref(),
+        ExecOutcome::Waiting => None,
     };
     result.expect("the outcome carries a result")
 }

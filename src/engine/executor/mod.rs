@@ -52,6 +52,8 @@ pub struct ExecContext {
     pub worker_env: Vec<(String, String)>,
     /// Told the process group of the command once it has started.
     pub on_spawn: Option<SpawnHook>,
+    /// What an `llm` worker needs beside its spec (`None` for the other executors).
+    pub agent: Option<Arc<crate::engine::agent::AgentContext>>,
 }
 
 /// A callback given a started command's process group id, so that the driver can record it
@@ -82,6 +84,9 @@ pub enum ExecOutcome {
         /// Output produced before it was stopped.
         result: Option<Value>,
     },
+    /// Not finished: it spawned children and goes on, in the same attempt, once they have
+    /// all ended (an `llm` worker's tool call). Its slot is given back meanwhile.
+    Waiting,
 }
 
 /// The outcome of an executor that finishes without waiting for anything (`noop`, `echo`,
@@ -91,7 +96,10 @@ pub fn immediate(spec: &ExecutorSpec, attempt: u32) -> Option<ExecOutcome> {
         ExecutorSpec::Noop => Some(ExecOutcome::Succeeded(Value::Null)),
         ExecutorSpec::Echo { value } => Some(ExecOutcome::Succeeded(value.clone())),
         ExecutorSpec::Fail { message, times } => Some(builtin::fail(message.as_deref(), *times, attempt)),
-        ExecutorSpec::Sleep { .. } | ExecutorSpec::Command { .. } | ExecutorSpec::Http { .. } => None,
+        ExecutorSpec::Sleep { .. }
+        | ExecutorSpec::Command { .. }
+        | ExecutorSpec::Http { .. }
+        | ExecutorSpec::Llm(_) => None,
     }
 }
 
@@ -123,6 +131,7 @@ pub async fn execute(spec: &ExecutorSpec, resources: Option<&ResourceLimits>, ct
             };
             http::call(&request, ctx).await
         }
+        ExecutorSpec::Llm(run) => crate::engine::agent::run(run, ctx).await,
     }
 }
 
@@ -148,5 +157,6 @@ pub(crate) fn test_context(timeout: Duration) -> ExecContext {
         http: reqwest::Client::builder().no_proxy().build().expect("client builds"),
         worker_env: Vec::new(),
         on_spawn: None,
+        agent: None,
     }
 }

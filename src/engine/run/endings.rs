@@ -29,9 +29,11 @@ impl From<ExecOutcome> for OwnOutcome {
         let (status, result, error) = match outcome {
             ExecOutcome::Succeeded(value) => (NodeStatus::Succeeded, Some(json_text(&value)), None),
             ExecOutcome::Failed { error, result } => (NodeStatus::Failed, text(result), Some(error)),
+            // A start that waits for children has no outcome yet; read as one it is a stop.
             ExecOutcome::Cancelled { result } => {
                 (NodeStatus::Cancelled, text(result), Some(REASON_CANCELLED.to_string()))
             }
+            ExecOutcome::Waiting => (NodeStatus::Cancelled, None, Some(REASON_CANCELLED.to_string())),
         };
         Self { status, result, error }
     }
@@ -160,10 +162,12 @@ impl JobRun {
                 node.phase = Phase::Finishing;
                 self.queue_for_slot(parent);
             }
-            Phase::AwaitChildren => {
-                let own = node.own.take().map_or_else(|| ExecOutcome::Cancelled { result: None }.into(), |own| *own);
-                self.finish_worker(parent, own);
-            }
+            Phase::AwaitChildren => match node.own.take() {
+                Some(own) => self.finish_worker(parent, *own),
+                // An agent that waited for its children goes on with its conversation.
+                None if node.cancel_reason.is_none() => self.resume_agent(parent),
+                None => self.finish_worker(parent, ExecOutcome::Cancelled { result: None }.into()),
+            },
             _ => {}
         }
     }
@@ -173,8 +177,11 @@ impl JobRun {
     /// slot next never appears to start before this one ended.
     pub(super) fn finish_worker(&mut self, index: usize, own: OwnOutcome) {
         let OwnOutcome { status: own_status, result: own_result, error: own_error } = own;
+        // An agent's answer already weighs its children's outcomes (they were its tool's
+        // result): it is the node's result and verdict, and the children keep their own.
+        let agent = self.agents.remove(&index).is_some();
         let node = &self.nodes[index];
-        if node.children.is_empty() {
+        if node.children.is_empty() || agent {
             return match node.cancel_reason {
                 Some(reason) => self.end_node(index, NodeStatus::Cancelled, own_result, Some(reason.to_string())),
                 None => self.end_node(index, own_status, own_result, own_error),

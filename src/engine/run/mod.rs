@@ -7,6 +7,7 @@
 //! parent) go through an explicit work list rather than recursion, so a chain of ten thousand
 //! dependent siblings cannot overflow the stack.
 
+mod agents;
 mod endings;
 mod notices;
 mod restore;
@@ -17,7 +18,7 @@ mod workers;
 pub(crate) use restore::Stored;
 pub use spawn::{SpawnError, SpawnedNode};
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,6 +65,9 @@ pub(crate) enum JobMsg {
     Spawn {
         parent: Uuid,
         children: Vec<crate::domain::NodeSpec>,
+        /// Spawns once per key: asked again (an agent resumed after a crash), the same
+        /// children are returned instead of new ones.
+        key: Option<Uuid>,
         reply: oneshot::Sender<Result<Vec<SpawnedNode>, SpawnError>>,
     },
 }
@@ -78,6 +82,8 @@ pub(crate) struct JobSettings {
     pub max_depth: u8,
     /// Server limits (node count, roles, default retry) for spawned nodes.
     pub limits: crate::domain::PlanLimits,
+    /// The job's request, which agents are told.
+    pub request: Arc<str>,
 }
 
 /// One running job.
@@ -100,6 +106,10 @@ pub(crate) struct JobRun {
     draining: bool,
     /// Shut down: executors are being stopped and the driver ends once they have.
     stopping: bool,
+    /// Agents' conversations, by node, kept between the starts of an attempt.
+    agents: HashMap<usize, Arc<std::sync::Mutex<Option<super::agent::conversation::Conversation>>>>,
+    /// Agents queued to go on with their attempt rather than start a new one.
+    resuming: HashSet<usize>,
 }
 
 impl JobRun {
@@ -126,6 +136,8 @@ impl JobRun {
             restored: false,
             draining: false,
             stopping: false,
+            agents: HashMap::new(),
+            resuming: HashSet::new(),
         }
     }
 
@@ -200,8 +212,8 @@ impl JobRun {
                     self.queue_for_slot(index);
                 }
             }
-            JobMsg::Spawn { parent, children, reply } => {
-                let _ = reply.send(self.spawn(parent, &children));
+            JobMsg::Spawn { parent, children, key, reply } => {
+                let _ = reply.send(self.spawn(parent, &children, key));
             }
             JobMsg::Requeue { index } => {
                 if self.nodes[index].phase == Phase::Queued {

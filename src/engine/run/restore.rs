@@ -9,6 +9,10 @@
 //! would spawn them twice): it waits for its children, and its own part counts as failed
 //! when its process was cut short.
 //!
+//! Agents (`llm` workers) are the exception: their conversation is stored turn by turn, so
+//! a running agent goes on in the same attempt from its last stored turn, after the children
+//! it spawned, and is not charged a new attempt.
+//!
 //! Cascades the previous server may not have finished storing (dependents of a failure,
 //! `fail_fast` siblings) are redone here, through the same driver code as at run time.
 
@@ -86,6 +90,8 @@ impl JobRun {
         let node = &self.nodes[index];
         match (node.phase, node.status) {
             (Phase::Children, _) => self.resume_children(index),
+            // An agent goes on from its last stored turn, in the same attempt.
+            (Phase::Blocked, NodeStatus::Running) if self.is_agent(index) => self.resume_stored_agent(index),
             (Phase::Blocked, NodeStatus::Running | NodeStatus::Retrying) if !node.children.is_empty() => {
                 let interrupted = processes.contains(&node.id);
                 self.nodes[index].own =
@@ -137,6 +143,17 @@ impl JobRun {
                 self.stop_siblings_if_fail_fast(parent);
             }
         }
+    }
+
+    /// An agent that was running: it waits for the children it had spawned, if any have not
+    /// ended, then reads its conversation back and goes on.
+    fn resume_stored_agent(&mut self, index: usize) {
+        self.unloaded_conversation(index);
+        if self.nodes[index].children.is_empty() {
+            return self.resume_agent(index);
+        }
+        self.nodes[index].phase = Phase::AwaitChildren;
+        self.resume_children(index);
     }
 
     /// A worker whose process died with the server: a new attempt when its retry policy

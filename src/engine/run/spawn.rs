@@ -36,15 +36,24 @@ pub enum SpawnError {
 
 impl JobRun {
     /// Adds `children` under node `parent`, stores them and starts what is ready.
-    pub(super) fn spawn(&mut self, parent: Uuid, children: &[NodeSpec]) -> Result<Vec<SpawnedNode>, SpawnError> {
+    pub(super) fn spawn(
+        &mut self,
+        parent: Uuid,
+        children: &[NodeSpec],
+        key: Option<Uuid>,
+    ) -> Result<Vec<SpawnedNode>, SpawnError> {
         let index = self.nodes.iter().position(|n| n.id == parent).ok_or(SpawnError::NotFound)?;
+        if let Some(done) = key.and_then(|key| self.spawned_before(index, key, children.len())) {
+            return Ok(done);
+        }
         let node = &self.nodes[index];
         let live = matches!(node.phase, Phase::Working | Phase::AwaitChildren | Phase::Children);
         if !live || node.cancel_reason.is_some() {
             return Err(SpawnError::Ended(format!("node {parent} is not running ({})", node.status)));
         }
         let siblings: Vec<&str> = node.children.iter().map(|&c| &*self.nodes[c].name).collect();
-        let validation = validate_spawn(children, node.depth, self.settings.max_depth, &siblings);
+        let providers = &self.settings.limits.providers;
+        let validation = validate_spawn(children, (node.depth, self.settings.max_depth), &siblings, providers);
         let mut errors = validation.errors;
         let limit = self.settings.limits.max_nodes;
         if self.nodes.len() + validation.estimate.nodes > limit {
@@ -54,13 +63,37 @@ impl JobRun {
             );
             errors.push(FieldError { path: "children".into(), message });
         }
-        let planned =
+        let mut planned =
             flatten_spawned(children, node.depth, node.spec.retry, node.spec.on_child_failure, &self.settings.limits);
+        if let Some(key) = key {
+            for (i, p) in planned.iter_mut().enumerate() {
+                p.id = keyed_id(key, i);
+            }
+        }
         errors.extend(self.circular(index, &planned));
         if !errors.is_empty() {
             return Err(SpawnError::Invalid(errors));
         }
         Ok(self.attach(index, planned))
+    }
+
+    /// The children a spawn with this key made before (`count` of them at the top), if it did.
+    fn spawned_before(&self, parent: usize, key: Uuid, count: usize) -> Option<Vec<SpawnedNode>> {
+        let first = keyed_id(key, 0);
+        self.nodes[parent].children.iter().any(|&c| self.nodes[c].id == first).then(|| {
+            let ids: Vec<Uuid> = (0..count).map(|i| keyed_id(key, i)).collect();
+            let node = &self.nodes[parent];
+            node.children
+                .iter()
+                .filter(|&&c| ids.contains(&self.nodes[c].id))
+                .map(|&c| SpawnedNode {
+                    id: self.nodes[c].id,
+                    parent_id: node.id,
+                    name: self.nodes[c].name.to_string(),
+                    depth: self.nodes[c].depth,
+                })
+                .collect()
+        })
     }
 
     /// Nodes whose fingerprint repeats an ancestor's: the parent's chain, or their own
@@ -141,4 +174,10 @@ impl JobRun {
                           "parent_id": node.parent.map(|p| self.nodes[p].id), "spawned": spawned.len(), "by": "worker"});
         self.emit(EventKind::OrchestratorSpawned, node.depth, &data);
     }
+}
+
+/// The id of the `i`-th node (breadth-first) of the spawn with this key: the same on every
+/// asking, so a spawn repeated after a crash finds what the first one made.
+fn keyed_id(key: Uuid, i: usize) -> Uuid {
+    Uuid::new_v5(&key, i.to_string().as_bytes())
 }

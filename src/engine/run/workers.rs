@@ -20,6 +20,14 @@ use crate::store::ProcessRow;
 
 impl JobRun {
     pub(super) fn start_worker(&mut self, index: usize, slot: Slot) {
+        if self.resuming.remove(&index) {
+            // An agent going on with its attempt: nothing new to record.
+            let node = &mut self.nodes[index];
+            node.slot = Some(slot);
+            node.phase = Phase::Working;
+            return self.spawn_executor(index);
+        }
+        self.fresh_conversation(index);
         let node = &mut self.nodes[index];
         node.slot = Some(slot);
         node.phase = Phase::Working;
@@ -48,7 +56,8 @@ impl JobRun {
     }
 
     /// Runs the worker's executor in a task of its own, which reports its outcome.
-    fn spawn_executor(&mut self, index: usize) {
+    pub(super) fn spawn_executor(&mut self, index: usize) {
+        let agent = self.agent_context(index);
         let token = self.stop_all.child_token();
         self.nodes[index].cancel = Some(token.clone());
         let node = &self.nodes[index];
@@ -62,6 +71,7 @@ impl JobRun {
             http: self.ctx.http.clone(),
             worker_env: self.worker_env(index),
             on_spawn: self.spawn_hook(index),
+            agent,
         };
         let (spec, outbox, journal) = (node.spec.clone(), self.outbox.clone(), self.ctx.journal.clone());
         tokio::spawn(async move {
@@ -126,6 +136,9 @@ impl JobRun {
             node.phase = Phase::Queued;
             node.slot = None;
             return;
+        }
+        if outcome == ExecOutcome::Waiting {
+            return self.on_waiting(index);
         }
         node.cancel = None;
         let retryable = node.cancel_reason.is_none() && node.children.is_empty();
