@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde_json::{json, Value};
-use server::{completions, events, flatten, job_json, serve_with, Server, STARTUP_DEADLINE};
+use server::{
+    completions, ended, events, flatten, job_json, serve_with, submit, submit_id, wait_for, Server, STARTUP_DEADLINE,
+};
 
 const POLL: Duration = Duration::from_millis(50);
 /// Kills in the randomized loop.
@@ -55,32 +57,6 @@ impl Store {
         server.key.clone_from(&self.key);
         server
     }
-}
-
-async fn submit(server: &Server, job: &Value) -> reqwest::Response {
-    let url = format!("{}/api/v1/recursion/job", server.url);
-    reqwest::Client::new().post(url).bearer_auth(&server.key).json(job).send().await.expect("submit")
-}
-
-async fn submit_id(server: &Server, job: &Value) -> String {
-    let body: Value = submit(server, job).await.json().await.expect("json");
-    body["job_id"].as_str().unwrap_or_else(|| panic!("not accepted: {body}")).to_string()
-}
-
-async fn wait_for(server: &Server, job_id: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let begun = Instant::now();
-    loop {
-        let job = job_json(server, job_id).await;
-        if ready(&job) {
-            return job;
-        }
-        assert!(begun.elapsed() < STARTUP_DEADLINE, "job {job_id} did not get there: {job}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-fn ended(job: &Value) -> bool {
-    matches!(job["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))
 }
 
 /// Asserts the end state a kill must not change: the result, each node ended once, the

@@ -16,15 +16,13 @@ mod conversation;
 mod recovery;
 mod team;
 
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
-use server::{flatten, job_json, serve_with, Server, STARTUP_DEADLINE};
+pub use server::{ended, submit, submit_id, wait_for};
+use server::{flatten, serve_with, Server};
 
 /// The variable the scripted provider's key is read from, and the key.
 pub const KEY_ENV: &str = "CADRE_TEST_AGENT_KEY";
 pub const KEY: &str = "sk-agent-test-3c9d1f0b7e5a42d8";
-const POLL: Duration = Duration::from_millis(50);
 
 /// A store (data directory, maybe a PostgreSQL database) that outlives servers started on it.
 pub struct Store {
@@ -80,32 +78,6 @@ pub fn llm(extra: Value) -> Value {
     let mut run = json!({"type": "llm", "provider": "scripted"});
     run.as_object_mut().expect("object").extend(extra.as_object().cloned().unwrap_or_default());
     run
-}
-
-pub async fn submit(server: &Server, job: &Value) -> reqwest::Response {
-    let url = format!("{}/api/v1/recursion/job", server.url);
-    reqwest::Client::new().post(url).bearer_auth(&server.key).json(job).send().await.expect("submit")
-}
-
-pub async fn submit_id(server: &Server, job: &Value) -> String {
-    let body: Value = submit(server, job).await.json().await.expect("json");
-    body["job_id"].as_str().unwrap_or_else(|| panic!("not accepted: {body}")).to_string()
-}
-
-pub async fn wait_for(server: &Server, job_id: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let begun = Instant::now();
-    loop {
-        let job = job_json(server, job_id).await;
-        if ready(&job) {
-            return job;
-        }
-        assert!(begun.elapsed() < STARTUP_DEADLINE, "job {job_id} did not get there: {job}");
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-pub fn ended(job: &Value) -> bool {
-    matches!(job["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))
 }
 
 pub async fn run_to_end(server: &Server, job: &Value) -> Value {

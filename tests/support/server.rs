@@ -135,3 +135,33 @@ pub fn completions(server: &Server, job_id: &str) -> HashMap<String, usize> {
     }
     completions
 }
+
+/// How often a test looks at a job it waits for.
+pub const JOB_POLL: Duration = Duration::from_millis(50);
+
+pub async fn submit(server: &Server, job: &Value) -> reqwest::Response {
+    let url = format!("{}/api/v1/recursion/job", server.url);
+    reqwest::Client::new().post(url).bearer_auth(&server.key).json(job).send().await.expect("submit")
+}
+
+pub async fn submit_id(server: &Server, job: &Value) -> String {
+    let body: Value = submit(server, job).await.json().await.expect("json");
+    body["job_id"].as_str().unwrap_or_else(|| panic!("not accepted: {body}")).to_string()
+}
+
+/// The job once `ready` says so (failing the test past [`STARTUP_DEADLINE`]).
+pub async fn wait_for(server: &Server, job_id: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let begun = Instant::now();
+    loop {
+        let job = job_json(server, job_id).await;
+        if ready(&job) {
+            return job;
+        }
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "job {job_id} did not get there: {job}");
+        tokio::time::sleep(JOB_POLL).await;
+    }
+}
+
+pub fn ended(job: &Value) -> bool {
+    matches!(job["status"].as_str(), Some("succeeded" | "failed" | "cancelled"))
+}
