@@ -12,6 +12,7 @@ mod llm_server;
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod server;
 
+mod cli;
 mod conversation;
 mod recovery;
 mod team;
