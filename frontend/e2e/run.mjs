@@ -1,5 +1,6 @@
 // End-to-end test of the dashboard in headless Chromium against the REAL cadre server:
-// starts `cadre serve` (fresh data dir, generated key, free port), drives the UI through
+// starts `cadre serve` (fresh data dir, generated key, free port, an `openai` provider named
+// `scripted` answered by scripted-llm.mjs in this process), drives the UI through
 // the scenarios of the brief, runs axe on every view, takes screenshots, and always stops
 // the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
 import { spawn } from 'node:child_process';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHILD_DONE, LEAD_DONE, SPAWNED, startScriptedLlm } from './scripted-llm.mjs';
 
 const FRONTEND = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CADRE_BIN = resolve(FRONTEND, process.env.CADRE_BIN ?? '../target/debug/cadre');
@@ -73,14 +75,26 @@ function freePort() {
   });
 }
 
-async function startServer() {
+/** The server's environment for the scripted model provider (see scripted-llm.mjs). */
+function scriptedProviderEnv(baseUrl) {
+  const p = 'CADRE_LLM__PROVIDERS__SCRIPTED__';
+  return {
+    [`${p}KIND`]: 'openai',
+    [`${p}BASE_URL`]: baseUrl,
+    [`${p}MODEL`]: 'm',
+    [`${p}PRICES__INPUT_PER_MTOK`]: '3.0',
+    [`${p}PRICES__OUTPUT_PER_MTOK`]: '15.0',
+  };
+}
+
+async function startServer(extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'cadre-e2e-'));
   const key = `sk-orch-${randomBytes(24).toString('hex')}`;
   const port = await freePort();
   const logPath = join(dataDir, 'server.log');
   const log = openSync(logPath, 'a');
   const child = spawn(CADRE_BIN, ['serve'], {
-    env: { ...process.env, CADRE_BOOTSTRAP_KEY: key, CADRE_DATA_DIR: dataDir, CADRE_BIND: `127.0.0.1:${port}` },
+    env: { ...process.env, ...extraEnv, CADRE_BOOTSTRAP_KEY: key, CADRE_DATA_DIR: dataDir, CADRE_BIND: `127.0.0.1:${port}` },
     stdio: ['ignore', log, log],
     detached: true,
   });
@@ -242,6 +256,25 @@ const SHOWCASE_JOB = {
   },
 };
 
+/**
+ * An llm lead that grows its own team: the scripted model answers its first call with a
+ * spawn_children tool call (writer and checker, llm workers too), each child with "part
+ * done", and the lead's second call (the children's outcomes in a tool message) with "The
+ * team is done.".
+ */
+const AGENT_JOB = {
+  request: 'e2e: an llm lead and the team it spawns',
+  labels: { e2e: 'agents' },
+  plan: { name: 'lead', title: 'Lead the team', run: { type: 'llm', provider: 'scripted', tools: ['spawn_children'] } },
+};
+/** The lead's two calls and one call per child, 1,200 tokens in and 30 out each. */
+const AGENT_CALLS = 4;
+const AGENT_NODES = 3;
+// 4 × (1,200 + 30) = 4,920 tokens; 4 × (1,200 × $3 + 30 × $15) / 1M = $0.0162.
+const AGENT_CARD_USAGE = '4.9k tok · $0.016';
+const AGENT_JOB_TOKENS = '4,800 in / 120 out';
+const AGENT_JOB_COST = '$0.016';
+
 // ---- page helpers ------------------------------------------------------------------------
 
 async function waitFor(page, fn, arg, timeout, what) {
@@ -317,10 +350,18 @@ async function runAxe(page, view) {
 
 async function main() {
   let server = null;
+  // The model the agents step's llm workers call; only a server started here is told of it.
+  let llm = null;
   let base = process.env.E2E_BASE_URL;
   let key = process.env.E2E_KEY;
   if (!base) {
-    server = await startServer();
+    llm = await startScriptedLlm();
+    try {
+      server = await startServer(scriptedProviderEnv(llm.baseUrl));
+    } catch (err) {
+      await llm.stop();
+      throw err;
+    }
     base = server.base;
     key = server.key;
   }
@@ -532,6 +573,116 @@ async function main() {
       assert(after === boot, 'the page reloaded');
     });
 
+    /** The lead's tree card on a job page (its name line reads "… lead"). */
+    const leadCard = (p) => p.locator('[role="treeitem"]', { has: p.locator('.tree-name', { hasText: /^lead$/ }) });
+    /** Opens the ended agent job's lead in the node panel and waits for its whole conversation. */
+    const openLead = async (p, jobId) => {
+      await gotoHash(p, `#/jobs/${jobId}`);
+      await leadCard(p).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await leadCard(p).click();
+      await p.locator('.node-panel .conversation').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await waitFor(
+        p,
+        (done) => [...document.querySelectorAll('.node-panel .convo-turn .convo-text')].some((e) => e.textContent === done),
+        LEAD_DONE,
+        LIVE_TIMEOUT_MS,
+        `"${LEAD_DONE}" in the lead's conversation`,
+      );
+    };
+
+    if (llm) {
+      await step('i. an llm lead spawns two llm children: tokens and cost on its card and the job, its conversation in the panel', async () => {
+        const problemsBefore = consoleProblems.length;
+        const created = await rest('POST', '/recursion/job', AGENT_JOB);
+        const agentJobId = created.job_id;
+        await gotoHash(page, `#/jobs/${agentJobId}`);
+        await waitFor(
+          page,
+          () => document.querySelector('[data-testid="job-status"]')?.getAttribute('data-status') === 'succeeded',
+          null,
+          JOB_TIMEOUT_MS,
+          async () => `the agent job to succeed (nodes: ${(await treeStatuses(page)).join(' ')}; ${llm.requests.length} model calls answered)`,
+        );
+        await waitFor(
+          page,
+          (n) => {
+            const items = [...document.querySelectorAll('[role="treeitem"]')];
+            return items.length === n && items.every((e) => e.getAttribute('data-status') === 'succeeded');
+          },
+          AGENT_NODES,
+          JOB_TIMEOUT_MS,
+          async () => `the lead and its ${AGENT_NODES - 1} children succeeded (now: ${(await treeStatuses(page)).join(' ')})`,
+        );
+        const names = await page.$$eval('[role="treeitem"] .tree-name', (els) => els.map((e) => e.textContent).sort());
+        assert(JSON.stringify(names) === JSON.stringify(['lead', ...SPAWNED].sort()), `the tree holds ${names.join(', ')}`);
+        // The lead's card: its subtree's tokens and cost, in the card's words and in its name.
+        await waitFor(
+          page,
+          (want) =>
+            [...document.querySelectorAll('[role="treeitem"]')].some(
+              (e) => e.querySelector('.tree-name')?.textContent === 'lead' && e.querySelector('.tree-usage')?.textContent === want,
+            ),
+          AGENT_CARD_USAGE,
+          LIVE_TIMEOUT_MS,
+          async () => `"${AGENT_CARD_USAGE}" on the lead's card (it shows "${await leadCard(page).locator('.tree-usage').textContent().catch(() => '(none)')}")`,
+        );
+        const leadLabel = await leadCard(page).getAttribute('aria-label');
+        assert(leadLabel?.endsWith(`, ${AGENT_CARD_USAGE.replace(' · ', ', ')}`), `the lead's card is named "${leadLabel}"`);
+        // The job summary: tokens, cost and model calls.
+        await waitFor(
+          page,
+          ([tokens, cost]) =>
+            document.querySelector('[data-testid="job-tokens"]')?.textContent === tokens &&
+            document.querySelector('[data-testid="job-cost"]')?.textContent === cost,
+          [AGENT_JOB_TOKENS, AGENT_JOB_COST],
+          LIVE_TIMEOUT_MS,
+          async () =>
+            `the summary to show ${AGENT_JOB_TOKENS} and ${AGENT_JOB_COST} (it shows ${await page.getByTestId('job-tokens').textContent().catch(() => '—')} and ${await page.getByTestId('job-cost').textContent().catch(() => '—')})`,
+        );
+        const calls = await page.evaluate(() => {
+          const dt = [...(document.querySelector('[data-testid="job-tokens"]')?.closest('dl')?.querySelectorAll('dt') ?? [])].find((e) => e.textContent === 'Model calls');
+          return dt?.nextElementSibling?.textContent ?? null;
+        });
+        assert(calls === String(AGENT_CALLS), `the summary counts ${calls} model calls`);
+        // The lead's panel: its two turns, the spawn naming both children, their outcomes, the answer.
+        await openLead(page, agentJobId);
+        const panel = page.locator('.node-panel');
+        const turns = await panel.locator('.convo-turn').count();
+        assert(turns === 2, `the lead's conversation has ${turns} turns`);
+        const spawn = await panel.locator('.convo-tool p', { hasText: 'Tool call' }).innerText();
+        assert(spawn === `Tool call spawn_children: 2 children — ${SPAWNED.join(', ')}`, `the tool call reads "${spawn}"`);
+        // The children's outcomes went back to the lead before its second call (as the
+        // provider's wire carries them: an OpenAI `tool` message holding their JSON).
+        const sentBack = (await panel.locator('.convo-turn').nth(1).textContent()) ?? '';
+        assert(
+          SPAWNED.every((n) => sentBack.includes(`"name":"${n}"`)) && sentBack.includes(CHILD_DONE),
+          `the lead's second call does not show the children's outcomes: ${sentBack.slice(0, 400)}`,
+        );
+        const spend = await panel.getByTestId('node-spend').innerText();
+        assert(spend.includes('Subtree cost') && spend.includes(AGENT_JOB_COST), `the lead's spend reads ${spend}`);
+        assert(llm.requests.length === AGENT_CALLS, `the scripted model answered ${llm.requests.length} calls, not ${AGENT_CALLS}`);
+        // The cards and the panel's top, then the conversation.
+        await shoot(page, 'agents', showNodes);
+        await shoot(page, 'agents-conversation', (p) => p.evaluate(() => document.querySelector('.node-panel .conversation')?.scrollIntoView({ block: 'start' })));
+        // axe on the same view, in a context that lets its script in past the page's CSP.
+        const axeContext = await browser.newContext({ viewport: DESKTOP, bypassCSP: true });
+        try {
+          await axeContext.addInitScript((k) => window.sessionStorage.setItem('cadre.apiKey', k), key);
+          const axePage = await axeContext.newPage();
+          watch(axePage, 'agents-axe');
+          await axePage.goto(`${base}/`);
+          await openLead(axePage, agentJobId);
+          await runAxe(axePage, 'agents');
+        } finally {
+          await axeContext.close();
+        }
+        const problems = consoleProblems.slice(problemsBefore);
+        assert(problems.length === 0, `console problems on the agent job:\n${problems.join('\n')}`);
+      });
+    } else {
+      console.log('note: step i (agents) skipped: a server given by E2E_BASE_URL has no scripted provider');
+    }
+
     // A job that stays busy while the views are checked and photographed.
     const showcase = await rest('POST', '/recursion/job', SHOWCASE_JOB).catch((err) => {
       console.log(`note: showcase job refused: ${err.message}`);
@@ -609,6 +760,7 @@ async function main() {
       if (results.some((r) => !r.ok)) console.log(`--- server log (tail) ---\n${server.logTail()}`);
       await server.stop();
     }
+    if (llm) await llm.stop();
   }
 }
 
