@@ -651,12 +651,12 @@ async function main() {
         assert(turns === 2, `the lead's conversation has ${turns} turns`);
         const spawn = await panel.locator('.convo-tool p', { hasText: 'Tool call' }).innerText();
         assert(spawn === `Tool call spawn_children: 2 children — ${SPAWNED.join(', ')}`, `the tool call reads "${spawn}"`);
-        // The children's outcomes went back to the lead before its second call (as the
-        // provider's wire carries them: an OpenAI `tool` message holding their JSON).
+        // The children's outcomes went back to the lead before its second call, shown as the
+        // spawn's tool result (from the call's stored input, the same for every protocol).
         const sentBack = (await panel.locator('.convo-turn').nth(1).textContent()) ?? '';
         assert(
-          SPAWNED.every((n) => sentBack.includes(`"name":"${n}"`)) && sentBack.includes(CHILD_DONE),
-          `the lead's second call does not show the children's outcomes: ${sentBack.slice(0, 400)}`,
+          sentBack.includes('Tool result') && SPAWNED.every((n) => sentBack.includes(`"name":"${n}"`)) && sentBack.includes(CHILD_DONE),
+          `the lead's second call does not show the children's outcomes as a tool result: ${sentBack.slice(0, 400)}`,
         );
         const spend = await panel.getByTestId('node-spend').innerText();
         assert(spend.includes('Subtree cost') && spend.includes(AGENT_JOB_COST), `the lead's spend reads ${spend}`);

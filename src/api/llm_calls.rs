@@ -29,19 +29,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// One row of the call ledger.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
-    "id": "01a232d8-8e81-7032-b9f9-2a46bf75aa23", "attempt": 1, "turn": 0, "purpose": "execute",
+    "id": "01a232d8-8e81-7032-b9f9-2a46bf75aa23", "attempt": 1, "turn": 1, "purpose": "execute",
     "provider": "anthropic", "model": "claude-sonnet-4-5", "input_tokens": 1200, "output_tokens": 340,
     "cached_tokens": 800, "cost": 0.0042, "latency_ms": 2310, "http_status": 200, "error": null, "tries": 1,
     "request": {"model": "claude-sonnet-4-5", "max_tokens": 1024, "messages": [{"role": "user", "content": "…"}]},
     "request_truncated": false,
     "response": {"content": [{"type": "text", "text": "…"}], "usage": {"input_tokens": 400, "output_tokens": 340}},
-    "response_truncated": false, "reply": [{"type": "text", "text": "…"}],
+    "response_truncated": false,
+    "input": [{"role": "user", "content": [{"type": "text", "text": "# Your task: …"}]}],
+    "reply": [{"type": "text", "text": "…"}],
     "created_at": "2026-12-01T18:23:02.786Z"}))]
 pub struct LlmCallView {
     pub id: Uuid,
     /// The node's attempt the call belonged to (1 for the first).
     pub attempt: i64,
-    /// The conversation's turn (0 for the first call, and for reported usage).
+    /// The conversation's turn within the attempt (1 for the first call; 0 for reported usage).
     pub turn: i64,
     /// `execute`, `repair`, or `report` (usage a worker reported).
     pub purpose: String,
@@ -68,6 +70,10 @@ pub struct LlmCallView {
     /// The provider's answer, likewise.
     pub response: Option<Value>,
     pub response_truncated: bool,
+    /// What the conversation gained before this call, in the same form whatever the provider's
+    /// protocol: messages of `{role, content: [blocks]}` (the task, tool results, a correction
+    /// asked for); null for reports.
+    pub input: Option<Value>,
     /// The answer's content blocks (text, tool calls); null when the call failed.
     pub reply: Option<Value>,
     pub created_at: String,
@@ -132,6 +138,7 @@ impl LlmCallView {
             request_truncated: row.request_truncated,
             response: body(row.response_body.as_deref(), row.response_truncated),
             response_truncated: row.response_truncated,
+            input: row.input.as_deref().and_then(|text| serde_json::from_str(text).ok()),
             reply: row.reply.as_deref().and_then(|text| serde_json::from_str(text).ok()),
             created_at: ms_to_rfc3339(row.created_ms),
         }

@@ -192,7 +192,8 @@ export interface LlmMessage {
 /** The request of a model call, as stored (a string when it was cut at the size limit). */
 export interface LlmRequest {
   model?: string;
-  system?: string | null;
+  /** Anthropic's protocol: blocks of text; OpenAI's puts it in a first `system` message. */
+  system?: string | { text?: string }[] | null;
   messages?: LlmMessage[];
   tools?: JsonValue;
   output_schema?: JsonValue;
@@ -221,6 +222,8 @@ export interface LlmCall {
   request_truncated: boolean;
   response: JsonValue;
   response_truncated: boolean;
+  /** What the conversation gained before this call, in one form whatever the protocol. */
+  input?: LlmMessage[] | null;
   reply: ContentBlock[] | null;
   created_at: string;
 }

@@ -1,7 +1,7 @@
 // Tests of how model calls become a conversation: turns by attempt, what each call sent,
 // the system text once, spawned children's names, and folding long texts.
 import { describe, expect, it } from 'vitest';
-import { blocksOf, conversation, fold, FOLD_CHARS, spawnedNames } from './conversation';
+import { blocksOf, conversation, fold, FOLD_CHARS, spawnedNames, systemOf } from './conversation';
 import { LLM_CALLS, LONG_PROMPT } from '../test/llmCalls';
 
 describe('conversation', () => {
@@ -29,6 +29,24 @@ describe('conversation', () => {
     expect(turn.sent).toEqual([]);
     expect(turn.reply).toBeNull();
     expect(turn.rawResponse).toBe('{"error": {"message": "slow down"}}');
+  });
+
+  it('reads the stored input whatever the protocol, and the system text of either protocol', () => {
+    const openai = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'task' },
+        { role: 'assistant', content: '' },
+        { role: 'tool', content: '{"children":[]}' },
+      ],
+    };
+    const input = [{ role: 'user', content: [{ type: 'tool_result' as const, id: 'call_1', content: '{"children":[]}', is_error: false }] }];
+    const [group] = conversation([{ ...LLM_CALLS.calls[0], request: openai, input, reply: [] }]);
+    expect(group.turns[0].system).toBe('Be brief.');
+    expect(group.turns[0].sent.map((s) => `${s.role}:${s.block.type}`)).toEqual(['user:tool_result']);
+    expect(systemOf({ system: [{ text: 'Cached ' }, { text: 'prefix' }] })).toBe('Cached prefix');
+    expect(systemOf({ messages: [{ role: 'user', content: 'no system' }] })).toBeNull();
   });
 
   it('names the children a spawn asked for, and nothing for other blocks', () => {

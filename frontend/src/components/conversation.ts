@@ -45,14 +45,28 @@ function requestOf(call: LlmCall): LlmRequest | null {
   return call.request && typeof call.request === 'object' ? call.request : null;
 }
 
-/** The messages after the last assistant message: what this call added. */
-function sentBefore(request: LlmRequest | null): SentBlock[] {
-  const messages = Array.isArray(request?.messages) ? request.messages : [];
+/** The system text of a request as the provider's protocol writes it. */
+export function systemOf(request: LlmRequest | null): string | null {
+  const system = request?.system;
+  if (typeof system === 'string') return system;
+  if (Array.isArray(system)) return system.map((b) => b?.text ?? '').join('') || null;
+  const first = Array.isArray(request?.messages) ? request.messages[0] : undefined;
+  return first?.role === 'system' && typeof first.content === 'string' ? first.content : null;
+}
+
+/** What this call added: the stored `input` (one form for every protocol), else the messages
+ * of the request after the last assistant message. */
+function sentBefore(call: LlmCall, request: LlmRequest | null): SentBlock[] {
+  const stored = Array.isArray(call.input) ? call.input : null;
+  const messages = stored ?? (Array.isArray(request?.messages) ? request.messages : []);
   let start = 0;
   messages.forEach((m, i) => {
     if (m.role === 'assistant') start = i + 1;
   });
-  return messages.slice(start).flatMap((m) => blocksOf(m.content).map((block) => ({ role: m.role, block })));
+  return messages
+    .slice(start)
+    .filter((m) => m.role !== 'system')
+    .flatMap((m) => blocksOf(m.content).map((block) => ({ role: m.role, block })));
 }
 
 function rawText(value: JsonValue | undefined): string | null {
@@ -76,12 +90,12 @@ export function conversation(calls: readonly LlmCall[]): AttemptTurns[] {
       lastSystem = null;
     }
     const request = requestOf(call);
-    const system = request?.system ?? null;
+    const system = systemOf(request);
     const reply = Array.isArray(call.reply) ? call.reply.filter(isBlock) : null;
     group.turns.push({
       call,
       system: system && system !== lastSystem ? system : null,
-      sent: sentBefore(request),
+      sent: sentBefore(call, request),
       truncatedRequest: typeof call.request === 'string' ? call.request : null,
       reply,
       rawResponse: reply ? null : rawText(call.response),
