@@ -37,6 +37,19 @@ impl BenchServer {
             .and_then(|line| line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()))
             .unwrap_or(0)
     }
+
+    /// CPU time the server has used so far, user and system, in milliseconds.
+    #[allow(dead_code, reason = "only the agents benchmark reads it")]
+    pub fn cpu_ms(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): state is the first, utime
+        // the 12th and stime the 13th, in clock ticks.
+        let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+        let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok())).sum();
+        // SAFETY: sysconf reads a constant of the system and has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
+        ticks as f64 * 1000.0 / per_second as f64
+    }
 }
 
 impl Drop for BenchServer {
@@ -72,7 +85,15 @@ fn server_command() -> Command {
 }
 
 /// Starts the server on a store in `dir`.
+#[allow(dead_code, reason = "the agents benchmark starts its server with more configuration")]
 pub async fn start_server(dir: &std::path::Path) -> BenchServer {
+    start_server_with(dir, &[]).await
+}
+
+/// [`start_server`] with more configuration, as `CADRE_…` variables (the server is its own
+/// process: `CADRE_LLM__PROVIDERS__NAME__BASE_URL` configures `[llm.providers.NAME]`). They
+/// are set after the benchmark's own, so they may also replace those.
+pub async fn start_server_with(dir: &std::path::Path, env: &[(String, String)]) -> BenchServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let address = format!("127.0.0.1:{port}");
     let backend = if std::env::var_os("DATABASE_URL").is_some() { "postgres" } else { "sqlite" };
@@ -87,6 +108,7 @@ pub async fn start_server(dir: &std::path::Path) -> BenchServer {
         .env("CADRE_LIMITS__MAX_NODES_PER_JOB", BENCH_MAX_NODES)
         .env("CADRE_SERVER__BODY_LIMIT_BYTES", BENCH_BODY_LIMIT)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

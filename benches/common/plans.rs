@@ -5,7 +5,12 @@ use serde_json::{json, Value};
 
 /// One root with `leaves` `noop` workers.
 pub fn flat(leaves: usize) -> Value {
-    let children = (0..leaves).map(|i| leaf(format!("n{i}"))).collect();
+    flat_with(leaves, &json!({"type": "noop"}))
+}
+
+/// One root with `leaves` workers that each do `run`.
+pub fn flat_with(leaves: usize, run: &Value) -> Value {
+    let children = (0..leaves).map(|i| json!({"name": format!("n{i}"), "run": run})).collect();
     job(format!("flat {leaves}"), json!({}), orchestrator("root".into(), children))
 }
 
