@@ -243,8 +243,13 @@ impl ExecutorSpec {
 
     /// Whether the work reaches outside cadre (a process, a call to a service), so that
     /// running it twice is visible to the world and its start must be stored first.
+    ///
+    /// A model call reaches outside too, but its record is its ledger row, stored (after the
+    /// start, in the journal's order) before its answer is used; a call cut short by a crash
+    /// is sent again as the same turn whether or not its start was stored, so waiting for that
+    /// commit would add a commit's wait to every call and prevent nothing.
     pub fn acts_outside(&self) -> bool {
-        matches!(self, Self::Command { .. } | Self::Http { .. } | Self::Llm(_))
+        matches!(self, Self::Command { .. } | Self::Http { .. })
     }
 }
 
