@@ -9,6 +9,7 @@
 
 mod admission;
 pub mod agent;
+pub mod decompose;
 pub mod aggregate;
 pub mod executor;
 pub mod journal;
