@@ -48,6 +48,9 @@ pub enum ApiError {
     /// 429: try again later.
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after_s: u64 },
+    /// 502: a model the request needed answered with an error, or never usably.
+    #[error("{0}")]
+    BadGateway(String),
     /// 503: the store is unreachable, or the server is shutting down.
     #[error("{0}")]
     Unavailable(&'static str),
@@ -100,6 +103,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -116,6 +120,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::Validation(_) => "validation-error",
             Self::TooManyRequests { .. } => "too-many-requests",
+            Self::BadGateway(_) => "bad-gateway",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -196,6 +201,7 @@ impl From<EngineError> for ApiError {
             },
             EngineError::Store(store) => store.into(),
             EngineError::Journal(journal) => Self::Internal(journal.to_string()),
+            EngineError::Config(problem) => Self::Internal(problem),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod llm_calls;
 pub mod logs;
 pub mod metrics;
 pub mod page;
+pub mod plan;
 pub mod reach;
 pub mod reference;
 pub mod spawn;
@@ -86,6 +87,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(llm_calls::router())
         .merge(usage::router())
         .merge(validate::router())
+        .merge(plan::router())
         .merge(hierarchy::router())
         .merge(stats::router())
         .merge(spawn::router())

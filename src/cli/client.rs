@@ -147,6 +147,20 @@ impl Client {
         Ok(if valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
     }
 
+    pub(super) async fn plan(&self, file: &Path) -> Outcome {
+        let job = JobFile::read(file)?;
+        let preview = self.call(reqwest::Method::POST, "/recursion/plan", Some(&job)).await?;
+        match self.format {
+            Format::Json => self.out.json(&preview)?,
+            Format::Text => {
+                for line in super::plan::lines(&preview) {
+                    self.out.line(&line)?;
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
     pub(super) async fn keys(&self, action: KeysAction) -> Outcome {
         let (method, path, body) = match &action {
             KeysAction::Create { name, scopes, expires_in_s, rate, burst } => {

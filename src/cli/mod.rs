@@ -17,6 +17,7 @@ mod http;
 mod jobfile;
 mod locate;
 mod out;
+mod plan;
 mod render;
 mod serve;
 mod spend;
@@ -81,6 +82,9 @@ pub enum Command {
     Cancel { job_id: String },
     /// Validate a job file without running it.
     Validate { file: PathBuf },
+    /// Break a job file's request down with the server's decomposer and show the tree that
+    /// would run, without running it (it calls the model: needs a `write` key).
+    Plan { file: PathBuf },
     /// List jobs, newest first.
     Jobs(JobsArgs),
     /// Apply the store's migrations and exit.
@@ -192,6 +196,7 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
         Command::Status { job_id } => client.status(&job_id).await,
         Command::Cancel { job_id } => client.cancel(&job_id).await,
         Command::Validate { file } => client.validate(&file).await,
+        Command::Plan { file } => client.plan(&file).await,
         Command::Jobs(args) => client.jobs(args).await,
         Command::Keys { action } => client.keys(action).await,
         Command::Watch(args) => client.watch(args).await,

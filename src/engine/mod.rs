@@ -9,8 +9,8 @@
 
 mod admission;
 pub mod agent;
-pub mod decompose;
 pub mod aggregate;
+pub mod decompose;
 pub mod executor;
 pub mod journal;
 pub mod ledger;
@@ -64,6 +64,9 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// A setting the engine cannot start with (the decomposer's prompts, say).
+    #[error("invalid configuration: {0}")]
+    Config(String),
 }
 
 /// What job drivers share.
@@ -79,6 +82,8 @@ pub(crate) struct EngineCtx {
     pub providers: Arc<crate::llm::Providers>,
     /// The store, read by agents picked up after a restart (their conversations).
     pub store: SharedStore,
+    /// The model that breaks requests down, when `[decomposer]` names a provider.
+    pub decomposer: Option<Arc<decompose::pipeline::Decomposer>>,
     /// Where workers reach this server (`CADRE_URL`); known once the listener is bound.
     pub public_url: std::sync::OnceLock<String>,
 }
@@ -105,6 +110,10 @@ impl Engine {
         let journal = Journal::start(parts.store.clone(), sequences, parts.events, &parts.tracker);
         let (warnings_tx, warnings_rx) = mpsc::unbounded_channel();
         let resources = ResourceManager::new(config.quotas(), warnings_tx);
+        let providers = Arc::new(crate::llm::Providers::from_config(&config.llm));
+        let decomposer = decompose::pipeline::Decomposer::from_config(&config.decomposer, &providers)
+            .map_err(EngineError::Config)?
+            .map(Arc::new);
         let ctx = Arc::new(EngineCtx {
             ledger: ledger::Ledger::new(journal.clone()),
             journal,
@@ -112,8 +121,9 @@ impl Engine {
             resources,
             process: process_defaults(config),
             http: reqwest::Client::new(),
-            providers: Arc::new(crate::llm::Providers::from_config(&config.llm)),
+            providers,
             store: parts.store.clone(),
+            decomposer,
             public_url: std::sync::OnceLock::new(),
         });
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
@@ -185,6 +195,11 @@ impl Engine {
     /// Live worker tokens.
     pub fn tokens(&self) -> &tokens::TokenRing {
         &self.inner.ctx.tokens
+    }
+
+    /// The decomposer, when one is configured.
+    pub fn decomposer(&self) -> Option<&decompose::pipeline::Decomposer> {
+        self.inner.ctx.decomposer.as_deref()
     }
 
     /// The journal (audit entries are written through it too).

@@ -14,6 +14,7 @@ mod server;
 
 mod cli;
 mod conversation;
+mod decompose;
 mod recovery;
 mod team;
 
@@ -50,7 +51,12 @@ impl Store {
     /// A server whose providers `scripted` (OpenAI protocol) and `claude` (Anthropic's) are
     /// the scripted one.
     pub fn start(&mut self) -> Server {
-        let env = [
+        self.start_with(&[])
+    }
+
+    /// [`Store::start`] with extra variables for the server.
+    pub fn start_with(&mut self, extra: &[(&str, &str)]) -> Server {
+        let provider = [
             ("CADRE_LLM__PROVIDERS__SCRIPTED__KIND", "openai"),
             ("CADRE_LLM__PROVIDERS__SCRIPTED__BASE_URL", self.provider_url.as_str()),
             ("CADRE_LLM__PROVIDERS__SCRIPTED__MODEL", "scripted-default"),
@@ -65,6 +71,7 @@ impl Store {
             ("CADRE_LLM__PROVIDERS__CLAUDE__API_KEY_ENV", KEY_ENV),
             (KEY_ENV, KEY),
         ];
+        let env: Vec<(&str, &str)> = provider.iter().chain(extra).copied().collect();
         let (mut server, generated) = serve_with(&self.data(), self.database_url.as_deref(), &env);
         if let Some(key) = generated {
             self.key = key;

@@ -41,6 +41,7 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
         "/recursion/job/{id}/nodes/{node_id}/logs",
         "/recursion/job/{id}/nodes/{node_id}/usage",
         "/recursion/jobs",
+        "/recursion/plan",
         "/recursion/stats",
         "/recursion/validate",
     ];

@@ -16,6 +16,7 @@ pub mod group;
 mod layout;
 mod link;
 mod naming;
+pub mod pipeline;
 pub mod prompts;
 pub mod task;
 #[cfg(test)]

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{PlanLimits, RetryPolicy, DEPTHS, HARD_MAX_DEPTH};
 
+mod decomposer;
+pub use decomposer::DecomposerConfig;
+
 /// The configuration file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "config/cadre.toml";
 const ENV_PREFIX: &str = "CADRE_";
@@ -51,6 +54,8 @@ pub struct Config {
     pub stream: StreamConfig,
     /// Language-model providers (`[llm.providers.NAME]`).
     pub llm: crate::llm::LlmConfig,
+    /// The model that decomposes requests (`[decomposer]`).
+    pub decomposer: DecomposerConfig,
 }
 
 /// The event stream (`/ws/recursion`).
@@ -298,7 +303,8 @@ impl Config {
         if self.quotas().contains(&0) {
             return Err(ConfigError::Invalid("resources.quotas: every depth 0–5 needs a quota ≥ 1".into()));
         }
-        Ok(())
+        let providers: Vec<&String> = self.llm.providers.keys().collect();
+        self.decomposer.problem(&providers).map_or(Ok(()), |problem| Err(ConfigError::Invalid(problem)))
     }
 
     /// Quotas as an array by depth.

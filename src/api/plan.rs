@@ -1,0 +1,105 @@
+//! `POST /recursion/plan`: the dry run of a decomposition (issue 13) — the server's
+//! decomposer plans and breaks the request down (phases 0–2) and the tree that would run is
+//! returned, with what the breakdown cost and how many agents would work, so a person can
+//! read it before paying for the run. Nothing is stored: no job, no node, no ledger row.
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::extract::AppJson;
+use super::views::UsageView;
+use crate::auth::{Caller, Scope};
+use crate::domain::{FieldError, JobSpec, NodeSpec};
+use crate::engine::decompose::pipeline::{Breakdown, DecomposeError};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(plan_job))
+}
+
+/// What the decomposer would run.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlanPreview {
+    /// The architectural plan (phase 0).
+    #[schema(value_type = Object)]
+    pub plan: Value,
+    /// The tasks and subtasks the model gave (phase 1).
+    #[schema(value_type = Object)]
+    pub decomposition: Value,
+    /// The tree that would run: the request's root over its managers and agents (phase 2).
+    pub tree: NodeSpec,
+    pub estimate: PlanEstimate,
+    /// What the dry run's own calls cost.
+    pub usage: UsageView,
+}
+
+/// The size of the tree that would run.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PlanEstimate {
+    pub managers: usize,
+    pub agents: usize,
+    pub subtasks: usize,
+    /// Nodes in the tree, the root included.
+    pub nodes: usize,
+}
+
+/// Plan and break a request down without running it.
+#[utoipa::path(post, path = "/recursion/plan", tag = "jobs", request_body = JobSpec,
+    responses(
+        (status = 200, description = "The plan, the breakdown and the tree that would run; nothing is stored", body = PlanPreview),
+        (status = 403, description = "A key without `write` (the dry run calls a model, which costs money)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This server has no decomposer (`[decomposer] provider` is empty)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a job, or a job that carries a `plan` of its own", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The model failed, or its answers never followed the rules", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn plan_job(
+    State(app): State<AppState>,
+    caller: Caller,
+    AppJson(spec): AppJson<JobSpec>,
+) -> ApiResult<Json<PlanPreview>> {
+    caller.require(Scope::Write)?;
+    if spec.plan.is_some() {
+        let message = "a dry run breaks a request down: leave `plan` out".to_string();
+        return Err(ApiError::Validation(vec![FieldError { path: "plan".into(), message }]));
+    }
+    let decomposer = app.engine.decomposer().ok_or_else(|| {
+        ApiError::Conflict("this server has no decomposer: set [decomposer] provider in its configuration".into())
+    })?;
+    let breakdown = decomposer.breakdown(&spec.request, "").await.map_err(|err| match err {
+        DecomposeError::Call(call) => ApiError::BadGateway(call.to_string()),
+        invalid @ DecomposeError::Invalid { .. } => ApiError::BadGateway(invalid.to_string()),
+    })?;
+    Ok(Json(preview(&spec.request, breakdown)))
+}
+
+fn preview(request: &str, breakdown: Breakdown) -> PlanPreview {
+    let Breakdown { plan, decomposition, children, completions } = breakdown;
+    let managers = children.len();
+    let agents = children.iter().map(|m| m.children.as_ref().map_or(0, Vec::len)).sum();
+    let subtasks = decomposition.tasks.iter().map(|t| t.subtasks.len()).sum();
+    let title = plan.get("project_name").and_then(Value::as_str).map_or_else(|| request.to_string(), str::to_string);
+    let root = serde_json::json!({"name": "project", "title": title, "children": children});
+    let tree: NodeSpec = serde_json::from_value(root).unwrap_or_else(|_| unreachable!("node specs read back"));
+    let usage = completions.iter().fold(UsageView::default(), |mut sum, c| {
+        sum.input_tokens += i64::try_from(c.usage.input_tokens).unwrap_or(i64::MAX);
+        sum.output_tokens += i64::try_from(c.usage.output_tokens).unwrap_or(i64::MAX);
+        sum.cached_tokens += i64::try_from(c.usage.cached_tokens).unwrap_or(i64::MAX);
+        sum.cost += c.cost;
+        sum.calls += 1;
+        sum
+    });
+    PlanPreview {
+        plan,
+        decomposition: serde_json::to_value(&decomposition).unwrap_or_default(),
+        tree,
+        estimate: PlanEstimate { managers, agents, subtasks, nodes: 1 + managers + agents },
+        usage,
+    }
+}
