@@ -209,3 +209,32 @@ fn regroup_prompt(errors: &[String]) -> String {
     let lines: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
     format!("This breakdown cannot be run:\n{}\nAnswer again with the corrected JSON.", lines.join("\n"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decomposer() -> Decomposer {
+        let llm: crate::llm::LlmConfig =
+            toml::from_str("[providers.p]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9\"\nmodel = \"m\"")
+                .expect("providers");
+        let config = DecomposerConfig { provider: "p".into(), ..DecomposerConfig::default() };
+        Decomposer::from_config(&config, &Providers::from_config(&llm)).expect("valid").expect("configured")
+    }
+
+    #[test]
+    fn an_agent_whose_bundle_would_be_too_long_is_sent_back() {
+        let long = "x".repeat(7_000);
+        let subtask = |title: &str| json!({"title": title, "description": long, "domain": "backend", "function": "api", "complexity": "low"});
+        let answer = json!({"tasks": [{"title": "API", "subtasks": [subtask("a"), subtask("b"), subtask("c")]}]});
+        let errors = decomposer().grouped(&answer).expect_err("one agent, 21,000 characters");
+        assert!(errors[0].contains("agent 'api' come to more than 20000 characters"), "{errors:?}");
+        let short = json!({"tasks": [{"title": "API", "subtasks": [
+            {"title": "a", "description": "d", "domain": "backend", "function": "api", "complexity": "low"}]}]});
+        let (_, children) = decomposer().grouped(&short).expect("groups");
+        assert_eq!(children[0].name, "backend");
+        assert!(
+            decomposer().grouped(&json!({"tasks": "none"})).unwrap_err()[0].starts_with("the answer cannot be read")
+        );
+    }
+}
