@@ -308,15 +308,7 @@ fn difference(base: &[Run], runs: &[Run], leaves: usize) -> Value {
 
 fn report(server: &BenchServer, quotas: &str, leaves: usize, results: &[Vec<Run>; 3]) {
     let [echo, http, llm] = results;
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let (cpu, cores) = common::machine();
     let result = json!({
         "workload": "agents", "backend": server.backend, "runs": echo.len(), "leaves": leaves,
         "quotas": quotas, "provider_max_concurrency": PROVIDER_CONCURRENCY,

@@ -116,15 +116,7 @@ fn report(workload: &str, server: &common::BenchServer, times: &[Duration], node
     let mut ms: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1000.0).collect();
     ms.sort_by(f64::total_cmp);
     let median = ms[ms.len() / 2];
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let (cpu, cores) = common::machine();
     let (peak_kib, backend) = (server.peak_rss_kib(), server.backend);
     let result = json!({"workload": workload, "backend": backend, "runs": ms.len(), "nodes": nodes,
         "median_ms": median, "min_ms": ms[0], "max_ms": ms[ms.len() - 1],

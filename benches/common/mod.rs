@@ -120,3 +120,17 @@ pub async fn start_server_with(dir: &std::path::Path, env: &[(String, String)]) 
     }
     BenchServer { address, backend, child }
 }
+
+/// The CPU's model name and the cores this process may use, for the reports.
+#[allow(dead_code, reason = "only the benchmarks that write a report use it")]
+pub fn machine() -> (String, usize) {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    (cpu, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0))
+}

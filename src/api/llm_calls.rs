@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::extract::parse_id;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::events::ms_to_rfc3339;
 use crate::state::AppState;
 use crate::store::LlmCallRow;
@@ -100,18 +100,8 @@ pub async fn node_llm_calls(
     Path((id, node_id)): Path<(String, String)>,
 ) -> ApiResult<Json<LlmCalls>> {
     let (job_id, node_id) = (parse_id(&id, "job")?, parse_id(&node_id, "node")?);
-    let subtree = super::reach::readable_subtree(&caller, job_id)?;
     let store = app.engine.store();
-    store
-        .node(node_id)
-        .await?
-        .filter(|node| node.job_id == job_id)
-        .ok_or_else(|| ApiError::NotFound(format!("node {node_id}")))?;
-    if let Some(root) = subtree {
-        if !super::reach::is_within(&store.job_nodes(job_id).await?, root, node_id) {
-            return Err(ApiError::Forbidden(format!("node {node_id} is outside this worker's subtree")));
-        }
-    }
+    super::reach::readable_node(store.as_ref(), &caller, job_id, node_id).await?;
     let calls = store.llm_calls(job_id, node_id).await?;
     Ok(Json(LlmCalls { calls: calls.iter().map(LlmCallView::of).collect() }))
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ApiResult};
-use crate::store::NodeRow;
+use crate::store::{NodeRow, Store};
 
 /// The root of what `caller` may read of job `job_id`: `None` for the whole job.
 pub fn readable_subtree(caller: &Caller, job_id: Uuid) -> ApiResult<Option<Uuid>> {
@@ -14,6 +14,23 @@ pub fn readable_subtree(caller: &Caller, job_id: Uuid) -> ApiResult<Option<Uuid>
         Caller::Worker(_) => Err(ApiError::NotFound(format!("job {job_id}"))),
         Caller::Key(_) => caller.require(Scope::Read).map(|_| None),
     }
+}
+
+/// Node `node_id` of job `job_id`, if `caller` may read it: 404 when the job has no such
+/// node, 403 when it lies outside the calling worker's subtree.
+pub async fn readable_node(store: &dyn Store, caller: &Caller, job_id: Uuid, node_id: Uuid) -> ApiResult<NodeRow> {
+    let subtree = readable_subtree(caller, job_id)?;
+    let node = store
+        .node(node_id)
+        .await?
+        .filter(|node| node.job_id == job_id)
+        .ok_or_else(|| ApiError::NotFound(format!("node {node_id}")))?;
+    if let Some(root) = subtree {
+        if !is_within(&store.job_nodes(job_id).await?, root, node_id) {
+            return Err(ApiError::Forbidden(format!("node {node_id} is outside this worker's subtree")));
+        }
+    }
+    Ok(node)
 }
 
 /// The nodes of the subtree rooted at `root` (all of them for `None`), parents first.
