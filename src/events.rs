@@ -42,6 +42,9 @@ event_kinds! {
     JobCancelled => "job_cancelled",
     ResourceWarning => "resource_warning",
     LlmCall => "llm_call",
+    Decomposition => "decomposition",
+    ClarificationRequested => "clarification_requested",
+    ClarificationAnswered => "clarification_answered",
     Error => "error",
     Heartbeat => "heartbeat",
 }

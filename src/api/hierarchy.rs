@@ -85,7 +85,7 @@ pub async fn get_hierarchy(
         }
         None => {
             let mut jobs = Vec::new();
-            for status in [JobStatus::Running, JobStatus::Cancelling, JobStatus::Queued] {
+            for status in [JobStatus::Running, JobStatus::Paused, JobStatus::Cancelling, JobStatus::Queued] {
                 jobs.extend(store.jobs_in_status(status.as_str()).await?);
             }
             jobs

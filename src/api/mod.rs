@@ -5,6 +5,7 @@
 //! OpenAPI 3.1 document is generated from the handlers' annotations (utoipa), so it cannot
 //! drift from the code.
 
+pub mod answer;
 pub mod audit;
 pub mod contract;
 pub mod extract;
@@ -19,6 +20,7 @@ pub mod page;
 pub mod plan;
 pub mod reach;
 pub mod reference;
+pub mod report;
 pub mod spawn;
 pub mod stats;
 pub mod usage;
@@ -88,6 +90,8 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(usage::router())
         .merge(validate::router())
         .merge(plan::router())
+        .merge(answer::router())
+        .merge(report::router())
         .merge(hierarchy::router())
         .merge(stats::router())
         .merge(spawn::router())

@@ -14,8 +14,11 @@ use utoipa_axum::routes;
 use super::extract::AppJson;
 use super::views::UsageView;
 use crate::auth::{Caller, Scope};
+use crate::domain::validate::validate_spawn;
+use crate::domain::PlanLimits;
 use crate::domain::{FieldError, JobSpec, NodeSpec};
-use crate::engine::decompose::pipeline::{Breakdown, DecomposeError};
+use crate::engine::calls::Unrecorded;
+use crate::engine::decompose::pipeline::{Breakdown, DecomposeError, Placement};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
@@ -72,15 +75,40 @@ pub async fn plan_job(
     let decomposer = app.engine.decomposer().ok_or_else(|| {
         ApiError::Conflict("this server has no decomposer: set [decomposer] provider in its configuration".into())
     })?;
-    let breakdown = decomposer.breakdown(&spec.request, "").await.map_err(|err| match err {
+    let calls = Unrecorded(decomposer.provider.clone());
+    let max_depth = spec.config.max_depth.unwrap_or(app.engine.limits().default_max_depth);
+    let placement = DryRun { max_depth, limits: app.engine.limits() };
+    let breakdown = decomposer.breakdown(&calls, &spec.request, "", &placement).await.map_err(|err| match err {
         DecomposeError::Call(call) => ApiError::BadGateway(call.to_string()),
         invalid @ DecomposeError::Invalid { .. } => ApiError::BadGateway(invalid.to_string()),
     })?;
     Ok(Json(preview(&spec.request, breakdown)))
 }
 
+/// The root of the job that would run: its children checked as any spawn under it would be.
+struct DryRun<'a> {
+    max_depth: u8,
+    limits: &'a PlanLimits,
+}
+
+#[async_trait::async_trait]
+impl Placement for DryRun<'_> {
+    fn managers_fit(&self) -> bool {
+        self.max_depth >= 2
+    }
+
+    async fn place(&self, children: &[NodeSpec]) -> Result<(), Vec<String>> {
+        let errors = validate_spawn(children, (0, self.max_depth), &[], self.limits).errors;
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.iter().map(|e| format!("{}: {}", e.path, e.message)).collect())
+        }
+    }
+}
+
 fn preview(request: &str, breakdown: Breakdown) -> PlanPreview {
-    let Breakdown { plan, decomposition, children, completions } = breakdown;
+    let Breakdown { plan, decomposition, children, completions, .. } = breakdown;
     let managers = children.len();
     let agents = children.iter().map(|m| m.children.as_ref().map_or(0, Vec::len)).sum();
     let subtasks = decomposition.tasks.iter().map(|t| t.subtasks.len()).sum();

@@ -124,6 +124,25 @@ impl Client {
         Ok(ExitCode::SUCCESS)
     }
 
+    /// Answers the question a paused job asked.
+    pub(super) async fn answer(&self, job_id: &str, answer: &str) -> Outcome {
+        let body = serde_json::json!({ "answer": answer });
+        let path = format!("/recursion/job/{job_id}/answer");
+        let job: Value = self.api.send(reqwest::Method::POST, &path, Some(&body), None).await?;
+        match self.format {
+            Format::Json => self.out.json(&job)?,
+            Format::Text => self.out.line(&format!("job {job_id} {}", job["status"].as_str().unwrap_or("?")))?,
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Prints a job's report (Markdown).
+    pub(super) async fn report(&self, job_id: &str) -> Outcome {
+        let text = self.api.text(&format!("/recursion/job/{job_id}/report")).await?;
+        self.out.line(text.trim_end())?;
+        Ok(ExitCode::SUCCESS)
+    }
+
     pub(super) async fn validate(&self, file: &Path) -> Outcome {
         let job = JobFile::read(file)?;
         let report = self.call(reqwest::Method::POST, "/recursion/validate", Some(&job)).await?;

@@ -49,6 +49,21 @@ impl Api {
         serde_json::from_str(&text).map_err(|e| format!("unexpected answer from the server: {e}"))
     }
 
+    /// A text answer (the Markdown report).
+    pub(super) async fn text(&self, path: &str) -> Result<String, String> {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.map_err(|e| format!("cannot reach the server at {}: {e}", self.base))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(describe_problem(status, &text, self.key.is_some(), None));
+        }
+        Ok(text)
+    }
+
     /// A job with its tree, without results (names, depths and statuses are all a watcher
     /// needs, and results can be large), and what its model calls spent (None from a server
     /// that does not say, or for a job that made none).

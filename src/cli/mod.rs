@@ -80,6 +80,11 @@ pub enum Command {
     Status { job_id: String },
     /// Cancel a job.
     Cancel { job_id: String },
+    /// Answer the question a paused job asked; it goes on.
+    Answer { job_id: String, answer: String },
+    /// Print a job's report (Markdown): the plan, what each manager and agent delivered,
+    /// validation verdicts, retries, tokens and cost.
+    Report { job_id: String },
     /// Validate a job file without running it.
     Validate { file: PathBuf },
     /// Break a job file's request down with the server's decomposer and show the tree that
@@ -101,7 +106,7 @@ pub enum Command {
 /// Which jobs `cadre jobs` lists.
 #[derive(Debug, Clone, clap::Args)]
 pub struct JobsArgs {
-    /// Only jobs in this status (queued, running, cancelling, succeeded, failed, cancelled).
+    /// Only jobs in this status (queued, running, paused, cancelling, succeeded, failed, cancelled).
     #[arg(long)]
     pub status: Option<String>,
     /// Only jobs with this label, as key:value.
@@ -193,13 +198,26 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
     let client = client::Client::new(&server, format);
     match command {
         Command::Submit { file, watch } => client.submit(&file, watch).await,
-        Command::Status { job_id } => client.status(&job_id).await,
-        Command::Cancel { job_id } => client.cancel(&job_id).await,
+        command @ (Command::Status { .. }
+        | Command::Cancel { .. }
+        | Command::Answer { .. }
+        | Command::Report { .. }) => job_command(&client, command).await,
         Command::Validate { file } => client.validate(&file).await,
         Command::Plan { file } => client.plan(&file).await,
         Command::Jobs(args) => client.jobs(args).await,
         Command::Keys { action } => client.keys(action).await,
         Command::Watch(args) => client.watch(args).await,
         Command::Serve | Command::Migrate => Err("not a client command".into()),
+    }
+}
+
+/// The commands about one job.
+async fn job_command(client: &client::Client, command: Command) -> out::Outcome {
+    match command {
+        Command::Status { job_id } => client.status(&job_id).await,
+        Command::Cancel { job_id } => client.cancel(&job_id).await,
+        Command::Answer { job_id, answer } => client.answer(&job_id, &answer).await,
+        Command::Report { job_id } => client.report(&job_id).await,
+        _ => Err("not a job command".into()),
     }
 }

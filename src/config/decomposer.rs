@@ -2,11 +2,12 @@
 //! provider and model, where the operator's prompts are, how many corrections a breakdown
 //! gets, the grouping thresholds, and the executor each agent runs.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ExecutorSpec;
+use crate::domain::{ExecutorSpec, ManagerSpec};
 
 /// The decomposer's settings; with no `provider` there is no decomposer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +29,10 @@ pub struct DecomposerConfig {
     /// What each agent runs; default an `llm` worker on the decomposer's provider and model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<ExecutorSpec>,
+    /// Manager by domain (`[decomposer.managers.backend] name = "api"`); absent: the six
+    /// domain managers (database, backend, frontend, infrastructure, testing, documentation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managers: Option<BTreeMap<String, ManagerSpec>>,
 }
 
 impl Default for DecomposerConfig {
@@ -40,6 +45,7 @@ impl Default for DecomposerConfig {
             max_agents_per_group: 2,
             split_weight: 4,
             agent: None,
+            managers: None,
         }
     }
 }
@@ -54,6 +60,11 @@ impl DecomposerConfig {
     pub fn problem(&self, providers: &[&String]) -> Option<String> {
         if self.is_set() && !providers.contains(&&self.provider) {
             return Some(format!("decomposer.provider: no provider named '{}' under [llm.providers]", self.provider));
+        }
+        if let Some((domain, _)) =
+            self.managers.iter().flatten().find(|(_, m)| !crate::domain::validate::is_valid_name(&m.name))
+        {
+            return Some(format!("decomposer.managers.{domain}.name must match [A-Za-z0-9_.-]{{1,64}}"));
         }
         (self.max_agents_per_group == 0).then(|| "decomposer.max_agents_per_group must be at least 1".to_string())
     }

@@ -321,6 +321,7 @@ impl Config {
             roles: self.roles.ladder.clone(),
             default_retry: self.retry,
             providers: self.llm.providers.keys().cloned().collect(),
+            decomposer: self.decomposer.is_set().then(|| self.decomposer.provider.clone()),
         }
     }
 }

@@ -2,12 +2,15 @@
 //! is checked ([`validate`]), the flat node list the engine runs and the store keeps
 //! ([`plan`]), and the states jobs and nodes move through ([`status`]).
 
+pub mod decompose;
 pub mod plan;
 pub mod spec;
 pub mod status;
 pub mod validate;
+pub mod validate_decompose;
 pub mod validate_llm;
 
+pub use decompose::{CheckSpec, DecomposeKind, DecomposeSpec, Intent, ManagerSpec};
 pub use plan::{PlannedNode, RetryPolicy, RuntimeSpec};
 pub use spec::{Aggregate, ExecutorSpec, FailurePolicy, JobSpec, LlmRun, NodeSpec};
 pub use status::{JobStatus, NodeStatus};
@@ -48,4 +51,6 @@ pub struct PlanLimits {
     pub default_retry: RetryPolicy,
     /// The LLM providers `llm` workers may name.
     pub providers: Vec<String>,
+    /// The provider a `decompose` naming none uses (`[decomposer] provider`), if any.
+    pub decomposer: Option<String>,
 }

@@ -72,6 +72,12 @@ pub struct RuntimeSpec {
     /// The executor of a worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<ExecutorSpec>,
+    /// An orchestrator whose children a model plans when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decompose: Option<super::decompose::DecomposeSpec>,
+    /// The check a worker's result must pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate: Option<super::decompose::CheckSpec>,
     /// Resolved retry policy.
     pub retry: RetryPolicy,
     /// How an orchestrator combines results.
@@ -221,6 +227,8 @@ impl Shared {
             description: spec.description.clone(),
             depends_on: spec.depends_on.clone(),
             run: spec.run.clone(),
+            decompose: spec.decompose.clone(),
+            validate: spec.validate.clone(),
             retry,
             aggregate: spec.aggregate.unwrap_or_default(),
             on_child_failure,

@@ -61,9 +61,19 @@ pub struct JobConfig {
     #[serde(default)]
     #[schema(minimum = 1)]
     pub timeout_s: Option<u64>,
+    /// How a request without a plan is read first: `project` (plan it, the default) or
+    /// `auto` (a model says whether to answer, plan, ask back or delegate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<super::decompose::Intent>,
+    /// How long a question back to the requester waits for `POST …/answer` before the job
+    /// fails (default 86400 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub clarify_timeout_s: Option<u64>,
 }
 
-/// One node of the plan: an orchestrator (with `children`) or a worker (with `run`).
+/// One node of the plan: an orchestrator (with `children`, or `decompose` for children a
+/// model plans) or a worker (with `run`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
@@ -91,6 +101,13 @@ pub struct NodeSpec {
     /// The executor (this node is a worker).
     #[serde(default)]
     pub run: Option<ExecutorSpec>,
+    /// Children planned by a model when the node runs (this node is an orchestrator whose
+    /// children are not written out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decompose: Option<super::decompose::DecomposeSpec>,
+    /// A check a worker's result must pass before it is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate: Option<super::decompose::CheckSpec>,
     /// Retry policy for this node and, unless they set their own, its descendants.
     #[serde(default)]
     pub retry: Option<RetrySpec>,
@@ -212,6 +229,24 @@ pub struct LlmRun {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(maximum = 10)]
     pub max_repairs: Option<u32>,
+}
+
+impl LlmRun {
+    /// A run on `provider` (and `model`) with every other setting at its default.
+    pub fn plain(provider: &str, model: Option<String>) -> Self {
+        Self {
+            provider: provider.to_string(),
+            model,
+            system: None,
+            prompt: None,
+            output_schema: None,
+            max_tokens: None,
+            temperature: None,
+            tools: Vec::new(),
+            max_turns: None,
+            max_repairs: None,
+        }
+    }
 }
 
 impl ExecutorSpec {

@@ -11,6 +11,8 @@ pub enum JobStatus {
     Queued,
     /// Its tree is being worked on.
     Running,
+    /// Nothing can move until a person answers (a question the decomposer asked).
+    Paused,
     /// A cancel was asked for and the tree is being stopped.
     Cancelling,
     /// The root succeeded.
@@ -67,6 +69,7 @@ macro_rules! stored_names {
 stored_names!(JobStatus {
     Queued => "queued",
     Running => "running",
+    Paused => "paused",
     Cancelling => "cancelling",
     Succeeded => "succeeded",
     Failed => "failed",

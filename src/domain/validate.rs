@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::decompose::DecomposeSpec;
 use super::spec::{ExecutorSpec, JobSpec, NodeSpec, RetrySpec};
 use super::{PlanLimits, DEPTHS, HARD_MAX_DEPTH};
 
@@ -80,8 +81,9 @@ pub fn validate(spec: &JobSpec, limits: &PlanLimits) -> Validation {
                 v.error("plan.depends_on", "the root has no siblings to depend on");
             }
             check_node(root, "plan", 0, max_depth, &mut v);
-            let providers = super::validate_llm::unknown_providers(&[("plan".into(), root)], &limits.providers);
-            v.errors.extend(providers);
+            let roots = [("plan".to_string(), root)];
+            v.errors.extend(super::validate_llm::unknown_providers(&roots, &limits.providers));
+            v.errors.extend(super::validate_decompose::problems(&roots, limits));
             if v.estimate.nodes > limits.max_nodes {
                 v.error(
                     "plan",
@@ -115,6 +117,16 @@ fn check_request(spec: &JobSpec, v: &mut Validation) {
     }
 }
 
+/// The settings of a job whose plan a model makes.
+fn check_intent(spec: &JobSpec, v: &mut Validation) {
+    if spec.config.clarify_timeout_s == Some(0) {
+        v.error("config.clarify_timeout_s", "must be at least 1");
+    }
+    if spec.config.intent.is_some() && spec.plan.as_ref().is_some_and(|root| root.decompose.is_none()) {
+        v.warn("config.intent", "applies to a job whose plan a model makes; this job brings its own plan");
+    }
+}
+
 /// Checks `config` and returns the effective maximum depth.
 fn check_config(spec: &JobSpec, limits: &PlanLimits, v: &mut Validation) -> u8 {
     let config = &spec.config;
@@ -142,6 +154,7 @@ fn check_config(spec: &JobSpec, limits: &PlanLimits, v: &mut Validation) -> u8 {
     if config.timeout_s == Some(0) {
         v.error("config.timeout_s", "must be at least 1");
     }
+    check_intent(spec, v);
     max_depth.min(HARD_MAX_DEPTH)
 }
 
@@ -165,11 +178,27 @@ fn check_node(node: &NodeSpec, path: &str, depth: u8, max_depth: u8, v: &mut Val
         let limit = super::validate_llm::MAX_DESCRIPTION_CHARS;
         v.error(format!("{path}.description"), format!("{description} characters, more than {limit}"));
     }
-    match (&node.children, &node.run) {
-        (Some(_), Some(_)) => v.error(path.to_string(), "a node has `children` or `run`, not both"),
-        (None, None) => v.error(path.to_string(), "a node needs `children` or `run`"),
-        (Some(children), None) => check_children(children, path, depth, max_depth, v),
-        (None, Some(run)) => check_worker(node, run, path, depth, v),
+    if node.validate.is_some() && node.run.is_none() {
+        v.error(format!("{path}.validate"), "only a worker's result is validated: this node has no `run`");
+    }
+    match (&node.children, &node.run, &node.decompose) {
+        (Some(children), None, None) => check_children(children, path, depth, max_depth, v),
+        (None, Some(run), None) => check_worker(node, run, path, depth, v),
+        (None, None, Some(decompose)) => check_decomposing(decompose, path, depth, max_depth, v),
+        (None, None, None) => v.error(path.to_string(), "a node needs `children`, `run` or `decompose`"),
+        _ => v.error(path.to_string(), "a node has one of `children`, `run` and `decompose`, not several"),
+    }
+}
+
+/// A node whose children a model plans: there must be room below it for them.
+fn check_decomposing(decompose: &DecomposeSpec, path: &str, depth: u8, max_depth: u8, v: &mut Validation) {
+    if depth >= max_depth {
+        let message =
+            format!("a node at depth {depth} cannot decompose: max_depth {max_depth} leaves no room for children");
+        v.error(format!("{path}.decompose"), message);
+    }
+    if let Some(agent) = &decompose.agent {
+        check_executor(agent, &format!("{path}.decompose.agent"), v);
     }
 }
 
@@ -214,13 +243,14 @@ pub fn validate_spawn(
     children: &[NodeSpec],
     (parent_depth, max_depth): (u8, u8),
     siblings: &[&str],
-    providers: &[String],
+    limits: &PlanLimits,
 ) -> Validation {
     let mut v = Validation::default();
     check_children(children, "", parent_depth, max_depth, &mut v);
     let roots: Vec<(String, &NodeSpec)> =
         children.iter().enumerate().map(|(i, child)| (format!("children[{i}]"), child)).collect();
-    v.errors.extend(super::validate_llm::unknown_providers(&roots, providers));
+    v.errors.extend(super::validate_llm::unknown_providers(&roots, &limits.providers));
+    v.errors.extend(super::validate_decompose::problems(&roots, limits));
     for (i, child) in children.iter().enumerate() {
         if siblings.contains(&child.name.as_str()) {
             v.error(format!("children[{i}].name"), format!("the parent already has a child named '{}'", child.name));

@@ -10,6 +10,7 @@
 mod admission;
 pub mod agent;
 pub mod aggregate;
+pub mod calls;
 pub mod decompose;
 pub mod executor;
 pub mod journal;
@@ -21,6 +22,7 @@ pub mod resources;
 mod run;
 pub mod tokens;
 mod tree;
+pub mod validation;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,7 +84,9 @@ pub(crate) struct EngineCtx {
     pub providers: Arc<crate::llm::Providers>,
     /// The store, read by agents picked up after a restart (their conversations).
     pub store: SharedStore,
-    /// The model that breaks requests down, when `[decomposer]` names a provider.
+    /// The decomposer's settings and prompts, for every decomposing node.
+    pub decomposers: Arc<decompose::pipeline::Decomposers>,
+    /// The server's own decomposer, when `[decomposer]` names a provider.
     pub decomposer: Option<Arc<decompose::pipeline::Decomposer>>,
     /// Where workers reach this server (`CADRE_URL`); known once the listener is bound.
     pub public_url: std::sync::OnceLock<String>,
@@ -111,9 +115,9 @@ impl Engine {
         let (warnings_tx, warnings_rx) = mpsc::unbounded_channel();
         let resources = ResourceManager::new(config.quotas(), warnings_tx);
         let providers = Arc::new(crate::llm::Providers::from_config(&config.llm));
-        let decomposer = decompose::pipeline::Decomposer::from_config(&config.decomposer, &providers)
-            .map_err(EngineError::Config)?
-            .map(Arc::new);
+        let decomposers = decompose::pipeline::Decomposers::new(&config.decomposer, providers.clone())
+            .map_err(EngineError::Config)?;
+        let decomposer = decomposers.server().map_err(EngineError::Config)?.map(Arc::new);
         let ctx = Arc::new(EngineCtx {
             ledger: ledger::Ledger::new(journal.clone()),
             journal,
@@ -123,6 +127,7 @@ impl Engine {
             http: reqwest::Client::new(),
             providers,
             store: parts.store.clone(),
+            decomposers: Arc::new(decomposers),
             decomposer,
             public_url: std::sync::OnceLock::new(),
         });
@@ -141,7 +146,13 @@ impl Engine {
 
     /// Validates a submission without creating anything.
     pub fn validate(&self, spec: &crate::domain::JobSpec) -> Validation {
-        crate::domain::validate::validate(spec, self.limits())
+        crate::domain::validate::validate(&spec.clone().with_decomposer(self.limits()), self.limits())
+    }
+
+    /// Gives a job paused on a question its answer; the decomposition goes on.
+    pub async fn answer(&self, job_id: Uuid, answer: String) -> Result<(), EngineError> {
+        self.inner.ensure_store_reachable()?;
+        self.inner.answer(job_id, answer).await
     }
 
     /// Submits a job (or returns the one with the same idempotency key).

@@ -23,6 +23,10 @@ pub(super) enum Phase {
     Queued,
     /// A worker whose executor runs (holds a slot).
     Working,
+    /// An orchestrator whose children a model is planning (holds a slot).
+    Decomposing,
+    /// An orchestrator waiting for the requester's answer to its question (holds no slot).
+    AwaitAnswer,
     /// A worker waiting out its retry back-off.
     BackingOff,
     /// An orchestrator waiting for its children (holds no slot).

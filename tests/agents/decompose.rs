@@ -9,7 +9,7 @@ use super::{last_user_text, Store};
 
 const DECOMPOSER: [(&str, &str); 1] = [("CADRE_DECOMPOSER__PROVIDER", "scripted")];
 
-fn plan() -> Value {
+pub fn plan() -> Value {
     json!({"project_name": "Chirp", "technical_constraints": ["Posts are at most 280 characters"],
            "success_criteria": ["Users can post and read a feed"],
            "components": [{"type": "database", "name": "PostgreSQL", "specific_requirements": ["users, posts, followers tables"]}]})
@@ -22,7 +22,7 @@ fn subtask(title: &str, domain: &str, function: &str, complexity: &str, depends_
 
 /// The seed's Twitter-like breakdown: three medium tables and a low index task, three low
 /// endpoints that need the posts table, three low components.
-fn twitter(posts_dependency: &str) -> Value {
+pub fn twitter(posts_dependency: &str) -> Value {
     json!({"tasks": [
         {"title": "Data", "subtasks": [
             subtask("Create Users table", "database", "table_creation", "medium", &[]),

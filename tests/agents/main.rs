@@ -15,6 +15,7 @@ mod server;
 mod cli;
 mod conversation;
 mod decompose;
+mod decomposed;
 mod recovery;
 mod team;
 

@@ -144,7 +144,7 @@ async fn a_bad_query_value_lists_the_valid_ones() {
     let app = spawn_app().await;
     let body = problem(app.get("/recursion/jobs?status=done").await, 400).await;
     let detail = body["detail"].as_str().expect("detail");
-    assert!(detail.contains("'done' is not a job status; one of: queued, running, cancelling"), "{detail}");
+    assert!(detail.contains("'done' is not a job status; one of: queued, running, paused, cancelling"), "{detail}");
     problem(app.get("/recursion/jobs?limit=0").await, 400).await;
     let id = app.submit(&json!({"request": "r", "plan": {"name": "w", "run": {"type": "noop"}}})).await;
     problem(app.get(&format!("/recursion/job/{id}?max_depth=-1")).await, 400).await;

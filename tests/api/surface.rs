@@ -35,11 +35,13 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
         "/recursion/hierarchy",
         "/recursion/job",
         "/recursion/job/{id}",
+        "/recursion/job/{id}/answer",
         "/recursion/job/{id}/nodes/{node_id}",
         "/recursion/job/{id}/nodes/{node_id}/children",
         "/recursion/job/{id}/nodes/{node_id}/llm-calls",
         "/recursion/job/{id}/nodes/{node_id}/logs",
         "/recursion/job/{id}/nodes/{node_id}/usage",
+        "/recursion/job/{id}/report",
         "/recursion/jobs",
         "/recursion/plan",
         "/recursion/stats",
@@ -63,7 +65,7 @@ async fn the_document_states_ids_statuses_bounds_and_every_error() {
         assert!(get_job["responses"].get(status).is_some(), "GET job lacks {status}");
     }
     let statuses = &doc["components"]["schemas"]["JobStatus"]["enum"];
-    assert_eq!(statuses, &json!(["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]));
+    assert_eq!(statuses, &json!(["queued", "running", "paused", "cancelling", "succeeded", "failed", "cancelled"]));
     assert_eq!(
         doc["components"]["schemas"]["JobView"]["properties"]["status"]["$ref"],
         "#/components/schemas/JobStatus"

@@ -53,9 +53,25 @@ pub struct Received {
     pub body: Value,
 }
 
+/// Replies for the requests whose body contains every one of `needles`: concurrent callers
+/// (agents running side by side) get the answers meant for them, whatever their order.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub needles: Vec<String>,
+    pub replies: VecDeque<Reply>,
+}
+
+impl Route {
+    pub fn new(needles: &[&str], replies: Vec<Reply>) -> Self {
+        Self { needles: needles.iter().map(ToString::to_string).collect(), replies: replies.into() }
+    }
+}
+
 #[derive(Default)]
 struct Script {
     replies: VecDeque<Reply>,
+    /// Tried before `replies`, in order: the first route that matches and has a reply left.
+    routes: Vec<Route>,
     received: Vec<Received>,
 }
 
@@ -68,7 +84,12 @@ pub struct ScriptedLlm {
 impl ScriptedLlm {
     /// Starts a server that gives these replies, in order, to whatever calls it.
     pub async fn start(replies: Vec<Reply>) -> Self {
-        let script = Arc::new(Mutex::new(Script { replies: replies.into(), received: Vec::new() }));
+        Self::start_routed(Vec::new(), replies).await
+    }
+
+    /// Starts a server that answers by [`Route`] first, then from `replies` in order.
+    pub async fn start_routed(routes: Vec<Route>, replies: Vec<Reply>) -> Self {
+        let script = Arc::new(Mutex::new(Script { replies: replies.into(), routes, received: Vec::new() }));
         let app = Router::new()
             .route("/chat/completions", post(answer))
             .route("/v1/messages", post(answer))
@@ -95,9 +116,15 @@ async fn answer(
         let mut script = script.lock().expect("script");
         let headers =
             headers.iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string())).collect();
-        let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let text = body.to_string();
+        let routed = script
+            .routes
+            .iter_mut()
+            .find(|route| !route.replies.is_empty() && route.needles.iter().all(|n| text.contains(n.as_str())))
+            .and_then(|route| route.replies.pop_front());
         script.received.push(Received { path: uri.path().to_string(), headers, body });
-        script.replies.pop_front()
+        routed.or_else(|| script.replies.pop_front())
     };
     match reply {
         Some(Reply::Json { status, headers, body }) => {

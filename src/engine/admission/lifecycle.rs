@@ -28,6 +28,7 @@ impl Admission {
     /// submission order, and are admitted as places free up.
     pub(in crate::engine) async fn resume(self: &Arc<Self>) -> Result<(), EngineError> {
         let mut unfinished = self.store.jobs_in_status(JobStatus::Running.as_str()).await?;
+        unfinished.extend(self.store.jobs_in_status(JobStatus::Paused.as_str()).await?);
         unfinished.extend(self.store.jobs_in_status(JobStatus::Cancelling.as_str()).await?);
         unfinished.sort_by_key(|job| job.seq);
         let queued = self.store.jobs_in_status(JobStatus::Queued.as_str()).await?;

@@ -25,6 +25,9 @@ use crate::store::{JobRow, JobUpdate, LabelRow, NewNodes, NodeRow, NodeUpdate, S
 
 mod lifecycle;
 
+/// How long a question to the requester waits for an answer when the job sets no limit.
+const DEFAULT_CLARIFY_TIMEOUT_S: u64 = 86_400;
+
 /// The outcome of a submission.
 #[derive(Debug)]
 pub struct Submitted {
@@ -96,6 +99,7 @@ impl Admission {
     }
 
     pub(super) async fn submit(self: &Arc<Self>, spec: JobSpec) -> Result<Submitted, EngineError> {
+        let spec = spec.with_decomposer(&self.limits);
         let validation = validate(&spec, &self.limits);
         if !validation.errors.is_empty() {
             return Err(EngineError::Invalid(validation.errors));
@@ -184,6 +188,8 @@ impl Admission {
             max_depth: config.max_depth.unwrap_or(self.limits.default_max_depth).min(crate::domain::HARD_MAX_DEPTH),
             limits: self.limits.clone(),
             request: request.into(),
+            intent: config.intent.unwrap_or_default(),
+            clarify_timeout: Duration::from_secs(config.clarify_timeout_s.unwrap_or(DEFAULT_CLARIFY_TIMEOUT_S)),
         };
         let mut run = JobRun::new(self.ctx.clone(), job_id, settings, tree::build(planned), (outbox, inbox));
         let started_ms = match stored {
@@ -290,6 +296,20 @@ impl Admission {
         })?;
         self.ctx.journal.flush().await?;
         Ok(spawned)
+    }
+
+    /// Gives a paused job the answer to its question.
+    pub(super) async fn answer(&self, job_id: Uuid, answer: String) -> Result<(), EngineError> {
+        let inbox = self.lock().running.get(&job_id).cloned();
+        let (reply, answered) = oneshot::channel();
+        let sent = inbox.is_some_and(|inbox| inbox.send(JobMsg::Answer { answer, reply }).is_ok());
+        let Some(outcome) = (if sent { answered.await.ok() } else { None }) else {
+            let job = self.store.job(job_id).await?.ok_or_else(|| EngineError::NotFound(format!("job {job_id}")))?;
+            return Err(EngineError::Conflict(format!("job {job_id} is not waiting for an answer ({})", job.status)));
+        };
+        outcome.map_err(|why| EngineError::Conflict(format!("job {job_id}: {why}")))?;
+        self.ctx.journal.flush().await?;
+        Ok(())
     }
 
     pub(super) async fn cancel(&self, job_id: Uuid, node: Option<Uuid>) -> Result<(), EngineError> {

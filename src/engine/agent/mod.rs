@@ -22,6 +22,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::calls::{call_row, CallFacts, Place};
 use super::executor::{ExecContext, ExecOutcome};
 use super::journal::Journal;
 use super::ledger::Ledger;
@@ -37,8 +38,6 @@ pub use tools::{ChildReport, Team};
 pub const DEFAULT_MAX_TURNS: u32 = 10;
 /// Corrections of a schema-breaking answer when the run sets no `max_repairs`.
 pub const DEFAULT_MAX_REPAIRS: u32 = 2;
-/// Bytes of a request or response body the ledger keeps.
-pub const BODY_CAP: usize = 64 * 1024;
 
 /// What an `llm` worker needs beside its spec: the providers, the ledger, its place in the
 /// tree, its team, and its conversation (kept by the driver between starts).
@@ -76,7 +75,9 @@ pub async fn run(spec: &LlmRun, ctx: &ExecContext) -> ExecOutcome {
         Some(c) if c.unloaded => match agent.store.llm_calls(ctx.job_id, ctx.node_id).await {
             Ok(rows) => {
                 let attempt = i64::from(ctx.attempt);
-                let mine: Vec<LlmCallRow> = rows.into_iter().filter(|r| r.attempt == attempt).collect();
+                // A validation's calls follow the conversation; they are not part of it.
+                let mine: Vec<LlmCallRow> =
+                    rows.into_iter().filter(|r| r.attempt == attempt && !r.purpose.starts_with("validate")).collect();
                 Conversation::rebuild(&mine)
             }
             Err(err) => return failed(format!("the conversation could not be read back: {err}"), None),
@@ -247,75 +248,15 @@ impl Turns<'_> {
         answer: &Result<Completion, LlmError>,
         (input, latency_ms): (String, i64),
     ) -> LlmCallRow {
-        let body = self.provider.body(request);
-        let (request_body, request_truncated) = capped(body.to_string());
-        let requested_model = body.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
-        let (response, reply) = match answer {
-            Ok(c) => {
-                let response = json!({"model": c.model, "content": c.content, "stop": c.stop, "usage": c.usage});
-                (Some(capped(response.to_string())), serde_json::to_string(&c.content).ok())
-            }
-            Err(_) => (None, None),
-        };
-        let tokens = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        let usage = answer.as_ref().map(|c| c.usage).unwrap_or_default();
-        LlmCallRow {
-            id: Uuid::now_v7(),
+        let place = Place {
             job_id: self.ctx.job_id,
             node_id: self.ctx.node_id,
-            depth: i64::from(self.agent.depth),
-            attempt: i64::from(self.ctx.attempt),
-            turn: i64::from(self.conversation.turns + 1),
-            purpose: purpose.as_str().into(),
-            provider: self.spec.provider.clone(),
-            model: answer.as_ref().map_or(requested_model, |c| c.model.clone()),
-            input_tokens: tokens(usage.input_tokens),
-            output_tokens: tokens(usage.output_tokens),
-            cached_tokens: tokens(usage.cached_tokens),
-            cost: answer.as_ref().map_or(0.0, |c| c.cost),
-            latency_ms,
-            http_status: http_status(answer),
-            error: answer.as_ref().err().map(ToString::to_string),
-            tries: answer.as_ref().map_or(0, |c| i64::from(c.attempts)),
-            request_body: Some(request_body),
-            request_truncated,
-            response_truncated: response.as_ref().is_some_and(|(_, truncated)| *truncated),
-            response_body: response.map(|(text, _)| text),
-            input: Some(input),
-            reply,
-            created_ms: crate::events::now_ms(),
-        }
-    }
-}
-
-fn http_status(answer: &Result<Completion, LlmError>) -> Option<i64> {
-    match answer {
-        Ok(_) => Some(200),
-        Err(LlmError::Status { status, .. }) => Some(i64::from(*status)),
-        Err(_) => None,
-    }
-}
-
-/// A body cut to [`BODY_CAP`] bytes (at a character boundary), and whether it was cut.
-pub fn capped(text: String) -> (String, bool) {
-    if text.len() <= BODY_CAP {
-        return (text, false);
-    }
-    let mut end = BODY_CAP;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    (text[..end].to_string(), true)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn bodies_are_cut_at_a_character_boundary() {
-        let (short, cut) = super::capped("abc".into());
-        assert_eq!((short.as_str(), cut), ("abc", false));
-        let long = "é".repeat(super::BODY_CAP);
-        let (kept, cut) = super::capped(long);
-        assert!(cut && kept.len() <= super::BODY_CAP && kept.len() > super::BODY_CAP - 2);
+            depth: self.agent.depth,
+            attempt: self.ctx.attempt,
+            name: String::new(),
+        };
+        let turn = i64::from(self.conversation.turns + 1);
+        let facts = CallFacts { provider: &self.spec.provider, purpose: purpose.as_str(), turn, input, latency_ms };
+        call_row(&place, &self.provider.body(request), answer, facts)
     }
 }

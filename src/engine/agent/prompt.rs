@@ -24,6 +24,8 @@ pub struct Ancestor {
     pub name: String,
     pub title: String,
     pub description: Option<String>,
+    /// The architectural plan a decomposing ancestor made (JSON text).
+    pub plan: Option<String>,
 }
 
 /// Where the node stands and what it is asked.
@@ -38,6 +40,8 @@ pub struct Task {
     pub ancestors: Vec<Ancestor>,
     /// Results of the siblings named in `depends_on`.
     pub dependencies: Vec<(String, Option<JsonText>)>,
+    /// Why the previous attempt's result was not accepted (a failed validation).
+    pub feedback: Option<String>,
 }
 
 /// The system text: instructions, the job, the chain of tasks above the node.
@@ -53,6 +57,9 @@ pub fn system(run: &LlmRun, task: &Task) -> String {
             let _ = write!(text, "\n- {} ({})", ancestor.title, ancestor.name);
             if let Some(description) = &ancestor.description {
                 let _ = write!(text, ": {description}");
+            }
+            if let Some(plan) = &ancestor.plan {
+                let _ = write!(text, "\n  The plan it made for the work below it:\n  {plan}");
             }
         }
     }
@@ -75,6 +82,12 @@ pub fn task_message(run: &LlmRun, task: &Task) -> String {
             let _ = write!(text, "\n\n## {name}\n{result}");
         }
     }
+    if let Some(feedback) = &task.feedback {
+        let _ = write!(
+            text,
+            "\n\n# Your previous attempt was checked and not accepted\n{feedback}\nFix every issue in this attempt."
+        );
+    }
     if let Some(schema) = &run.output_schema {
         let _ = write!(text, "\n\nAnswer with JSON only, following this JSON Schema:\n{schema}");
     }
@@ -92,13 +105,19 @@ mod tests {
             description: Some("POST /tweets with {text ≤ 280}".into()),
             request: "A Twitter-like app".into(),
             ancestors: vec![
-                Ancestor { name: "app".into(), title: "The app".into(), description: None },
-                Ancestor { name: "backend".into(), title: "Backend".into(), description: Some("Rust + axum".into()) },
+                Ancestor { name: "app".into(), title: "The app".into(), description: None, plan: None },
+                Ancestor {
+                    name: "backend".into(),
+                    title: "Backend".into(),
+                    description: Some("Rust + axum".into()),
+                    plan: Some("{\"project_name\":\"Chirp\"}".into()),
+                },
             ],
             dependencies: vec![(
                 "schema".into(),
                 Some(crate::domain::json_text(&serde_json::json!({"table": "tweets"}))),
             )],
+            feedback: None,
         }
     }
 
@@ -109,6 +128,7 @@ mod tests {
         let system = system(&run, &task());
         assert!(system.contains("A Twitter-like app") && system.contains("- Backend (backend): Rust + axum"));
         assert!(system.contains("spawn_children") && !system.contains("POST /tweets"));
+        assert!(system.contains("The plan it made for the work below it:\n  {\"project_name\":\"Chirp\"}"));
         let message = task_message(&run, &task());
         assert!(message.starts_with("# Your task: Build the API\n\nPOST /tweets"));
         assert!(message.contains("## schema\n{\"table\":\"tweets\"}"));
@@ -122,5 +142,7 @@ mod tests {
         assert!(system(&run, &task()).starts_with("Be terse.\n\n# The job"));
         let message = task_message(&run, &task());
         assert!(message.contains("Name it.") && message.ends_with("JSON Schema:\n{\"type\":\"object\"}"));
+        let retried = Task { feedback: Some("- the title is missing".into()), ..task() };
+        assert!(task_message(&run, &retried).contains("not accepted\n- the title is missing\nFix every issue"));
     }
 }

@@ -73,6 +73,8 @@ fn node(name: &str, title: &str, depends_on: &[String]) -> NodeSpec {
         depends_on: depends_on.to_vec(),
         children: None,
         run: None,
+        decompose: None,
+        validate: None,
         retry: None,
         aggregate: None,
         on_child_failure: None,

@@ -13,11 +13,13 @@
 pub mod bundle;
 mod graph;
 pub mod group;
+pub mod intent;
 mod layout;
 mod link;
 mod naming;
 pub mod pipeline;
 pub mod prompts;
+pub mod report;
 pub mod task;
 #[cfg(test)]
 mod tests;

@@ -77,7 +77,7 @@ const SPECS: [Spec; 5] = [
     Spec {
         name: "classify",
         required: &["request"],
-        optional: &[],
+        optional: &["context"],
         builtin: include_str!("../../../config/prompts/classify.md"),
         builtin_schema: Some(include_str!("../../../config/prompts/classify.schema.json")),
     },

@@ -290,13 +290,19 @@ fn an_unknown_domain_goes_to_the_fallback_and_domains_match_ignoring_case() {
     );
 }
 
+fn limits(providers: &[&str]) -> crate::domain::PlanLimits {
+    let mut limits = crate::config::Config::default().plan_limits();
+    limits.providers = providers.iter().map(ToString::to_string).collect();
+    limits
+}
+
 #[test]
 fn the_nodes_pass_spawn_validation() {
     let plans = group_default(twitter()).expect("groups");
     let command: crate::domain::ExecutorSpec =
         serde_json::from_value(json!({"type": "command", "argv": ["coding-agent", "--print"]})).expect("a command");
     let nodes = to_nodes(&plans, &command, INSTRUCTIONS);
-    let v = validate_spawn(&nodes, (0, 3), &[], &[]);
+    let v = validate_spawn(&nodes, (0, 3), &[], &limits(&[]));
     assert!(v.errors.is_empty(), "{:?}", v.errors);
     assert_eq!(v.estimate.nodes, 8);
     let database = &nodes[0];
@@ -311,7 +317,7 @@ fn the_nodes_pass_spawn_validation() {
     let llm: crate::domain::ExecutorSpec =
         serde_json::from_value(json!({"type": "llm", "provider": "local"})).expect("an llm run");
     let nodes = to_nodes(&plans, &llm, INSTRUCTIONS);
-    assert!(validate_spawn(&nodes, (0, 3), &[], &["local".to_string()]).errors.is_empty());
+    assert!(validate_spawn(&nodes, (0, 3), &[], &limits(&["local"])).errors.is_empty());
     assert_eq!(nodes[2].children.as_ref().expect("agents")[0].run, Some(llm));
 }
 

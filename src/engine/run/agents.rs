@@ -79,14 +79,15 @@ impl JobRun {
         }))
     }
 
-    fn task(&self, index: usize) -> Task {
+    pub(super) fn task(&self, index: usize) -> Task {
         let node = &self.nodes[index];
         let title = |i: usize| self.nodes[i].title.as_deref().unwrap_or(&self.nodes[i].name).to_string();
         let mut ancestors = Vec::new();
         let mut up = node.parent;
         while let Some(i) = up {
             let description = self.nodes[i].spec.description.clone();
-            ancestors.push(Ancestor { name: self.nodes[i].name.to_string(), title: title(i), description });
+            let plan = self.plan_of(i);
+            ancestors.push(Ancestor { name: self.nodes[i].name.to_string(), title: title(i), description, plan });
             up = self.nodes[i].parent;
         }
         ancestors.reverse();
@@ -105,7 +106,18 @@ impl JobRun {
             request: self.settings.request.clone(),
             ancestors,
             dependencies,
+            feedback: self.feedback(index),
         }
+    }
+
+    /// Why the previous attempt's result was not accepted, when a validation failed it.
+    pub(super) fn feedback(&self, index: usize) -> Option<String> {
+        let node = &self.nodes[index];
+        if node.attempts < 2 {
+            return None;
+        }
+        let value: serde_json::Value = serde_json::from_str(node.result.as_deref()?.get()).ok()?;
+        crate::engine::validation::feedback(value.get("validation")?)
     }
 
     fn child_reports(&self, index: usize) -> HashMap<Uuid, ChildReport> {

@@ -71,7 +71,14 @@ impl JobRun {
     }
 
     pub(super) fn finish_orchestrator(&mut self, index: usize, slot: Slot) {
-        let (result, warnings) = self.aggregate_children(index);
+        let (mut result, warnings) = self.aggregate_children(index);
+        if self.nodes[index].spec.decompose.is_some() {
+            // A decomposing node's result is its record (plan, assignments, intent) with
+            // what its children delivered: the report's substance.
+            let mut record = self.record(index);
+            record["delivered"] = serde_json::from_str(result.get()).unwrap_or_default();
+            result = json_text(&record);
+        }
         let (status, error) = match self.nodes[index].cancel_reason {
             Some(reason) => (NodeStatus::Cancelled, Some(reason.to_string())),
             None => self.children_verdict(index),
@@ -215,11 +222,11 @@ impl JobRun {
             }
             node.cancel_reason.get_or_insert(reason);
             match node.phase {
-                Phase::Blocked | Phase::Queued | Phase::BackingOff => {
+                Phase::Blocked | Phase::Queued | Phase::BackingOff | Phase::AwaitAnswer => {
                     unstarted.push(index);
                     stack.extend(node.children.iter().copied());
                 }
-                Phase::Working => {
+                Phase::Working | Phase::Decomposing => {
                     if let Some(token) = &node.cancel {
                         token.cancel();
                     }

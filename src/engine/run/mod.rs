@@ -8,6 +8,8 @@
 //! dependent siblings cannot overflow the stack.
 
 mod agents;
+mod clarify;
+mod decomposing;
 mod endings;
 mod notices;
 mod restore;
@@ -61,6 +63,12 @@ pub(crate) enum JobMsg {
     /// The shutdown's grace has passed: stop the executors and end the driver without
     /// recording their interruption, so the next start re-runs those nodes.
     Stop,
+    /// A node's decomposition ended.
+    Planned { index: usize, planned: decomposing::Planned },
+    /// The requester answered the question a decomposing node asked.
+    Answer { answer: String, reply: oneshot::Sender<Result<(), String>> },
+    /// A question went unanswered for the job's `clarify_timeout_s`.
+    AnswerDue { index: usize, asked: usize },
     /// Add children under a running node (recursion from inside a worker).
     Spawn {
         parent: Uuid,
@@ -84,6 +92,10 @@ pub(crate) struct JobSettings {
     pub limits: crate::domain::PlanLimits,
     /// The job's request, which agents are told.
     pub request: Arc<str>,
+    /// How the root reads a request it decomposes.
+    pub intent: crate::domain::Intent,
+    /// How long a question to the requester waits for its answer.
+    pub clarify_timeout: Duration,
 }
 
 /// One running job.
@@ -144,9 +156,11 @@ impl JobRun {
     /// Runs the job to its end and returns its final status; `None` when a shutdown stopped
     /// it first (it stays stored as running, for the next start to continue).
     pub(super) async fn run(mut self, started_ms: i64) -> Option<JobStatus> {
+        // A job restored while it waits for an answer stays paused.
+        let waiting = self.nodes.iter().any(|node| node.phase == Phase::AwaitAnswer);
         self.ctx.journal.job(JobUpdate {
             id: self.job_id,
-            status: JobStatus::Running.as_str(),
+            status: if waiting { JobStatus::Paused } else { JobStatus::Running }.as_str(),
             started_ms: Some(started_ms),
             finished_ms: None,
             result: None,
@@ -177,7 +191,7 @@ impl JobRun {
     }
 
     fn nothing_working(&self) -> bool {
-        self.nodes.iter().all(|node| node.phase != Phase::Working)
+        self.nodes.iter().all(|node| !matches!(node.phase, Phase::Working | Phase::Decomposing))
     }
 
     /// The job's wall-clock limit counts from its first start, across restarts.
@@ -207,6 +221,11 @@ impl JobRun {
                 let _ = ack.send(());
             }
             JobMsg::WorkDone { index, outcome } => self.on_work_done(index, outcome),
+            JobMsg::Planned { index, planned } => self.on_planned(index, planned),
+            JobMsg::Answer { answer, reply } => {
+                let _ = reply.send(self.on_answer(answer));
+            }
+            JobMsg::AnswerDue { index, asked } => self.on_answer_due(index, asked),
             JobMsg::RetryDue { index } => {
                 if self.nodes[index].phase == Phase::BackingOff {
                     self.queue_for_slot(index);
@@ -276,6 +295,7 @@ impl JobRun {
         }
         match (node.phase, node.is_worker()) {
             (Phase::Queued, true) => self.start_worker(index, slot),
+            (Phase::Queued, false) if self.is_decomposing(index) => self.start_decomposing(index, slot),
             (Phase::Queued, false) => self.start_orchestrator(index, slot),
             (Phase::Finishing, _) => self.finish_orchestrator(index, slot),
             // Cancelled while waiting: the slot goes straight back.
@@ -320,7 +340,7 @@ impl JobRun {
         }
     }
 
-    fn record_job_status(&self, status: JobStatus) {
+    pub(super) fn record_job_status(&self, status: JobStatus) {
         self.ctx.journal.job(JobUpdate {
             id: self.job_id,
             status: status.as_str(),

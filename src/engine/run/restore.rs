@@ -89,6 +89,7 @@ impl JobRun {
     fn resume_node(&mut self, index: usize, processes: &HashSet<Uuid>) {
         let node = &self.nodes[index];
         match (node.phase, node.status) {
+            (Phase::Children, _) if self.is_decomposing(index) => self.resume_decomposing(index),
             (Phase::Children, _) => self.resume_children(index),
             // An agent goes on from its last stored turn, in the same attempt.
             (Phase::Blocked, NodeStatus::Running) if self.is_agent(index) => self.resume_stored_agent(index),
@@ -143,6 +144,19 @@ impl JobRun {
                 self.stop_siblings_if_fail_fast(parent);
             }
         }
+    }
+
+    /// A node that was decomposing: it waits for its answer again, or goes on from its stored
+    /// calls in the same attempt (a retry waiting out its back-off starts the next one).
+    fn resume_decomposing(&mut self, index: usize) {
+        if self.nodes[index].status == NodeStatus::Retrying {
+            return self.queue_for_slot(index);
+        }
+        if self.awaits_answer(index) {
+            return self.await_answer(index);
+        }
+        self.resuming.insert(index);
+        self.queue_for_slot(index);
     }
 
     /// An agent that was running: it waits for the children it had spawned, if any have not

@@ -47,13 +47,13 @@ impl JobRun {
             return Ok(done);
         }
         let node = &self.nodes[index];
-        let live = matches!(node.phase, Phase::Working | Phase::AwaitChildren | Phase::Children);
+        let live = matches!(node.phase, Phase::Working | Phase::Decomposing | Phase::AwaitChildren | Phase::Children);
         if !live || node.cancel_reason.is_some() {
             return Err(SpawnError::Ended(format!("node {parent} is not running ({})", node.status)));
         }
         let siblings: Vec<&str> = node.children.iter().map(|&c| &*self.nodes[c].name).collect();
-        let providers = &self.settings.limits.providers;
-        let validation = validate_spawn(children, (node.depth, self.settings.max_depth), &siblings, providers);
+        let validation =
+            validate_spawn(children, (node.depth, self.settings.max_depth), &siblings, &self.settings.limits);
         let mut errors = validation.errors;
         let limit = self.settings.limits.max_nodes;
         if self.nodes.len() + validation.estimate.nodes > limit {
@@ -164,14 +164,18 @@ impl JobRun {
         let ready: Vec<usize> =
             self.nodes[parent].children.iter().copied().filter(|&c| c >= offset && self.nodes[c].unmet == 0).collect();
         self.nodes[parent].ready.extend(ready);
-        self.pump(parent);
+        // A decomposing node starts its children once its decomposition has ended.
+        if self.nodes[parent].phase != Phase::Decomposing {
+            self.pump(parent);
+        }
         spawned
     }
 
     fn announce(&self, parent: usize, spawned: &[SpawnedNode]) {
         let node = &self.nodes[parent];
         let data = json!({"orchestrator_id": node.id, "name": &*node.name, "depth": node.depth,
-                          "parent_id": node.parent.map(|p| self.nodes[p].id), "spawned": spawned.len(), "by": "worker"});
+                          "parent_id": node.parent.map(|p| self.nodes[p].id), "spawned": spawned.len(),
+                          "by": if node.phase == Phase::Decomposing { "decomposer" } else { "worker" }});
         self.emit(EventKind::OrchestratorSpawned, node.depth, &data);
     }
 }

@@ -11,10 +11,12 @@ use serde_json::json;
 use super::notices::WorkerStarted;
 use super::{JobMsg, JobRun};
 use crate::domain::{json_text, ExecutorSpec, NodeStatus};
+use crate::engine::calls::Place;
 use crate::engine::executor::{self, ExecContext, ExecOutcome, SpawnHook};
 use crate::engine::journal::Journal;
 use crate::engine::resources::Slot;
 use crate::engine::tree::{OwnOutcome, Phase};
+use crate::engine::validation::{Judges, Subject};
 use crate::events::{now_ms, EventKind};
 use crate::store::ProcessRow;
 
@@ -74,6 +76,7 @@ impl JobRun {
             agent,
         };
         let (spec, outbox, journal) = (node.spec.clone(), self.outbox.clone(), self.ctx.journal.clone());
+        let judged = spec.validate.as_ref().map(|_| (self.judges(), self.subject(index)));
         tokio::spawn(async move {
             let Some(run) = &spec.run else { return };
             let outcome = match durable_start(run, &journal, &exec).await {
@@ -87,8 +90,37 @@ impl JobRun {
                         .unwrap_or_else(|_| ExecOutcome::Failed { error: "the executor panicked".into(), result: None })
                 }
             };
+            let outcome = match (&spec.validate, judged) {
+                (Some(check), Some((judges, subject))) => judges.checked(check, &subject, outcome, &exec).await,
+                _ => outcome,
+            };
             let _ = outbox.send(JobMsg::WorkDone { index, outcome });
         });
+    }
+
+    fn judges(&self) -> Judges {
+        Judges {
+            providers: self.ctx.providers.clone(),
+            ledger: self.ctx.ledger.clone(),
+            journal: self.ctx.journal.clone(),
+            store: self.ctx.store.clone(),
+            prompts: self.ctx.decomposers.prompts(),
+        }
+    }
+
+    fn subject(&self, index: usize) -> Subject {
+        let node = &self.nodes[index];
+        Subject {
+            title: node.title.as_deref().unwrap_or(&node.name).to_string(),
+            description: node.spec.description.clone(),
+            place: Place {
+                job_id: self.job_id,
+                node_id: node.id,
+                depth: node.depth,
+                attempt: node.attempts,
+                name: node.name.to_string(),
+            },
+        }
     }
 
     /// What a command worker needs to call back (SPEC §4.7): a token for its own subtree.
@@ -161,7 +193,7 @@ impl JobRun {
         self.finish_worker(index, own);
     }
 
-    fn back_off(&mut self, index: usize, error: String, result: Option<serde_json::Value>) {
+    pub(super) fn back_off(&mut self, index: usize, error: String, result: Option<serde_json::Value>) {
         let node = &mut self.nodes[index];
         let delay = node.spec.retry.backoff_ms(node.attempts, &mut rand::rng());
         node.phase = Phase::BackingOff;
