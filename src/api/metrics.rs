@@ -80,6 +80,16 @@ fn llm_metrics(totals: &Totals, out: &mut String) {
     for (provider, histogram) in &totals.durations {
         duration_series(out, &label(provider), histogram);
     }
+    header(
+        out,
+        "cadre_llm_calls_total",
+        "counter",
+        "Ledger rows by purpose: execute, classify, plan, decompose, repair, validate, report, ….",
+    );
+    for ((provider, purpose), count) in &totals.purposes {
+        let (provider, purpose) = (label(provider), label(purpose));
+        let _ = writeln!(out, "cadre_llm_calls_total{{provider=\"{provider}\",purpose=\"{purpose}\"}} {count}");
+    }
     header(out, "cadre_llm_errors_total", "counter", "Failed model calls, by HTTP status (`none`: never answered).");
     for ((provider, status), count) in &totals.errors {
         let (provider, status) = (label(provider), label(status));

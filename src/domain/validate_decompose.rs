@@ -83,3 +83,54 @@ fn unknown(name: &str, providers: &[String]) -> String {
         format!("no provider named '{name}'; configured: {}", providers.join(", "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::domain::{validate::validate, JobSpec};
+
+    fn errors(job: serde_json::Value, decomposer: Option<&str>) -> Vec<String> {
+        let mut limits = crate::config::Config::default().plan_limits();
+        limits.providers = vec!["local".into()];
+        limits.decomposer = decomposer.map(str::to_string);
+        let spec: JobSpec = serde_json::from_value(job).expect("a job");
+        let spec = spec.with_decomposer(&limits);
+        validate(&spec, &limits).errors.iter().map(|e| format!("{}: {}", e.path, e.message)).collect()
+    }
+
+    #[test]
+    fn providers_numbers_names_and_shapes_are_checked() {
+        let plan =
+            |decompose: serde_json::Value| json!({"request": "r", "plan": {"name": "app", "decompose": decompose}});
+        assert!(errors(plan(json!({"type": "llm", "provider": "local"})), None).is_empty());
+        let none = errors(plan(json!({"type": "llm"})), None);
+        assert!(none[0].starts_with("plan.decompose.provider: names no provider"), "{none:?}");
+        assert!(errors(plan(json!({"type": "llm"})), Some("local")).is_empty(), "the server's decomposer");
+        let wrong = errors(
+            plan(json!({"type": "llm", "provider": "cloud", "max_agents_per_group": 0,
+            "managers": {"backend": {"name": "not a name"}}, "agent": {"type": "llm", "provider": "other"}})),
+            None,
+        );
+        assert_eq!(wrong.len(), 4, "{wrong:?}");
+        let both = errors(
+            json!({"request": "r", "plan": {"name": "app", "decompose": {"type": "llm", "provider": "local"},
+            "children": [{"name": "w", "run": {"type": "noop"}}]}}),
+            None,
+        );
+        assert!(both[0].contains("not several"), "{both:?}");
+        let check = errors(
+            json!({"request": "r", "plan": {"name": "app", "validate": {"type": "command", "argv": []},
+            "children": [{"name": "w", "run": {"type": "noop"}, "validate": {"type": "llm", "provider": "gone"}}]}}),
+            None,
+        );
+        assert_eq!(check.len(), 3, "an orchestrator's check, an empty argv, an unknown provider: {check:?}");
+    }
+
+    #[test]
+    fn a_request_alone_gets_a_decomposing_root_only_where_a_decomposer_is_set() {
+        let request = json!({"request": "Build a Twitter-like app\nwith a feed"});
+        assert!(errors(request.clone(), None)[0].starts_with("plan: required"));
+        assert!(errors(request, Some("local")).is_empty());
+    }
+}

@@ -83,6 +83,8 @@ pub struct Totals {
     pub durations: BTreeMap<String, DurationHistogram>,
     /// Failed calls by (provider, HTTP status or `none`).
     pub errors: BTreeMap<(String, String), u64>,
+    /// Rows by (provider, purpose): what the calls were for (`execute`, `plan`, `validate`, …).
+    pub purposes: BTreeMap<(String, String), u64>,
 }
 
 impl Totals {
@@ -92,6 +94,7 @@ impl Totals {
         model.output_tokens += non_negative(row.output_tokens);
         model.cached_tokens += non_negative(row.cached_tokens);
         model.cost += row.cost.max(0.0);
+        *self.purposes.entry((row.provider.clone(), row.purpose.clone())).or_default() += 1;
         if row.purpose != REPORT {
             let seconds = non_negative(row.latency_ms) as f64 / 1000.0;
             self.durations.entry(row.provider.clone()).or_default().observe(seconds);
@@ -205,5 +208,7 @@ mod tests {
         );
         assert_eq!(totals.errors[&("openai".to_string(), "429".to_string())], 1);
         assert_eq!(totals.errors[&("openai".to_string(), "none".to_string())], 1);
+        let purpose = |p: &str| totals.purposes[&("openai".to_string(), p.to_string())];
+        assert_eq!((purpose("execute"), purpose(REPORT)), (3, 1));
     }
 }
