@@ -6,6 +6,7 @@
 use super::decompose::{CheckSpec, DecomposeSpec};
 use super::spec::NodeSpec;
 use super::validate::{is_valid_name, FieldError};
+use super::validate_llm::unknown;
 use super::PlanLimits;
 
 /// Most agents a group of tasks may get.
@@ -73,14 +74,6 @@ fn checked(spec: &CheckSpec, path: &str, limits: &PlanLimits, errors: &mut Vec<F
             }
         }
         CheckSpec::Llm { .. } => {}
-    }
-}
-
-fn unknown(name: &str, providers: &[String]) -> String {
-    if providers.is_empty() {
-        format!("no provider named '{name}': none configured under [llm.providers]")
-    } else {
-        format!("no provider named '{name}'; configured: {}", providers.join(", "))
     }
 }
 

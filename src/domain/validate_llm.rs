@@ -64,7 +64,8 @@ pub fn unknown_providers(nodes: &[(String, &NodeSpec)], providers: &[String]) ->
     errors
 }
 
-fn unknown(name: &str, providers: &[String]) -> String {
+/// The message for a provider the server does not have.
+pub(super) fn unknown(name: &str, providers: &[String]) -> String {
     if providers.is_empty() {
         format!("no provider named '{name}': this server has none configured (see [llm.providers])")
     } else {

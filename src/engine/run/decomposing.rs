@@ -236,13 +236,7 @@ impl JobRun {
         Ok(Planning {
             decomposer,
             ctx: self.ctx.clone(),
-            place: Place {
-                job_id: self.job_id,
-                node_id: node.id,
-                depth: node.depth,
-                attempt: node.attempts,
-                name: node.name.to_string(),
-            },
+            place: self.place(index),
             replay,
             request,
             context,

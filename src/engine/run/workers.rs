@@ -113,13 +113,19 @@ impl JobRun {
         Subject {
             title: node.title.as_deref().unwrap_or(&node.name).to_string(),
             description: node.spec.description.clone(),
-            place: Place {
-                job_id: self.job_id,
-                node_id: node.id,
-                depth: node.depth,
-                attempt: node.attempts,
-                name: node.name.to_string(),
-            },
+            place: self.place(index),
+        }
+    }
+
+    /// Whose calls a node's ledger rows are: its attempt's.
+    pub(super) fn place(&self, index: usize) -> Place {
+        let node = &self.nodes[index];
+        Place {
+            job_id: self.job_id,
+            node_id: node.id,
+            depth: node.depth,
+            attempt: node.attempts,
+            name: node.name.to_string(),
         }
     }
 
