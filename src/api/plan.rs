@@ -19,6 +19,7 @@ use crate::domain::PlanLimits;
 use crate::domain::{FieldError, JobSpec, NodeSpec};
 use crate::engine::calls::Unrecorded;
 use crate::engine::decompose::pipeline::{Breakdown, DecomposeError, Placement};
+use crate::engine::decompose::shape::Shape;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
@@ -93,8 +94,12 @@ struct DryRun<'a> {
 
 #[async_trait::async_trait]
 impl Placement for DryRun<'_> {
-    fn managers_fit(&self) -> bool {
-        self.max_depth >= 2
+    fn shape(&self) -> Shape {
+        if self.max_depth >= 2 {
+            Shape::TOP
+        } else {
+            Shape::AGENTS
+        }
     }
 
     async fn place(&self, children: &[NodeSpec]) -> Result<(), Vec<String>> {

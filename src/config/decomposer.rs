@@ -26,6 +26,9 @@ pub struct DecomposerConfig {
     pub max_agents_per_group: u32,
     /// A group heavier than this (low 1, medium 2, high 3 per task) gets a second agent.
     pub split_weight: u32,
+    /// A manager whose tasks weigh this much or more (low 1, medium 2, high 3) decomposes its
+    /// share itself at the next depth, when the depth cap leaves room; 0: never.
+    pub nest_weight: u32,
     /// What each agent runs; default an `llm` worker on the decomposer's provider and model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<ExecutorSpec>,
@@ -44,6 +47,7 @@ impl Default for DecomposerConfig {
             max_repairs: 2,
             max_agents_per_group: 2,
             split_weight: 4,
+            nest_weight: 12,
             agent: None,
             managers: None,
         }

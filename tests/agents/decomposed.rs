@@ -131,7 +131,7 @@ async fn a_breakdown_repeating_an_ancestor_is_refused_and_repaired_and_the_depth
         {"title": "GET /posts", "description": "d", "domain": "api", "function": "api", "complexity": "low"}]}]});
     let routes = vec![
         route(&[PLANNING], vec![ok(&plan().to_string()), ok(&plan().to_string())]),
-        route(&[BREAKING_DOWN, "no room for managers"], vec![ok(&twitter("Create Posts table").to_string())]),
+        route(&[BREAKING_DOWN, "with no managers between"], vec![ok(&twitter("Create Posts table").to_string())]),
         route(&[BREAKING_DOWN], vec![ok(&backend_only.to_string()), ok(&elsewhere.to_string())]),
         route(&["You are a coding agent"], (0..10).map(|i| ok(&format!("done {i}"))).collect()),
     ];
@@ -259,4 +259,40 @@ async fn a_kill_during_the_breakdown_replays_the_stored_plan_instead_of_paying_a
     let calls = llm_calls(&server, &job_id, &root_id).await;
     assert_eq!(purposes(&calls), ["plan", "decompose"]);
     assert_eq!(job["tree"]["children"].as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_heavy_managers_share_is_decomposed_again_at_the_next_depth() {
+    let high = |title: &str| {
+        json!({"title": title, "description": format!("{title}, exactly."), "domain": "backend",
+               "function": "api", "complexity": "high", "success_criteria": [format!("{title} works")]})
+    };
+    let heavy = json!({"tasks": [{"title": "API", "subtasks": [high("Auth"), high("Posts"), high("Feed"), high("Search")]},
+        {"title": "UI", "subtasks": [{"title": "Feed page", "description": "d", "domain": "frontend",
+            "function": "pages", "complexity": "low"}]}]});
+    let finer = json!({"tasks": [{"title": "Auth", "subtasks": [
+        {"title": "POST /login", "description": "d", "domain": "backend", "function": "auth", "complexity": "medium"},
+        {"title": "POST /signup", "description": "d", "domain": "backend", "function": "auth", "complexity": "medium"}]}]});
+    let routes = vec![
+        route(&[PLANNING], vec![ok(&plan().to_string()), ok(&plan().to_string())]),
+        route(&[BREAKING_DOWN, "Your share of the project (4 tasks)"], vec![ok(&finer.to_string())]),
+        route(&[BREAKING_DOWN], vec![ok(&heavy.to_string())]),
+    ];
+    let provider = ScriptedLlm::start_routed(routes, Vec::new()).await;
+    let mut store = Store::new(&provider.url).await;
+    let server = store.start();
+    let decompose = json!({"type": "llm", "provider": "scripted", "agent": {"type": "echo", "value": "built"}});
+    let job = json!({"request": "Build a Twitter-like app", "plan": {"name": "app", "decompose": decompose}});
+    let job = run_to_end(&server, &job).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let backend = node(&job, "backend");
+    assert_eq!(backend["depth"], 1);
+    let agents: Vec<&Value> = backend["children"].as_array().expect("its own agents").iter().collect();
+    assert_eq!(agents.len(), 1, "two medium auth tasks: one agent, directly under it: {backend}");
+    assert_eq!((agents[0]["name"].as_str(), agents[0]["depth"].as_i64()), (Some("auth"), Some(2)));
+    assert_eq!(job["tree"]["result"]["assignments"][0]["decomposes"], true);
+    assert_eq!(node(&job, "frontend")["children"][0]["name"], "pages", "a light share keeps its agents");
+    let nested =
+        provider.received().iter().map(|r| r.body.to_string()).find(|b| b.contains("Your share of the project"));
+    assert!(nested.expect("the share was planned").contains("Chirp"), "the share's planning reads the root's plan");
 }

@@ -1,5 +1,5 @@
-// Tests of the REST client: bearer key, problem bodies, 401 callback, 429 Retry-After, and
-// the label filter's translation.
+// Tests of the REST client: bearer key, problem bodies, 401 callback, 429 Retry-After, the
+// label filter's translation, answering a paused job and reading a job's Markdown report.
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClient, ApiError, labelParam } from './client';
 import { RateGate } from './rateGate';
@@ -61,5 +61,42 @@ describe('ApiClient', () => {
     expect(labelParam('example=hello')).toBe('example:hello');
     expect(labelParam('example:hello')).toBe('example:hello');
     expect(labelParam('  ')).toBeUndefined();
+  });
+
+  it('posts the answer to a paused job, and turns a 409 into an ApiError', async () => {
+    const summary = { job_id: 'j1', status: 'running', request: 'r', labels: {}, node_count: 1, created_at: 'now' };
+    const answers = [
+      jsonResponse(202, summary),
+      jsonResponse(409, { type: 'urn:cadre:problem:conflict', title: 'Conflict', status: 409, detail: 'the job is not waiting for an answer' }),
+    ];
+    const fetchImpl = vi.fn(async () => answers.shift() as Response);
+    const api = new ApiClient({ key: KEY, fetchImpl, gate: instantGate() });
+    await expect(api.answerJob('j1', 'Lyon')).resolves.toEqual(summary);
+    const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/v1/recursion/job/j1/answer');
+    expect(init.method).toBe('POST');
+    expect(JSON.parse(String(init.body))).toEqual({ answer: 'Lyon' });
+    expect((init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+    const err = await api.answerJob('j1', 'again').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(409);
+    expect((err as ApiError).problem?.detail).toBe('the job is not waiting for an answer');
+  });
+
+  it('reads the report as text, asking for Markdown, and its problems as ApiErrors', async () => {
+    const answers = [
+      new Response('# Chirp\n\n**Status:** succeeded\n', { status: 200, headers: { 'content-type': 'text/markdown; charset=utf-8' } }),
+      jsonResponse(404, { type: 'urn:cadre:problem:not-found', title: 'Not Found', status: 404, detail: 'job j2' }),
+    ];
+    const fetchImpl = vi.fn(async () => answers.shift() as Response);
+    const api = new ApiClient({ key: KEY, fetchImpl, gate: instantGate() });
+    await expect(api.jobReport('j1')).resolves.toBe('# Chirp\n\n**Status:** succeeded\n');
+    const [url, init] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/v1/recursion/job/j1/report');
+    const headers = init.headers as Record<string, string>;
+    expect(headers.Accept).toContain('text/markdown');
+    expect(headers.Authorization).toBe(`Bearer ${KEY}`);
+    const err = await api.jobReport('j2').catch((e: unknown) => e);
+    expect((err as ApiError).status).toBe(404);
   });
 });

@@ -2,8 +2,10 @@
 // Retry-After handling, and one typed method per route the dashboard uses.
 import { RateGate } from './rateGate';
 import type {
+  AnswerBody,
   HierarchyNode,
   JobPage,
+  JobSummary,
   JobView,
   LlmCalls,
   NodeLogs,
@@ -107,9 +109,13 @@ export class ApiClient {
     return this.options.key;
   }
 
-  async request<T>(method: string, path: string, init: { query?: Query; body?: unknown } = {}): Promise<T> {
+  /** Sends one call (paced, retried after a 429) and returns its successful response. */
+  private async send(method: string, path: string, init: { query?: Query; body?: unknown; accept?: string }): Promise<Response> {
     const url = `${API_PREFIX}${path}${queryString(init.query)}`;
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.options.key}`, Accept: 'application/json' };
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${this.options.key}`,
+      Accept: init.accept ?? 'application/json',
+    };
     if (init.body !== undefined) headers['Content-Type'] = 'application/json';
     for (let attempt = 0; ; attempt += 1) {
       await this.gate.take();
@@ -127,9 +133,20 @@ export class ApiClient {
         if (res.status === HTTP_UNAUTHORIZED) this.options.onUnauthorized?.();
         throw new ApiError(res.status, problem, problem?.detail ?? `${method} ${path}: HTTP ${res.status}`);
       }
-      if (res.status === HTTP_NO_CONTENT) return undefined as T;
-      return (await res.json()) as T;
+      return res;
     }
+  }
+
+  async request<T>(method: string, path: string, init: { query?: Query; body?: unknown } = {}): Promise<T> {
+    const res = await this.send(method, path, init);
+    if (res.status === HTTP_NO_CONTENT) return undefined as T;
+    return (await res.json()) as T;
+  }
+
+  /** A call whose answer is text (Markdown, …) rather than JSON. */
+  async requestText(method: string, path: string, accept: string): Promise<string> {
+    const res = await this.send(method, path, { accept: `${accept}, application/problem+json` });
+    return res.text();
   }
 
   listJobs(q: JobsQuery = {}): Promise<JobPage> {
@@ -150,6 +167,16 @@ export class ApiClient {
 
   cancelNode(id: string, nodeId: string): Promise<unknown> {
     return this.request('DELETE', `/recursion/job/${encodeURIComponent(id)}/nodes/${encodeURIComponent(nodeId)}`);
+  }
+
+  /** Answers the question a paused job asked (202: it goes on; 409: it is not waiting). */
+  answerJob(id: string, answer: string): Promise<JobSummary> {
+    return this.request('POST', `/recursion/job/${encodeURIComponent(id)}/answer`, { body: { answer } satisfies AnswerBody });
+  }
+
+  /** The job's final report, as Markdown. */
+  jobReport(id: string): Promise<string> {
+    return this.requestText('GET', `/recursion/job/${encodeURIComponent(id)}/report`, 'text/markdown');
   }
 
   nodeLogs(id: string, nodeId: string): Promise<NodeLogs> {

@@ -231,3 +231,75 @@ export interface LlmCall {
 export interface LlmCalls {
   calls: LlmCall[];
 }
+
+// ---- planning and decomposition by a model (issue 13) --------------------------------------
+
+/** One part of a planned project and what it must do. */
+export interface PlanComponent {
+  type?: string;
+  name?: string;
+  specific_requirements?: string[];
+}
+
+/** The project a decomposing node planned. */
+export interface Plan {
+  project_name?: string;
+  components?: PlanComponent[];
+  technical_constraints?: string[];
+  success_criteria?: string[];
+}
+
+/** One agent (a worker) and the tasks bundled into its work. */
+export interface AgentAssignment {
+  agent: string;
+  title?: string;
+  tasks?: string[];
+}
+
+/** A manager (an orchestrator) and its agents. */
+export interface ManagerAssignment {
+  manager: string;
+  title?: string;
+  agents?: AgentAssignment[];
+}
+
+/** What the request was taken for, and how sure the model was. */
+export interface Intent {
+  intent?: string;
+  confidence?: number;
+  reason?: string;
+  question?: string;
+  agent?: string;
+}
+
+/** A question the decomposer asked the requester; `answer` absent while it waits. */
+export interface Clarification {
+  question: string;
+  answer?: string | null;
+  asked_ms?: number | null;
+}
+
+/** The result of a decomposing orchestrator (every key optional). */
+export interface DecompositionResult {
+  plan?: Plan;
+  /** By manager, or flat (agents only) when the depth cap left no room for managers. */
+  assignments?: ManagerAssignment[] | AgentAssignment[];
+  intent?: Intent;
+  clarifications?: Clarification[];
+  /** The children's aggregated results, once it ended. */
+  delivered?: JsonValue;
+}
+
+/** The verdict on a worker's result (`result.validation`). */
+export interface ResultValidation {
+  passed: boolean;
+  issues?: string[];
+  suggestions?: string[];
+  /** Who judged: a model or a command. */
+  by?: 'llm' | 'command' | string;
+}
+
+/** `POST /recursion/job/{id}/answer`. */
+export interface AnswerBody {
+  answer: string;
+}

@@ -1,29 +1,53 @@
 // The Job detail side panel for the selected node: status, timings, attempts, slots,
-// error, result (pretty JSON), what its model calls spent and its conversation with the
-// model, and, for workers, the stdout/stderr tails of the logs route.
+// error, a decomposing node's plan (read while it runs too), a checked worker's validation,
+// result (pretty JSON), what its model calls spent and its conversation with the model, and,
+// for workers, the stdout/stderr tails of the logs route.
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { describeError } from '../api/client';
 import type { JsonValue, NodeLogs } from '../api/types';
 import { between, formatDuration, formatTime, prettyJson } from '../app/format';
 import { useServices } from '../app/services';
-import type { TreeModel } from '../tree/model';
+import type { TreeModel, TreeNode } from '../tree/model';
 import { isTerminal } from '../tree/status';
 import { Conversation } from './Conversation';
+import { hasDecomposition, readValidation } from './decomposition';
+import { PlanSection } from './PlanSection';
 import { Spend } from './Spend';
 import { StatusBadge } from './StatusBadge';
+import { ValidationSection } from './ValidationSection';
 
 export interface NodePanelProps {
   model: TreeModel;
   jobId: string;
   nodeId: string;
-  /** Loads the results of the job's ended nodes (cached by the caller). */
+  /** Loads a node's result from the job's (cached by the caller; read for ended nodes and started orchestrators). */
   loadResult: (nodeId: string) => Promise<JsonValue | undefined>;
   onCancelSubtree: () => void;
+  /** Selects another node (the agents and managers a plan names). */
+  onSelect?: (nodeId: string) => void;
 }
 
 type Loaded<T> = { state: 'idle' } | { state: 'done'; value: T } | { state: 'error'; message: string };
 
-export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree }: NodePanelProps) {
+/** The id of the descendant of `node` named `name` (breadth first), if the tree holds one. */
+function descendantNamed(node: TreeNode | undefined, name: string): string | undefined {
+  const queue = node ? [...node.children] : [];
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    if (next.name === name) return next.id;
+    queue.push(...next.children);
+  }
+  return undefined;
+}
+
+/**
+ * A result is read once the node has ended, and while a started orchestrator runs: a
+ * decomposing one keeps its plan and questions there.
+ */
+function resultReadable(status: string, kind: string): boolean {
+  return isTerminal(status) || (kind === 'orchestrator' && status !== 'pending');
+}
+
+export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, onSelect }: NodePanelProps) {
   const { api } = useServices();
   const subscribe = useCallback((cb: () => void) => model.subscribeNode(nodeId, cb), [model, nodeId]);
   useSyncExternalStore(subscribe, () => model.get(nodeId)?.rev ?? -1);
@@ -31,11 +55,12 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree }:
   const status = node?.status ?? 'unknown';
   const kind = node?.kind ?? '';
   const ended = isTerminal(status);
+  const readable = resultReadable(status, kind);
   const [result, setResult] = useState<Loaded<JsonValue | undefined>>({ state: 'idle' });
   const [logs, setLogs] = useState<Loaded<NodeLogs>>({ state: 'idle' });
 
   useEffect(() => {
-    if (!ended) return;
+    if (!readable) return;
     let alive = true;
     loadResult(nodeId)
       .then((value) => alive && setResult({ state: 'done', value }))
@@ -44,7 +69,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree }:
       alive = false;
       setResult({ state: 'idle' });
     };
-  }, [nodeId, ended, loadResult]);
+  }, [nodeId, readable, loadResult]);
 
   useEffect(() => {
     if (!ended || kind !== 'worker') return;
@@ -59,7 +84,11 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree }:
     };
   }, [api, jobId, nodeId, ended, kind]);
 
+  const find = useCallback((name: string) => descendantNamed(model.get(nodeId), name), [model, nodeId]);
+
   if (!node) return <p>That node is no longer in the tree.</p>;
+  const loaded = result.state === 'done' ? result.value : undefined;
+  const validation = node.kind === 'worker' ? readValidation(loaded) : null;
   return (
     <div className="node-panel">
       <h2>
@@ -98,11 +127,13 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree }:
           <pre className="error-text">{node.error}</pre>
         </>
       )}
+      {hasDecomposition(loaded) && <PlanSection result={loaded} find={find} onSelect={onSelect} />}
+      {validation && <ValidationSection validation={validation} attempts={node.attempts} />}
       <h3>Result</h3>
       {!ended && <p className="muted">Shown when the node has ended.</p>}
       {ended && result.state === 'idle' && <p>Loading…</p>}
       {result.state === 'error' && <p className="error">{result.message}</p>}
-      {result.state === 'done' && <pre className="json" tabIndex={0}>{prettyJson(result.value ?? null)}</pre>}
+      {ended && result.state === 'done' && <pre className="json" tabIndex={0}>{prettyJson(result.value ?? null)}</pre>}
       {node.usage && node.usage.calls > 0 && <Conversation jobId={jobId} nodeId={nodeId} calls={node.usage.calls} />}
       {node.kind === 'worker' && (
         <>

@@ -95,6 +95,20 @@ describe('StreamClient', () => {
     expect(h.events.map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 
+  it('passes the decomposer’s frames on with their data (decomposition, questions asked and answered)', () => {
+    const h = harness();
+    h.client.start();
+    h.sockets[0].open();
+    const assignments = [{ manager: 'database', title: 'Database manager', agents: [{ agent: 'table_creation-1', tasks: ['Users'] }] }];
+    h.sockets[0].send({ ...ev(1, 'decomposition'), data: { node_id: 'r', name: 'root', children: 1, intent: 'project', project: 'Chirp', assignments } });
+    h.sockets[0].send({ ...ev(2, 'clarification_requested'), data: { node_id: 'r', name: 'root', question: 'Which city?', timeout_s: 3600 } });
+    h.sockets[0].send({ ...ev(3, 'clarification_answered'), data: { node_id: 'r', name: 'root', question: 'Which city?' } });
+    expect(h.events.map((e) => e.type)).toEqual(['decomposition', 'clarification_requested', 'clarification_answered']);
+    expect(h.events[0].data.assignments).toEqual(assignments);
+    expect(h.events[1].data.question).toBe('Which city?');
+    expect(h.client.lastSeq).toBe(3);
+  });
+
   it('does not dispatch control frames, but learns the seq they carry', () => {
     const h = harness();
     h.client.start();

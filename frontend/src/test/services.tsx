@@ -7,7 +7,12 @@ import { RateGate } from '../api/rateGate';
 import { ServicesContext } from '../app/services';
 import { EventBus } from '../live/bus';
 
-export type Handler = (method: string, url: string, body: unknown) => { status: number; body: unknown; headers?: Record<string, string> };
+/** A scripted answer: `body` sent as JSON, or `text` as is (Markdown unless headers say otherwise). */
+export type Handler = (
+  method: string,
+  url: string,
+  body: unknown,
+) => { status: number; body?: unknown; text?: string; headers?: Record<string, string> };
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   const type = status >= 400 ? 'application/problem+json' : 'application/json';
@@ -24,6 +29,9 @@ export function renderWithServices(ui: ReactElement, handler: Handler) {
     const url = String(input);
     const body: unknown = init?.body ? JSON.parse(String(init.body)) : undefined;
     const r = handler(init?.method ?? 'GET', url, body);
+    if (r.text !== undefined) {
+      return new Response(r.text, { status: r.status, headers: { 'content-type': 'text/markdown; charset=utf-8', ...r.headers } });
+    }
     return jsonResponse(r.status, r.body, r.headers);
   });
   const api = new ApiClient({ key: 'sk-orch-test-key-0123456789abcdefghij', fetchImpl, gate: instantGate() });

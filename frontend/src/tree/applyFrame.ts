@@ -1,6 +1,7 @@
 // How one stream frame changes a job tree: statuses, attempts, slots and times of the node
 // it names, the usage of a model call, and which jobs must be fetched again (a frame that
-// names a node the tree does not hold, a spawn, a cancelled job).
+// names a node the tree does not hold, a spawn, a decomposition that placed children, a
+// cancelled job). A question asked or answered changes no node: views that show it watch for it.
 import { num, str, type EventFrame } from '../live/events';
 import type { ApplyOutcome, TreeNode } from './model';
 import { isTerminal } from './status';
@@ -49,6 +50,13 @@ export function applyFrame(model: FrameTarget, frame: EventFrame, out: ApplyOutc
         node.attempts = Math.max(node.attempts, 1);
         node.startedAt ??= frame.ts;
       }
+      return;
+    }
+    case 'decomposition': {
+      // A model planned the node's children: they are in the store, not yet in this tree.
+      const node = missing(str(d, 'node_id'));
+      const children = num(d, 'children');
+      if (node && children !== null && children > node.children.length && frame.job_id) out.refetch.add(frame.job_id);
       return;
     }
     case 'node_retrying': {

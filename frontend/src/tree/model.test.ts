@@ -2,7 +2,7 @@
 // nodes asking for a refetch, the default collapse of big trees, structure versions.
 import { describe, expect, it } from 'vitest';
 import { COLLAPSE_THRESHOLD, DEFAULT_OPEN_DEPTH, TreeModel } from './model';
-import { frame, JOB, smallTree, wideTree } from '../test/fixtures';
+import { frame, JOB, node, smallTree, wideTree } from '../test/fixtures';
 import type { HierarchyNode } from '../api/types';
 
 describe('TreeModel events', () => {
@@ -72,6 +72,21 @@ describe('TreeModel events', () => {
     expect(same.refetch.size).toBe(0);
     const more = m.applyEvents([frame('orchestrator_spawned', { orchestrator_id: 'b', children: 3 })]);
     expect([...more.refetch]).toEqual([JOB]);
+  });
+
+  it('asks for the tree again after a decomposition placed children, and takes questions in stride', () => {
+    const m = TreeModel.fromJobTree(JOB, node('root', 0, [], 'running'));
+    const data = { node_id: 'root', name: 'root', children: 2, intent: 'project', project: 'Chirp', assignments: [] };
+    const placed = m.applyEvents([frame('decomposition', data, { depth: 0 })]);
+    expect([...placed.refetch]).toEqual([JOB]);
+    const asked = m.applyEvents([
+      frame('clarification_requested', { node_id: 'root', name: 'root', question: 'Which city?', timeout_s: 3600 }, { depth: 0 }),
+      frame('clarification_answered', { node_id: 'root', name: 'root', question: 'Which city?' }, { depth: 0 }),
+      frame('decomposition', { node_id: 'root', name: 'root', children: 0 }, { depth: 0 }),
+    ]);
+    expect(asked.refetch.size).toBe(0);
+    expect(asked.changed.size).toBe(0);
+    expect(m.get('root')?.status).toBe('running');
   });
 
   it('never moves an ended node back to running for an old attempt', () => {

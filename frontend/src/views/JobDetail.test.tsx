@@ -1,7 +1,8 @@
 // Tests of the Job detail view: live updates from the bus, refetch on an unknown node, the
 // cancel confirmation dialog (focus, Escape, 409 shown as an alert), the Tree / Overview /
 // Timeline tabs (kept in the URL, keyboard operable, selecting into the side panel), and
-// model spend (cards, summary, live calls, the selected node's conversation).
+// model spend (cards, summary, live calls, the selected node's conversation), a paused job's
+// question and answer form (live from the clarification frames too), and the report.
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { frame, JOB, node, smallTree } from '../test/fixtures';
 import type { NodeView, Usage } from '../api/types';
 import { LLM_CALLS } from '../test/llmCalls';
 import { parseHash, useHash } from '../app/route';
+import { decomposedTree, PAUSED, PLANNED } from '../test/decomposition';
 
 /** The job page as the router shows it: the view follows the URL. */
 function RoutedJob() {
@@ -179,4 +181,90 @@ describe('JobDetail view', () => {
     await waitFor(() => expect(item('a1')?.textContent).toContain('13.4k tok · $0.052'));
     expect(screen.getByTestId('job-tokens').textContent).toBe('13,000 in / 400 out');
   }, LONG_TEST_MS);
+
+  it('shows a paused job’s question with an answer form, shows a 409, then sends the answer', async () => {
+    const user = userEvent.setup();
+    const root = node('root', 0, [], 'running');
+    root.kind = 'orchestrator';
+    let status = 'paused';
+    let answers = 0;
+    const posts: unknown[] = [];
+    renderWithServices(<JobDetail id={JOB} />, (method, url, body) => {
+      if (method === 'POST' && url === `/api/v1/recursion/job/${JOB}/answer`) {
+        posts.push(body);
+        answers += 1;
+        if (answers === 1) {
+          return { status: 409, body: { type: 'urn:cadre:problem:conflict', title: 'Conflict', status: 409, detail: 'the job is not waiting for an answer' } };
+        }
+        status = 'running';
+        return { status: 202, body: { job_id: JOB, status, request: 'test job', labels: {}, node_count: 1, created_at: '2026-11-21T19:21:41.892Z' } };
+      }
+      const withResult = url.includes('results=true') ? { ...root, result: PAUSED } : root;
+      return { status: 200, body: jobView(withResult, status) };
+    });
+    const question = await screen.findByTestId('clarification-question');
+    await waitFor(() => expect(question.textContent).toBe('Which database should the app use?'));
+    expect(screen.getByTestId('job-status').dataset.status).toBe('paused');
+    expect((screen.getByRole('button', { name: 'Cancel job' }) as HTMLButtonElement).disabled).toBe(false);
+    await user.type(screen.getByLabelText('Your answer'), 'PostgreSQL 15');
+    await user.click(screen.getByRole('button', { name: 'Send answer' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('Conflict (409): the job is not waiting for an answer');
+    await user.click(screen.getByRole('button', { name: 'Send answer' }));
+    expect(await screen.findByText('Answer sent: the job goes on.')).toBeTruthy();
+    expect(screen.queryByTestId('clarification')).toBeNull();
+    expect(screen.getByTestId('job-status').dataset.status).toBe('running');
+    expect(posts).toEqual([{ answer: 'PostgreSQL 15' }, { answer: 'PostgreSQL 15' }]);
+  }, LONG_TEST_MS);
+
+  it('pauses and goes on live with the clarification frames, and reads the plan after a decomposition', async () => {
+    const user = userEvent.setup();
+    let gets = 0;
+    let placed = false;
+    const { bus } = renderWithServices(<JobDetail id={JOB} />, (_method, url) => {
+      if (!url.includes('results=true')) gets += 1;
+      const tree = placed ? decomposedTree('running') : { ...node('root', 0, [], 'running'), kind: 'orchestrator' };
+      if (url.includes('results=true')) tree.result = placed ? PLANNED : {};
+      return { status: 200, body: jobView(tree) };
+    });
+    await waitFor(() => expect(item('root')).not.toBeNull());
+    const asked = { node_id: 'root', name: 'root', question: 'Which city?', timeout_s: 3600 };
+    act(() => bus.emit(frame('clarification_requested', asked, { depth: 0 })));
+    expect(await screen.findByTestId('clarification-question')).toHaveProperty('textContent', 'Which city?');
+    expect(screen.getByTestId('job-status').dataset.status).toBe('paused');
+    await waitFor(() => expect(gets).toBe(2), { timeout: 2000 });
+    act(() => bus.emit(frame('clarification_answered', { node_id: 'root', name: 'root', question: 'Which city?' }, { depth: 0 })));
+    await waitFor(() => expect(screen.queryByTestId('clarification')).toBeNull());
+    expect(screen.getByTestId('job-status').dataset.status).toBe('running');
+    // The decomposition placed children: the tree is fetched again, and the root's plan read.
+    await user.click(item('root') as HTMLElement);
+    placed = true;
+    const data = { node_id: 'root', name: 'root', children: 1, intent: 'project', project: 'Chirp', assignments: [] };
+    act(() => bus.emit(frame('decomposition', data, { depth: 0 })));
+    await waitFor(() => expect(item('table_creation-1')).not.toBeNull(), { timeout: 2000 });
+    const plan = await screen.findByRole('region', { name: 'Plan' });
+    expect(plan.textContent).toContain('Project: Chirp');
+    await user.click(screen.getByRole('button', { name: 'Select node table_creation-2' }));
+    expect(await screen.findByRole('heading', { name: 'tech_lead table_creation-2' })).toBeTruthy();
+  }, LONG_TEST_MS);
+
+  it('fetches the report with the Report button and shows it', async () => {
+    const user = userEvent.setup();
+    const calls: string[] = [];
+    renderWithServices(<JobDetail id={JOB} />, (method, url) => {
+      calls.push(`${method} ${url}`);
+      if (url.endsWith('/report')) return { status: 200, text: '# Chirp\n\n**Status:** running\n' };
+      return { status: 200, body: jobView(smallTree()) };
+    });
+    const button = await screen.findByRole('button', { name: 'Report' });
+    expect(button.getAttribute('aria-expanded')).toBe('false');
+    expect(calls.some((c) => c.endsWith('/report'))).toBe(false);
+    await user.click(button);
+    expect(button.getAttribute('aria-expanded')).toBe('true');
+    expect((await screen.findByTestId('job-report-text')).textContent).toBe('# Chirp\n\n**Status:** running\n');
+    expect(calls).toContain(`GET /api/v1/recursion/job/${JOB}/report`);
+    await user.click(screen.getByRole('button', { name: 'Close report' }));
+    expect(screen.queryByTestId('job-report-text')).toBeNull();
+    expect(button.getAttribute('aria-expanded')).toBe('false');
+  });
 });

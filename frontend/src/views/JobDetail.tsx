@@ -1,25 +1,33 @@
 // Job detail view: status, timings, labels, counts, what its model calls spent (the
 // snapshot's total plus the calls streamed since), the live tree (as cards, an overview or a
-// timeline), the selected node's panel, and cancelling the job or one subtree behind a
-// confirmation dialog.
-import { useCallback, useRef, useState } from 'react';
+// timeline), the selected node's panel, cancelling the job or one subtree behind a
+// confirmation dialog, a paused job's question with a form to answer it, and the job's report.
+import { useCallback, useId, useRef, useState } from 'react';
 import { describeError } from '../api/client';
-import type { JobView, JsonValue, NodeView } from '../api/types';
+import type { JobSummary, JobView, JsonValue, NodeView } from '../api/types';
 import { between, formatDuration, formatLabels, formatTime } from '../app/format';
 import { addUsage, formatCost, formatCount, readUsage, tokensLong } from '../app/usage';
 import type { JobViewName } from '../app/route';
 import { useServices } from '../app/services';
+import { ClarificationForm } from '../components/ClarificationForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { JobReport } from '../components/JobReport';
 import { NodePanel } from '../components/NodePanel';
 import { StatusBadge } from '../components/StatusBadge';
-import type { EventFrame } from '../live/events';
+import { str, type EventFrame } from '../live/events';
 import { TreeModel } from '../tree/model';
 import { isTerminal, NODE_STATUSES } from '../tree/status';
 import { useLiveTree } from '../tree/useLiveTree';
 import { JobNodes } from './JobNodes';
+import { usePendingQuestion } from './usePendingQuestion';
 
 const JOB_END_TYPES: ReadonlySet<string> = new Set(['job_completed', 'job_cancelled']);
 const NODE_ACTIVITY_TYPES: ReadonlySet<string> = new Set(['worker_started', 'orchestrator_spawned']);
+/** Frames after which a decomposing node's result (plan, questions) and the job's status change. */
+const ASKED = 'clarification_requested';
+const ANSWERED = 'clarification_answered';
+const DECOMPOSITION_TYPES: ReadonlySet<string> = new Set(['decomposition', ASKED, ANSWERED]);
+const RELOAD_TYPES: ReadonlySet<string> = new Set([...JOB_END_TYPES, ...DECOMPOSITION_TYPES]);
 
 type Confirming = { what: 'job' } | { what: 'node'; nodeId: string } | null;
 
@@ -41,7 +49,13 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
   const [actionError, setActionError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [, setTick] = useState(0);
-  const results = useRef<{ ended: number; map: Map<string, JsonValue | undefined> } | null>(null);
+  /** Bumped by each frame that changes a decomposing node's result: cached results go stale. */
+  const [planRev, setPlanRev] = useState(0);
+  /** The question of the last `clarification_requested` frame, until it is answered. */
+  const [asked, setAsked] = useState<string | null>(null);
+  const [reportOpen, setReportOpen] = useState(false);
+  const reportId = useId();
+  const results = useRef<{ key: string; map: Map<string, JsonValue | undefined> } | null>(null);
 
   const load = useCallback(async () => {
     const view = await api.getJob(id, { results: false });
@@ -49,10 +63,15 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
     return TreeModel.fromJobTree(id, view.tree);
   }, [api, id]);
   const accepts = useCallback((frame: EventFrame) => frame.job_id === id, [id]);
-  const needsReload = useCallback((frame: EventFrame) => JOB_END_TYPES.has(frame.type), []);
+  const needsReload = useCallback((frame: EventFrame) => RELOAD_TYPES.has(frame.type), []);
   const onFrames = useCallback((frames: EventFrame[]) => {
     for (const f of frames) {
-      if (JOB_END_TYPES.has(f.type)) {
+      if (DECOMPOSITION_TYPES.has(f.type)) setPlanRev((n) => n + 1);
+      if (f.type === ASKED || f.type === ANSWERED) {
+        const paused = f.type === ASKED;
+        setAsked(paused ? str(f.data, 'question') : null);
+        setJob((j) => (j && !isTerminal(j.status) ? { ...j, status: paused ? 'paused' : 'running' } : j));
+      } else if (JOB_END_TYPES.has(f.type)) {
         const status = typeof f.data.status === 'string' ? f.data.status : 'cancelled';
         const error = typeof f.data.error === 'string' ? f.data.error : null;
         setJob((j) => (j ? { ...j, status, finished_at: j.finished_at ?? f.ts, error } : j));
@@ -66,17 +85,27 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
 
   const loadResult = useCallback(
     async (nodeId: string): Promise<JsonValue | undefined> => {
-      const ended = model ? endedCount(model.totals()) : 0;
-      if (!results.current || results.current.ended !== ended || !results.current.map.has(nodeId)) {
+      const key = `${model ? endedCount(model.totals()) : 0}:${planRev}`;
+      if (!results.current || results.current.key !== key || !results.current.map.has(nodeId)) {
         const view = await api.getJob(id, { results: true });
         const map = new Map<string, JsonValue | undefined>();
         collectResults(view.tree, map);
-        results.current = { ended, map };
+        results.current = { key, map };
       }
       return results.current.map.get(nodeId);
     },
-    [api, id, model],
+    [api, id, model, planRev],
   );
+
+  const paused = job?.status === 'paused';
+  const pending = usePendingQuestion(paused, model?.roots[0]?.id ?? null, loadResult, asked);
+  const onAnswered = (summary: JobSummary) => {
+    setAsked(null);
+    setPlanRev((n) => n + 1);
+    setJob((j) => (j ? { ...j, status: summary.status ?? 'running' } : j));
+    setNotice('Answer sent: the job goes on.');
+    refresh();
+  };
 
   const doCancel = async () => {
     const what = confirming;
@@ -111,9 +140,14 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
       <div className="title-row">
         <h1 tabIndex={-1}>Job {job ? <span className="muted">{job.request}</span> : id}</h1>
         {job && (
-          <button type="button" className="danger" disabled={jobEnded} onClick={() => setConfirming({ what: 'job' })}>
-            Cancel job
-          </button>
+          <div className="title-actions">
+            <button type="button" aria-expanded={reportOpen} aria-controls={reportId} onClick={() => setReportOpen((o) => !o)}>
+              Report
+            </button>
+            <button type="button" className="danger" disabled={jobEnded} onClick={() => setConfirming({ what: 'job' })}>
+              Cancel job
+            </button>
+          </div>
         )}
       </div>
       {(error || actionError) && (
@@ -124,6 +158,7 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
       )}
       {notice && <p role="status">{notice}</p>}
       {loading && !job && <p>Loading…</p>}
+      {paused && <ClarificationForm jobId={id} question={pending.question} questionError={pending.error} onAnswered={onAnswered} />}
       {job && (
         <section className="job-summary" aria-label="Job summary">
           <dl className="facts">
@@ -188,6 +223,7 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
           </div>
         </section>
       )}
+      {reportOpen && <JobReport jobId={id} id={reportId} onClose={() => setReportOpen(false)} />}
       <div className="detail-grid">
         <JobNodes jobId={id} model={model} view={view} selectedId={selected} onSelect={setSelected} />
         <aside aria-label="Selected node" className="detail-panel">
@@ -197,6 +233,7 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
               jobId={id}
               nodeId={selectedNode.id}
               loadResult={loadResult}
+              onSelect={setSelected}
               onCancelSubtree={() => setConfirming({ what: 'node', nodeId: selectedNode.id })}
             />
           ) : (

@@ -65,9 +65,17 @@ export function Jobs() {
     }, NEW_JOB_REFETCH_MS);
   }, []);
 
+  const setStatus = (jobId: string, status: string) =>
+    setJobs((list) => (list ? list.map((j) => (j.job_id === jobId ? { ...j, status } : j)) : list));
+
   useStreamEvents((frame: EventFrame) => {
     if (frame.type === 'job_submitted' && cursor === null) {
       scheduleRefetch();
+      return;
+    }
+    const asked = frame.type === 'clarification_requested';
+    if ((asked || frame.type === 'clarification_answered') && frame.job_id) {
+      setStatus(frame.job_id, asked ? 'paused' : 'running');
       return;
     }
     if (frame.type !== 'job_completed' && frame.type !== 'job_cancelled') return;

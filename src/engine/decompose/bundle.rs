@@ -42,6 +42,23 @@ pub fn bundle(agent: &AgentPlan, instructions: &str) -> String {
     out
 }
 
+/// A manager's whole share (every task of its agents, in order), for a manager that
+/// decomposes it itself at the next depth.
+pub fn share(manager: &ManagerPlan) -> String {
+    let tasks: Vec<&super::Subtask> = manager.agents.iter().flat_map(|a| &a.tasks).collect();
+    let n = tasks.len();
+    let mut out = format!("Your share of the project ({n} tasks): plan it, break it down and see it done.\n\n");
+    for (i, task) in tasks.iter().enumerate() {
+        let _ =
+            write!(out, "TASK {}/{n}: {} ({})\n{}\n", i + 1, task.title, task.complexity, task.description.trim_end());
+        for criterion in &task.success_criteria {
+            let _ = writeln!(out, "- success: {criterion}");
+        }
+        out.push('\n');
+    }
+    out.trim_end().to_string()
+}
+
 /// One orchestrator per manager, one worker per agent running a copy of `agent_run` with the
 /// bundle as its `description` (and, for a `command`, in [`TASK_PROMPT_ENV`]).
 pub fn to_nodes(plans: &[ManagerPlan], agent_run: &ExecutorSpec, instructions: &str) -> Vec<NodeSpec> {

@@ -20,10 +20,11 @@ mod naming;
 pub mod pipeline;
 pub mod prompts;
 pub mod report;
+pub mod shape;
 pub mod task;
 #[cfg(test)]
 mod tests;
 
-pub use bundle::{bundle, to_nodes, TASK_PROMPT_ENV};
+pub use bundle::{bundle, share, to_nodes, TASK_PROMPT_ENV};
 pub use group::{group, AgentPlan, GroupingConfig, Manager, ManagerPlan};
 pub use task::{Complexity, Decomposition, MainTask, Subtask};

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::prompts::{Prompt, Prompts};
-use super::{group, to_nodes, Decomposition, GroupingConfig, Manager, ManagerPlan};
+use super::shape::{Grouped, Shape};
+use super::{Decomposition, GroupingConfig, Manager};
 use crate::config::DecomposerConfig;
-use crate::domain::validate_llm::MAX_DESCRIPTION_CHARS;
-use crate::domain::{CheckSpec, DecomposeSpec, ExecutorSpec, LlmRun, ManagerSpec, NodeSpec};
+use crate::domain::{DecomposeSpec, ExecutorSpec, LlmRun, ManagerSpec, NodeSpec};
 use crate::engine::calls::Calls;
 use crate::llm::structured::{ask_for_json, describe};
 use crate::llm::{Block, Completion, LlmError, Message, Provider, Providers, Request, Role};
@@ -31,20 +31,22 @@ pub struct Decomposers {
 pub struct Decomposer {
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) provider_name: String,
-    model: Option<String>,
+    pub(super) model: Option<String>,
     pub(crate) prompts: Arc<Prompts>,
-    grouping: GroupingConfig,
-    agent: ExecutorSpec,
+    pub(super) grouping: GroupingConfig,
+    pub(super) agent: ExecutorSpec,
     pub(crate) max_repairs: u32,
-    validate: bool,
+    pub(super) validate: bool,
+    /// A manager whose tasks weigh this much or more decomposes its share itself (0: never).
+    pub(super) nest_weight: u32,
 }
 
-/// Where the children of a breakdown go: whether managers fit under the node, and the
-/// checks (at run time, the creation) of the children.
+/// Where the children of a breakdown go: the shape they may take, and the checks (at run
+/// time, the creation) of the children.
 #[async_trait::async_trait]
 pub trait Placement: Send + Sync {
-    /// False at the depth cap's edge: the node gets agents only, no managers.
-    fn managers_fit(&self) -> bool;
+    /// Whether managers fit under the node, and whether a heavy one may decompose its share.
+    fn shape(&self) -> Shape;
     /// Places the children, or says in sentences why they cannot go there.
     async fn place(&self, children: &[NodeSpec]) -> Result<(), Vec<String>>;
 }
@@ -120,6 +122,7 @@ impl Decomposers {
             agent,
             max_repairs: config.max_repairs,
             validate: spec.and_then(|s| s.validate).unwrap_or(false),
+            nest_weight: config.nest_weight,
         })
     }
 }
@@ -148,7 +151,8 @@ impl Decomposer {
         let plan = self
             .ask(calls, &self.request(plan_prompt, &self.prompts.plan), &self.prompts.plan, &mut completions)
             .await?;
-        let domains = self.domains(placement.managers_fit());
+        let shape = placement.shape();
+        let domains = self.domains(shape.managers);
         let plan_text = serde_json::to_string_pretty(&plan).unwrap_or_default();
         let values =
             [("request", request), ("plan", plan_text.as_str()), ("domains", domains.as_str()), ("context", context)];
@@ -156,12 +160,9 @@ impl Decomposer {
         calls.phase("decompose");
         for repair in 0..=self.max_repairs {
             let answer = self.ask(calls, &request, &self.prompts.decompose, &mut completions).await?;
-            let errors = match self.grouped(&answer, placement.managers_fit()) {
-                Ok((decomposition, plans, children)) => match placement.place(&children).await {
-                    Ok(()) => {
-                        let assignments = assignments(&plans, placement.managers_fit());
-                        return Ok(Breakdown { plan, decomposition, assignments, children, completions });
-                    }
+            let errors = match self.grouped(&answer, shape) {
+                Ok(Grouped { decomposition, assignments, children }) => match placement.place(&children).await {
+                    Ok(()) => return Ok(Breakdown { plan, decomposition, assignments, children, completions }),
                     Err(refused) => refused,
                 },
                 Err(errors) => errors,
@@ -223,66 +224,6 @@ impl Decomposer {
         }
     }
 
-    /// The answer read as a decomposition and grouped (under managers, or as agents only),
-    /// or the sentences that say why not.
-    fn grouped(
-        &self,
-        answer: &Value,
-        managers: bool,
-    ) -> Result<(Decomposition, Vec<ManagerPlan>, Vec<NodeSpec>), Vec<String>> {
-        let decomposition: Decomposition =
-            serde_json::from_value(answer.clone()).map_err(|e| vec![format!("the answer cannot be read: {e}")])?;
-        let plans =
-            if managers { group(&decomposition, &self.grouping)? } else { group(&decomposition, &agents_only())? };
-        let instructions = self.prompts.agent_instructions.render(&[]);
-        let mut children = to_nodes(&plans, &self.agent, &instructions);
-        if !managers {
-            children = children.into_iter().flat_map(|m| m.children.unwrap_or_default()).collect();
-        }
-        if self.validate {
-            self.add_checks(&plans, &mut children, managers);
-        }
-        let limit = MAX_DESCRIPTION_CHARS;
-        let agents = |n: &NodeSpec| if managers { n.children.clone().unwrap_or_default() } else { vec![n.clone()] };
-        let too_long: Vec<String> = children
-            .iter()
-            .flat_map(agents)
-            .filter(|agent| agent.description.as_ref().is_some_and(|d| d.chars().count() > limit))
-            .map(|agent| {
-                format!(
-                    "the tasks of agent '{}' come to more than {limit} characters together: shorten their descriptions",
-                    agent.name
-                )
-            })
-            .collect();
-        if too_long.is_empty() {
-            Ok((decomposition, plans, children))
-        } else {
-            Err(too_long)
-        }
-    }
-
-    /// Each agent judged against its tasks' success criteria by the decomposer's model.
-    fn add_checks(&self, plans: &[ManagerPlan], children: &mut [NodeSpec], managers: bool) {
-        let criteria = |agent: &super::AgentPlan| -> Vec<String> {
-            agent.tasks.iter().flat_map(|t| t.success_criteria.iter().cloned()).collect()
-        };
-        let check = |criteria: Vec<String>| CheckSpec::Llm {
-            provider: self.provider_name.clone(),
-            model: self.model.clone(),
-            criteria,
-        };
-        let agent_plans: Vec<&super::AgentPlan> = plans.iter().flat_map(|m| &m.agents).collect();
-        let agent_nodes: Vec<&mut NodeSpec> = if managers {
-            children.iter_mut().flat_map(|m| m.children.iter_mut().flatten()).collect()
-        } else {
-            children.iter_mut().collect()
-        };
-        for (node, plan) in agent_nodes.into_iter().zip(agent_plans) {
-            node.validate = Some(check(criteria(plan)));
-        }
-    }
-
     /// What answers a request directly: the agent template when it is a model, else a plain
     /// call to the decomposer's own model.
     pub fn answerer(&self) -> ExecutorSpec {
@@ -295,31 +236,10 @@ impl Decomposer {
     /// The domains the breakdown may use, as the prompt lists them.
     fn domains(&self, managers: bool) -> String {
         if !managers {
-            return "any (the work goes to agents directly: there is no room for managers)".to_string();
+            return "any (the work goes to agents directly, with no managers between)".to_string();
         }
         self.grouping.managers.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
     }
-}
-
-/// Every subtask under one heading: what a node with no room for managers groups by.
-fn agents_only() -> GroupingConfig {
-    GroupingConfig {
-        managers: BTreeMap::new(),
-        fallback: Manager { name: "agents".into(), title: "Agents".into() },
-        ..GroupingConfig::default()
-    }
-}
-
-/// `[{manager, agents: [{name, tasks: [titles]}]}]`, or `[{agent, tasks}]` without managers.
-fn assignments(plans: &[ManagerPlan], managers: bool) -> Value {
-    let agent = |a: &super::AgentPlan| json!({"agent": a.name, "title": a.title, "tasks": a.tasks.iter().map(|t| &t.title).collect::<Vec<_>>()});
-    if !managers {
-        return plans.iter().flat_map(|m| m.agents.iter().map(agent)).collect();
-    }
-    plans
-        .iter()
-        .map(|m| json!({"manager": m.name, "title": m.title, "agents": m.agents.iter().map(agent).collect::<Vec<_>>()}))
-        .collect()
 }
 
 fn regroup_prompt(errors: &[String]) -> String {
@@ -330,6 +250,7 @@ fn regroup_prompt(errors: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::CheckSpec;
 
     fn decomposer() -> Decomposer {
         let llm: crate::llm::LlmConfig =
@@ -345,13 +266,36 @@ mod tests {
         let long = "x".repeat(7_000);
         let subtask = |title: &str| json!({"title": title, "description": long, "domain": "backend", "function": "api", "complexity": "low"});
         let answer = json!({"tasks": [{"title": "API", "subtasks": [subtask("a"), subtask("b"), subtask("c")]}]});
-        let errors = decomposer().grouped(&answer, true).expect_err("one agent, 21,000 characters");
-        assert!(errors[0].contains("agent 'api' come to more than 20000 characters"), "{errors:?}");
+        let errors = decomposer().grouped(&answer, Shape::TOP).expect_err("one agent, 21,000 characters");
+        assert!(errors[0].contains("the tasks of 'api' come to more than 20000 characters"), "{errors:?}");
         let short = json!({"tasks": [{"title": "API", "subtasks": [
             {"title": "a", "description": "d", "domain": "backend", "function": "api", "complexity": "low"}]}]});
-        let (_, _, children) = decomposer().grouped(&short, true).expect("groups");
+        let Grouped { children, .. } = decomposer().grouped(&short, Shape::TOP).expect("groups");
         assert_eq!(children[0].name, "backend");
-        assert!(decomposer().grouped(&json!({"tasks": "none"}), true).unwrap_err()[0]
+        assert!(decomposer().grouped(&json!({"tasks": "none"}), Shape::TOP).unwrap_err()[0]
             .starts_with("the answer cannot be read"));
+    }
+
+    #[test]
+    fn agents_only_below_the_cap_and_a_heavy_share_left_to_its_manager() {
+        let task = |title: &str, domain: &str, complexity: &str| {
+            json!({"title": title, "description": "d", "domain": domain, "function": "f", "complexity": complexity,
+                   "success_criteria": [format!("{title} works")]})
+        };
+        let answer = json!({"tasks": [{"title": "All", "subtasks": [task("a", "backend", "high"),
+            task("b", "backend", "high"), task("c", "backend", "high"), task("d", "backend", "high"),
+            task("e", "frontend", "low")]}]});
+        let flat = decomposer().grouped(&answer, Shape::AGENTS).expect("groups");
+        assert!(flat.children.iter().all(|c| c.run.is_some()), "agents only");
+        assert_eq!(flat.assignments[0]["agent"], "f-1");
+        let mut checked = decomposer();
+        checked.validate = true;
+        let top = checked.grouped(&answer, Shape::TOP).expect("groups");
+        let backend = &top.children[0];
+        assert!(backend.children.is_none() && backend.decompose.is_some(), "weight 12: decomposed again");
+        assert!(backend.description.as_deref().is_some_and(|d| d.starts_with("Your share of the project (4 tasks)")));
+        assert_eq!(top.assignments[0]["decomposes"], true);
+        let frontend = &top.children[1].children.as_ref().expect("agents")[0];
+        assert!(matches!(&frontend.validate, Some(CheckSpec::Llm { criteria, .. }) if criteria == &["e works"]));
     }
 }

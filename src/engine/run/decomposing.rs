@@ -18,6 +18,7 @@ use crate::domain::{json_text, Intent, NodeSpec, NodeStatus};
 use crate::engine::calls::{Place, Recorder};
 use crate::engine::decompose::intent::{Clarification, IntentKind};
 use crate::engine::decompose::pipeline::{Decomposer, Placement};
+use crate::engine::decompose::shape::Shape;
 use crate::engine::resources::Slot;
 use crate::engine::tree::Phase;
 use crate::engine::EngineCtx;
@@ -52,13 +53,13 @@ struct DriverPlacement {
     outbox: mpsc::UnboundedSender<JobMsg>,
     node_id: Uuid,
     key: Uuid,
-    managers_fit: bool,
+    shape: Shape,
 }
 
 #[async_trait::async_trait]
 impl Placement for DriverPlacement {
-    fn managers_fit(&self) -> bool {
-        self.managers_fit
+    fn shape(&self) -> Shape {
+        self.shape
     }
 
     async fn place(&self, children: &[NodeSpec]) -> Result<(), Vec<String>> {
@@ -242,14 +243,27 @@ impl JobRun {
             context,
             intent: if root { self.settings.intent } else { Intent::Project },
             clarifications: self.clarifications(index),
-            placement: DriverPlacement {
-                outbox: self.outbox.clone(),
-                node_id: node.id,
-                key,
-                managers_fit: node.depth + 2 <= self.settings.max_depth,
-            },
+            placement: DriverPlacement { outbox: self.outbox.clone(), node_id: node.id, key, shape: self.shape(index) },
             answerer,
         })
+    }
+
+    /// Managers fit when there is room for them and their agents below the node, and only at
+    /// the first decomposition of a branch: below it, a manager's share goes to agents.
+    fn shape(&self, index: usize) -> Shape {
+        let node = &self.nodes[index];
+        let mut up = node.parent;
+        while let Some(i) = up {
+            if self.nodes[i].spec.decompose.is_some() {
+                return Shape::AGENTS;
+            }
+            up = self.nodes[i].parent;
+        }
+        if node.depth + 2 <= self.settings.max_depth {
+            Shape::TOP
+        } else {
+            Shape::AGENTS
+        }
     }
 
     /// The questions asked of the requester so far, as the node's result keeps them.
