@@ -1,6 +1,7 @@
 // End-to-end test of the dashboard in headless Chromium against the REAL cadre server:
 // starts `cadre serve` (fresh data dir, generated key, free port, an `openai` provider named
-// `scripted` answered by scripted-llm.mjs in this process), drives the UI through
+// `scripted` answered by scripted-llm.mjs in this process, also the [decomposer]'s provider),
+// drives the UI through
 // the scenarios of the brief, runs axe on every view, takes screenshots, and always stops
 // the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
 import { spawn } from 'node:child_process';
@@ -11,7 +12,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHILD_DONE, LEAD_DONE, SPAWNED, startScriptedLlm } from './scripted-llm.mjs';
+import {
+  CHILD_DONE,
+  CLARIFY_ANSWER,
+  CLARIFY_QUESTION,
+  DIRECT_ANSWER,
+  LEAD_DONE,
+  PLAN,
+  PROJECT,
+  SPAWNED,
+  startScriptedLlm,
+} from './scripted-llm.mjs';
 
 const FRONTEND = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CADRE_BIN = resolve(FRONTEND, process.env.CADRE_BIN ?? '../target/debug/cadre');
@@ -75,10 +86,14 @@ function freePort() {
   });
 }
 
-/** The server's environment for the scripted model provider (see scripted-llm.mjs). */
+/**
+ * The server's environment for the scripted model provider (see scripted-llm.mjs), which is
+ * also the [decomposer]'s: a job with only a request is classified and planned by it.
+ */
 function scriptedProviderEnv(baseUrl) {
   const p = 'CADRE_LLM__PROVIDERS__SCRIPTED__';
   return {
+    CADRE_DECOMPOSER__PROVIDER: 'scripted',
     [`${p}KIND`]: 'openai',
     [`${p}BASE_URL`]: baseUrl,
     [`${p}MODEL`]: 'm',
@@ -274,6 +289,38 @@ const AGENT_NODES = 3;
 const AGENT_CARD_USAGE = '4.9k tok · $0.016';
 const AGENT_JOB_TOKENS = '4,800 in / 120 out';
 const AGENT_JOB_COST = '$0.016';
+
+/**
+ * A decomposing root: the scripted model writes the plan (project "Chirp") and breaks it into
+ * a database task and a backend task; cadre puts them under the managers `database` and
+ * `backend`, one echo agent each (so no further model calls).
+ */
+const DECOMPOSE_JOB = {
+  request: 'e2e: build Chirp, a tiny Twitter',
+  labels: { e2e: 'decomposition' },
+  config: { max_depth: 2 },
+  plan: { name: 'app', decompose: { type: 'llm', provider: 'scripted', agent: { type: 'echo', value: 'built' } } },
+};
+/** The plan and breakdown calls. */
+const DECOMPOSE_CALLS = 2;
+const DECOMPOSE_MANAGERS = ['database', 'backend'];
+/** The agents cadre names after the tasks' functions, and their tasks, by manager. */
+const DECOMPOSE_AGENTS = ['table_creation', 'api_endpoints'];
+const DECOMPOSE_TASKS = ['Create Posts table', 'POST /api/posts'];
+const DECOMPOSE_NODES = 1 + DECOMPOSE_MANAGERS.length + DECOMPOSE_AGENTS.length;
+
+/**
+ * A request without a plan that the server's decomposer classifies: the scripted model asks
+ * "Which city?" (the job pauses), and once answered takes it for a direct answer, given by one
+ * llm worker `answer`.
+ */
+const INTENT_JOB = {
+  request: 'e2e: how many people live in the city?',
+  labels: { e2e: 'intent' },
+  config: { intent: 'auto' },
+};
+/** Two classifications (before and after the answer) and the answer. */
+const INTENT_CALLS = 3;
 
 // ---- page helpers ------------------------------------------------------------------------
 
@@ -590,6 +637,21 @@ async function main() {
       );
     };
 
+    /** Runs axe on a view `open` brings up, in a context that lets its script in past the page's CSP. */
+    const axeView = async (view, open) => {
+      const axeContext = await browser.newContext({ viewport: DESKTOP, bypassCSP: true });
+      try {
+        await axeContext.addInitScript((k) => window.sessionStorage.setItem('cadre.apiKey', k), key);
+        const axePage = await axeContext.newPage();
+        watch(axePage, `${view}-axe`);
+        await axePage.goto(`${base}/`);
+        await open(axePage);
+        await runAxe(axePage, view);
+      } finally {
+        await axeContext.close();
+      }
+    };
+
     if (llm) {
       await step('i. an llm lead spawns two llm children: tokens and cost on its card and the job, its conversation in the panel', async () => {
         const problemsBefore = consoleProblems.length;
@@ -664,23 +726,199 @@ async function main() {
         // The cards and the panel's top, then the conversation.
         await shoot(page, 'agents', showNodes);
         await shoot(page, 'agents-conversation', (p) => p.evaluate(() => document.querySelector('.node-panel .conversation')?.scrollIntoView({ block: 'start' })));
-        // axe on the same view, in a context that lets its script in past the page's CSP.
-        const axeContext = await browser.newContext({ viewport: DESKTOP, bypassCSP: true });
-        try {
-          await axeContext.addInitScript((k) => window.sessionStorage.setItem('cadre.apiKey', k), key);
-          const axePage = await axeContext.newPage();
-          watch(axePage, 'agents-axe');
-          await axePage.goto(`${base}/`);
-          await openLead(axePage, agentJobId);
-          await runAxe(axePage, 'agents');
-        } finally {
-          await axeContext.close();
-        }
+        await axeView('agents', (p) => openLead(p, agentJobId));
         const problems = consoleProblems.slice(problemsBefore);
         assert(problems.length === 0, `console problems on the agent job:\n${problems.join('\n')}`);
       });
     } else {
       console.log('note: step i (agents) skipped: a server given by E2E_BASE_URL has no scripted provider');
+    }
+
+    /** A node's tree card on a job page, by its name. */
+    const nodeCard = (p, name) => p.locator('[role="treeitem"]', { has: p.locator('.tree-name', { hasText: new RegExp(`^${name}$`) }) });
+    const jobStatus = (p) => p.evaluate(() => document.querySelector('[data-testid="job-status"]')?.getAttribute('data-status') ?? null);
+    const waitForJobStatus = (p, status, timeout, what) =>
+      waitFor(
+        p,
+        (want) => document.querySelector('[data-testid="job-status"]')?.getAttribute('data-status') === want,
+        status,
+        timeout,
+        async () => `${what} to be ${status} (it is ${await jobStatus(p)}; nodes: ${(await treeStatuses(p)).join(' ')}; ${llm.requests.length} model calls answered)`,
+      );
+    /** Opens the decomposed job's root in the node panel and waits for its Plan section. */
+    const openPlan = async (p, jobId) => {
+      await gotoHash(p, `#/jobs/${jobId}`);
+      await nodeCard(p, DECOMPOSE_JOB.plan.name).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await nodeCard(p, DECOMPOSE_JOB.plan.name).click();
+      await waitFor(
+        p,
+        ([project, managers]) => {
+          const plan = document.querySelector('.node-panel [data-testid="node-plan"]');
+          return !!plan?.textContent?.includes(`Project: ${project}`) && plan.querySelectorAll('ul.plan-managers > li[data-manager]').length === managers;
+        },
+        [PROJECT, DECOMPOSE_MANAGERS.length],
+        LIVE_TIMEOUT_MS,
+        async () => `the root's Plan section with "Project: ${PROJECT}" and its managers (it shows: ${await p.locator('.node-panel').innerText().catch(() => '(no panel)')})`,
+      );
+    };
+    /** Opens a paused job's page and waits for its question. */
+    const openQuestion = async (p, jobId) => {
+      await gotoHash(p, `#/jobs/${jobId}`);
+      await waitFor(
+        p,
+        (q) => document.querySelector('[data-testid="clarification-question"]')?.textContent === q,
+        CLARIFY_QUESTION,
+        JOB_TIMEOUT_MS,
+        async () =>
+          `the question "${CLARIFY_QUESTION}" (job ${await jobStatus(p)}; form: ${await p.getByTestId('clarification').innerText().catch(() => '(none)')})`,
+      );
+    };
+
+    if (llm) {
+      await step('j. decomposition: the plan, managers, agents and tasks in the root panel, the report; a question answered in the job view', async () => {
+        const problemsBefore = consoleProblems.length;
+        const callsBefore = llm.requests.length;
+        // A decomposing root: planned, broken down, run by two managers with one agent each.
+        const decomposed = await rest('POST', '/recursion/job', DECOMPOSE_JOB);
+        const decomposedId = decomposed.job_id;
+        await gotoHash(page, `#/jobs/${decomposedId}`);
+        await waitForJobStatus(page, 'succeeded', JOB_TIMEOUT_MS, 'the decomposing job');
+        await waitFor(
+          page,
+          (n) => {
+            const items = [...document.querySelectorAll('[role="treeitem"]')];
+            return items.length === n && items.every((e) => e.getAttribute('data-status') === 'succeeded');
+          },
+          DECOMPOSE_NODES,
+          JOB_TIMEOUT_MS,
+          async () => `the root, its managers and agents succeeded (now: ${(await treeStatuses(page)).join(' ')})`,
+        );
+        const names = await page.$$eval('[role="treeitem"] .tree-name', (els) => els.map((e) => e.textContent).sort());
+        const wantNames = [DECOMPOSE_JOB.plan.name, ...DECOMPOSE_MANAGERS, ...DECOMPOSE_AGENTS].sort();
+        assert(JSON.stringify(names) === JSON.stringify(wantNames), `the tree holds ${names.join(', ')}, not ${wantNames.join(', ')}`);
+        // The root's Plan section: the plan as the model wrote it, who got which task.
+        await openPlan(page, decomposedId);
+        const plan = page.locator('.node-panel [data-testid="node-plan"]');
+        const shown = await plan.evaluate((el) => {
+          const texts = (selector) => [...el.querySelectorAll(selector)].map((e) => e.textContent);
+          return {
+            components: texts('ul.plan-components > li > strong'),
+            requirements: texts('ul.plan-components > li > ul > li'),
+            constraints: texts('ul[aria-label="Technical constraints"] > li'),
+            criteria: texts('ul[aria-label="Success criteria"] > li'),
+            managers: [...el.querySelectorAll('ul.plan-managers > li[data-manager]')].map((m) => ({
+              manager: m.getAttribute('data-manager'),
+              agents: [...m.querySelectorAll('li[data-agent]')].map((a) => ({
+                agent: a.getAttribute('data-agent'),
+                tasks: [...a.querySelectorAll('ul.plan-tasks > li')].map((t) => t.textContent),
+              })),
+            })),
+          };
+        });
+        const want = {
+          components: PLAN.components.map((c) => c.name),
+          requirements: PLAN.components.flatMap((c) => c.specific_requirements),
+          constraints: PLAN.technical_constraints,
+          criteria: PLAN.success_criteria,
+          managers: DECOMPOSE_MANAGERS.map((manager, i) => ({ manager, agents: [{ agent: DECOMPOSE_AGENTS[i], tasks: [DECOMPOSE_TASKS[i]] }] })),
+        };
+        assert(JSON.stringify(shown) === JSON.stringify(want), `the Plan section shows ${JSON.stringify(shown)},\n      not ${JSON.stringify(want)}`);
+        // A manager's name selects its node.
+        await plan.getByRole('button', { name: `Select node ${DECOMPOSE_MANAGERS[0]}` }).click();
+        await waitFor(
+          page,
+          (name) => document.querySelector('.node-panel h2')?.textContent?.endsWith(` ${name}`),
+          DECOMPOSE_MANAGERS[0],
+          LIVE_TIMEOUT_MS,
+          async () => `the panel to show ${DECOMPOSE_MANAGERS[0]} (it shows ${await page.locator('.node-panel h2').innerText().catch(() => '(none)')})`,
+        );
+        await openPlan(page, decomposedId);
+        await shoot(page, 'decomposition', (p) => p.evaluate(() => document.querySelector('.node-panel [data-testid="node-plan"]')?.scrollIntoView({ block: 'start' })));
+        // The report: Markdown, named after the project, with a download.
+        const reportButton = page.getByRole('button', { name: 'Report', exact: true });
+        await reportButton.click();
+        await waitFor(
+          page,
+          (heading) => document.querySelector('[data-testid="job-report-text"]')?.textContent?.startsWith(heading),
+          `# ${PROJECT}\n`,
+          LIVE_TIMEOUT_MS,
+          async () => `the report to start with "# ${PROJECT}" (the report shows: ${await page.locator('.job-report').innerText().catch(() => '(none)')})`,
+        );
+        assert((await reportButton.getAttribute('aria-expanded')) === 'true', 'the Report button is not expanded');
+        const download = await page.getByRole('link', { name: 'Download .md' }).getAttribute('download');
+        assert(download === `cadre-job-${decomposedId}.md`, `the report downloads as ${download}`);
+        await shoot(page, 'report', (p) => p.evaluate(() => document.querySelector('.job-report')?.scrollIntoView({ block: 'start' })));
+        await axeView('decomposition', async (p) => {
+          await openPlan(p, decomposedId);
+          await p.getByRole('button', { name: 'Report', exact: true }).click();
+          await p.getByTestId('job-report-text').waitFor({ timeout: LIVE_TIMEOUT_MS });
+        });
+        await page.getByRole('button', { name: 'Close report' }).click();
+        await page.locator('.job-report').waitFor({ state: 'detached', timeout: LIVE_TIMEOUT_MS });
+
+        // A request without a plan: classified, asked about, paused until answered here.
+        const intent = await rest('POST', '/recursion/job', INTENT_JOB);
+        const intentId = intent.job_id;
+        await openQuestion(page, intentId);
+        await waitForJobStatus(page, 'paused', LIVE_TIMEOUT_MS, 'the asking job');
+        // The root's panel shows the question, not answered yet.
+        await page.locator('[role="treeitem"]').first().click();
+        await waitFor(
+          page,
+          (q) => {
+            const item = document.querySelector('.node-panel ol.plan-questions > li');
+            return !!item?.textContent?.includes(`Q: ${q}`) && item.textContent.includes('waiting for an answer');
+          },
+          CLARIFY_QUESTION,
+          LIVE_TIMEOUT_MS,
+          async () => `the root's panel to show the question waiting (it shows: ${await page.locator('.node-panel').innerText().catch(() => '(no panel)')})`,
+        );
+        await shoot(page, 'clarification');
+        await axeView('clarification', (p) => openQuestion(p, intentId));
+        const form = page.getByTestId('clarification');
+        await form.getByRole('textbox', { name: 'Your answer', exact: true }).fill(CLARIFY_ANSWER);
+        await form.getByRole('button', { name: 'Send answer' }).click();
+        await waitForJobStatus(page, 'succeeded', JOB_TIMEOUT_MS, 'the answered job');
+        await page.getByTestId('clarification').waitFor({ state: 'detached', timeout: LIVE_TIMEOUT_MS });
+        await waitFor(
+          page,
+          () => {
+            const items = [...document.querySelectorAll('[role="treeitem"]')];
+            return items.length === 2 && items.every((e) => e.getAttribute('data-status') === 'succeeded');
+          },
+          null,
+          JOB_TIMEOUT_MS,
+          async () => `the root and its answer succeeded (now: ${(await treeStatuses(page)).join(' ')})`,
+        );
+        // The root's panel: the intent after the answer, the question with its answer.
+        await page.locator('[role="treeitem"]').first().click();
+        await waitFor(
+          page,
+          ([q, a]) => {
+            const item = document.querySelector('.node-panel ol.plan-questions > li');
+            const intentLine = document.querySelector('.node-panel [data-testid="plan-intent"]')?.textContent ?? '';
+            return !!item?.textContent?.includes(`Q: ${q}`) && item.textContent.includes(`A: ${a}`) && intentLine.includes('direct_response');
+          },
+          [CLARIFY_QUESTION, CLARIFY_ANSWER],
+          LIVE_TIMEOUT_MS,
+          async () => `the root's panel to show the answer and the direct response (it shows: ${await page.locator('.node-panel').innerText().catch(() => '(no panel)')})`,
+        );
+        // The answer: one llm worker's output.
+        await nodeCard(page, 'answer').click();
+        await waitFor(
+          page,
+          (text) => document.querySelector('.node-panel pre.json')?.textContent?.includes(text),
+          DIRECT_ANSWER,
+          LIVE_TIMEOUT_MS,
+          async () => `"${DIRECT_ANSWER}" in the answer's result (it shows: ${await page.locator('.node-panel pre.json').innerText().catch(() => '(none)')})`,
+        );
+        const calls = llm.requests.length - callsBefore;
+        assert(calls === DECOMPOSE_CALLS + INTENT_CALLS, `the scripted model answered ${calls} calls, not ${DECOMPOSE_CALLS + INTENT_CALLS}`);
+        const problems = consoleProblems.slice(problemsBefore);
+        assert(problems.length === 0, `console problems on the decomposition jobs:\n${problems.join('\n')}`);
+      });
+    } else {
+      console.log('note: step j (decomposition) skipped: a server given by E2E_BASE_URL has no scripted provider');
     }
 
     // A job that stays busy while the views are checked and photographed.

@@ -1,6 +1,15 @@
-// A scripted model for the e2e's agents step: a node:http server speaking OpenAI's chat
-// completions (`POST /chat/completions`) on a free port of 127.0.0.1. Each answer is read
-// off the request alone, so the order in which cadre's agents call it does not matter:
+// A scripted model for the e2e's agents and decomposition steps: a node:http server speaking
+// OpenAI's chat completions (`POST /chat/completions`) on a free port of 127.0.0.1. Each
+// answer is read off the request alone (its first user message, its tools, its tool
+// messages), so the order in which cadre's agents call it does not matter:
+//   - the decomposer's plan call (the user message starts "You are the architect of a team of
+//     software agents"): the plan PLAN, project "Chirp", one PostgreSQL component;
+//   - its breakdown call ("You break a software project down"): BREAKDOWN, a database task
+//     and a backend task after it, so the job gets the managers `database` and `backend`;
+//   - its classify call ("You decide what kind of work a request is"): `clarify`, asking
+//     CLARIFY_QUESTION, until the request holds the answer ("Q: Which city?" and "A: Lyon"),
+//     then `direct_response`;
+//   - the direct answer's worker ("# Your task: Answer"): DIRECT_ANSWER;
 //   - a request offering spawn_children, with no tool message yet (the lead's first turn):
 //     a spawn_children tool call for the children `writer` and `checker`;
 //   - a request holding a tool message (the lead, its children ended): "The team is done.";
@@ -15,6 +24,56 @@ export const SPAWNED = ['writer', 'checker'];
 export const LEAD_DONE = 'The team is done.';
 export const CHILD_DONE = 'part done';
 
+export const PROJECT = 'Chirp';
+/** The architect's plan (config/prompts/plan.schema.json). */
+export const PLAN = {
+  project_name: PROJECT,
+  components: [{ type: 'database', name: 'PostgreSQL', specific_requirements: ['users and posts tables'] }],
+  technical_constraints: ['Posts are at most 280 characters'],
+  success_criteria: ['Users can post and read a feed'],
+};
+/** The breakdown (config/prompts/decompose.schema.json): one database task, one backend task. */
+export const BREAKDOWN = {
+  tasks: [
+    {
+      title: 'Data',
+      subtasks: [
+        {
+          title: 'Create Posts table',
+          description: 'posts(id, user_id, text ≤ 280, created_at)',
+          domain: 'database',
+          function: 'table_creation',
+          complexity: 'medium',
+          depends_on: [],
+          success_criteria: ['the table exists'],
+        },
+      ],
+    },
+    {
+      title: 'API',
+      subtasks: [
+        {
+          title: 'POST /api/posts',
+          description: 'creates a post',
+          domain: 'backend',
+          function: 'api_endpoints',
+          complexity: 'low',
+          depends_on: ['Create Posts table'],
+          success_criteria: ['201 with the post'],
+        },
+      ],
+    },
+  ],
+};
+export const CLARIFY_QUESTION = 'Which city?';
+export const CLARIFY_ANSWER = 'Lyon';
+export const DIRECT_ANSWER = 'Lyon has about 520,000 inhabitants.';
+
+const PLAN_PROMPT = 'You are the architect of a team of software agents';
+const BREAKDOWN_PROMPT = 'You break a software project down';
+const CLASSIFY_PROMPT = 'You decide what kind of work a request is';
+const ANSWER_PROMPT = '# Your task: Answer';
+
 const SPAWN_ARGUMENTS = {
   children: [
     { name: 'writer', title: 'Write it', run: { type: 'llm', provider: 'scripted' } },
@@ -28,9 +87,25 @@ export function answerFor(request) {
   const messages = Array.isArray(request?.messages) ? request.messages : [];
   const offersSpawn = tools.some((t) => t?.function?.name === 'spawn_children');
   const hasToolResult = messages.some((m) => m?.role === 'tool');
+  const asked = messages.find((m) => m?.role === 'user');
+  const prompt = typeof asked?.content === 'string' ? asked.content : '';
   let message;
   let finishReason = 'stop';
-  if (offersSpawn && !hasToolResult) {
+  const say = (content) => ({ role: 'assistant', content: typeof content === 'string' ? content : JSON.stringify(content) });
+  if (prompt.startsWith(PLAN_PROMPT)) {
+    message = say(PLAN);
+  } else if (prompt.startsWith(BREAKDOWN_PROMPT)) {
+    message = say(BREAKDOWN);
+  } else if (prompt.startsWith(CLASSIFY_PROMPT)) {
+    const answered = prompt.includes(`Q: ${CLARIFY_QUESTION}`) && prompt.includes(`A: ${CLARIFY_ANSWER}`);
+    message = say(
+      answered
+        ? { intent: 'direct_response', confidence: 0.9, reason: 'a fact' }
+        : { intent: 'clarify', confidence: 0.8, question: CLARIFY_QUESTION, reason: 'the city is not named' },
+    );
+  } else if (prompt.startsWith(ANSWER_PROMPT)) {
+    message = say(DIRECT_ANSWER);
+  } else if (offersSpawn && !hasToolResult) {
     finishReason = 'tool_calls';
     message = {
       role: 'assistant',
