@@ -16,7 +16,7 @@ use super::views::UsageView;
 use crate::auth::{Caller, Scope};
 use crate::domain::validate::validate_spawn;
 use crate::domain::PlanLimits;
-use crate::domain::{FieldError, JobSpec, NodeSpec};
+use crate::domain::{CheckSpec, ExecutorSpec, FieldError, JobSpec, NodeSpec};
 use crate::engine::calls::Unrecorded;
 use crate::engine::decompose::pipeline::{Breakdown, DecomposeError, Placement};
 use crate::engine::decompose::shape::Shape;
@@ -46,11 +46,40 @@ pub struct PlanPreview {
 /// The size of the tree that would run.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PlanEstimate {
+    /// Orchestrators under the root (a manager that decomposes its share included).
     pub managers: usize,
+    /// Workers.
     pub agents: usize,
     pub subtasks: usize,
     /// Nodes in the tree, the root included.
     pub nodes: usize,
+    /// Model calls the run makes at the least: one per `llm` agent, one per model check,
+    /// two (plan, breakdown) per manager that decomposes its share, whose own agents come on
+    /// top; corrections and retries on top of all.
+    pub calls: usize,
+}
+
+impl PlanEstimate {
+    fn of(children: &[NodeSpec], subtasks: usize) -> Self {
+        let mut estimate = Self { managers: 0, agents: 0, subtasks, nodes: 1, calls: 0 };
+        let mut stack: Vec<&NodeSpec> = children.iter().collect();
+        while let Some(node) = stack.pop() {
+            estimate.nodes += 1;
+            match &node.run {
+                Some(run) => {
+                    estimate.agents += 1;
+                    estimate.calls += usize::from(matches!(run, ExecutorSpec::Llm(_)));
+                }
+                None => {
+                    estimate.managers += 1;
+                    estimate.calls += if node.decompose.is_some() { 2 } else { 0 };
+                }
+            }
+            estimate.calls += usize::from(matches!(node.validate, Some(CheckSpec::Llm { .. })));
+            stack.extend(node.children.iter().flatten());
+        }
+        estimate
+    }
 }
 
 /// Plan and break a request down without running it.
@@ -114,9 +143,7 @@ impl Placement for DryRun<'_> {
 
 fn preview(request: &str, breakdown: Breakdown) -> PlanPreview {
     let Breakdown { plan, decomposition, children, completions, .. } = breakdown;
-    let managers = children.len();
-    let agents = children.iter().map(|m| m.children.as_ref().map_or(0, Vec::len)).sum();
-    let subtasks = decomposition.tasks.iter().map(|t| t.subtasks.len()).sum();
+    let estimate = PlanEstimate::of(&children, decomposition.tasks.iter().map(|t| t.subtasks.len()).sum());
     let title = plan.get("project_name").and_then(Value::as_str).map_or_else(|| request.to_string(), str::to_string);
     let root = serde_json::json!({"name": "project", "title": title, "children": children});
     let tree: NodeSpec = serde_json::from_value(root).unwrap_or_else(|_| unreachable!("node specs read back"));
@@ -128,11 +155,5 @@ fn preview(request: &str, breakdown: Breakdown) -> PlanPreview {
         sum.calls += 1;
         sum
     });
-    PlanPreview {
-        plan,
-        decomposition: serde_json::to_value(&decomposition).unwrap_or_default(),
-        tree,
-        estimate: PlanEstimate { managers, agents, subtasks, nodes: 1 + managers + agents },
-        usage,
-    }
+    PlanPreview { plan, decomposition: serde_json::to_value(&decomposition).unwrap_or_default(), tree, estimate, usage }
 }

@@ -10,11 +10,12 @@ pub(super) fn lines(preview: &Value) -> Vec<String> {
     let tree = &preview["tree"];
     let estimate = &preview["estimate"];
     let mut out = vec![format!(
-        "{}: {} managers, {} agents, {} subtasks",
+        "{}: {} managers, {} agents, {} subtasks; at least {} model calls to run it",
         text(&tree["title"]).unwrap_or_else(|| text(&tree["name"]).unwrap_or_default()),
         estimate["managers"],
         estimate["agents"],
         estimate["subtasks"],
+        estimate["calls"],
     )];
     for manager in tree["children"].as_array().into_iter().flatten() {
         out.push(format!("  {}{}", named(manager), after(manager)));
@@ -64,13 +65,13 @@ mod tests {
                      "description": "TASK 1/2: Users\n…\nTASK 2/2: Posts\n"}]},
                 {"name": "backend", "title": "Backend manager", "depends_on": ["database"], "children": [
                     {"name": "api_endpoints", "title": "Api endpoints", "description": "TASK 1/1: POST /posts"}]}]},
-            "estimate": {"managers": 2, "agents": 2, "subtasks": 3, "nodes": 5},
+            "estimate": {"managers": 2, "agents": 2, "subtasks": 3, "nodes": 5, "calls": 2},
             "usage": {"input_tokens": 1200, "output_tokens": 300, "cached_tokens": 0, "cost": 0.0081, "calls": 2}
         });
         assert_eq!(
             super::lines(&preview),
             [
-                "Chirp: 2 managers, 2 agents, 3 subtasks",
+                "Chirp: 2 managers, 2 agents, 3 subtasks; at least 2 model calls to run it",
                 "  database (Database manager)",
                 "    table_creation-1 (Table creation (part 1)) — 2 task(s)",
                 "  backend (Backend manager), after database",

@@ -75,7 +75,7 @@ async fn a_request_is_planned_broken_down_corrected_and_grouped_without_running_
     );
     assert!(bundle.contains("INSTRUCTIONS:"), "{bundle}");
     assert_eq!(managers[0]["children"][0]["run"], json!({"type": "llm", "provider": "scripted"}));
-    assert_eq!(preview["estimate"], json!({"managers": 3, "agents": 5, "subtasks": 10, "nodes": 9}));
+    assert_eq!(preview["estimate"], json!({"managers": 3, "agents": 5, "subtasks": 10, "nodes": 9, "calls": 5}));
     assert_eq!(preview["usage"]["calls"], 3);
     assert_eq!(preview["usage"]["input_tokens"], 2900);
     let received = provider.received();

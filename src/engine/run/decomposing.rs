@@ -209,7 +209,17 @@ impl JobRun {
             node.attempts += 1;
             node.started_ms.get_or_insert_with(crate::events::now_ms);
             node.error = None;
-            self.ctx.journal.node(self.nodes[index].update());
+            let node = &self.nodes[index];
+            self.ctx.journal.node(node.update());
+            // Started like any orchestrator (its children come once the model has planned them).
+            let data = super::notices::OrchestratorSpawned {
+                children: 0,
+                depth: node.depth,
+                name: &node.name,
+                orchestrator_id: node.id,
+                parent_id: node.parent.map(|p| self.nodes[p].id),
+            };
+            self.emit(EventKind::OrchestratorSpawned, node.depth, &data);
         }
         let planning = match self.planning(index, replay) {
             Ok(planning) => planning,
