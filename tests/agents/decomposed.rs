@@ -124,15 +124,21 @@ async fn report(server: &Server, job: &Value) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_breakdown_repeating_an_ancestor_is_refused_and_repaired_and_the_depth_cap_leaves_agents_only() {
+async fn cyclic_and_ancestor_repeating_breakdowns_are_refused_and_repaired_and_the_depth_cap_leaves_agents_only() {
     let backend_only = json!({"tasks": [{"title": "API", "subtasks": [
         {"title": "GET /posts", "description": "d", "domain": "backend", "function": "api", "complexity": "low"}]}]});
+    let cyclic = json!({"tasks": [{"title": "API", "subtasks": [
+        {"title": "GET /posts", "description": "d", "domain": "api", "function": "api", "complexity": "low", "depends_on": ["GET /feed"]},
+        {"title": "GET /feed", "description": "d", "domain": "api", "function": "api", "complexity": "low", "depends_on": ["GET /posts"]}]}]});
     let elsewhere = json!({"tasks": [{"title": "API", "subtasks": [
         {"title": "GET /posts", "description": "d", "domain": "api", "function": "api", "complexity": "low"}]}]});
     let routes = vec![
         route(&[PLANNING], vec![ok(&plan().to_string()), ok(&plan().to_string())]),
         route(&[BREAKING_DOWN, "with no managers between"], vec![ok(&twitter("Create Posts table").to_string())]),
-        route(&[BREAKING_DOWN], vec![ok(&backend_only.to_string()), ok(&elsewhere.to_string())]),
+        route(
+            &[BREAKING_DOWN],
+            vec![ok(&cyclic.to_string()), ok(&backend_only.to_string()), ok(&elsewhere.to_string())],
+        ),
         route(&["You are a coding agent"], (0..10).map(|i| ok(&format!("done {i}"))).collect()),
     ];
     let provider = ScriptedLlm::start_routed(routes, Vec::new()).await;
@@ -143,12 +149,13 @@ async fn a_breakdown_repeating_an_ancestor_is_refused_and_repaired_and_the_depth
         json!({"request": "An API", "plan": {"name": "backend", "title": "Backend manager", "decompose": decompose}});
     let job = run_to_end(&server, &job).await;
     assert_eq!(job["status"], "succeeded", "{job}");
-    let correction = provider.received().iter().map(|r| r.body.to_string()).find(|b| b.contains("cannot be run"));
-    let correction = correction.expect("the refused breakdown was sent back");
-    assert!(
-        correction.contains("circular recursion: 'backend' repeats the task of its ancestor 'backend'"),
-        "{correction}"
-    );
+    // Each correction carries the conversation so far: the last holds both refusals.
+    let corrections: Vec<String> =
+        provider.received().iter().map(|r| r.body.to_string()).filter(|b| b.contains("cannot be run")).collect();
+    let last = corrections.last().expect("the refused breakdowns were sent back");
+    assert_eq!(corrections.len(), 2, "a cyclic breakdown, then one repeating an ancestor");
+    assert!(last.contains("a dependency cycle between subtasks"), "{last}");
+    assert!(last.contains("circular recursion: 'backend' repeats the task of its ancestor 'backend'"), "{last}");
     assert_eq!(job["tree"]["children"][0]["name"], "general", "the repaired breakdown's fallback manager");
 
     let capped = json!({"request": "Build a Twitter-like app", "config": {"max_depth": 1},
