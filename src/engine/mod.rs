@@ -10,6 +10,7 @@
 mod admission;
 pub mod agent;
 pub mod aggregate;
+pub mod budget;
 pub mod calls;
 pub mod decompose;
 pub mod executor;
