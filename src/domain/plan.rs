@@ -92,9 +92,12 @@ pub struct RuntimeSpec {
     /// Process limits of a command worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceLimits>,
-    /// Budget units (kept for the budgets feature).
+    /// The node's own envelope, if any (an earlier version's number reads as none).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::budget::stored_budget")]
+    pub budget: Option<super::budget::NodeBudget>,
+    /// When its envelope cannot cover a call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget: Option<f64>,
+    pub on_budget_exhausted: Option<super::budget::OnBudgetExhausted>,
 }
 
 /// One node of a job, flattened: parents always come before their children.
@@ -235,6 +238,7 @@ impl Shared {
             max_parallel: spec.max_parallel,
             resources: spec.resources.clone(),
             budget: spec.budget,
+            on_budget_exhausted: spec.on_budget_exhausted,
         });
         PlannedNode {
             id: Uuid::now_v7(),

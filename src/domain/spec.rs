@@ -61,6 +61,10 @@ pub struct JobConfig {
     #[serde(default)]
     #[schema(minimum = 1)]
     pub timeout_s: Option<u64>,
+    /// What the whole job may spend (`{cost, tokens}`, either or both). Checked at
+    /// submission, not yet enforced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<super::budget::BudgetLimit>,
     /// How a request without a plan is read first: `project` (plan it, the default) or
     /// `auto` (a model says whether to answer, plan, ask back or delegate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,9 +128,13 @@ pub struct NodeSpec {
     /// Per-process limits for a `command` worker.
     #[serde(default)]
     pub resources: Option<ResourceLimits>,
-    /// Budget in abstract units (enforced once budgets land; stored now).
-    #[serde(default)]
-    pub budget: Option<f64>,
+    /// This node's own envelope (`{cost, tokens}` or `{share}`); without one it draws on its
+    /// nearest enveloped ancestor as needed. Checked at submission, not yet enforced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<super::budget::NodeBudget>,
+    /// When its envelope cannot cover a call (default `ask_parent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_budget_exhausted: Option<super::budget::OnBudgetExhausted>,
 }
 
 /// How a worker does its work.

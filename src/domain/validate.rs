@@ -74,6 +74,9 @@ pub fn validate(spec: &JobSpec, limits: &PlanLimits) -> Validation {
     let mut v = Validation::default();
     check_request(spec, &mut v);
     let max_depth = check_config(spec, limits, &mut v);
+    let (budget_errors, budget_warnings) = super::budget::check(spec);
+    v.errors.extend(budget_errors);
+    v.warnings.extend(budget_warnings);
     match &spec.plan {
         None => v.error("plan", "required: this server has no decomposer configured"),
         Some(root) => {

@@ -98,5 +98,6 @@ fn node(name: &str, title: &str, depends_on: &[String]) -> NodeSpec {
         max_parallel: None,
         resources: None,
         budget: None,
+        on_budget_exhausted: None,
     }
 }
