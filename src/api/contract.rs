@@ -278,12 +278,14 @@ fn bound_integers(value: &mut Value) {
     }
 }
 
-/// Each kind of `run` refuses fields it does not know (serde's `deny_unknown_fields`), which
-/// the derived schema of a tagged enum's variants does not say.
+/// Each kind of `run` and of `validate` refuses fields it does not know (serde's
+/// `deny_unknown_fields`), which the derived schema of a tagged enum's variants does not say.
 fn close_executor_variants(document: &mut Value) {
-    let variants = document["components"]["schemas"]["ExecutorSpec"]["oneOf"].as_array_mut();
-    for variant in variants.into_iter().flatten() {
-        variant["additionalProperties"] = Value::Bool(false);
+    for tagged in ["ExecutorSpec", "CheckSpec"] {
+        let variants = document["components"]["schemas"][tagged]["oneOf"].as_array_mut();
+        for variant in variants.into_iter().flatten() {
+            variant["additionalProperties"] = Value::Bool(false);
+        }
     }
 }
 
@@ -328,6 +330,8 @@ mod tests {
         assert_eq!(rate["per_second"]["maximum"], 100_000, "a stated bound stays");
         let variants = doc["components"]["schemas"]["ExecutorSpec"]["oneOf"].as_array().expect("variants");
         assert!(variants.iter().all(|v| v["additionalProperties"] == false), "each kind of run is closed");
+        let checks = doc["components"]["schemas"]["CheckSpec"]["oneOf"].as_array().expect("variants");
+        assert!(checks.iter().all(|v| v["additionalProperties"] == false), "each kind of check is closed");
         let caps = &doc["components"]["schemas"]["JobConfig"]["properties"]["workers_by_depth"]["additionalProperties"];
         assert_eq!((&caps["format"], &caps["maximum"]), (&json!("uint32"), &json!(u32::MAX)), "map values too");
     }

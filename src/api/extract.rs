@@ -38,6 +38,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
 /// refuses it for an integer field, so a body refused for its shape is read once more with
 /// its whole-valued numbers written as integers before the refusal stands.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if nesting(bytes) > MAX_NESTING {
+        return Err(ApiError::BadRequest(format!("the body is nested deeper than {MAX_NESTING} levels")));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut deserializer).or_else(|err| {
         let path = err.path().to_string();
@@ -49,14 +52,57 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(bytes) else {
             return Err(ApiError::BadRequest(format!("the body is not valid JSON: {inner}")));
         };
-        let path = if path == "." { String::new() } else { within_run(&body, path) };
         if integralise(&mut body) > 0 {
-            if let Ok(parsed) = serde_path_to_error::deserialize(body) {
-                return Ok(parsed);
-            }
+            // Read again; what still does not fit is the body's real problem.
+            return serde_path_to_error::deserialize(&body).map_err(|err| {
+                let path = field_path(&body, err.path().to_string());
+                ApiError::Validation(vec![FieldError { path, message: err.into_inner().to_string() }])
+            });
         }
+        let path = field_path(&body, path);
         Err(ApiError::Validation(vec![FieldError { path, message: inner.to_string() }]))
     })
+}
+
+/// Deepest JSON nesting a body may have. A job five levels deep nests about a dozen; the
+/// limit keeps the reading of a plan's recursive nodes far from the end of a thread's stack
+/// in every build.
+const MAX_NESTING: usize = 64;
+
+/// How deep the brackets of a JSON text go (strings skipped), read in one pass before any
+/// recursive parsing.
+fn nesting(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &byte in bytes {
+        if in_string {
+            (escaped, in_string) = match (escaped, byte) {
+                (true, _) => (false, true),
+                (false, b'\\') => (true, true),
+                (false, b'"') => (false, false),
+                _ => (false, true),
+            };
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// The path serde_path_to_error gives, as a field error says it (`.` is the body itself).
+fn field_path(body: &serde_json::Value, path: String) -> String {
+    if path == "." {
+        String::new()
+    } else {
+        within_run(body, path)
+    }
 }
 
 /// A shape error at a node's `run` names the field inside it when one field is the cause.
@@ -126,4 +172,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Source {
 /// Parses an id taken from the path.
 pub fn parse_id(text: &str, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text).map_err(|_| ApiError::BadRequest(format!("'{text}' is not a {what} id (a UUID)")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nesting_counts_brackets_outside_strings() {
+        assert_eq!(super::nesting(br#"{"a": [1, {"b": "[[[{"}]}"#), 3);
+        assert_eq!(super::nesting(br#"{"a": "\"[[["}"#), 1, "an escaped quote does not end the string");
+        assert_eq!(super::nesting(b"7"), 0);
+    }
 }
