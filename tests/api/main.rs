@@ -6,10 +6,14 @@ mod cancel;
 #[path = "../common/mod.rs"]
 mod common;
 mod dashboard;
+mod decomposition;
 mod errors;
 mod failures;
 mod helpers;
 mod ledger_store;
+#[path = "../support/llm_server.rs"]
+#[allow(dead_code, reason = "each test binary uses a part of the support")]
+mod llm_server;
 mod quotas;
 mod recursion;
 mod security;

@@ -50,7 +50,10 @@ impl JobRun {
             worker_id: node.id,
         };
         self.emit(EventKind::WorkerStarted, node.depth, &data);
-        let immediate = node.spec.run.as_ref().and_then(|run| executor::immediate(run, node.attempts));
+        // A result that must pass a check is judged in the executor's task, never at once.
+        let checked = node.spec.validate.is_some();
+        let immediate =
+            node.spec.run.as_ref().filter(|_| !checked).and_then(|run| executor::immediate(run, node.attempts));
         match immediate {
             Some(outcome) => self.on_work_done(index, outcome),
             None => self.spawn_executor(index),

@@ -1,0 +1,113 @@
+//! Decomposition in-process (the agents suite runs the same scenarios against the binary):
+//! a breakdown whose agents are judged by a model and by a program, a question answered,
+//! and the report — so that the engine's decomposing, clarifying and judging code is
+//! measured by coverage too.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app_with, TestApp};
+use crate::llm_server::{openai_text, Reply, Route, ScriptedLlm};
+
+fn ok(text: &str) -> Reply {
+    Reply::ok(openai_text(text, 100, 20))
+}
+
+async fn app(provider: &ScriptedLlm, decomposer: bool) -> TestApp {
+    let toml = format!(
+        "[providers.scripted]\nkind = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\napi_key_env = \"\"\nmax_retries = 0",
+        provider.url
+    );
+    let llm: cadre::llm::LlmConfig = toml::from_str(&toml).expect("providers");
+    spawn_app_with(move |config| {
+        config.llm = llm;
+        if decomposer {
+            config.decomposer.provider = "scripted".into();
+        }
+    })
+    .await
+}
+
+fn plan() -> Value {
+    json!({"project_name": "Chirp", "components": [{"type": "database", "name": "PostgreSQL",
+        "specific_requirements": ["posts table"]}], "technical_constraints": [], "success_criteria": ["it works"]})
+}
+
+fn breakdown() -> Value {
+    let task = |title: &str, domain: &str, depends_on: &[&str]| {
+        json!({"title": title, "description": format!("{title}, exactly."), "domain": domain, "function": "f",
+               "complexity": "low", "depends_on": depends_on, "success_criteria": [format!("{title} works")]})
+    };
+    json!({"tasks": [{"title": "All", "subtasks": [task("Posts table", "database", &[]),
+        task("POST /posts", "backend", &["Posts table"])]}]})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_judged_by_a_model_are_rerun_with_its_verdict_and_the_report_tells_it() {
+    let verdict = |passed: bool| ok(&json!({"passed": passed, "issues": ["no index"], "suggestions": []}).to_string());
+    let routes = vec![
+        Route::new(&["You are the architect"], vec![ok(&plan().to_string())]),
+        Route::new(&["You break a software project down"], vec![ok(&breakdown().to_string())]),
+        Route::new(&["You check an agent", "Posts table"], vec![verdict(false), verdict(true)]),
+        Route::new(&["You check an agent"], vec![verdict(true)]),
+        Route::new(&["You are a coding agent"], (0..3).map(|i| ok(&format!("done {i}"))).collect()),
+    ];
+    let provider = ScriptedLlm::start_routed(routes, Vec::new()).await;
+    let app = app(&provider, false).await;
+    let decompose = json!({"type": "llm", "provider": "scripted", "validate": true});
+    let id = app
+        .submit(&json!({"request": "Build a Twitter-like app", "plan": {"name": "app", "decompose": decompose}}))
+        .await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let database = &job["tree"]["children"][0];
+    assert_eq!((database["name"].as_str(), database["children"][0]["attempts"].as_i64()), (Some("database"), Some(2)));
+    let report = app.get(&format!("/recursion/job/{id}/report")).await;
+    assert_eq!(report.status(), 200);
+    let report = report.text().await.expect("text");
+    assert!(report.starts_with("# Chirp") && report.contains("1 retry\n- validation: passed"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_program_that_judges_a_result_fails_it_until_the_retries_run_out() {
+    let provider = ScriptedLlm::start(Vec::new()).await;
+    let app = app(&provider, false).await;
+    let check = json!({"type": "command", "argv": ["sh", "-c", "echo \"missing: $CADRE_RESULT\" >&2; exit 3"]});
+    let plan = json!({"name": "w", "run": {"type": "echo", "value": {"built": true}}, "validate": check,
+                      "retry": {"max_attempts": 2, "initial_backoff_ms": 1}});
+    let id = app.submit(&json!({"request": "judged", "plan": plan})).await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let node = &job["tree"];
+    assert_eq!(node["attempts"], 2);
+    assert!(node["error"].as_str().is_some_and(|e| e.starts_with("the result did not pass its validation")), "{node}");
+    let issues = node["result"]["validation"]["issues"].to_string();
+    assert!(issues.contains("missing: {\\\"built\\\":true}"), "the program read the result: {issues}");
+    assert_eq!(node["result"]["validation"]["by"], "command");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_question_is_asked_answered_and_the_request_answered_directly() {
+    let intent = |kind: &str| {
+        ok(&json!({"intent": kind, "confidence": 0.9, "reason": "r", "question": "Which city?"}).to_string())
+    };
+    let routes = vec![
+        Route::new(&["You decide what kind of work", "A: Lyon"], vec![intent("direct_response")]),
+        Route::new(&["You decide what kind of work"], vec![intent("clarify")]),
+        Route::new(&["# Your task: Answer"], vec![ok("About 520,000.")]),
+    ];
+    let provider = ScriptedLlm::start_routed(routes, Vec::new()).await;
+    let app = app(&provider, true).await;
+    let id = app.submit(&json!({"request": "How many live there?", "config": {"intent": "auto"}})).await;
+    app.wait_for(&id, |job| job["status"] == "paused").await;
+    let empty = app.post(&format!("/recursion/job/{id}/answer"), &json!({"answer": " "})).await;
+    assert_eq!(empty.status(), 422);
+    let answered = app.post(&format!("/recursion/job/{id}/answer"), &json!({"answer": "Lyon"})).await;
+    assert_eq!(answered.status(), 202);
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["tree"]["children"][0]["result"]["output"], "About 520,000.");
+    let report = app.get(&format!("/recursion/job/{id}/report")).await.text().await.expect("text");
+    assert!(report.contains("**Intent:** direct_response") && report.contains("> **A:** Lyon"), "{report}");
+    let again = app.post(&format!("/recursion/job/{id}/answer"), &json!({"answer": "Paris"})).await;
+    assert_eq!(again.status(), 409);
+}
