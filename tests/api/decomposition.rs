@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{spawn_app_at, spawn_app_with, TestApp};
 use crate::llm_server::{openai_text, Reply, Route, ScriptedLlm};
 
 fn ok(text: &str) -> Reply {
@@ -110,4 +110,47 @@ async fn a_question_is_asked_answered_and_the_request_answered_directly() {
     assert!(report.contains("**Intent:** direct_response") && report.contains("> **A:** Lyon"), "{report}");
     let again = app.post(&format!("/recursion/job/{id}/answer"), &json!({"answer": "Paris"})).await;
     assert_eq!(again.status(), 409);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_server_leaves_a_question_waiting_and_a_running_job_for_the_next_start() {
+    let intent = |kind: &str| {
+        ok(&json!({"intent": kind, "confidence": 0.9, "reason": "r", "question": "Which city?"}).to_string())
+    };
+    let routes = vec![
+        Route::new(&["You decide what kind of work", "A: Lyon"], vec![intent("direct_response")]),
+        Route::new(&["You decide what kind of work"], vec![intent("clarify")]),
+        Route::new(&["# Your task: Answer"], vec![ok("About 520,000.")]),
+    ];
+    let provider = ScriptedLlm::start_routed(routes, Vec::new()).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = crate::common::fresh_database_url().await;
+    let settings = |provider_url: String| {
+        move |config: &mut cadre::config::Config| {
+            let toml = format!("[providers.scripted]\nkind = \"openai\"\nbase_url = \"{provider_url}\"\nmodel = \"m\"\napi_key_env = \"\"");
+            config.llm = toml::from_str(&toml).expect("providers");
+            config.decomposer.provider = "scripted".into();
+            config.server.shutdown_grace_s = 0;
+        }
+    };
+    let first = spawn_app_at(&dir.path().join("data"), database_url.clone(), settings(provider.url.clone())).await;
+    let asked = first.submit(&json!({"request": "How many live there?", "config": {"intent": "auto"}})).await;
+    let slow = first
+        .submit(&json!({"request": "slow", "plan": {"name": "root", "children": [
+        {"name": "quick", "run": {"type": "noop"}},
+        {"name": "nap", "depends_on": ["quick"], "run": {"type": "sleep", "ms": 1500}}]}}))
+        .await;
+    first.wait_for(&asked, |job| job["status"] == "paused").await;
+    first.wait_for(&slow, |job| job["tree"]["children"][1]["status"] == "running").await;
+    first.stop().await;
+
+    let second = spawn_app_at(&dir.path().join("data"), database_url, settings(provider.url.clone())).await;
+    let job = second.wait_for_end(&slow).await;
+    assert_eq!(job["status"], "succeeded", "the interrupted sleep ran again: {job}");
+    assert_eq!(second.job(&asked).await["status"], "paused", "still waiting for its answer");
+    let answered = second.post(&format!("/recursion/job/{asked}/answer"), &json!({"answer": "Lyon"})).await;
+    assert_eq!(answered.status(), 202);
+    let job = second.wait_for_end(&asked).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    second.stop().await;
 }

@@ -20,8 +20,9 @@ const POLL: Duration = Duration::from_millis(20);
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    _shutdown: oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
+    shutdown: oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// A server with the default configuration.
@@ -32,14 +33,27 @@ pub async fn spawn_app() -> TestApp {
 /// A server whose configuration `adjust` may change first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = crate::common::fresh_database_url().await;
+    let mut app = spawn_app_at(&dir.path().join("data"), database_url, adjust).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// A server on this data directory (or PostgreSQL database): a second one started on the
+/// same after [`TestApp::stop`] picks up where the first stopped.
+pub async fn spawn_app_at(
+    data_dir: &std::path::Path,
+    database_url: Option<String>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config::default();
-    config.store.data_dir = dir.path().join("data");
+    config.store.data_dir = data_dir.to_path_buf();
     config.auth.bootstrap_key = KEY.to_string();
     config.server.bind = "127.0.0.1:0".into();
     // Tests poll fast; the rate-limit tests set their own limits.
     config.rate_limit.per_second = UNLIMITED_RATE;
     config.rate_limit.burst = UNLIMITED_RATE;
-    if let Some(url) = crate::common::fresh_database_url().await {
+    if let Some(url) = database_url {
         config.store.database_url = url;
     }
     adjust(&mut config);
@@ -47,13 +61,20 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(cadre::app::serve(listener, started, async move {
+    let serving = tokio::spawn(cadre::app::serve(listener, started, async move {
         let _ = rx.await;
     }));
-    TestApp { base, client: reqwest::Client::new(), _shutdown: tx, _dir: dir }
+    TestApp { base, client: reqwest::Client::new(), shutdown: tx, serving, _dir: None }
 }
 
 impl TestApp {
+    /// Shuts the server down as a SIGTERM would (its running nodes left for the next start)
+    /// and waits until it has.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.serving.await.expect("the server task").expect("the server stops cleanly");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
