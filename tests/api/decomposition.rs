@@ -154,3 +154,26 @@ async fn a_stopped_server_leaves_a_question_waiting_and_a_running_job_for_the_ne
     assert_eq!(job["status"], "succeeded", "{job}");
     second.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_grows_a_sub_team_repairs_its_answer_and_hears_its_children() {
+    let children =
+        json!({"children": [{"name": "helper", "title": "Help", "run": {"type": "echo", "value": "helped"}}]});
+    let provider = ScriptedLlm::start(vec![
+        Reply::ok(crate::llm_server::openai_tool_call("call_1", "spawn_children", &children)),
+        ok("not json"),
+        ok("{\"summary\": \"helped and done\"}"),
+    ])
+    .await;
+    let app = app(&provider, false).await;
+    let run = json!({"type": "llm", "provider": "scripted", "tools": ["spawn_children"],
+                     "output_schema": {"type": "object", "required": ["summary"]}});
+    let id = app.submit(&json!({"request": "lead a team", "plan": {"name": "lead", "run": run}})).await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["tree"]["result"]["output"]["summary"], "helped and done");
+    assert_eq!(job["tree"]["children"][0]["result"], "helped");
+    let received = provider.received();
+    assert_eq!(received.len(), 3, "a spawn, an answer sent back, its correction");
+    assert!(received[1].body.to_string().contains("helped"), "the children's results came back as the tool's");
+}
