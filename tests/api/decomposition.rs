@@ -85,17 +85,21 @@ async fn a_program_that_judges_a_result_fails_it_until_the_retries_run_out() {
     assert_eq!(node["result"]["validation"]["by"], "command");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_question_is_asked_answered_and_the_request_answered_directly() {
+/// A model that asks which city, then, told Lyon, has the request answered directly.
+fn city_routes() -> Vec<Route> {
     let intent = |kind: &str| {
         ok(&json!({"intent": kind, "confidence": 0.9, "reason": "r", "question": "Which city?"}).to_string())
     };
-    let routes = vec![
+    vec![
         Route::new(&["You decide what kind of work", "A: Lyon"], vec![intent("direct_response")]),
         Route::new(&["You decide what kind of work"], vec![intent("clarify")]),
         Route::new(&["# Your task: Answer"], vec![ok("About 520,000.")]),
-    ];
-    let provider = ScriptedLlm::start_routed(routes, Vec::new()).await;
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_question_is_asked_answered_and_the_request_answered_directly() {
+    let provider = ScriptedLlm::start_routed(city_routes(), Vec::new()).await;
     let app = app(&provider, true).await;
     let id = app.submit(&json!({"request": "How many live there?", "config": {"intent": "auto"}})).await;
     app.wait_for(&id, |job| job["status"] == "paused").await;
@@ -114,15 +118,7 @@ async fn a_question_is_asked_answered_and_the_request_answered_directly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_server_leaves_a_question_waiting_and_a_running_job_for_the_next_start() {
-    let intent = |kind: &str| {
-        ok(&json!({"intent": kind, "confidence": 0.9, "reason": "r", "question": "Which city?"}).to_string())
-    };
-    let routes = vec![
-        Route::new(&["You decide what kind of work", "A: Lyon"], vec![intent("direct_response")]),
-        Route::new(&["You decide what kind of work"], vec![intent("clarify")]),
-        Route::new(&["# Your task: Answer"], vec![ok("About 520,000.")]),
-    ];
-    let provider = ScriptedLlm::start_routed(routes, Vec::new()).await;
+    let provider = ScriptedLlm::start_routed(city_routes(), Vec::new()).await;
     let dir = tempfile::tempdir().expect("dir");
     let database_url = crate::common::fresh_database_url().await;
     let settings = |provider_url: String| {

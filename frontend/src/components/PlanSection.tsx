@@ -4,6 +4,7 @@
 import type { Clarification, Intent, JsonValue, Plan, PlanComponent } from '../api/types';
 import { Assignments } from './Assignments';
 import { readAssignments, readClarifications, readIntent, readPlan } from './decomposition';
+import { TextList } from './TextList';
 
 export interface PlanSectionProps {
   result: JsonValue | undefined;
@@ -41,20 +42,6 @@ function Questions({ items }: { items: Clarification[] }) {
           </li>
         ))}
       </ol>
-    </>
-  );
-}
-
-function TextList({ heading, items }: { heading: string; items: string[] | undefined }) {
-  if (!items || items.length === 0) return null;
-  return (
-    <>
-      <h4>{heading}</h4>
-      <ul aria-label={heading}>
-        {items.map((item, i) => (
-          <li key={i}>{item}</li>
-        ))}
-      </ul>
     </>
   );
 }

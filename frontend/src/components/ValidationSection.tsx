@@ -2,6 +2,7 @@
 // (glyph and word), who judged (a model or a command), the attempts it took, the issues found
 // and the suggestions made.
 import type { ResultValidation } from '../api/types';
+import { TextList } from './TextList';
 
 export interface ValidationSectionProps {
   validation: ResultValidation;
@@ -16,20 +17,6 @@ function Verdict({ passed }: { passed: boolean }) {
     <span className={`badge ${passed ? 'status-succeeded' : 'status-failed'}`} data-passed={passed}>
       <span aria-hidden="true">{passed ? '✓' : '✗'}</span> {passed ? 'passed' : 'failed'}
     </span>
-  );
-}
-
-function Items({ heading, items }: { heading: string; items: string[] | undefined }) {
-  if (!items || items.length === 0) return null;
-  return (
-    <>
-      <h4>{heading}</h4>
-      <ul aria-label={heading}>
-        {items.map((item, i) => (
-          <li key={i}>{item}</li>
-        ))}
-      </ul>
-    </>
   );
 }
 
@@ -51,8 +38,8 @@ export function ValidationSection({ validation, attempts }: ValidationSectionPro
           {retries > 0 && <span className="muted"> ({retries === 1 ? '1 retry' : `${retries} retries`})</span>}
         </dd>
       </dl>
-      <Items heading="Issues" items={validation.issues} />
-      <Items heading="Suggestions" items={validation.suggestions} />
+      <TextList heading="Issues" items={validation.issues} />
+      <TextList heading="Suggestions" items={validation.suggestions} />
     </section>
   );
 }
