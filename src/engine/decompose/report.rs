@@ -5,11 +5,9 @@
 //! whether the job ended a second ago or before a restart, and a failed or still-running job
 //! gets one too.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::store::{JobRow, NodeRow, NodeUsageRow};
 
@@ -117,9 +115,8 @@ fn agent(out: &mut String, node: &NodeRow) {
 
 fn totals(out: &mut String, nodes: &[NodeRow], usage: &[NodeUsageRow]) {
     let retries: i64 = nodes.iter().filter(|n| n.kind == "worker").map(|n| n.attempts.saturating_sub(1)).sum();
-    let by_node: HashMap<Uuid, &NodeUsageRow> = usage.iter().map(|u| (u.node_id, u)).collect();
     let (mut input, mut output, mut cost, mut calls) = (0, 0, 0.0, 0);
-    for u in by_node.values() {
+    for u in usage {
         (input, output, cost, calls) =
             (input + u.input_tokens, output + u.output_tokens, cost + u.cost, calls + u.calls);
     }
