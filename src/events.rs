@@ -45,6 +45,7 @@ event_kinds! {
     Decomposition => "decomposition",
     ClarificationRequested => "clarification_requested",
     ClarificationAnswered => "clarification_answered",
+    BudgetWarning => "budget_warning",
     Error => "error",
     Heartbeat => "heartbeat",
 }

@@ -1,7 +1,7 @@
 //! `GET /recursion/hierarchy`: the active jobs (or one job) as a single D3-ready tree, each
 //! node with its depth, role, status, slot use and child counts (SPEC §4.4).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::extract::State;
 use axum::Json;
@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::budget_view::{by_node, BudgetView};
 use super::extract::{parse_id, AppQuery};
 use super::views::children_index;
 use crate::domain::JobStatus;
@@ -37,7 +38,8 @@ pub struct HierarchyQuery {
 pub struct Usage {
     /// Quota slots held now (0 or 1).
     pub slots: u32,
-    /// Budget used (budgets are not enforced yet: always absent).
+    /// The share of its budget envelope spent (its most spent dimension; above 1 when a
+    /// reported usage took it over); null for a node without an envelope of its own.
     pub budget_used: Option<f64>,
 }
 
@@ -58,6 +60,9 @@ pub struct HierarchyNode {
     /// Attempts started so far (retries included).
     pub attempts: Option<i64>,
     pub usage: Option<Usage>,
+    /// Its budget envelope, when it has one.
+    #[serde(default)]
+    pub budget: Option<BudgetView>,
     /// Direct children by status.
     pub child_counts: BTreeMap<String, usize>,
     #[schema(no_recursion)]
@@ -97,7 +102,8 @@ pub async fn get_hierarchy(
         let nodes = store.job_nodes(job.id).await?;
         if !nodes.is_empty() {
             let index = children_index(&nodes);
-            children.push(node(&nodes, &index, 0, &holding));
+            let budgets = by_node(&store.job_budgets(job.id).await?);
+            children.push(node(&nodes, &index, 0, (&holding, &budgets)));
         }
     }
     Ok(Json(HierarchyNode {
@@ -111,14 +117,20 @@ pub async fn get_hierarchy(
         status: None,
         attempts: None,
         usage: None,
+        budget: None,
         child_counts: counts(children.iter().filter_map(|c| c.status.clone())),
         children,
     }))
 }
 
-fn node(nodes: &[NodeRow], index: &[Vec<usize>], at: usize, holding: &HashSet<Uuid>) -> HierarchyNode {
+/// What the nodes hold: quota slots now, and budget envelopes.
+type Holdings<'a> = (&'a HashSet<Uuid>, &'a HashMap<Uuid, BudgetView>);
+
+fn node(nodes: &[NodeRow], index: &[Vec<usize>], at: usize, holdings: Holdings<'_>) -> HierarchyNode {
     let row = &nodes[at];
-    let children: Vec<HierarchyNode> = index[at].iter().map(|&c| node(nodes, index, c, holding)).collect();
+    let children: Vec<HierarchyNode> = index[at].iter().map(|&c| node(nodes, index, c, holdings)).collect();
+    let (holding, budgets) = holdings;
+    let budget = budgets.get(&row.id).cloned();
     HierarchyNode {
         name: row.name.clone(),
         id: Some(row.id),
@@ -129,7 +141,11 @@ fn node(nodes: &[NodeRow], index: &[Vec<usize>], at: usize, holding: &HashSet<Uu
         kind: Some(row.kind.clone()),
         status: Some(row.status.clone()),
         attempts: Some(row.attempts),
-        usage: Some(Usage { slots: u32::from(holding.contains(&row.id)), budget_used: None }),
+        usage: Some(Usage {
+            slots: u32::from(holding.contains(&row.id)),
+            budget_used: budget.as_ref().and_then(|b| b.used),
+        }),
+        budget,
         child_counts: counts(index[at].iter().map(|&c| nodes[c].status.clone())),
         children,
     }

@@ -101,7 +101,9 @@ pub async fn get_job(
     let nodes = super::reach::within(store.job_nodes(id).await?, subtree);
     let holding = app.engine.resources().holding();
     let usage = store.job_usage(id).await?;
-    let options = TreeOptions { max_depth: query.max_depth, results, holding: &holding, usage: &usage };
+    let budgets = super::budget_view::by_node(&store.job_budgets(id).await?);
+    let options =
+        TreeOptions { max_depth: query.max_depth, results, holding: &holding, usage: &usage, budgets: &budgets };
     let view = job_view(&job, &nodes, options)?;
     let ended = JobStatus::parse(&job.status).is_some_and(JobStatus::is_terminal);
     if !(ended && subtree.is_none()) {

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
+use crate::engine::budget::live::Meters;
 use crate::engine::ledger::{DurationHistogram, Totals, DURATION_BUCKETS_S};
 use crate::state::AppState;
 
@@ -26,7 +27,25 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     stream_metrics(&app, &mut out);
     engine_metrics(&app, &mut out);
     llm_metrics(&app.engine.ledger().totals(), &mut out);
+    budget_metrics(app.engine.ledger().budgets().meters(), &mut out);
     ([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], out)
+}
+
+/// Budgets: calls reserved for, calls and envelopes refused, warning levels crossed.
+fn budget_metrics(meters: &Meters, out: &mut String) {
+    let count = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let reservations = count(&meters.reservations);
+    metric(
+        out,
+        "cadre_budget_reservations_total",
+        "counter",
+        "Model calls reserved for before they were made.",
+        reservations,
+    );
+    let refusals = count(&meters.refusals);
+    metric(out, "cadre_budget_refusals_total", "counter", "Calls and envelopes a budget could not cover.", refusals);
+    let warnings = count(&meters.warnings);
+    metric(out, "cadre_budget_warnings_total", "counter", "Budget warning levels (80, 90, 100 %) crossed.", warnings);
 }
 
 fn stream_metrics(app: &AppState, out: &mut String) {

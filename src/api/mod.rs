@@ -7,6 +7,7 @@
 
 pub mod answer;
 pub mod audit;
+pub mod budget_view;
 pub mod contract;
 pub mod extract;
 pub mod health;

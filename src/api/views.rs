@@ -7,6 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::budget_view::BudgetView;
 use crate::domain::{JobStatus, NodeStatus};
 use crate::error::ApiError;
 use crate::events::ms_to_rfc3339;
@@ -56,6 +57,9 @@ pub struct JobView {
     /// What the job's model calls and reported usage cost (the nodes shown); null when none.
     #[serde(default)]
     pub usage: Option<UsageView>,
+    /// The job's budget (its root's envelope); null when it has none.
+    #[serde(default)]
+    pub budget: Option<BudgetView>,
     pub tree: Option<NodeView>,
 }
 
@@ -130,6 +134,9 @@ pub struct NodeView {
     /// This node's and all its descendants' (also those `max_depth` cut off); null when none.
     #[serde(default)]
     pub subtree_usage: Option<UsageView>,
+    /// Its budget envelope, when it has one (the root's is the job's); null otherwise.
+    #[serde(default)]
+    pub budget: Option<BudgetView>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,6 +161,8 @@ pub struct TreeOptions<'a> {
     pub holding: &'a HashSet<Uuid>,
     /// The job's ledger sums per node (`Store::job_usage`); nodes not shown are ignored.
     pub usage: &'a [NodeUsageRow],
+    /// The job's budget envelopes (`Store::job_budgets`).
+    pub budgets: &'a HashMap<Uuid, BudgetView>,
 }
 
 /// The nodes shown, their children and what each (and each subtree) spent, by position.
@@ -248,6 +257,7 @@ pub fn job_view(job: &JobRow, nodes: &[NodeRow], options: TreeOptions<'_>) -> Re
         result: if options.results { json_or_null(job.result.as_ref()) } else { None },
         error: job.error.clone(),
         usage: shown.total(),
+        budget: nodes.first().and_then(|root| options.budgets.get(&root.id).cloned()),
         tree,
     })
 }
@@ -280,6 +290,7 @@ fn node_view(tree: &Tree<'_>, index: usize, options: TreeOptions<'_>) -> NodeVie
         slots: u32::from(options.holding.contains(&node.id)),
         usage: tree.own[index],
         subtree_usage: tree.subtree[index],
+        budget: options.budgets.get(&node.id).cloned(),
         started_at: node.started_ms.map(ms_to_rfc3339),
         finished_at: node.finished_ms.map(ms_to_rfc3339),
         result: if options.results { json_or_null(node.result.as_ref()) } else { None },

@@ -13,6 +13,7 @@
 
 mod board;
 mod client;
+mod envelope;
 mod http;
 mod jobfile;
 mod locate;

@@ -1,11 +1,13 @@
 //! What `cadre status JOB` prints in words: the job, what its model calls spent, its error,
 //! then its tree, a line per node, with each node's own spend and (for a node whose
-//! descendants spent too) its subtree's. Read from the API's answer as far as these lines
+//! descendants spent too) its subtree's, and spend against budget where there is an envelope
+//! (the job's, a node's own). Read from the API's answer as far as these lines
 //! need it, so a server without model calls (no `usage` fields) reads the same as before.
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::envelope::Envelope;
 use super::spend::Spend;
 
 /// A job as `status` shows it.
@@ -18,6 +20,8 @@ pub(super) struct StatusJob {
     error: Option<String>,
     #[serde(default)]
     usage: Option<Spend>,
+    #[serde(default)]
+    budget: Option<Envelope>,
     #[serde(default)]
     tree: Option<StatusNode>,
 }
@@ -35,6 +39,8 @@ struct StatusNode {
     #[serde(default)]
     subtree_usage: Option<Spend>,
     #[serde(default)]
+    budget: Option<Envelope>,
+    #[serde(default)]
     children: Vec<StatusNode>,
 }
 
@@ -46,6 +52,7 @@ impl StatusJob {
     pub(super) fn lines(&self) -> Vec<String> {
         let mut lines = vec![format!("job {} {} — {}", self.job_id, self.status, self.request)];
         lines.extend(self.usage.map(|usage| usage.line()));
+        lines.extend(self.budget.map(|budget| budget.words()));
         lines.extend(self.error.as_ref().map(|error| format!("error: {error}")));
         if let Some(tree) = &self.tree {
             node_lines(tree, 0, &mut lines);
@@ -76,7 +83,8 @@ fn spend_note(node: &StatusNode) -> String {
     let own = node.usage.map(|u| format!(" · {}", u.tokens_and_cost())).unwrap_or_default();
     let beyond = node.subtree_usage.filter(|subtree| Some(subtree.calls) != node.usage.map(|u| u.calls));
     let subtree = beyond.map(|u| format!(" · subtree {}", u.tokens_and_cost())).unwrap_or_default();
-    format!("{own}{subtree}")
+    let budget = node.budget.map(|b| format!(" · {}", b.words())).unwrap_or_default();
+    format!("{own}{subtree}{budget}")
 }
 
 #[cfg(test)]
@@ -100,16 +108,24 @@ mod tests {
         let writer = node("write", usage(1_000, 0.001, 1), usage(1_000, 0.001, 1), vec![]);
         let idle = node("check", Value::Null, Value::Null, vec![]);
         let planner = node("plan", usage(2_500, 0.02, 2), usage(3_500, 0.021, 3), vec![writer, idle]);
+        let mut planner = planner;
+        planner["children"][0]["budget"] = json!({"allocated": {"cost": 0.5, "tokens": null},
+            "reserved": {"cost": 0.0, "tokens": 0}, "spent": {"cost": 0.001, "tokens": 1_010},
+            "returned": {"cost": 0.499, "tokens": 0}});
+        let budget = json!({"allocated": {"cost": 1.0, "tokens": null}, "reserved": {"cost": 0.0, "tokens": 0},
+                            "spent": {"cost": 0.021, "tokens": 3_530}, "returned": {"cost": 0.0, "tokens": 0}});
         let view = json!({"job_id": "j1", "status": "succeeded", "request": "Notes", "usage": usage(3_500, 0.021, 3),
-                          "tree": planner});
+                          "budget": budget, "tree": planner});
         assert_eq!(
             StatusJob::parse(&view).expect("a job").lines(),
             [
                 "job j1 succeeded — Notes",
                 "tokens 3,500 in / 30 out · cost 0.0210 · 3 calls",
+                "budget cost 0.0210 of 1.00 (2 %)",
                 "plan [succeeded] engineer (attempts 1) · 2,500 in / 20 out · cost 0.0200 \
                  · subtree 3,500 in / 30 out · cost 0.0210",
-                "  write [succeeded] engineer (attempts 1) · 1,000 in / 10 out · cost 0.0010",
+                "  write [succeeded] engineer (attempts 1) · 1,000 in / 10 out · cost 0.0010 \
+                 · budget cost 0.0010 of 0.5000 (0 %) · returned cost 0.4990",
                 "  check [succeeded] engineer (attempts 1)",
             ]
         );

@@ -254,6 +254,9 @@ pub fn validate_spawn(
         children.iter().enumerate().map(|(i, child)| (format!("children[{i}]"), child)).collect();
     v.errors.extend(super::validate_llm::unknown_providers(&roots, &limits.providers));
     v.errors.extend(super::validate_decompose::problems(&roots, limits));
+    let (budget_errors, budget_warnings) = super::budget::check_nodes(roots, None);
+    v.errors.extend(budget_errors);
+    v.warnings.extend(budget_warnings);
     for (i, child) in children.iter().enumerate() {
         if siblings.contains(&child.name.as_str()) {
             v.error(format!("children[{i}].name"), format!("the parent already has a child named '{}'", child.name));

@@ -128,6 +128,10 @@ impl Provider for Unrecorded {
     fn body(&self, request: &Request) -> Value {
         self.0.body(request)
     }
+
+    fn ceiling(&self, request: &Request) -> crate::llm::Ceiling {
+        self.0.ceiling(request)
+    }
 }
 
 impl Calls for Unrecorded {
@@ -199,6 +203,8 @@ impl Provider for Recorder {
         if let Some(row) = stored {
             return Ok(replayed(&row));
         }
+        // Nothing is sent that the node's budget could not cover.
+        self.ledger.reserve(&self.place, turn, &self.inner.ceiling(request)).map_err(LlmError::NotMade)?;
         let started = Instant::now();
         let answer = self.inner.complete(request).await;
         let facts = CallFacts {
@@ -215,6 +221,10 @@ impl Provider for Recorder {
 
     fn body(&self, request: &Request) -> Value {
         self.inner.body(request)
+    }
+
+    fn ceiling(&self, request: &Request) -> crate::llm::Ceiling {
+        self.inner.ceiling(request)
     }
 }
 

@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use crate::events::{now_ms, Event, EventDraft, EventFeeds};
 use crate::store::{
-    AuditRow, Batch, EventRow, JobRow, JobUpdate, LabelRow, LlmCallRow, NewNodes, NodeUpdate, ProcessRow, Sequences,
-    SharedStore, StoreError,
+    AuditRow, Batch, BudgetRow, EventRow, JobRow, JobUpdate, LabelRow, LlmCallRow, NewNodes, NodeUpdate, ProcessRow,
+    Sequences, SharedStore, StoreError,
 };
 
 /// Most entries folded into one batch; bounds a transaction's size and the latency of the
@@ -74,6 +74,8 @@ enum Entry {
     Process(Uuid, Option<ProcessRow>),
     /// A ledger row: a model call, or usage a worker reported.
     LlmCall(Box<LlmCallRow>),
+    /// A budget envelope's books.
+    Budget(BudgetRow),
     Flush(oneshot::Sender<Result<(), JournalError>>),
 }
 
@@ -175,6 +177,11 @@ impl Journal {
         self.send(Entry::LlmCall(Box::new(row)));
     }
 
+    /// Enqueues a budget envelope's books (the last of a node in a batch is written).
+    pub fn budget(&self, row: BudgetRow) {
+        self.send(Entry::Budget(row));
+    }
+
     /// Enqueues an event.
     pub fn emit(&self, event: EventDraft) {
         self.send(Entry::Event(event));
@@ -222,6 +229,8 @@ struct Pending {
     job_index: HashMap<Uuid, usize>,
     /// The last process change of each node in the batch.
     processes: HashMap<Uuid, Option<ProcessRow>>,
+    /// The position of each node's books in the batch.
+    budget_index: HashMap<Uuid, usize>,
     flushes: Vec<oneshot::Sender<Result<(), JournalError>>>,
     entries: usize,
 }
@@ -312,6 +321,13 @@ impl Writer {
                 pending.processes.insert(node_id, process);
             }
             Entry::LlmCall(row) => batch.llm_calls.push(*row),
+            Entry::Budget(row) => match pending.budget_index.get(&row.node_id) {
+                Some(&i) => pending.batch.budgets[i] = row,
+                None => {
+                    pending.budget_index.insert(row.node_id, pending.batch.budgets.len());
+                    pending.batch.budgets.push(row);
+                }
+            },
             Entry::Flush(done) => pending.flushes.push(done),
         }
     }

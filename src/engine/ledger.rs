@@ -4,9 +4,11 @@
 //! [`Ledger::record`] is the one way in. It hands the row to the journal (so it is stored in
 //! order with the node's own transitions, and batched like them), emits an `llm_call` event
 //! carrying the figures but never a prompt or a body, and adds the figures to the in-memory
-//! counters `/metrics` exposes. Budgets will charge what is written here, so a row is never
-//! changed once recorded. Kept beside the journal rather than in `llm/`, which knows nothing
-//! of the engine: the ledger is where the engine's bookkeeping meets the providers' figures.
+//! counters `/metrics` exposes. The job's budget is settled from it: the reservation made
+//! before the call ([`Ledger::reserve`]) is replaced by what the row says it cost, and a
+//! reported usage is charged (see `budget`); a row is never changed once recorded. Kept
+//! beside the journal rather than in `llm/`, which knows nothing of the engine: the ledger is
+//! where the engine's bookkeeping meets the providers' figures.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -14,8 +16,11 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::budget::{most_a_call_costs, Budgeting};
+use super::calls::Place;
 use super::journal::Journal;
 use crate::events::{EventDraft, EventKind};
+use crate::llm::Ceiling;
 use crate::store::LlmCallRow;
 
 /// Upper bounds (seconds) of the call-duration histogram's buckets; `+Inf` comes after.
@@ -26,6 +31,7 @@ pub const DURATION_BUCKETS_S: [f64; 11] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 
 pub struct Ledger {
     journal: Journal,
     metrics: Arc<Mutex<Totals>>,
+    budgets: Arc<Budgeting>,
 }
 
 /// The `llm_call` event's data: the figures, never a prompt or a body.
@@ -116,7 +122,22 @@ fn non_negative(value: i64) -> u64 {
 impl Ledger {
     /// A ledger writing through `journal`.
     pub fn new(journal: Journal) -> Self {
-        Self { journal, metrics: Arc::default() }
+        let budgets = Arc::new(Budgeting::new(journal.clone()));
+        Self { journal, metrics: Arc::default(), budgets }
+    }
+
+    /// The running jobs' budgets.
+    pub fn budgets(&self) -> &Arc<Budgeting> {
+        &self.budgets
+    }
+
+    /// Reserves, before the call of `place`'s attempt numbered `turn` is made, the most it can
+    /// cost; refused (the node's error) when its envelope cannot cover it. Asked again for
+    /// the same call (a node resumed after a crash), it holds the one reservation.
+    pub fn reserve(&self, place: &Place, turn: i64, ceiling: &Ceiling) -> Result<(), String> {
+        let Some(budget) = self.budgets.of(place.job_id) else { return Ok(()) };
+        let key = (place.node_id, place.attempt, u32::try_from(turn).unwrap_or(0));
+        budget.reserve(key, most_a_call_costs(ceiling))
     }
 
     /// Records one call (or reported usage) of the node named `name`: the row goes to the
@@ -141,6 +162,9 @@ impl Ledger {
         };
         let draft = EventDraft::job(EventKind::LlmCall, row.job_id, u8::try_from(row.depth).ok(), &event);
         self.metrics.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(&row);
+        if let Some(budget) = self.budgets.of(row.job_id) {
+            budget.record(&row);
+        }
         self.journal.llm_call(row);
         self.journal.emit(draft);
     }

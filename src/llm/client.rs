@@ -10,7 +10,9 @@ use tokio::sync::Semaphore;
 
 use super::anthropic::Anthropic;
 use super::openai::OpenAi;
-use super::{retry, Block, Completion, LlmError, Provider, ProviderConfig, ProviderKind, Request, StopReason, Usage};
+use super::{
+    retry, Block, Ceiling, Completion, LlmError, Provider, ProviderConfig, ProviderKind, Request, StopReason, Usage,
+};
 
 /// How much of a non-JSON error body is kept as the error's message.
 const ERROR_TEXT_CHARS: usize = 500;
@@ -167,5 +169,16 @@ impl Provider for HttpProvider {
     fn body(&self, request: &Request) -> Value {
         let model = request.model.as_deref().unwrap_or(&self.config.model);
         self.wire.encode(request, model, self.config.max_tokens)
+    }
+
+    fn ceiling(&self, request: &Request) -> Ceiling {
+        let prices = &self.config.prices;
+        Ceiling {
+            request_bytes: self.body(request).to_string().len(),
+            max_tokens: request.max_tokens.unwrap_or(self.config.max_tokens),
+            // A cached token never costs more than a fresh one.
+            input_per_mtok: prices.input_per_mtok.max(prices.cached_per_mtok),
+            output_per_mtok: prices.output_per_mtok,
+        }
     }
 }

@@ -172,6 +172,9 @@ pub enum LlmError {
     /// The environment variable that should hold the key is not set (its name, never a value).
     #[error("{provider}: the environment variable {variable} that holds its API key is not set")]
     MissingKey { provider: String, variable: String },
+    /// The caller did not make the call (its budget could not cover it): why.
+    #[error("{0}")]
+    NotMade(String),
     /// No provider of that name is configured.
     #[error("no LLM provider named '{0}' is configured (see [llm.providers] in the configuration)")]
     UnknownProvider(String),
@@ -185,6 +188,18 @@ pub trait Provider: Send + Sync {
     /// The body `complete` sends for `request`, as the protocol writes it (never a key: keys
     /// travel in headers), for the call ledger.
     fn body(&self, request: &Request) -> Value;
+    /// The figures the most a call can cost is worked out from, before it is made.
+    fn ceiling(&self, request: &Request) -> Ceiling;
+}
+
+/// What bounds a call's cost before it is made: the size of its body, the output tokens it
+/// may answer with, and the prices it is charged at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ceiling {
+    pub request_bytes: usize,
+    pub max_tokens: u32,
+    pub input_per_mtok: f64,
+    pub output_per_mtok: f64,
 }
 
 /// The configured providers by name.

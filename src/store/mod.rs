@@ -150,6 +150,10 @@ pub trait Store: Send + Sync + 'static {
     async fn llm_calls(&self, job_id: Uuid, node_id: Uuid) -> StoreResult<Vec<LlmCallRow>>;
     /// What each node of a job spent (nodes without ledger rows are left out).
     async fn job_usage(&self, job_id: Uuid) -> StoreResult<Vec<NodeUsageRow>>;
+    /// The books of a job's budget envelopes.
+    async fn job_budgets(&self, job_id: Uuid) -> StoreResult<Vec<BudgetRow>>;
+    /// What each of a job's ledger rows spent, for its budget's books after a restart.
+    async fn job_spending(&self, job_id: Uuid) -> StoreResult<Vec<SpendRow>>;
     /// What each depth spent since `since_ms` (depths without ledger rows are left out).
     async fn usage_by_depth(&self, since_ms: i64) -> StoreResult<Vec<DepthUsageRow>>;
 }

@@ -1,7 +1,7 @@
 //! PostgreSQL's batch write: a whole journal batch as one statement.
 //!
 //! Every kind of row (new jobs, labels, node rows, node and job updates, events, audit
-//! entries, process records, ledger rows) is bound as one array per column and spread back into rows by
+//! entries, process records, ledger rows, budgets' books) is bound as one array per column and spread back into rows by
 //! `unnest`, each kind in a data-modifying `with` clause of a single statement. The shape
 //! never changes, so PostgreSQL parses and plans it once per connection, and a batch costs
 //! one round trip and one commit instead of a `begin`, a statement per kind and a `commit`:
@@ -65,7 +65,10 @@ const WRITE_BATCH: &str = "with \
         select * from unnest($69::uuid[], $70::uuid[], $71::uuid[], $72::int8[], $73::int8[], $74::int8[], \
         $75::text[], $76::text[], $77::text[], $78::int8[], $79::int8[], $80::int8[], $81::float8[], $82::int8[], \
         $83::int8[], $84::text[], $85::int8[], $86::text[], $87::bool[], $88::text[], $89::bool[], $90::text[], \
-        $91::text[], $92::int8[])) \
+        $91::text[], $92::int8[])), \
+    budget_books as (insert into node_budgets (node_id, job_id, books) \
+        select * from unnest($93::uuid[], $94::uuid[], $95::text[]) \
+        on conflict (node_id) do update set books = excluded.books) \
     select 1";
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -76,6 +79,7 @@ fn statements(b: &Batch) -> usize {
     [b.new_jobs.len(), b.new_labels.len(), nodes, b.node_updates.len(), b.events.len(), b.audit.len()]
         .into_iter()
         .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len(), b.llm_calls.len()])
+        .chain([b.budgets.len()])
         .map(|rows| rows.div_ceil(ROWS_PER_STATEMENT))
         .max()
         .unwrap_or(0)
@@ -116,7 +120,11 @@ fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<
     let query = bind_nodes(query, nodes, &f.node_folds);
     let query = bind_changes(query, part(&f.node_updates, k), part(&f.job_updates, k));
     let query = bind_logs(query, f.batch, k);
+    let budgets = part(&f.batch.budgets, k);
     bind_ledger(query, part(&f.batch.llm_calls, k))
+        .bind(budgets.iter().map(|b| b.node_id).collect::<Vec<_>>())
+        .bind(budgets.iter().map(|b| b.job_id).collect::<Vec<_>>())
+        .bind(budgets.iter().map(|b| b.books.as_str()).collect::<Vec<_>>())
 }
 
 fn bind_jobs<'q>(query: PgQuery<'q>, jobs: &[(&'q JobRow, Option<&'q JobUpdate>)]) -> PgQuery<'q> {

@@ -209,6 +209,23 @@ pub struct LlmCallRow {
     pub created_ms: i64,
 }
 
+/// The books of a node's budget envelope (JSON, see `engine::budget::StoredBooks`).
+#[derive(Debug, Clone, FromRow)]
+pub struct BudgetRow {
+    pub node_id: Uuid,
+    pub job_id: Uuid,
+    pub books: String,
+}
+
+/// What one ledger row spent, as budgets count it.
+#[derive(Debug, Clone, FromRow)]
+pub struct SpendRow {
+    pub node_id: Uuid,
+    pub cost: f64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+}
+
 /// What a node spent (sums of its ledger rows).
 #[derive(Debug, Clone, Default, FromRow)]
 pub struct NodeUsageRow {
@@ -254,6 +271,8 @@ pub struct Batch {
     pub process_ends: Vec<Uuid>,
     /// Ledger rows: model calls and reported usage.
     pub llm_calls: Vec<LlmCallRow>,
+    /// Budget envelopes' books, the last of each node in the batch only.
+    pub budgets: Vec<BudgetRow>,
 }
 
 impl Batch {
@@ -273,6 +292,7 @@ impl Batch {
             && self.process_starts.is_empty()
             && self.process_ends.is_empty()
             && self.llm_calls.is_empty()
+            && self.budgets.is_empty()
     }
 }
 

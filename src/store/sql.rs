@@ -334,6 +334,28 @@ macro_rules! sql_store {
                 Ok(sqlx::query_as(&sql).bind(job_id).fetch_all(&self.pool).await?)
             }
 
+            async fn job_budgets(
+                &self,
+                job_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::BudgetRow>> {
+                Ok(sqlx::query_as("select node_id, job_id, books from node_budgets where job_id = $1")
+                    .bind(job_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn job_spending(
+                &self,
+                job_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::SpendRow>> {
+                Ok(sqlx::query_as(
+                    "select node_id, cost, input_tokens, output_tokens from llm_calls where job_id = $1",
+                )
+                .bind(job_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn usage_by_depth(
                 &self,
                 since_ms: i64,

@@ -100,6 +100,19 @@ macro_rules! sql_batch_writes {
             Ok(())
         }
 
+        /// A batch holds at most one row per node (the journal keeps the last).
+        async fn upsert_budgets(tx: &mut Tx<'_>, rows: &[$crate::store::BudgetRow]) -> Result<(), sqlx::Error> {
+            for chunk in rows.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new("insert into node_budgets (node_id, job_id, books) ");
+                sql.push_values(chunk, |mut row, b| {
+                    row.push_bind(b.node_id).push_bind(b.job_id).push_bind(&b.books);
+                });
+                sql.push(" on conflict (node_id) do update set books = excluded.books");
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
         async fn insert_llm_calls(tx: &mut Tx<'_>, calls: &[$crate::store::LlmCallRow]) -> Result<(), sqlx::Error> {
             for chunk in calls.chunks($crate::store::sql::LLM_CALL_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(

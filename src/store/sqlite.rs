@@ -68,11 +68,12 @@ async fn write_batch(pool: &SqlitePool, batch: &super::Batch) -> Result<(), sqlx
     tx.commit().await
 }
 
-/// The rows that are only ever appended or dropped: events, audit entries, process records
-/// and ledger rows.
+/// The rows that are only ever appended or dropped (events, audit entries, process records,
+/// ledger rows) and the budgets' books, which are replaced whole.
 async fn insert_logs(tx: &mut Tx<'_>, batch: &super::Batch) -> Result<(), sqlx::Error> {
     insert_events(tx, &batch.events).await?;
     insert_audit(tx, &batch.audit).await?;
     record_processes(tx, batch).await?;
-    insert_llm_calls(tx, &batch.llm_calls).await
+    insert_llm_calls(tx, &batch.llm_calls).await?;
+    upsert_budgets(tx, &batch.budgets).await
 }

@@ -12,6 +12,7 @@ mod llm_server;
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod server;
 
+mod budgets;
 mod cli;
 mod conversation;
 mod decompose;

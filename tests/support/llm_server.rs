@@ -22,6 +22,9 @@ pub enum Reply {
     Json { status: u16, headers: Vec<(&'static str, String)>, body: Value },
     /// No answer for this long (longer than the provider's timeout, to time it out).
     Hang(Duration),
+    /// An OpenAI answer of this text that says it used the most the call could: every byte
+    /// of the request as an input token and all of its `max_tokens` — what cadre reserves.
+    Worst(&'static str),
 }
 
 impl Reply {
@@ -116,15 +119,20 @@ async fn answer(
         let mut script = script.lock().expect("script");
         let headers =
             headers.iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string())).collect();
+        let size = body.len() as u64;
         let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let text = body.to_string();
+        let max_tokens = body["max_tokens"].as_u64().unwrap_or(0);
         let routed = script
             .routes
             .iter_mut()
             .find(|route| !route.replies.is_empty() && route.needles.iter().all(|n| text.contains(n.as_str())))
             .and_then(|route| route.replies.pop_front());
         script.received.push(Received { path: uri.path().to_string(), headers, body });
-        routed.or_else(|| script.replies.pop_front())
+        match routed.or_else(|| script.replies.pop_front()) {
+            Some(Reply::Worst(text)) => Some(Reply::ok(openai_text(text, size, max_tokens))),
+            other => other,
+        }
     };
     match reply {
         Some(Reply::Json { status, headers, body }) => {
@@ -138,6 +146,7 @@ async fn answer(
             tokio::time::sleep(wait).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
         }
+        Some(Reply::Worst(_)) => unreachable!("answered above"),
         None => (StatusCode::INTERNAL_SERVER_ERROR, "the script has no reply left").into_response(),
     }
 }

@@ -15,7 +15,7 @@ use crate::domain::JobStatus;
 use crate::engine::run::{JobMsg, Stored};
 use crate::engine::EngineError;
 use crate::events::now_ms;
-use crate::store::JobRow;
+use crate::store::{BudgetRow, JobRow, SpendRow};
 
 /// How often the shutdown looks whether the work has stopped.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
@@ -68,6 +68,11 @@ impl Admission {
         Ok(recorded.iter().map(|process| process.node_id).collect())
     }
 
+    /// A job's budget books and ledger spending as stored.
+    async fn books(&self, job_id: Uuid) -> Result<(Vec<BudgetRow>, Vec<SpendRow>), EngineError> {
+        Ok((self.store.job_budgets(job_id).await?, self.store.job_spending(job_id).await?))
+    }
+
     /// Continues one job a previous server left unfinished.
     #[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
     async fn restart(
@@ -84,8 +89,16 @@ impl Admission {
                 return self.finished(job.id);
             }
         };
+        let books = match self.books(job.id).await {
+            Ok(books) => books,
+            Err(err) => {
+                tracing::error!(job.id = %job.id, error = %err, "an unfinished job's budget could not be loaded");
+                self.fail_crashed_driver(job.id);
+                return self.finished(job.id);
+            }
+        };
         let cancelling = job.status == JobStatus::Cancelling.as_str();
-        let stored = Stored { rows: &rows, processes: interrupted, cancelling };
+        let stored = Stored { rows: &rows, processes: interrupted, cancelling, budgets: &books.0, spending: &books.1 };
         let started_ms = job.started_ms.unwrap_or_else(now_ms);
         tracing::info!(job.id = %job.id, nodes = rows.len(), "continuing a job the previous server left unfinished");
         self.spawn_driver(job.id, (&config, &job.request), &planned, inbox, Some((&stored, started_ms)));

@@ -190,6 +190,7 @@ impl Admission {
             request: request.into(),
             intent: config.intent.unwrap_or_default(),
             clarify_timeout: Duration::from_secs(config.clarify_timeout_s.unwrap_or(DEFAULT_CLARIFY_TIMEOUT_S)),
+            budget: config.budget,
         };
         let mut run = JobRun::new(self.ctx.clone(), job_id, settings, tree::build(planned), (outbox, inbox));
         let started_ms = match stored {
@@ -237,6 +238,7 @@ impl Admission {
         let admitted: Vec<_> = {
             let mut state = self.lock();
             state.running.remove(&job_id);
+            self.ctx.ledger.budgets().end(job_id);
             if self.closing.load(Ordering::Relaxed) {
                 return;
             }

@@ -132,6 +132,11 @@ impl Turns<'_> {
             }
         }
         let request = self.request();
+        let turn = i64::from(self.conversation.turns + 1);
+        // Nothing is sent that the node's budget could not cover.
+        if let Err(refused) = self.agent.ledger.reserve(&self.place(), turn, &self.provider.ceiling(&request)) {
+            return Some(failed(refused, Some(self.partial())));
+        }
         let input = serde_json::to_string(self.conversation.unrecorded()).unwrap_or_default();
         let started = Instant::now();
         let answer = tokio::select! {
@@ -248,15 +253,19 @@ impl Turns<'_> {
         answer: &Result<Completion, LlmError>,
         (input, latency_ms): (String, i64),
     ) -> LlmCallRow {
-        let place = Place {
+        let turn = i64::from(self.conversation.turns + 1);
+        let facts = CallFacts { provider: &self.spec.provider, purpose: purpose.as_str(), turn, input, latency_ms };
+        call_row(&self.place(), &self.provider.body(request), answer, facts)
+    }
+
+    /// Whose calls these are: this node's attempt.
+    fn place(&self) -> Place {
+        Place {
             job_id: self.ctx.job_id,
             node_id: self.ctx.node_id,
             depth: self.agent.depth,
             attempt: self.ctx.attempt,
             name: String::new(),
-        };
-        let turn = i64::from(self.conversation.turns + 1);
-        let facts = CallFacts { provider: &self.spec.provider, purpose: purpose.as_str(), turn, input, latency_ms };
-        call_row(&place, &self.provider.body(request), answer, facts)
+        }
     }
 }

@@ -335,6 +335,7 @@ impl JobRun {
         if let Some(reason) = node.cancel_reason {
             return self.end_node(index, NodeStatus::Cancelled, None, Some(reason.to_string()));
         }
+        let retry = retry && !crate::engine::budget::is_refusal(&error);
         if retry && node.attempts < node.spec.retry.max_attempts {
             return self.back_off(index, error, Some(record));
         }

@@ -97,6 +97,7 @@ impl JobRun {
     ) {
         self.nodes[index].end(status, result, error);
         let node = &self.nodes[index];
+        self.budget.close(node.id);
         self.ctx.journal.node(node.update());
         let data = NodeCompleted {
             error: node.error.as_deref(),

@@ -8,6 +8,7 @@
 //! dependent siblings cannot overflow the stack.
 
 mod agents;
+mod budgets;
 mod clarify;
 mod decomposing;
 mod endings;
@@ -96,6 +97,8 @@ pub(crate) struct JobSettings {
     pub intent: crate::domain::Intent,
     /// How long a question to the requester waits for its answer.
     pub clarify_timeout: Duration,
+    /// The job's `config.budget`.
+    pub budget: Option<crate::domain::budget::BudgetLimit>,
 }
 
 /// One running job.
@@ -122,6 +125,8 @@ pub(crate) struct JobRun {
     agents: HashMap<usize, Arc<std::sync::Mutex<Option<super::agent::conversation::Conversation>>>>,
     /// Agents queued to go on with their attempt rather than start a new one.
     resuming: HashSet<usize>,
+    /// The job's budget books, shared with its callers of models and the ledger.
+    budget: Arc<super::budget::JobBudget>,
 }
 
 impl JobRun {
@@ -134,6 +139,7 @@ impl JobRun {
     ) -> Self {
         let (outbox, inbox) = channel;
         let slots = slots::SlotQueue::new(ctx.resources.clone(), job_id, settings.caps);
+        let budget = budgets::start_budget(&ctx, job_id, &settings, &nodes);
         Self {
             ctx,
             job_id,
@@ -150,6 +156,7 @@ impl JobRun {
             stopping: false,
             agents: HashMap::new(),
             resuming: HashSet::new(),
+            budget,
         }
     }
 
@@ -293,7 +300,13 @@ impl JobRun {
             drop(slot);
             return self.requeue_later(index);
         }
-        match (node.phase, node.is_worker()) {
+        if node.phase == Phase::Queued && !self.resuming.contains(&index) {
+            if let Err(refused) = self.open_envelope(index) {
+                drop(slot);
+                return self.end_node(index, NodeStatus::Failed, None, Some(refused));
+            }
+        }
+        match (self.nodes[index].phase, self.nodes[index].is_worker()) {
             (Phase::Queued, true) => self.start_worker(index, slot),
             (Phase::Queued, false) if self.is_decomposing(index) => self.start_decomposing(index, slot),
             (Phase::Queued, false) => self.start_orchestrator(index, slot),

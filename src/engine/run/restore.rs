@@ -42,12 +42,16 @@ pub(crate) struct Stored<'a> {
     pub processes: &'a HashSet<Uuid>,
     /// The job was being cancelled.
     pub cancelling: bool,
+    /// Its budget envelopes' books, and what each ledger row spent.
+    pub budgets: &'a [crate::store::BudgetRow],
+    pub spending: &'a [crate::store::SpendRow],
 }
 
 impl JobRun {
     /// Rebuilds the tree's state from `stored` and sets everything that can move going.
     pub(crate) fn restore(&mut self, stored: &Stored<'_>) {
         self.restored = true;
+        self.rebuild_budget(stored.rows, stored.budgets, stored.spending);
         for (index, row) in stored.rows.iter().enumerate().take(self.nodes.len()) {
             self.load_row(index, row);
         }

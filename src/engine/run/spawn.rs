@@ -71,6 +71,7 @@ impl JobRun {
             }
         }
         errors.extend(self.circular(index, &planned));
+        errors.extend(self.overdrawn(index, children));
         if !errors.is_empty() {
             return Err(SpawnError::Invalid(errors));
         }
@@ -160,6 +161,7 @@ impl JobRun {
             })
             .collect();
         tree::append(&mut self.nodes, &planned);
+        self.budget.link((offset..self.nodes.len()).map(|i| super::budgets::seat(&self.nodes, i)));
         self.announce(parent, &spawned);
         let ready: Vec<usize> =
             self.nodes[parent].children.iter().copied().filter(|&c| c >= offset && self.nodes[c].unmet == 0).collect();

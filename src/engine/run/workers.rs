@@ -11,6 +11,7 @@ use serde_json::json;
 use super::notices::WorkerStarted;
 use super::{JobMsg, JobRun};
 use crate::domain::{json_text, ExecutorSpec, NodeStatus};
+use crate::engine::budget;
 use crate::engine::calls::Place;
 use crate::engine::executor::{self, ExecContext, ExecOutcome, SpawnHook};
 use crate::engine::journal::Journal;
@@ -184,7 +185,9 @@ impl JobRun {
         node.cancel = None;
         let retryable = node.cancel_reason.is_none() && node.children.is_empty();
         if let ExecOutcome::Failed { error, result } = &outcome {
-            if retryable && node.attempts < node.spec.retry.max_attempts {
+            // A budget refusal would only be refused again: the money does not come back
+            // on a schedule.
+            if retryable && node.attempts < node.spec.retry.max_attempts && !budget::is_refusal(error) {
                 return self.back_off(index, error.clone(), result.clone());
             }
         }

@@ -1,0 +1,105 @@
+//! Budgets over HTTP: usage a `command` worker reports is charged to its envelope like a
+//! model call (bubbling to the job's), each warning level is emitted once, and a spawn whose
+//! children ask for more than their parent can have is refused with 422.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{node, spawn_app, TestApp, KEY};
+
+/// A worker that reports three uses of a model with its own token: 850, 100 and 100 tokens.
+const REPORTER: &str = r#"
+report() {
+  curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $CADRE_TOKEN" \
+    -H 'Content-Type: application/json' -d "{\"model\":\"m\",\"input_tokens\":$1,\"output_tokens\":0,\"cost\":$2}" \
+    "$CADRE_URL/api/v1/recursion/job/$CADRE_JOB_ID/nodes/$CADRE_NODE_ID/usage"
+}
+echo "$(report 800 0.008) $(report 50 0.0005) $(report 100 0.001) $(report 100 0.001)"
+"#;
+
+#[tokio::test]
+async fn reported_usage_is_charged_to_the_envelope_and_each_warning_level_is_emitted_once() {
+    let app = spawn_app().await;
+    let job = json!({"request": "report", "config": {"budget": {"tokens": 100_000, "cost": 1.0}},
+        "plan": {"name": "team", "children": [
+            {"name": "agent", "budget": {"tokens": 1000}, "run": {"type": "command", "argv": ["sh", "-c", REPORTER]}}]}});
+    let id = app.submit(&job).await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let agent = node(&job["tree"], "agent");
+    assert_eq!(agent["result"]["stdout"], "201 201 201 201\n", "{agent}");
+    let books = &agent["budget"];
+    assert_eq!(books["spent"]["tokens"], 1050, "{books}");
+    assert_eq!(books["allocated"]["tokens"], 1050, "the overrun was topped up from the job's: {books}");
+    assert_eq!((&books["returned"]["tokens"], &books["reserved"]["tokens"]), (&json!(0), &json!(0)), "{books}");
+    assert_eq!(books["on_exhausted"], "ask_parent");
+    // The job's envelope counts what its subtree spent, once.
+    let root = &job["budget"];
+    assert_eq!((root["spent"]["tokens"].as_i64(), root["allocated"]["tokens"].as_i64()), (Some(1050), Some(100_000)));
+    assert!((root["spent"]["cost"].as_f64().expect("cost") - 0.0105).abs() < 1e-9, "{root}");
+    assert_eq!(job["tree"]["budget"], *root, "the root's envelope is the job's");
+    let warnings = budget_warnings(&app, &id).await;
+    let levels: Vec<(&str, i64)> =
+        warnings.iter().map(|w| (w["name"].as_str().expect("name"), w["percent"].as_i64().expect("%"))).collect();
+    assert_eq!(levels, [("agent", 80), ("agent", 90), ("agent", 100)], "{warnings:?}");
+    assert_eq!(warnings[0]["allocated"]["tokens"], 1000);
+    assert_eq!(warnings[0]["spent"]["tokens"], 800);
+    let hierarchy = app.get_json(&format!("/recursion/hierarchy?job_id={id}")).await;
+    let used = &hierarchy["children"][0]["children"][0]["usage"]["budget_used"];
+    assert_eq!(used.as_f64(), Some(1.0), "{hierarchy}");
+    let metrics = reqwest::get(app.url("/metrics")).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("cadre_budget_warnings_total 3"), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_spawn_asking_for_more_than_its_parent_can_have_is_refused() {
+    let app = spawn_app().await;
+    let job = json!({"request": "grow", "config": {"budget": {"cost": 1.0}},
+        "plan": {"name": "team", "budget": {"cost": 0.5}, "on_budget_exhausted": "fail",
+                 "children": [{"name": "nap", "run": {"type": "sleep", "ms": 60_000}}]}});
+    let id = app.submit(&job).await;
+    let job = app.wait_for(&id, |job| node(&job["tree"], "nap")["status"] == "running").await;
+    let team = job["tree"]["id"].as_str().expect("id");
+    let children = |cost: f64, tag: &str| {
+        json!({"children": [{"name": format!("big{tag}"), "budget": {"cost": cost}, "run": {"type": "noop"}},
+                            {"name": format!("more{tag}"), "budget": {"cost": cost}, "run": {"type": "noop"}}]})
+    };
+    let refused = app.post(&format!("/recursion/job/{id}/nodes/{team}/children"), &children(0.3, "3")).await;
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.expect("problem");
+    let text = problem.to_string();
+    assert!(text.contains("budget_exceeded: the children of node 'team' ask for cost 0.6"), "{text}");
+    assert!(text.contains("the envelope of 'team' can give them cost 0.5"), "{text}");
+    let job_now = app.job(&id).await;
+    assert_eq!(job_now["tree"]["children"].as_array().map(Vec::len), Some(1), "nothing was created");
+    let fits = app.post(&format!("/recursion/job/{id}/nodes/{team}/children"), &children(0.2, "2")).await;
+    assert_eq!(fits.status(), 201);
+    let job = app.wait_for(&id, |job| node(&job["tree"], "big2")["status"] == "succeeded").await;
+    let big = &node(&job["tree"], "big2")["budget"];
+    assert_eq!((big["allocated"]["cost"].as_f64(), big["returned"]["cost"].as_f64()), (Some(0.2), Some(0.2)), "{big}");
+    let team_books = &job["tree"]["budget"];
+    assert_eq!(team_books["allocated"]["cost"].as_f64(), Some(0.5), "{team_books}");
+    app.delete(&format!("/recursion/job/{id}")).await;
+}
+
+/// Every `budget_warning` event of a job, replayed from the log once it has ended.
+async fn budget_warnings(app: &TestApp, job_id: &str) -> Vec<Value> {
+    let url = format!(
+        "{}/ws/recursion?token={KEY}&since=0&job_id={job_id}&types=budget_warning",
+        app.base.replacen("http", "ws", 1)
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("connects");
+    let mut warnings = Vec::new();
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(2), socket.next()).await {
+        if let Message::Text(text) = message {
+            let frame: Value = serde_json::from_str(&text).expect("json");
+            if frame["type"] == "budget_warning" {
+                warnings.push(frame["data"].clone());
+            }
+        }
+    }
+    warnings
+}
