@@ -275,11 +275,14 @@ const SHOWCASE_JOB = {
  * An llm lead that grows its own team: the scripted model answers its first call with a
  * spawn_children tool call (writer and checker, llm workers too), each child with "part
  * done", and the lead's second call (the children's outcomes in a tool message) with "The
- * team is done.".
+ * team is done.". The job has a budget of $1 (the lead's envelope, which its children draw
+ * on): far more than a call can reserve (4,096 output tokens at $15 per million, plus the
+ * request's bytes as input tokens at $3), so it only shows.
  */
 const AGENT_JOB = {
   request: 'e2e: an llm lead and the team it spawns',
   labels: { e2e: 'agents' },
+  config: { budget: { cost: 1.0 } },
   plan: { name: 'lead', title: 'Lead the team', run: { type: 'llm', provider: 'scripted', tools: ['spawn_children'] } },
 };
 /** The lead's two calls and one call per child, 1,200 tokens in and 30 out each. */
@@ -289,6 +292,8 @@ const AGENT_NODES = 3;
 const AGENT_CARD_USAGE = '4.9k tok · $0.016';
 const AGENT_JOB_TOKENS = '4,800 in / 120 out';
 const AGENT_JOB_COST = '$0.016';
+/** The job's budget in its summary: the same $0.0162 against the $1 allocated. */
+const AGENT_JOB_BUDGET = '$0.0162 of $1.0000 (2 %)';
 
 /**
  * A decomposing root: the scripted model writes the plan (project "Chirp") and breaks it into
@@ -706,6 +711,18 @@ async function main() {
           return dt?.nextElementSibling?.textContent ?? null;
         });
         assert(calls === String(AGENT_CALLS), `the summary counts ${calls} model calls`);
+        // The budget: spent against allocated in the summary, a green bar on the lead's card.
+        await waitFor(
+          page,
+          (want) => document.querySelector('[data-testid="job-budget"]')?.textContent === want,
+          AGENT_JOB_BUDGET,
+          LIVE_TIMEOUT_MS,
+          async () => `the summary's budget to read ${AGENT_JOB_BUDGET} (it reads ${await page.getByTestId('job-budget').textContent().catch(() => '—')})`,
+        );
+        const bar = await leadCard(page).locator('.budget-bar').getAttribute('data-level');
+        assert(bar === 'ok', `the lead's budget bar is at level ${bar}`);
+        assert((await leadCard(page).getAttribute('aria-label'))?.includes(', budget 2 % used, '), "the lead's card does not name its budget");
+        assert((await page.locator('[role="treeitem"] .budget-bar').count()) === 1, 'a child without an envelope of its own shows a budget bar');
         // The lead's panel: its two turns, the spawn naming both children, their outcomes, the answer.
         await openLead(page, agentJobId);
         const panel = page.locator('.node-panel');
@@ -722,6 +739,8 @@ async function main() {
         );
         const spend = await panel.getByTestId('node-spend').innerText();
         assert(spend.includes('Subtree cost') && spend.includes(AGENT_JOB_COST), `the lead's spend reads ${spend}`);
+        const budget = await panel.getByTestId('node-budget').innerText();
+        assert(budget.includes('$1.0000') && budget.includes('unlimited') && budget.includes('$0.0162'), `the lead's budget reads ${budget}`);
         assert(llm.requests.length === AGENT_CALLS, `the scripted model answered ${llm.requests.length} calls, not ${AGENT_CALLS}`);
         // The cards and the panel's top, then the conversation.
         await shoot(page, 'agents', showNodes);

@@ -17,6 +17,42 @@ export interface Usage {
   calls: number;
 }
 
+/** Cost (in the providers' currency) and tokens (input and output together) of a budget. */
+export interface BudgetFigures {
+  /** In `allocated`, null is an unlimited dimension. */
+  cost: number | null;
+  tokens: number | null;
+}
+
+/** What a node does when its envelope cannot cover a call. */
+export type OnBudgetExhausted = 'fail' | 'ask_parent' | 'ask_human';
+
+/** A node's budget envelope (the root's is the job's): issue 14. */
+export interface BudgetView {
+  /** What it was given (top-ups included); null dimensions are unlimited. */
+  allocated: BudgetFigures;
+  /** What calls in flight have reserved. */
+  reserved: BudgetFigures;
+  /** What its whole subtree has spent. */
+  spent: BudgetFigures;
+  /** What it gave back to its parent when its node ended. */
+  returned: BudgetFigures;
+  /** An `OnBudgetExhausted` (kept a string, so that a value a newer server adds still reads). */
+  on_exhausted: string;
+  /** Spent over allocated in the most spent dimension (above 1 when a report took it over); null when nothing is limited. */
+  used: number | null;
+}
+
+/** The data of a `budget_warning` frame: `node_id`'s envelope crossed `percent`, by the spending of `by`. */
+export interface BudgetWarningData {
+  node_id: string;
+  name: string;
+  by: string;
+  percent: number;
+  allocated: BudgetFigures;
+  spent: BudgetFigures;
+}
+
 /** One node of a job's tree (`GET /recursion/job/{id}`). */
 export interface NodeView {
   id: string;
@@ -39,6 +75,8 @@ export interface NodeView {
   usage?: Usage | null;
   /** The node and all its descendants. */
   subtree_usage?: Usage | null;
+  /** Its budget envelope, when it has one (absent from servers without budgets). */
+  budget?: BudgetView | null;
 }
 
 export interface Counts {
@@ -61,6 +99,8 @@ export interface JobView {
   tree?: NodeView | null;
   /** Every model call of the job. */
   usage?: Usage | null;
+  /** The job's budget (its root's envelope); null when it has none. */
+  budget?: BudgetView | null;
 }
 
 /** A job without its tree (`GET /recursion/jobs`). */
@@ -93,7 +133,10 @@ export interface HierarchyNode {
   kind?: string | null;
   status?: string | null;
   attempts?: number | null;
+  /** Slots held now, and the share of its own envelope spent (null without one). */
   usage?: { slots: number; budget_used?: number | null } | null;
+  /** Its budget envelope, when it has one. */
+  budget?: BudgetView | null;
   child_counts: Record<string, number>;
   children: HierarchyNode[];
 }

@@ -1,14 +1,17 @@
 // The Job detail side panel for the selected node: status, timings, attempts, slots,
-// error, a decomposing node's plan (read while it runs too), a checked worker's validation,
-// result (pretty JSON), what its model calls spent and its conversation with the model, and,
-// for workers, the stdout/stderr tails of the logs route.
+// error (saying so when its budget could not cover a call), a decomposing node's plan (read
+// while it runs too), a checked worker's validation, result (pretty JSON), what its model
+// calls spent, its budget envelope, its conversation with the model, and, for workers, the
+// stdout/stderr tails of the logs route.
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { describeError } from '../api/client';
 import type { JsonValue, NodeLogs } from '../api/types';
+import { isBudgetRefusal } from '../app/budget';
 import { between, formatDuration, formatTime, prettyJson } from '../app/format';
 import { useServices } from '../app/services';
 import type { TreeModel, TreeNode } from '../tree/model';
 import { isTerminal } from '../tree/status';
+import { BudgetSection } from './BudgetSection';
 import { Conversation } from './Conversation';
 import { hasDecomposition, readValidation } from './decomposition';
 import { PlanSection } from './PlanSection';
@@ -121,9 +124,13 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, o
         </button>
       )}
       {(node.usage || node.subtreeUsage) && <Spend usage={node.usage} subtree={node.subtreeUsage} />}
+      {node.budget && <BudgetSection budget={node.budget} />}
       {node.error && (
         <>
           <h3>Error</h3>
+          {isBudgetRefusal(node.error) && (
+            <p data-testid="budget-refusal">Budget exceeded: the budget it draws on could not cover what it asked for (a model call, or its children’s budgets).</p>
+          )}
           <pre className="error-text">{node.error}</pre>
         </>
       )}

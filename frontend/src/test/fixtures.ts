@@ -1,5 +1,5 @@
 // Test fixtures: job trees and event frames shaped like the server's (see samples.md).
-import type { NodeView } from '../api/types';
+import type { BudgetView, NodeView } from '../api/types';
 import type { EventFrame } from '../live/events';
 
 export const JOB = 'job-1';
@@ -41,4 +41,23 @@ let seq = 100;
 export function frame(type: string, data: Record<string, unknown>, over: Partial<EventFrame> = {}): EventFrame {
   seq += 1;
   return { seq, ts: '2026-11-21T19:21:41.893Z', type, job_id: JOB, depth: 1, data, ...over };
+}
+
+/** A budget envelope: `allocated` (null dimensions unlimited) and the other figures, `used` as the server reckons it. */
+export function budget(
+  allocated: { cost: number | null; tokens: number | null },
+  spent: { cost: number; tokens: number },
+  over: Partial<BudgetView> = {},
+): BudgetView {
+  const share = (a: number | null, x: number) => (a !== null && a > 0 ? x / a : null);
+  const shares = [share(allocated.cost, spent.cost), share(allocated.tokens, spent.tokens)].filter((x): x is number => x !== null);
+  return {
+    allocated,
+    reserved: { cost: 0, tokens: 0 },
+    spent,
+    returned: { cost: 0, tokens: 0 },
+    on_exhausted: 'ask_parent',
+    used: shares.length > 0 ? Math.max(...shares) : null,
+    ...over,
+  };
 }

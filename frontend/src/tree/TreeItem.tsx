@@ -1,8 +1,11 @@
 // One node box of the tree: role, name, status glyph and word, attempts, slots, the roll-up
-// of a collapsed node, and what its subtree's model calls spent. Repaints itself from the
-// model when its node changes.
+// of a collapsed node, what its subtree's model calls spent, and, for a node with a budget
+// envelope, a bar of it along the bottom (the card's other borders coloured once it is
+// nearly or wholly spent). Repaints itself from the model when its node changes.
 import { memo, useCallback, useSyncExternalStore } from 'react';
+import { budgetBar, budgetTitle, formatShare } from '../app/budget';
 import { usageShort } from '../app/usage';
+import { BudgetBar } from '../components/BudgetBar';
 import type { TreeModel } from './model';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout';
 import { rollupText } from './rollup';
@@ -50,10 +53,15 @@ function TreeItemImpl(props: TreeItemProps) {
   const rollup = collapsed ? rollupText(node.rollup) : null;
   let label = nodeLabel(node.role, node.name, node.status, node.attempts, node.slots);
   if (rollup) label += `, collapsed: ${rollup}`;
+  const budget = node.budget ? budgetBar(node.budget) : null;
+  // Before the spend, which ends the name as the card's last line ends.
+  if (budget) label += `, budget ${formatShare(budget.used)} used`;
   const spent = node.subtreeUsage ?? node.usage;
   // The card's words, so that the visible text stays part of the name (WCAG 2.5.3).
   if (spent) label += `, ${usageShort(spent).replace(' · ', ', ')}`;
   const depthClass = `depth-${Math.min(Math.max(node.depth, 0), 5)}`;
+  const budgetClass = budget ? ` budget-${budget.level}` : '';
+  const hover = [node.title !== node.name ? node.title : null, node.budget && budget ? budgetTitle(node.budget) : null].filter(Boolean);
   return (
     <div
       ref={ref}
@@ -67,11 +75,12 @@ function TreeItemImpl(props: TreeItemProps) {
       data-node-id={id}
       data-status={node.status}
       tabIndex={props.focused ? 0 : -1}
-      className={`tree-node ${depthClass}${props.selected ? ' selected' : ''}`}
+      data-budget={budget?.level}
+      className={`tree-node ${depthClass}${budgetClass}${props.selected ? ' selected' : ''}`}
       style={{ left: props.x, top: props.y, width: NODE_WIDTH, height: NODE_HEIGHT }}
       onClick={() => onActivate(id)}
       onDoubleClick={() => hasChildren && onToggle(id)}
-      title={node.title !== node.name ? node.title : undefined}
+      title={hover.length > 0 ? hover.join('\n') : undefined}
     >
       <div className="tree-node-line">
         <span
@@ -102,6 +111,7 @@ function TreeItemImpl(props: TreeItemProps) {
           ({rollup ? `collapsed: ${rollup}` : hasChildren ? plural(node.children.length, 'child', 'children') : node.kind})
         </span>
       </div>
+      {node.budget && <BudgetBar budget={node.budget} className="budget-bar-card" />}
     </div>
   );
 }

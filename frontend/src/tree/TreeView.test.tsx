@@ -3,10 +3,11 @@
 import { act, fireEvent, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { TreeModel } from './model';
+import { TreeModel, type TreeNode } from './model';
 import { CULL_THRESHOLD, TreeView } from './TreeView';
-import { frame, JOB, smallTree, wideTree } from '../test/fixtures';
+import { budget, frame, JOB, smallTree, wideTree } from '../test/fixtures';
 import * as layoutModule from './layout';
+import { nodeSummary } from './describe';
 
 function setup() {
   const model = TreeModel.fromJobTree(JOB, smallTree());
@@ -123,5 +124,34 @@ describe('TreeView', () => {
     await user.keyboard('{End}');
     const last = model.visible()[4970].id;
     expect(document.activeElement?.getAttribute('data-node-id')).toBe(last);
+  });
+
+  it('puts a budget bar on the cards of nodes with an envelope, coloured by the share used, and grows it live', () => {
+    const tree = smallTree();
+    tree.budget = budget({ cost: 0.05, tokens: null }, { cost: 0.0125, tokens: 300 }, { reserved: { cost: 0.005, tokens: 0 } });
+    tree.children[1].budget = budget({ cost: null, tokens: 1_000 }, { cost: 0.001, tokens: 850 });
+    const model = TreeModel.fromJobTree(JOB, tree);
+    render(<TreeView model={model} label="Budgets" />);
+    const card = (id: string) => document.querySelector<HTMLElement>(`[data-node-id="${id}"]`);
+    const bar = (id: string) => card(id)?.querySelector<HTMLElement>('.budget-bar');
+    expect(bar('root')?.dataset.level).toBe('ok');
+    expect(bar('root')?.querySelector<HTMLElement>('.budget-spent')?.style.width).toBe('25%');
+    expect(bar('root')?.querySelector<HTMLElement>('.budget-reserved')?.style.width).toBe('10%');
+    expect(card('root')?.title).toContain('cost: $0.0125 spent + $0.0050 reserved of $0.0500');
+    expect(card('root')?.getAttribute('aria-label')).toBe('cto root, pending, attempts 0, slots 0, budget 25 % used');
+    expect(card('b')?.dataset.budget).toBe('warning');
+    expect(card('b')?.classList.contains('budget-warning')).toBe(true);
+    expect(bar('b')?.querySelector<HTMLElement>('.budget-spent')?.style.width).toBe('85%');
+    expect(bar('a')).toBeNull();
+    expect(card('a')?.dataset.budget).toBeUndefined();
+    // The overview's and the timeline's hover text say it too.
+    expect(nodeSummary(model.get('root') as TreeNode)).toContain('budget: $0.0125 of $0.0500 (25 %)');
+    act(() => {
+      model.applyEvents([frame('llm_call', { node_id: 'b1', input_tokens: 200, output_tokens: 50, cached_tokens: 0, cost: 0.03 })]);
+    });
+    expect(card('b')?.dataset.budget).toBe('over');
+    expect(bar('b')?.querySelector<HTMLElement>('.budget-spent')?.style.width).toBe('100%');
+    expect(card('root')?.dataset.budget).toBe('warning');
+    expect(card('root')?.getAttribute('aria-label')).toBe('cto root, pending, attempts 0, slots 0, budget 85 % used, 250 tok, $0.030');
   });
 });

@@ -1,7 +1,10 @@
 // How one stream frame changes a job tree: statuses, attempts, slots and times of the node
-// it names, the usage of a model call, and which jobs must be fetched again (a frame that
-// names a node the tree does not hold, a spawn, a decomposition that placed children, a
-// cancelled job). A question asked or answered changes no node: views that show it watch for it.
+// it names, the usage of a model call (and the budgets it spends), and which jobs must be
+// fetched again (a frame that names a node the tree does not hold, a spawn, a decomposition
+// that placed children, a cancelled job, an envelope that crossed a warning level, a node
+// with an envelope that ended and so gave back what it had left). A question asked or
+// answered changes no node: views that show it watch for it.
+import { BUDGET_WARNING } from '../app/budget';
 import { num, str, type EventFrame } from '../live/events';
 import type { ApplyOutcome, TreeNode } from './model';
 import { isTerminal } from './status';
@@ -80,10 +83,17 @@ export function applyFrame(model: FrameTarget, frame: EventFrame, out: ApplyOutc
       node.error = str(d, 'error');
       node.finishedAt = frame.ts;
       out.changed.add(node.id);
+      // Its envelope closed: what it gave back (and its parent's books) are the server's to say.
+      if (node.budget && frame.job_id) out.refetch.add(frame.job_id);
       return;
     }
     case 'llm_call':
       model.addCall(frame, missing(str(d, 'node_id')), out.changed);
+      return;
+    case BUDGET_WARNING:
+      // The books of the envelope (and those above) moved past the snapshot's: take the
+      // server's word for them. The warning itself is for the views to show.
+      if (frame.job_id && model.hasJob(frame.job_id)) out.refetch.add(frame.job_id);
       return;
     case 'job_cancelled':
       // Cancelled nodes may not each get a frame: take the server's word for the tree.

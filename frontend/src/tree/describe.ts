@@ -1,5 +1,7 @@
 // How a node is named in hover text: its path from the root, and a few lines of who, where,
-// what state, (when it has started) how long and (when its model calls spent any) how much.
+// what state, (when it has started) how long, (when its model calls spent any) how much and
+// (when it has a budget envelope) how much of that.
+import { budgetShort } from '../app/budget';
 import { between, formatDuration } from '../app/format';
 import { usageShort } from '../app/usage';
 import type { TreeNode } from './model';
@@ -11,7 +13,7 @@ export function nodePath(node: TreeNode): string {
   return names.reverse().join(' / ');
 }
 
-/** Hover text: role and name, path, status, once started the duration so far, and the subtree's spend. */
+/** Hover text: role and name, path, status, once started the duration so far, the subtree's spend, and its budget. */
 export function nodeSummary(node: TreeNode, now?: number): string {
   const lines = [`${node.role} ${node.name}`, nodePath(node), `status: ${node.status}`];
   if (node.startedAt) {
@@ -20,5 +22,6 @@ export function nodeSummary(node: TreeNode, now?: number): string {
   }
   const spent = node.subtreeUsage ?? node.usage;
   if (spent) lines.push(`spent: ${usageShort(spent)}`);
+  if (node.budget) lines.push(`budget: ${budgetShort(node.budget)}`);
   return lines.join('\n');
 }

@@ -2,7 +2,7 @@
 // nodes asking for a refetch, the default collapse of big trees, structure versions.
 import { describe, expect, it } from 'vitest';
 import { COLLAPSE_THRESHOLD, DEFAULT_OPEN_DEPTH, TreeModel } from './model';
-import { frame, JOB, node, smallTree, wideTree } from '../test/fixtures';
+import { budget, frame, JOB, node, smallTree, wideTree } from '../test/fixtures';
 import type { HierarchyNode } from '../api/types';
 
 describe('TreeModel events', () => {
@@ -248,5 +248,70 @@ describe('TreeModel usage', () => {
     m.applyEvents([call(400, 'r')]);
     expect(m.get('r')?.usage).toBeNull();
     expect(m.liveUsage).toBeNull();
+  });
+});
+
+describe('TreeModel budgets', () => {
+  const call = (seq: number, nodeId: string, input: number, cost: number) =>
+    frame('llm_call', { node_id: nodeId, name: nodeId, input_tokens: input, output_tokens: 0, cached_tokens: 0, cost }, { seq });
+  /** root (cost 1.0) → a (no envelope) → a1 (cost 0.1, 1,000 tokens); b without envelopes. */
+  const budgeted = () => {
+    const tree = smallTree();
+    tree.budget = budget({ cost: 1, tokens: null }, { cost: 0.2, tokens: 2_000 });
+    tree.children[0].children[0].budget = budget({ cost: 0.1, tokens: 1_000 }, { cost: 0.05, tokens: 500 });
+    return tree;
+  };
+
+  it('reads envelopes from the job tree and the hierarchy, null for nodes without one', () => {
+    const m = TreeModel.fromJobTree(JOB, budgeted());
+    expect(m.get('root')?.budget?.allocated).toEqual({ cost: 1, tokens: null });
+    expect(m.get('a1')?.budget?.used).toBe(0.5);
+    expect(m.get('a')?.budget).toBeNull();
+    const h = TreeModel.fromHierarchy({
+      name: 'jobs',
+      depth: -1,
+      child_counts: {},
+      children: [
+        {
+          name: 'r',
+          id: 'r',
+          job_id: JOB,
+          depth: 0,
+          status: 'running',
+          usage: { slots: 0, budget_used: 0.9 },
+          budget: budget({ cost: 0.5, tokens: null }, { cost: 0.45, tokens: 0 }),
+          child_counts: {},
+          children: [],
+        },
+      ],
+    });
+    expect(h.get('r')?.budget?.used).toBeCloseTo(0.9);
+  });
+
+  it('spends a call in every envelope from its node up, once, and not for frames the snapshot counted', () => {
+    const m = TreeModel.fromJobTree(JOB, budgeted());
+    m.countUsageAfter(200);
+    m.applyEvents([call(150, 'a1', 400, 0.04)]);
+    expect(m.get('a1')?.budget?.spent).toEqual({ cost: 0.05, tokens: 500 });
+    m.applyEvents([call(201, 'a1', 400, 0.04), call(201, 'a1', 400, 0.04)]);
+    expect(m.get('a1')?.budget?.spent.tokens).toBe(900);
+    expect(m.get('a1')?.budget?.used).toBeCloseTo(0.9);
+    expect(m.get('a')?.budget).toBeNull();
+    expect(m.get('root')?.budget?.spent.cost).toBeCloseTo(0.24);
+    expect(m.get('root')?.budget?.spent.tokens).toBe(2_400);
+    m.applyEvents([call(202, 'b1', 100, 0.01)]);
+    expect(m.get('root')?.budget?.spent.cost).toBeCloseTo(0.25);
+    expect(m.get('a1')?.budget?.spent.tokens).toBe(900);
+  });
+
+  it('asks for the job again on a budget_warning, and when a node with an envelope ends', () => {
+    const m = TreeModel.fromJobTree(JOB, budgeted());
+    const data = { node_id: 'root', name: 'root', by: 'a1', percent: 80, allocated: { cost: 1, tokens: null }, spent: { cost: 0.8, tokens: 9000 } };
+    expect([...m.applyEvents([frame('budget_warning', data, { depth: 0 })]).refetch]).toEqual([JOB]);
+    expect(m.applyEvents([frame('budget_warning', data, { job_id: 'another-job' })]).refetch.size).toBe(0);
+    const b1 = m.applyEvents([frame('node_completed', { node_id: 'b1', status: 'succeeded' })]);
+    expect(b1.refetch.size).toBe(0);
+    const a1 = m.applyEvents([frame('node_completed', { node_id: 'a1', status: 'succeeded' })]);
+    expect([...a1.refetch]).toEqual([JOB]);
   });
 });

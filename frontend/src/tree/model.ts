@@ -1,7 +1,8 @@
 // The live tree model shared by the Hierarchy and Job detail views: nodes indexed by id,
 // collapse state, incremental roll-up counts, event application, and change notification
 // split into "structure changed" (re-layout) and "this node changed" (repaint in place).
-import type { HierarchyNode, JsonValue, NodeView, Usage } from '../api/types';
+import type { BudgetView, HierarchyNode, JsonValue, NodeView, Usage } from '../api/types';
+import { readBudget, spendBudget } from '../app/budget';
 import { addUsage, callUsage, readUsage } from '../app/usage';
 import type { EventFrame } from '../live/events';
 import { applyFrame, type FrameTarget } from './applyFrame';
@@ -36,6 +37,8 @@ export interface TreeNode {
   usage: Usage | null;
   /** The node and its descendants. */
   subtreeUsage: Usage | null;
+  /** Its budget envelope (null: it has none of its own, or a server without budgets). */
+  budget: BudgetView | null;
   /** Bumped whenever anything shown for this node changes. */
   rev: number;
 }
@@ -56,11 +59,11 @@ function bump(counts: Record<string, number>, status: string, by: number): void 
 }
 
 function makeNode(
-  partial: Omit<TreeNode, 'parent' | 'children' | 'rollup' | 'rev' | 'usage' | 'subtreeUsage'>,
+  partial: Omit<TreeNode, 'parent' | 'children' | 'rollup' | 'rev' | 'usage' | 'subtreeUsage' | 'budget'>,
   parent: TreeNode | null,
-  usage: { usage?: unknown; subtree_usage?: unknown } = {},
+  usage: { usage?: unknown; subtree_usage?: unknown; budget?: unknown } = {},
 ): TreeNode {
-  const spend = { usage: readUsage(usage.usage), subtreeUsage: readUsage(usage.subtree_usage) };
+  const spend = { usage: readUsage(usage.usage), subtreeUsage: readUsage(usage.subtree_usage), budget: readBudget(usage.budget) };
   return { ...partial, ...spend, parent, children: [], rollup: {}, rev: 0 };
 }
 
@@ -176,6 +179,7 @@ export class TreeModel {
         childCount: h.children.length,
       },
       parent,
+      { budget: h.budget },
     );
     this.byId.set(node.id, node);
     for (const child of h.children) {
@@ -333,7 +337,11 @@ export class TreeModel {
     return outcome;
   }
 
-  /** Adds a call's tokens and cost to its node and every ancestor's subtree, once per frame. */
+  /**
+   * Adds a call's tokens and cost to its node and every ancestor's subtree, and to the
+   * spending of every envelope on that path (an envelope's spending counts its subtree's),
+   * once per frame. Reservations stay as the snapshot had them until the next fetch.
+   */
   private applyCall(frame: EventFrame, node: TreeNode | null, changed: Set<string>): void {
     if (this.usageAfterSeq === null || frame.seq <= this.usageAfterSeq) return;
     this.usageAfterSeq = frame.seq;
@@ -343,6 +351,7 @@ export class TreeModel {
     node.usage = addUsage(node.usage, spent);
     for (let n: TreeNode | null = node; n; n = n.parent) {
       n.subtreeUsage = addUsage(n.subtreeUsage, spent);
+      if (n.budget) n.budget = spendBudget(n.budget, spent);
       changed.add(n.id);
     }
   }

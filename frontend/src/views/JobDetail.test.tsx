@@ -2,13 +2,14 @@
 // cancel confirmation dialog (focus, Escape, 409 shown as an alert), the Tree / Overview /
 // Timeline tabs (kept in the URL, keyboard operable, selecting into the side panel), and
 // model spend (cards, summary, live calls, the selected node's conversation), a paused job's
-// question and answer form (live from the clarification frames too), and the report.
+// question and answer form (live from the clarification frames too), the report, and the
+// job's budget (in the summary, grown live) with the budget warnings streamed.
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { JobDetail } from './JobDetail';
 import { renderWithServices } from '../test/services';
-import { frame, JOB, node, smallTree } from '../test/fixtures';
+import { budget, frame, JOB, node, smallTree } from '../test/fixtures';
 import type { NodeView, Usage } from '../api/types';
 import { LLM_CALLS } from '../test/llmCalls';
 import { parseHash, useHash } from '../app/route';
@@ -267,4 +268,43 @@ describe('JobDetail view', () => {
     expect(screen.queryByTestId('job-report-text')).toBeNull();
     expect(button.getAttribute('aria-expanded')).toBe('false');
   });
+
+  it('shows the job’s budget, grows it live, shows budget warnings and refetches on one', async () => {
+    const user = userEvent.setup();
+    let gets = 0;
+    const snapshot = (spentCost: number) => {
+      const tree = smallTree();
+      tree.budget = budget({ cost: 0.05, tokens: null }, { cost: spentCost, tokens: 1_000 });
+      tree.children[0].budget = budget({ cost: 0.02, tokens: null }, { cost: 0.004, tokens: 400 });
+      return { ...jobView(tree), budget: tree.budget };
+    };
+    const { bus } = renderWithServices(<JobDetail id={JOB} />, () => {
+      gets += 1;
+      return { status: 200, body: snapshot(gets === 1 ? 0.0123 : 0.041) };
+    });
+    await waitFor(() => expect(screen.getByTestId('job-budget').textContent).toBe('$0.0123 of $0.0500 (25 %)'));
+    expect(screen.getByRole('meter', { name: 'Job budget used' }).getAttribute('aria-valuenow')).toBe('25');
+    expect(screen.getByTestId('budget-warnings').textContent).toBe('');
+    // A call under `a` spends a's envelope and the root's, which is the job's.
+    act(() => bus.emit(frame('llm_call', { node_id: 'a1', input_tokens: 900, output_tokens: 100, cached_tokens: 0, cost: 0.0127 }, { depth: 2 })));
+    await waitFor(() => expect(screen.getByTestId('job-budget').textContent).toBe('$0.0250 of $0.0500 (50 %)'));
+    expect(gets).toBe(1);
+    const warning = { node_id: 'root', name: 'root', by: 'a1', percent: 80, allocated: { cost: 0.05, tokens: null }, spent: { cost: 0.041, tokens: 2_000 } };
+    act(() => bus.emit(frame('budget_warning', warning, { depth: 0 })));
+    await waitFor(() =>
+      expect(screen.getByTestId('budget-warnings').textContent).toBe('⚠ Budget of root at 80 %: $0.0410 of $0.0500 (82 %), crossed by a1 Select rootDismiss budget warnings'),
+    );
+    expect(screen.getByTestId('budget-warnings').getAttribute('role')).toBe('status');
+    await waitFor(() => expect(gets).toBe(2), { timeout: 2000 });
+    await waitFor(() => expect(screen.getByTestId('job-budget').textContent).toBe('$0.0410 of $0.0500 (82 %)'));
+    expect(item('root')?.dataset.budget).toBe('warning');
+    // Another job's warning is not this page's.
+    act(() => bus.emit(frame('budget_warning', { ...warning, percent: 100 }, { job_id: 'another-job' })));
+    await user.click(screen.getByRole('button', { name: 'Select root' }));
+    expect(await screen.findByRole('heading', { name: 'cto root' })).toBeTruthy();
+    expect(screen.getByRole('region', { name: 'Budget' }).textContent).toContain('$0.0410');
+    expect(screen.getAllByRole('listitem').filter((li) => li.textContent?.includes('Budget of'))).toHaveLength(1);
+    await user.click(screen.getByRole('button', { name: 'Dismiss budget warnings' }));
+    expect(screen.getByTestId('budget-warnings').textContent).toBe('');
+  }, LONG_TEST_MS);
 });

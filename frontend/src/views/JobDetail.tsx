@@ -1,14 +1,19 @@
 // Job detail view: status, timings, labels, counts, what its model calls spent (the
-// snapshot's total plus the calls streamed since), the live tree (as cards, an overview or a
-// timeline), the selected node's panel, cancelling the job or one subtree behind a
-// confirmation dialog, a paused job's question with a form to answer it, and the job's report.
+// snapshot's total plus the calls streamed since), its budget (spent against allocated,
+// grown live the same way), the budget warnings streamed while it is watched, the live tree
+// (as cards, an overview or a timeline), the selected node's panel, cancelling the job or one
+// subtree behind a confirmation dialog, a paused job's question with a form to answer it,
+// and the job's report.
 import { useCallback, useId, useRef, useState } from 'react';
 import { describeError } from '../api/client';
-import type { JobSummary, JobView, JsonValue, NodeView } from '../api/types';
+import type { BudgetWarningData, JobSummary, JobView, JsonValue, NodeView } from '../api/types';
+import { budgetShort, mergeWarning, readBudget, readBudgetWarning } from '../app/budget';
 import { between, formatDuration, formatLabels, formatTime } from '../app/format';
 import { addUsage, formatCost, formatCount, readUsage, tokensLong } from '../app/usage';
 import type { JobViewName } from '../app/route';
 import { useServices } from '../app/services';
+import { BudgetBar } from '../components/BudgetBar';
+import { BudgetWarnings } from '../components/BudgetWarnings';
 import { ClarificationForm } from '../components/ClarificationForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { JobReport } from '../components/JobReport';
@@ -54,6 +59,8 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
   /** The question of the last `clarification_requested` frame, until it is answered. */
   const [asked, setAsked] = useState<string | null>(null);
   const [reportOpen, setReportOpen] = useState(false);
+  /** The `budget_warning` frames received: one per envelope, its highest level. */
+  const [warnings, setWarnings] = useState<BudgetWarningData[]>([]);
   const reportId = useId();
   const results = useRef<{ key: string; map: Map<string, JsonValue | undefined> } | null>(null);
 
@@ -66,6 +73,8 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
   const needsReload = useCallback((frame: EventFrame) => RELOAD_TYPES.has(frame.type), []);
   const onFrames = useCallback((frames: EventFrame[]) => {
     for (const f of frames) {
+      const warning = readBudgetWarning(f.type, f.data);
+      if (warning) setWarnings((shown) => mergeWarning(shown, warning));
       if (DECOMPOSITION_TYPES.has(f.type)) setPlanRev((n) => n + 1);
       if (f.type === ASKED || f.type === ANSWERED) {
         const paused = f.type === ASKED;
@@ -134,6 +143,8 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
   const snapshotUsage = readUsage(job?.usage);
   const live = model?.liveUsage ?? null;
   const jobUsage = live ? addUsage(snapshotUsage, live) : snapshotUsage;
+  // The root's envelope is the job's; the model's copy grows with the calls streamed since.
+  const jobBudget = model?.roots[0]?.budget ?? readBudget(job?.budget);
 
   return (
     <>
@@ -157,6 +168,12 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
         </div>
       )}
       {notice && <p role="status">{notice}</p>}
+      <BudgetWarnings
+        warnings={warnings}
+        nameOf={(nodeId) => model?.get(nodeId)?.name}
+        onSelect={setSelected}
+        onDismiss={() => setWarnings([])}
+      />
       {loading && !job && <p>Loading…</p>}
       {paused && <ClarificationForm jobId={id} question={pending.question} questionError={pending.error} onAnswered={onAnswered} />}
       {job && (
@@ -188,6 +205,15 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
                 <dd data-testid="job-cost">{formatCost(jobUsage.cost)}</dd>
                 <dt>Model calls</dt>
                 <dd>{formatCount(jobUsage.calls)}</dd>
+              </>
+            )}
+            {jobBudget && (
+              <>
+                <dt>Budget</dt>
+                <dd>
+                  <span data-testid="job-budget">{budgetShort(jobBudget)}</span>
+                  <BudgetBar budget={jobBudget} label="Job budget used" className="budget-bar-inline" />
+                </dd>
               </>
             )}
             {job.error && (
