@@ -205,3 +205,17 @@ async fn after_a_kill_with_a_reservation_outstanding_the_books_add_up_and_nothin
     assert!(close(&books["spent"]["cost"], cost(40.0, 7.0)), "charged once each: {books}");
     assert_eq!((&books["allocated"]["tokens"], &books["allocated"]["cost"]), (&json!(1_000_000), &json!(1.0)));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_decomposition_is_held_to_the_budget_too() {
+    let provider = ScriptedLlm::start(vec![Reply::ok(openai_text("never asked", 1, 1))]).await;
+    let mut store = Store::new(&provider.url).await;
+    let server = store.start_with(&[("CADRE_DECOMPOSER__PROVIDER", "scripted")]);
+    let job = json!({"request": "Build a notes app", "config": {"budget": {"tokens": 1_000}}});
+    let job = run_to_end(&server, &job).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["tree"]["error"].as_str().expect("error");
+    assert!(error.contains("budget_exceeded: a call of node 'project' may cost up to"), "{error}");
+    assert_eq!(job["tree"]["attempts"], 1, "a refusal is not retried");
+    assert!(provider.received().is_empty(), "the plan call was never sent");
+}
