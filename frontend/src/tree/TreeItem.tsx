@@ -54,11 +54,11 @@ function TreeItemImpl(props: TreeItemProps) {
   let label = nodeLabel(node.role, node.name, node.status, node.attempts, node.slots);
   if (rollup) label += `, collapsed: ${rollup}`;
   const budget = node.budget ? budgetBar(node.budget) : null;
-  // Before the spend, which ends the name as the card's last line ends.
-  if (budget) label += `, budget ${formatShare(budget.used)} used`;
   const spent = node.subtreeUsage ?? node.usage;
-  // The card's words, so that the visible text stays part of the name (WCAG 2.5.3).
+  // The card's words, so that the visible text stays part of the name (WCAG 2.5.3): the
+  // budget, which the bar shows without words, comes after them all.
   if (spent) label += `, ${usageShort(spent).replace(' · ', ', ')}`;
+  if (budget) label += `, budget ${formatShare(budget.used)} used`;
   const depthClass = `depth-${Math.min(Math.max(node.depth, 0), 5)}`;
   const budgetClass = budget ? ` budget-${budget.level}` : '';
   const hover = [node.title !== node.name ? node.title : null, node.budget && budget ? budgetTitle(node.budget) : null].filter(Boolean);

@@ -152,6 +152,6 @@ describe('TreeView', () => {
     expect(card('b')?.dataset.budget).toBe('over');
     expect(bar('b')?.querySelector<HTMLElement>('.budget-spent')?.style.width).toBe('100%');
     expect(card('root')?.dataset.budget).toBe('warning');
-    expect(card('root')?.getAttribute('aria-label')).toBe('cto root, pending, attempts 0, slots 0, budget 85 % used, 250 tok, $0.030');
+    expect(card('root')?.getAttribute('aria-label')).toBe('cto root, pending, attempts 0, slots 0, 250 tok, $0.030, budget 85 % used');
   });
 });
