@@ -8,13 +8,29 @@
 //! leaves posting to the same route, splits that difference: an `http` leaf also waits for its
 //! start to be stored and makes an HTTP call, but writes no ledger row and builds no prompt.
 //!
+//! Two more split what budgets (issue 14) cost a call: `llm-budgeted`, the same `llm` leaves
+//! in a job with a `config.budget` far above what they spend (every call reserves the most it
+//! can cost against the job's one envelope, the contended case, and settles after), and
+//! `llm-enveloped`, the same again with each leaf holding an envelope of its own carved out of
+//! the job's (1,000 envelopes opened and closed, and each call reserving and settling in its
+//! leaf's). The provider has prices, so cost is reserved and spent as well as tokens; both runs
+//! must succeed, every call must have reserved (`cadre_budget_reservations_total`) and the
+//! job's books must end with nothing reserved and the ledger's tokens spent.
+//!
 //! `cargo bench --bench agents -- [RUNS] [LEAVES]` (defaults 5 and 1,000); on PostgreSQL with
 //! `DATABASE_URL=postgres://…` in front. Prints, and writes to
 //! `target/bench/agents-<backend>.json`: the quotas the server runs with (the same for every
 //! workload), then per workload the job's end-to-end time (median / min / max), the server's
 //! CPU time, the leaves' own durations (start to end as the API reports them), the
 //! provider's own time and, for the `llm` leaves, cadre's call durations (`/metrics`); then
-//! the differences per leaf.
+//! the differences per leaf and the budgeted runs' ratios to the `llm` run.
+//!
+//! The journal's commits are not counted by `/metrics`. To count them on SQLite, run the server
+//! under strace and name its log: `BENCH_SERVER_WRAPPER="strace -f -qq --seccomp-bpf -e
+//! trace=fsync,fdatasync -o /tmp/syncs.log" BENCH_SYNC_LOG=/tmp/syncs.log cargo bench --bench
+//! agents` adds each job's fsyncs (a WAL commit under `synchronous = FULL` is one; checkpoints
+//! add a few) to the figures, written to `target/bench/agents-<backend>-syncs.json`. Times and
+//! CPU from such a run are strace's, not to be compared.
 
 mod common;
 
@@ -49,19 +65,41 @@ enum Workload {
     Echo,
     Http,
     Llm,
+    /// `llm` leaves in a job with a budget: one envelope, every call reserves and settles.
+    LlmBudgeted,
+    /// The same, each leaf with an envelope of its own carved out of the job's.
+    LlmEnveloped,
 }
 
 impl Workload {
-    const ALL: [Self; 3] = [Self::Echo, Self::Http, Self::Llm];
+    const ALL: [Self; 5] = [Self::Echo, Self::Http, Self::Llm, Self::LlmBudgeted, Self::LlmEnveloped];
 
     fn name(self) -> &'static str {
         match self {
             Self::Echo => "echo",
             Self::Http => "http",
             Self::Llm => "llm",
+            Self::LlmBudgeted => "llm-budgeted",
+            Self::LlmEnveloped => "llm-enveloped",
         }
     }
+
+    fn budgeted(self) -> bool {
+        matches!(self, Self::LlmBudgeted | Self::LlmEnveloped)
+    }
 }
+
+/// The job's budget in the budgeted workloads: far more than 1,000 calls can reserve at once
+/// or spend, so that nothing is refused.
+const JOB_BUDGET_COST: f64 = 1000.0;
+const JOB_BUDGET_TOKENS: u64 = 1_000_000_000;
+/// Each leaf's own envelope in `llm-enveloped` (a call reserves about 0.008 and 4,300 tokens:
+/// its request's bytes in and the default 4,096 tokens out).
+const LEAF_BUDGET_COST: f64 = 1.0;
+const LEAF_BUDGET_TOKENS: u64 = 1_000_000;
+/// The provider's prices per million tokens, so that the cost dimension is reserved and spent.
+const INPUT_PER_MTOK: &str = "1.0";
+const OUTPUT_PER_MTOK: &str = "2.0";
 
 /// One run of one workload.
 #[derive(Default, Clone)]
@@ -80,6 +118,14 @@ struct Run {
     /// from before the request is sent to the parsed answer), and their count.
     client_call_ms: f64,
     client_calls: f64,
+    /// `cadre_budget_reservations_total` added during the run.
+    reservations: f64,
+    /// What the job's root envelope shows spent when the job has ended (cost, tokens).
+    budget_spent_cost: f64,
+    budget_spent_tokens: i64,
+    /// fsync and fdatasync calls of the server during the run, when `BENCH_SYNC_LOG` names
+    /// the log of an strace wrapping it.
+    syncs: Option<u64>,
 }
 
 #[tokio::main]
@@ -99,19 +145,21 @@ async fn main() {
     for (workload, body) in &bodies {
         measure(*workload, &client, &base, &server, body.clone(), leaves).await;
     }
-    let mut results: [Vec<Run>; 3] = Default::default();
+    let mut results: [Vec<Run>; 5] = Default::default();
     for run in 0..runs {
         // Rotate which goes first, so that none always follows the same other's leftovers.
         for i in (0..bodies.len()).map(|k| (run + k) % bodies.len()) {
             let (workload, body) = &bodies[i];
             let measured = measure(*workload, &client, &base, &server, body.clone(), leaves).await;
             eprintln!(
-                "run {} {:>4}: {:7.1} ms, server CPU {:7.1} ms, leaf mean {:.2} ms",
+                "run {} {:>13}: {:7.1} ms, server CPU {:7.1} ms, leaf mean {:.2} ms, reservations {}{}",
                 run + 1,
                 workload.name(),
                 measured.wall_ms,
                 measured.server_cpu_ms,
-                measured.leaf_mean_ms
+                measured.leaf_mean_ms,
+                measured.reservations,
+                measured.syncs.map(|s| format!(", fsyncs {s}")).unwrap_or_default()
             );
             results[i].push(measured);
         }
@@ -129,21 +177,32 @@ fn provider_env(url: &str) -> Vec<(String, String)> {
         (key("API_KEY_ENV"), String::new()),
         (key("MAX_RETRIES"), "0".into()),
         (key("MAX_CONCURRENCY"), PROVIDER_CONCURRENCY.to_string()),
+        (key("PRICES__INPUT_PER_MTOK"), INPUT_PER_MTOK.into()),
+        (key("PRICES__OUTPUT_PER_MTOK"), OUTPUT_PER_MTOK.into()),
     ]
 }
 
 /// The job: `leaves` `echo` leaves whose value has the shape of an `llm` leaf's result (so
 /// both store results of the same size), `leaves` `http` leaves posting to the provider's
-/// route, or `leaves` `llm` leaves.
+/// route, or `leaves` `llm` leaves (in a job with a budget, and each with its own).
 fn plan(workload: Workload, leaves: usize, provider_url: &str) -> Value {
     let run = match workload {
         Workload::Echo => json!({"type": "echo", "value": {"output": "ok", "model": "m", "usage":
             {"input_tokens": 10, "output_tokens": 2, "cached_tokens": 0, "cost": 0.0, "calls": 1}}}),
         Workload::Http => json!({"type": "http", "url": format!("{provider_url}/chat/completions"),
             "method": "POST", "body": {"model": "m", "messages": [{"role": "user", "content": "ok"}]}}),
-        Workload::Llm => json!({"type": "llm", "provider": PROVIDER}),
+        Workload::Llm | Workload::LlmBudgeted | Workload::LlmEnveloped => json!({"type": "llm", "provider": PROVIDER}),
     };
-    flat_with(leaves, &run)
+    let mut job = flat_with(leaves, &run);
+    if workload.budgeted() {
+        job["config"]["budget"] = json!({"cost": JOB_BUDGET_COST, "tokens": JOB_BUDGET_TOKENS});
+    }
+    if workload == Workload::LlmEnveloped {
+        for leaf in job["plan"]["children"].as_array_mut().expect("the root's children") {
+            leaf["budget"] = json!({"cost": LEAF_BUDGET_COST, "tokens": LEAF_BUDGET_TOKENS});
+        }
+    }
+    job
 }
 
 /// Starts the provider on a loopback port the kernel picks; its base URL.
@@ -174,14 +233,23 @@ async fn quotas(client: &reqwest::Client, base: &str) -> String {
     format!("{{{}}}", pairs.join(", "))
 }
 
-/// `cadre_llm_call_duration_seconds_sum` and `_count` of the provider.
-async fn call_durations(client: &reqwest::Client, base: &str) -> (f64, f64) {
+/// From `/metrics`: `cadre_llm_call_duration_seconds_sum` (in ms) and `_count` of the
+/// provider, and `cadre_budget_reservations_total`.
+async fn counters(client: &reqwest::Client, base: &str) -> (f64, f64, f64) {
     let text = client.get(format!("{base}/metrics")).send().await.expect("metrics").text().await.expect("text");
-    let series = |name: &str| {
-        let prefix = format!("cadre_llm_call_duration_seconds_{name}{{provider=\"{PROVIDER}\"}} ");
+    let series = |prefix: &str| {
+        let prefix = format!("{prefix} ");
         text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|v| v.parse().ok()).unwrap_or(0.0)
     };
-    (series("sum") * 1000.0, series("count"))
+    let durations = |name: &str| series(&format!("cadre_llm_call_duration_seconds_{name}{{provider=\"{PROVIDER}\"}}"));
+    (durations("sum") * 1000.0, durations("count"), series("cadre_budget_reservations_total"))
+}
+
+/// The fsync and fdatasync calls in the strace log `BENCH_SYNC_LOG` names, if it does.
+fn syncs() -> Option<u64> {
+    let log =
+        std::fs::read_to_string(std::env::var_os("BENCH_SYNC_LOG")?).expect("the strace log BENCH_SYNC_LOG names");
+    Some(log.lines().filter(|l| l.contains("fsync(") || l.contains("fdatasync(")).count() as u64)
 }
 
 /// Runs the job once and gathers the figures.
@@ -194,7 +262,8 @@ async fn measure(
     leaves: usize,
 ) -> Run {
     let (calls, handler_ns) = (CALLS.load(Ordering::Relaxed), HANDLER_NS.load(Ordering::Relaxed));
-    let (client_ms, client_calls) = call_durations(client, base).await;
+    let (client_ms, client_calls, reservations) = counters(client, base).await;
+    let synced = syncs();
     let cpu = server.cpu_ms();
     let begun = Instant::now();
     let id = run_job(workload, client, base, body).await;
@@ -202,12 +271,18 @@ async fn measure(
     let server_cpu_ms = server.cpu_ms() - cpu;
     let (provider_calls, provider_ns) =
         (CALLS.load(Ordering::Relaxed) - calls, HANDLER_NS.load(Ordering::Relaxed) - handler_ns);
-    let (client_ms_after, client_calls_after) = call_durations(client, base).await;
+    let synced = synced.zip(syncs()).map(|(before, after)| after - before);
+    let (client_ms_after, client_calls_after, reservations_after) = counters(client, base).await;
     let job = get_json(client, &format!("{base}/api/v1/recursion/job/{id}?results=false")).await;
     let root = &job["tree"];
     let mut durations = leaf_durations(root);
     assert_eq!(durations.len(), leaves, "every leaf has a start and an end");
     durations.sort_by(f64::total_cmp);
+    let reservations = reservations_after - reservations;
+    let spent = &job["budget"]["spent"];
+    if workload.budgeted() {
+        check_books(workload, &job, leaves, reservations);
+    }
     Run {
         wall_ms,
         server_cpu_ms,
@@ -218,6 +293,44 @@ async fn measure(
         ledger_rows: root["subtree_usage"]["calls"].as_i64().unwrap_or(0),
         client_call_ms: client_ms_after - client_ms,
         client_calls: client_calls_after - client_calls,
+        reservations,
+        budget_spent_cost: spent["cost"].as_f64().unwrap_or(0.0),
+        budget_spent_tokens: spent["tokens"].as_i64().unwrap_or(0),
+        syncs: synced,
+    }
+}
+
+/// Fails loudly unless a budgeted job's every call reserved, its books (and each leaf's, in
+/// `llm-enveloped`) end with nothing reserved, and its root spent what its ledger rows used.
+fn check_books(workload: Workload, job: &Value, leaves: usize, reservations: f64) {
+    let name = workload.name();
+    assert_eq!(reservations, leaves as f64, "{name}: every call reserves once (cadre_budget_reservations_total)");
+    let budget = &job["budget"];
+    assert!(budget.is_object(), "{name}: the job shows its budget: {job}");
+    assert_eq!(budget["reserved"]["tokens"], 0, "{name}: nothing stays reserved: {budget}");
+    let usage = &job["tree"]["subtree_usage"];
+    let used = usage["input_tokens"].as_i64().unwrap_or(-1) + usage["output_tokens"].as_i64().unwrap_or(-1);
+    assert_eq!(
+        budget["spent"]["tokens"].as_i64(),
+        Some(used),
+        "{name}: the root spent the ledger's tokens: {budget} {usage}"
+    );
+    assert!(budget["spent"]["cost"].as_f64().unwrap_or(0.0) > 0.0, "{name}: cost is spent: {budget}");
+    if workload == Workload::LlmEnveloped {
+        check_leaf_books(name, job, leaves);
+    }
+}
+
+/// Fails loudly unless every leaf of `llm-enveloped` shows its own envelope, which spent and
+/// holds nothing reserved.
+fn check_leaf_books(name: &str, job: &Value, leaves: usize) {
+    let children = job["tree"]["children"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let enveloped: Vec<&Value> = children.iter().filter(|c| c["budget"].is_object()).collect();
+    assert_eq!(enveloped.len(), leaves, "{name}: every leaf shows its envelope");
+    for leaf in enveloped {
+        let books = &leaf["budget"];
+        assert_eq!(books["reserved"]["tokens"], 0, "{name}: nothing stays reserved in a leaf: {books}");
+        assert!(books["spent"]["tokens"].as_i64().unwrap_or(0) > 0, "{name}: each leaf spent from its own: {books}");
     }
 }
 
@@ -287,7 +400,26 @@ fn summary(runs: &[Run], leaves: usize) -> Value {
     if runs.iter().any(|r| r.client_calls > 0.0) {
         out["cadre_call_ms_per_call"] = spread(runs.iter().map(|r| r.client_call_ms / r.client_calls.max(1.0)));
     }
+    out["budget_reservations"] = spread(runs.iter().map(|r| r.reservations));
+    if runs.iter().any(|r| r.budget_spent_tokens > 0) {
+        out["budget_spent"] = json!({"cost": runs[0].budget_spent_cost, "tokens": runs[0].budget_spent_tokens});
+    }
+    if runs.iter().all(|r| r.syncs.is_some()) {
+        out["fsyncs"] = spread(runs.iter().map(|r| r.syncs.unwrap_or(0) as f64));
+    }
     out
+}
+
+/// `runs` over `base`: the wall and server-CPU ratios within each round, then their median,
+/// min and max; and the ratio of the medians.
+fn ratio(base: &[Run], runs: &[Run]) -> Value {
+    let rounds = || base.iter().zip(runs);
+    let median = |of: &[Run]| spread(of.iter().map(|r| r.wall_ms))["median"].as_f64().unwrap_or(0.0);
+    json!({
+        "wall": spread(rounds().map(|(b, r)| r.wall_ms / b.wall_ms)),
+        "wall_of_medians": (median(runs) / median(base) * 1000.0).round() / 1000.0,
+        "server_cpu": spread(rounds().map(|(b, r)| r.server_cpu_ms / b.server_cpu_ms)),
+    })
 }
 
 /// What `runs` cost more than `base` per leaf: differences taken within each round of runs,
@@ -306,22 +438,32 @@ fn difference(base: &[Run], runs: &[Run], leaves: usize) -> Value {
     })
 }
 
-fn report(server: &BenchServer, quotas: &str, leaves: usize, results: &[Vec<Run>; 3]) {
-    let [echo, http, llm] = results;
+fn report(server: &BenchServer, quotas: &str, leaves: usize, results: &[Vec<Run>; 5]) {
+    let [echo, http, llm, budgeted, enveloped] = results;
     let (cpu, cores) = common::machine();
     let result = json!({
         "workload": "agents", "backend": server.backend, "runs": echo.len(), "leaves": leaves,
         "quotas": quotas, "provider_max_concurrency": PROVIDER_CONCURRENCY,
+        "provider_prices_per_mtok": {"input": INPUT_PER_MTOK, "output": OUTPUT_PER_MTOK},
         "echo": summary(echo, leaves), "http": summary(http, leaves), "llm": summary(llm, leaves),
+        "llm-budgeted": summary(budgeted, leaves), "llm-enveloped": summary(enveloped, leaves),
         "per_leaf_ms": {
             "llm_minus_echo": difference(echo, llm, leaves),
             "http_minus_echo": difference(echo, http, leaves),
             "llm_minus_http": difference(http, llm, leaves),
+            "llm_budgeted_minus_llm": difference(llm, budgeted, leaves),
+            "llm_enveloped_minus_llm": difference(llm, enveloped, leaves),
+        },
+        "ratios": {
+            "llm_budgeted_over_llm": ratio(llm, budgeted),
+            "llm_enveloped_over_llm": ratio(llm, enveloped),
         },
         "peak_rss_kib": server.peak_rss_kib(),
         "machine": {"cpu": cpu, "cores": cores}});
     println!("{}", serde_json::to_string_pretty(&result).expect("json"));
     let out = std::path::Path::new("target/bench");
     let _ = std::fs::create_dir_all(out);
-    let _ = std::fs::write(out.join(format!("agents-{}.json", server.backend)), result.to_string());
+    // A run under strace counts commits; its times are strace's, so it keeps its own file.
+    let counted = if std::env::var_os("BENCH_SYNC_LOG").is_some() { "-syncs" } else { "" };
+    let _ = std::fs::write(out.join(format!("agents-{}{counted}.json", server.backend)), result.to_string());
 }

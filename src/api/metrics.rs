@@ -39,7 +39,7 @@ fn budget_metrics(meters: &Meters, out: &mut String) {
         out,
         "cadre_budget_reservations_total",
         "counter",
-        "Model calls reserved for before they were made.",
+        "Model calls reserved for, before they were made, against a limited envelope.",
         reservations,
     );
     let refusals = count(&meters.refusals);

@@ -140,8 +140,11 @@ impl JobBudget {
         let mut live = self.lock();
         match live.books.reserve(key, most) {
             Ok(_) => {
-                self.meters.reservations.fetch_add(1, Ordering::Relaxed);
                 let chain = live.books.chain(key.0);
+                // Against an unlimited envelope a reservation holds nothing back: not counted.
+                if live.books.books_of(chain[0]).is_some_and(|b| b.allocated != Limit::UNLIMITED) {
+                    self.meters.reservations.fetch_add(1, Ordering::Relaxed);
+                }
                 self.write(&live, &chain);
                 Ok(())
             }
