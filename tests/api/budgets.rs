@@ -8,7 +8,8 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{node, spawn_app, TestApp, KEY};
+use crate::helpers::{node, spawn_app, spawn_app_with, TestApp, KEY};
+use crate::llm_server::{openai_text, Reply, ScriptedLlm};
 
 /// A worker that reports three uses of a model with its own token: 850, 100 and 100 tokens.
 const REPORTER: &str = r#"
@@ -102,4 +103,37 @@ async fn budget_warnings(app: &TestApp, job_id: &str) -> Vec<Value> {
         }
     }
     warnings
+}
+
+#[tokio::test]
+async fn a_call_or_an_envelope_that_cannot_be_covered_is_refused_in_process() {
+    let provider = ScriptedLlm::start(vec![Reply::ok(openai_text("fits", 10, 2))]).await;
+    let toml = format!(
+        "[providers.scripted]\nkind = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\napi_key_env = \"\"\nmax_retries = 0",
+        provider.url
+    );
+    let llm: cadre::llm::LlmConfig = toml::from_str(&toml).expect("providers");
+    let app = spawn_app_with(move |config| config.llm = llm).await;
+    let run = json!({"type": "llm", "provider": "scripted", "max_tokens": 8});
+    let job = json!({"request": "refusals", "config": {"budget": {"tokens": 5_000}},
+        "plan": {"name": "team", "on_child_failure": "continue", "children": [
+            {"name": "dear", "budget": {"tokens": 100}, "on_budget_exhausted": "fail", "run": run},
+            {"name": "cheap", "budget": {"tokens": 4_000}, "run": run},
+            {"name": "half", "budget": {"share": 0.5}, "on_budget_exhausted": "fail", "depends_on": ["cheap"], "children": [
+                {"name": "too-big", "budget": {"tokens": 4_500}, "on_budget_exhausted": "fail", "run": {"type": "noop"}}]}]}});
+    let id = app.submit(&job).await;
+    let job = app.wait_for_end(&id).await;
+    let dear = node(&job["tree"], "dear");
+    assert!(dear["error"].as_str().is_some_and(|e| e.starts_with("budget_exceeded: a call of node 'dear'")), "{dear}");
+    assert_eq!(node(&job["tree"], "cheap")["status"], "succeeded", "{job}");
+    assert_eq!(provider.received().len(), 1, "only the call that fitted was sent");
+    let too_big = node(&job["tree"], "too-big");
+    let error = too_big["error"].as_str().expect("an error");
+    assert!(error.starts_with("budget_exceeded: node 'too-big' asks for unlimited cost and 4500 tokens"), "{error}");
+    assert_eq!(too_big["attempts"], 0, "refused at its start, before any attempt");
+    let metrics = reqwest::get(app.url("/metrics")).await.expect("metrics").text().await.expect("text");
+    assert!(
+        metrics.contains("cadre_budget_refusals_total 2") && metrics.contains("cadre_budget_reservations_total 1"),
+        "{metrics}"
+    );
 }
