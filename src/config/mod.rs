@@ -238,11 +238,23 @@ pub struct WorkersConfig {
     pub kill_grace_s: u64,
     /// Bytes of stdout and stderr kept.
     pub output_tail_bytes: usize,
+    /// A reallocated attempt (recovery level 2) gets this many times the memory…
+    pub reallocate_memory_factor: f64,
+    /// …and this many times the CPU and wall time of the attempt that failed.
+    pub reallocate_time_factor: f64,
 }
 
 impl Default for WorkersConfig {
     fn default() -> Self {
-        Self { memory_mb: 0, cpu_seconds: 0, timeout_s: 3600, kill_grace_s: 5, output_tail_bytes: 64 * 1024 }
+        Self {
+            memory_mb: 0,
+            cpu_seconds: 0,
+            timeout_s: 3600,
+            kill_grace_s: 5,
+            output_tail_bytes: 64 * 1024,
+            reallocate_memory_factor: 2.0,
+            reallocate_time_factor: 1.5,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod budget;
 pub mod decompose;
 pub mod plan;
+pub mod recovery;
 pub mod spec;
 pub mod status;
 pub mod validate;

@@ -9,6 +9,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::recovery::RecoverySpec;
 use super::spec::{Aggregate, ExecutorSpec, FailurePolicy, JobSpec, NodeSpec, ResourceLimits, RetrySpec};
 use super::PlanLimits;
 
@@ -98,6 +99,37 @@ pub struct RuntimeSpec {
     /// When its envelope cannot cover a call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_budget_exhausted: Option<super::budget::OnBudgetExhausted>,
+    /// Resolved recovery policy: the classes it or an ancestor set (the rest take the
+    /// defaults of `recovery::default_action`).
+    #[serde(default, skip_serializing_if = "RecoverySpec::is_empty")]
+    pub recovery: RecoverySpec,
+}
+
+/// What a node inherits from its parent: the resolved retry, failure and recovery policies.
+#[derive(Debug, Clone)]
+pub struct Inherited {
+    pub retry: RetryPolicy,
+    pub on_child_failure: FailurePolicy,
+    pub recovery: Arc<RecoverySpec>,
+}
+
+impl Inherited {
+    /// What the children of a node with this runtime spec inherit.
+    pub fn of(spec: &RuntimeSpec) -> Self {
+        Self { retry: spec.retry, on_child_failure: spec.on_child_failure, recovery: Arc::new(spec.recovery.clone()) }
+    }
+
+    /// A node's own settings over what it inherits.
+    fn under(&self, spec: &NodeSpec) -> Self {
+        Self {
+            retry: spec.retry.as_ref().map_or(self.retry, |r| self.retry.overridden_by(r)),
+            on_child_failure: spec.on_child_failure.unwrap_or(self.on_child_failure),
+            recovery: match &spec.recovery {
+                Some(own) => Arc::new(super::recovery::inherit(&self.recovery, Some(own))),
+                None => self.recovery.clone(),
+            },
+        }
+    }
 }
 
 /// One node of a job, flattened: parents always come before their children.
@@ -150,8 +182,12 @@ pub fn fingerprint(title: &str, run: Option<&ExecutorSpec>) -> String {
 pub fn flatten(job: &JobSpec, limits: &PlanLimits) -> Vec<PlannedNode> {
     let Some(root) = &job.plan else { return Vec::new() };
     let base_retry = job.config.retry.as_ref().map_or(limits.default_retry, |r| limits.default_retry.overridden_by(r));
-    let base_policy = job.config.on_child_failure.unwrap_or_default();
-    flatten_from(vec![(root, None, 0u8, base_retry, base_policy)], limits)
+    let base = Inherited {
+        retry: base_retry,
+        on_child_failure: job.config.on_child_failure.unwrap_or_default(),
+        recovery: Arc::default(),
+    };
+    flatten_from(vec![(root, None, 0u8, base)], limits)
 }
 
 /// Flattens children spawned at run time under a node at `parent_depth` with the given
@@ -160,26 +196,24 @@ pub fn flatten(job: &JobSpec, limits: &PlanLimits) -> Vec<PlannedNode> {
 pub fn flatten_spawned(
     children: &[NodeSpec],
     parent_depth: u8,
-    retry: RetryPolicy,
-    policy: FailurePolicy,
+    inherited: &Inherited,
     limits: &PlanLimits,
 ) -> Vec<PlannedNode> {
-    flatten_from(children.iter().map(|c| (c, None, parent_depth + 1, retry, policy)).collect(), limits)
+    flatten_from(children.iter().map(|c| (c, None, parent_depth + 1, inherited.clone())).collect(), limits)
 }
 
-type Pending<'a> = (&'a NodeSpec, Option<usize>, u8, RetryPolicy, FailurePolicy);
+type Pending<'a> = (&'a NodeSpec, Option<usize>, u8, Inherited);
 
 fn flatten_from(start: Vec<Pending<'_>>, limits: &PlanLimits) -> Vec<PlannedNode> {
     let mut out = Vec::new();
     let mut shared = Shared::default();
     let mut queue = std::collections::VecDeque::from(start);
-    while let Some((spec, parent, depth, inherited_retry, inherited_policy)) = queue.pop_front() {
-        let retry = spec.retry.as_ref().map_or(inherited_retry, |r| inherited_retry.overridden_by(r));
-        let policy = spec.on_child_failure.unwrap_or(inherited_policy);
+    while let Some((spec, parent, depth, inherited)) = queue.pop_front() {
+        let own = inherited.under(spec);
         let index = out.len();
-        out.push(shared.planned(spec, (parent, depth), retry, policy, limits));
+        out.push(shared.planned(spec, (parent, depth), &own, limits));
         for child in spec.children.iter().flatten() {
-            queue.push_back((child, Some(index), depth + 1, retry, policy));
+            queue.push_back((child, Some(index), depth + 1, own.clone()));
         }
     }
     out
@@ -220,8 +254,7 @@ impl Shared {
         &mut self,
         spec: &NodeSpec,
         (parent, depth): (Option<usize>, u8),
-        retry: RetryPolicy,
-        on_child_failure: FailurePolicy,
+        inherited: &Inherited,
         limits: &PlanLimits,
     ) -> PlannedNode {
         let role = spec.role.as_deref().or_else(|| limits.roles.get(depth as usize).map(String::as_str));
@@ -232,13 +265,14 @@ impl Shared {
             run: spec.run.clone(),
             decompose: spec.decompose.clone(),
             validate: spec.validate.clone(),
-            retry,
+            retry: inherited.retry,
             aggregate: spec.aggregate.unwrap_or_default(),
-            on_child_failure,
+            on_child_failure: inherited.on_child_failure,
             max_parallel: spec.max_parallel,
             resources: spec.resources.clone(),
             budget: spec.budget,
             on_budget_exhausted: spec.on_budget_exhausted,
+            recovery: (*inherited.recovery).clone(),
         });
         PlannedNode {
             id: Uuid::now_v7(),

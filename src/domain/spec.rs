@@ -129,12 +129,19 @@ pub struct NodeSpec {
     #[serde(default)]
     pub resources: Option<ResourceLimits>,
     /// This node's own envelope (`{cost, tokens}` or `{share}`); without one it draws on its
-    /// nearest enveloped ancestor as needed. Checked at submission, not yet enforced.
+    /// nearest enveloped ancestor as needed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<super::budget::NodeBudget>,
     /// When its envelope cannot cover a call (default `ask_parent`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_budget_exhausted: Option<super::budget::OnBudgetExhausted>,
+    /// What to do per class of failure (`retry`, `reallocate`, `escalate`, `fail`), for this
+    /// node and, unless they set their own, its descendants; classes left out keep their
+    /// defaults (timeout and memory reallocate, network retries, launch, permission and
+    /// budget fail, the rest retry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, crate::domain::recovery::RecoveryAction>>)]
+    pub recovery: Option<super::recovery::RecoverySpec>,
 }
 
 /// How a worker does its work.

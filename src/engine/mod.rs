@@ -19,6 +19,7 @@ pub mod ledger;
 mod memory;
 mod monitor;
 pub mod orphans;
+pub mod recovery;
 pub mod resources;
 mod run;
 pub mod tokens;
@@ -243,5 +244,6 @@ fn process_defaults(config: &Config) -> ProcessDefaults {
         timeout: Duration::from_secs(w.timeout_s),
         kill_grace: Duration::from_secs(w.kill_grace_s),
         output_tail_bytes: w.output_tail_bytes,
+        reallocation: recovery::Factors { memory: w.reallocate_memory_factor, time: w.reallocate_time_factor },
     }
 }

@@ -2,13 +2,9 @@
 //! model call (bubbling to the job's), each warning level is emitted once, and a spawn whose
 //! children ask for more than their parent can have is refused with 422.
 
-use std::time::Duration;
-
-use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{node, spawn_app, spawn_app_with, TestApp, KEY};
+use crate::helpers::{node, replayed, spawn_app, spawn_app_with};
 use crate::llm_server::{openai_text, Reply, ScriptedLlm};
 
 /// A worker that reports three uses of a model with its own token: 850, 100 and 100 tokens.
@@ -42,7 +38,7 @@ async fn reported_usage_is_charged_to_the_envelope_and_each_warning_level_is_emi
     assert_eq!((root["spent"]["tokens"].as_i64(), root["allocated"]["tokens"].as_i64()), (Some(1050), Some(100_000)));
     assert!((root["spent"]["cost"].as_f64().expect("cost") - 0.0105).abs() < 1e-9, "{root}");
     assert_eq!(job["tree"]["budget"], *root, "the root's envelope is the job's");
-    let warnings = budget_warnings(&app, &id).await;
+    let warnings = replayed(&app, &id, "budget_warning").await;
     let levels: Vec<(&str, i64)> =
         warnings.iter().map(|w| (w["name"].as_str().expect("name"), w["percent"].as_i64().expect("%"))).collect();
     assert_eq!(levels, [("agent", 80), ("agent", 90), ("agent", 100)], "{warnings:?}");
@@ -84,25 +80,6 @@ async fn a_spawn_asking_for_more_than_its_parent_can_have_is_refused() {
     let team_books = &job["tree"]["budget"];
     assert_eq!(team_books["allocated"]["cost"].as_f64(), Some(0.5), "{team_books}");
     app.delete(&format!("/recursion/job/{id}")).await;
-}
-
-/// Every `budget_warning` event of a job, replayed from the log once it has ended.
-async fn budget_warnings(app: &TestApp, job_id: &str) -> Vec<Value> {
-    let url = format!(
-        "{}/ws/recursion?token={KEY}&since=0&job_id={job_id}&types=budget_warning",
-        app.base.replacen("http", "ws", 1)
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("connects");
-    let mut warnings = Vec::new();
-    while let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(2), socket.next()).await {
-        if let Message::Text(text) = message {
-            let frame: Value = serde_json::from_str(&text).expect("json");
-            if frame["type"] == "budget_warning" {
-                warnings.push(frame["data"].clone());
-            }
-        }
-    }
-    warnings
 }
 
 #[tokio::test]

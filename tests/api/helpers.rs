@@ -187,3 +187,23 @@ pub fn max_overlap(nodes: &[&Value]) -> usize {
     }
     most as usize
 }
+
+/// The data of every event of `kind` a job emitted, replayed from the log (read until the
+/// stream has been quiet for 2 s, so call it once the job has ended).
+pub async fn replayed(app: &TestApp, job_id: &str, kind: &str) -> Vec<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let url =
+        format!("{}/ws/recursion?token={KEY}&since=0&job_id={job_id}&types={kind}", app.base.replacen("http", "ws", 1));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("connects");
+    let mut found = Vec::new();
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(std::time::Duration::from_secs(2), socket.next()).await {
+        if let Message::Text(text) = message {
+            let frame: Value = serde_json::from_str(&text).expect("json");
+            if frame["type"] == kind {
+                found.push(frame["data"].clone());
+            }
+        }
+    }
+    found
+}

@@ -16,6 +16,7 @@ mod ledger_store;
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod llm_server;
 mod quotas;
+mod recovery_classes;
 mod recursion;
 mod security;
 mod store;

@@ -99,5 +99,6 @@ fn node(name: &str, title: &str, depends_on: &[String]) -> NodeSpec {
         resources: None,
         budget: None,
         on_budget_exhausted: None,
+        recovery: None,
     }
 }

@@ -29,6 +29,8 @@ pub struct ProcessDefaults {
     pub kill_grace: Duration,
     /// Bytes of stdout and of stderr kept (the tail).
     pub output_tail_bytes: usize,
+    /// How much more a reallocated attempt gets.
+    pub reallocation: crate::engine::recovery::Factors,
 }
 
 /// What an executor may know about the node it works for.
@@ -152,6 +154,7 @@ pub(crate) fn test_context(timeout: Duration) -> ExecContext {
             timeout,
             kill_grace: TEST_KILL_GRACE,
             output_tail_bytes: TEST_TAIL_BYTES,
+            reallocation: crate::engine::recovery::Factors { memory: 2.0, time: 1.5 },
         },
         // A proxy from the environment must not intercept requests to the test servers.
         http: reqwest::Client::builder().no_proxy().build().expect("client builds"),

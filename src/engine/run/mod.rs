@@ -13,6 +13,7 @@ mod clarify;
 mod decomposing;
 mod endings;
 mod notices;
+mod recovery;
 mod restore;
 mod slots;
 mod spawn;

@@ -63,8 +63,8 @@ impl JobRun {
             );
             errors.push(FieldError { path: "children".into(), message });
         }
-        let mut planned =
-            flatten_spawned(children, node.depth, node.spec.retry, node.spec.on_child_failure, &self.settings.limits);
+        let inherited = crate::domain::plan::Inherited::of(&node.spec);
+        let mut planned = flatten_spawned(children, node.depth, &inherited, &self.settings.limits);
         if let Some(key) = key {
             for (i, p) in planned.iter_mut().enumerate() {
                 p.id = keyed_id(key, i);

@@ -9,9 +9,9 @@ use futures_util::FutureExt;
 use serde_json::json;
 
 use super::notices::WorkerStarted;
+use super::recovery::with_recovery;
 use super::{JobMsg, JobRun};
 use crate::domain::{json_text, ExecutorSpec, NodeStatus};
-use crate::engine::budget;
 use crate::engine::calls::Place;
 use crate::engine::executor::{self, ExecContext, ExecOutcome, SpawnHook};
 use crate::engine::journal::Journal;
@@ -81,13 +81,15 @@ impl JobRun {
         };
         let (spec, outbox, journal) = (node.spec.clone(), self.outbox.clone(), self.ctx.journal.clone());
         let judged = spec.validate.as_ref().map(|_| (self.judges(), self.subject(index)));
+        // A reallocated attempt runs with the limits its recovery gave it.
+        let (run, resources) = self.attempt_terms(index);
         tokio::spawn(async move {
-            let Some(run) = &spec.run else { return };
+            let Some(run) = &run else { return };
             let outcome = match durable_start(run, &journal, &exec).await {
                 Some(refused) => refused,
                 None => {
                     // A panicking executor must still report, or its node would hold its slot forever.
-                    let attempt = std::panic::AssertUnwindSafe(executor::execute(run, spec.resources.as_ref(), &exec));
+                    let attempt = std::panic::AssertUnwindSafe(executor::execute(run, resources.as_ref(), &exec));
                     attempt
                         .catch_unwind()
                         .await
@@ -184,13 +186,20 @@ impl JobRun {
         }
         node.cancel = None;
         let retryable = node.cancel_reason.is_none() && node.children.is_empty();
-        if let ExecOutcome::Failed { error, result } = &outcome {
-            // A budget refusal would only be refused again: the money does not come back
-            // on a schedule.
-            if retryable && node.attempts < node.spec.retry.max_attempts && !budget::is_refusal(error) {
-                return self.back_off(index, error.clone(), result.clone());
+        let again = node.attempts < node.spec.retry.max_attempts;
+        let outcome = match outcome {
+            // What follows a failure depends on its class and the node's recovery policy.
+            ExecOutcome::Failed { error, result } if retryable => {
+                let recovery = self.recovery(index, &error, result.as_ref(), again);
+                let result = Some(with_recovery(result, &recovery));
+                if recovery.level > 0 {
+                    return self.back_off(index, error, result);
+                }
+                ExecOutcome::Failed { error, result }
             }
-        }
+            other => other,
+        };
+        let node = &mut self.nodes[index];
         let own = OwnOutcome::from(outcome);
         if node.ended_children < node.children.len() {
             // The process is done, its spawned children are not: wait for them, slot-free.
@@ -215,8 +224,10 @@ impl JobRun {
         node.error = Some(error.clone());
         let node = &self.nodes[index];
         self.ctx.journal.node(node.update());
+        let recovery = result_field(node.result.as_deref(), "recovery");
         let data = json!({"node_id": node.id, "name": &*node.name, "attempt": node.attempts,
-                          "max_attempts": node.spec.retry.max_attempts, "delay_ms": delay, "error": error});
+                          "max_attempts": node.spec.retry.max_attempts, "delay_ms": delay, "error": error,
+                          "recovery": recovery});
         self.emit(EventKind::NodeRetrying, node.depth, &data);
         let (outbox, stop) = (self.outbox.clone(), self.stop_all.clone());
         tokio::spawn(async move {
@@ -226,6 +237,12 @@ impl JobRun {
             }
         });
     }
+}
+
+/// One field of a stored result, when it is an object that has it.
+fn result_field(result: Option<&serde_json::value::RawValue>, field: &str) -> Option<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_str(result?.get()).ok()?;
+    value.get(field).cloned()
 }
 
 /// Work that reaches outside cadre starts only once its attempt is stored: otherwise a crash

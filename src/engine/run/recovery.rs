@@ -1,0 +1,109 @@
+//! What follows a failed attempt (issue 15, seed 004's matrix): its failure classified, the
+//! node's recovery policy applied — level 1 retry after a back-off, level 2 reallocate (the
+//! next attempt of a `command` gets more memory and time), level 3 escalate (to a person once
+//! approvals exist; until then it fails), or fail — and the decision written into the
+//! attempt's stored result (`recovery {class, action, level, resources}`), where the next
+//! attempt finds its limits, also after a restart.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::JobRun;
+use crate::domain::recovery::{self, FailureClass, RecoveryAction};
+use crate::domain::spec::ResourceLimits;
+use crate::domain::ExecutorSpec;
+use crate::engine::recovery::{classify, reallocated};
+
+/// The recovery of one failed attempt, as its result records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct Recovery {
+    pub class: FailureClass,
+    pub action: RecoveryAction,
+    /// Seed 004's level: 1 retry, 2 reallocate, 3 escalate; 0 when nothing follows.
+    pub level: u8,
+    /// The limits the next attempt runs with, when it is reallocated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceLimits>,
+    /// Why the action is not what the policy names (an escalation with no one to ask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl JobRun {
+    /// The recovery of node `index`'s failed attempt; `again` when the retry policy leaves
+    /// room for another.
+    pub(super) fn recovery(&self, index: usize, error: &str, result: Option<&Value>, again: bool) -> Recovery {
+        let node = &self.nodes[index];
+        let class = classify(error, result);
+        let wanted = recovery::action(&node.spec.recovery, class);
+        let (action, note) = match wanted {
+            RecoveryAction::Escalate => (RecoveryAction::Fail, Some(ESCALATION_PENDING.to_string())),
+            RecoveryAction::Retry | RecoveryAction::Reallocate if !again => (wanted, Some(NO_ATTEMPTS_LEFT.into())),
+            other => (other, None),
+        };
+        let resources = (action == RecoveryAction::Reallocate && note.is_none())
+            .then(|| self.limits_of(index))
+            .flatten()
+            .map(|limits| reallocated(&limits, self.ctx.process.reallocation));
+        let level = if note.is_some() { 0 } else { action.level() };
+        Recovery { class, action, level, resources, note }
+    }
+
+    /// The limits node `index`'s current attempt ran with, resolved down to the server's
+    /// defaults: a reallocated attempt's, else its run's and spec's. `None` for anything but
+    /// a command (only a process has limits to raise).
+    fn limits_of(&self, index: usize) -> Option<ResourceLimits> {
+        let node = &self.nodes[index];
+        let Some(ExecutorSpec::Command { timeout_s, .. }) = &node.spec.run else { return None };
+        if let Some(given) = self.reallocated_limits(index) {
+            return Some(given);
+        }
+        let own = node.spec.resources.clone().unwrap_or_default();
+        let defaults = &self.ctx.process;
+        Some(ResourceLimits {
+            memory_mb: own.memory_mb.or(defaults.memory_mb),
+            cpu_seconds: own.cpu_seconds.or(defaults.cpu_seconds),
+            timeout_s: timeout_s.or(own.timeout_s).or(Some(defaults.timeout.as_secs().max(1))),
+        })
+    }
+
+    /// The limits a reallocation gave the attempt now starting (read from the previous
+    /// attempt's stored result, so they survive a restart).
+    pub(super) fn reallocated_limits(&self, index: usize) -> Option<ResourceLimits> {
+        let node = &self.nodes[index];
+        if node.attempts < 2 {
+            return None;
+        }
+        let stored: Value = serde_json::from_str(node.result.as_deref()?.get()).ok()?;
+        serde_json::from_value(stored.get("recovery")?.get("resources")?.clone()).ok()
+    }
+
+    /// The executor and limits of node `index`'s attempt now starting: a reallocated
+    /// command's own timeout gives way to the reallocation's.
+    pub(super) fn attempt_terms(&self, index: usize) -> (Option<ExecutorSpec>, Option<ResourceLimits>) {
+        let spec = &self.nodes[index].spec;
+        let Some(limits) = self.reallocated_limits(index) else { return (spec.run.clone(), spec.resources.clone()) };
+        let run = match spec.run.clone() {
+            Some(ExecutorSpec::Command { argv, cwd, env, .. }) => {
+                Some(ExecutorSpec::Command { argv, cwd, env, timeout_s: limits.timeout_s })
+            }
+            other => other,
+        };
+        (run, Some(limits))
+    }
+}
+
+/// What an escalation does until people can be asked.
+const ESCALATION_PENDING: &str = "escalation asks a person once approvals exist; until then the node fails";
+const NO_ATTEMPTS_LEFT: &str = "the retry policy allows no more attempts";
+
+/// The attempt's result with its recovery written in (`recovery`), an object either way.
+pub(super) fn with_recovery(result: Option<Value>, recovery: &Recovery) -> Value {
+    let mut result = match result {
+        Some(Value::Object(map)) => Value::Object(map),
+        Some(other) => json!({"output": other}),
+        None => json!({}),
+    };
+    result["recovery"] = serde_json::to_value(recovery).unwrap_or(Value::Null);
+    result
+}

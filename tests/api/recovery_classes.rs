@@ -1,0 +1,88 @@
+//! Failures told apart and recovered from (issue 15, seed 004's matrix), produced for real: a
+//! command killed by its memory limit re-run with twice the memory, a timeout re-run with
+//! more time, a missing program failed at once, a 503 retried, and an escalation (which
+//! fails until approvals exist) inherited from the parent.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{node, replayed, spawn_app};
+use crate::llm_server::{openai_text, Reply, ScriptedLlm};
+
+fn command(script: &str) -> Value {
+    json!({"type": "command", "argv": ["sh", "-c", script]})
+}
+
+#[tokio::test]
+async fn a_command_killed_for_memory_is_rerun_with_twice_the_memory() {
+    let app = spawn_app().await;
+    let hungry = json!({"type": "command", "argv": ["python3", "-c", "b = bytearray(80 * 1024 * 1024); print('fed')"]});
+    let job = json!({"request": "memory", "plan": {"name": "hungry", "resources": {"memory_mb": 64},
+                     "retry": {"max_attempts": 2, "initial_backoff_ms": 10}, "run": hungry}});
+    let id = app.submit(&job).await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!((&job["tree"]["attempts"], &job["tree"]["result"]["stdout"]), (&json!(2), &json!("fed\n")));
+    let retried = replayed(&app, &id, "node_retrying").await;
+    let recovery = &retried[0]["recovery"];
+    assert_eq!(
+        (&recovery["class"], &recovery["action"], &recovery["level"]),
+        (&json!("memory"), &json!("reallocate"), &json!(2))
+    );
+    assert_eq!(recovery["resources"]["memory_mb"], 128, "{recovery}");
+}
+
+#[tokio::test]
+async fn a_timeout_is_rerun_with_more_time_and_a_missing_program_fails_at_once() {
+    let app = spawn_app().await;
+    let slow = json!({"type": "command", "argv": ["sleep", "1.5"], "timeout_s": 1});
+    let job = json!({"request": "time", "plan": {"name": "team", "on_child_failure": "continue",
+        "retry": {"max_attempts": 3, "initial_backoff_ms": 10}, "children": [
+            {"name": "slow", "run": slow},
+            {"name": "missing", "run": {"type": "command", "argv": ["/nonexistent/program"]}}]}});
+    let id = app.submit(&job).await;
+    let job = app.wait_for_end(&id).await;
+    let slow = node(&job["tree"], "slow");
+    assert_eq!((&slow["status"], &slow["attempts"]), (&json!("succeeded"), &json!(2)), "{slow}");
+    let retried = replayed(&app, &id, "node_retrying").await;
+    let recovery = &retried[0]["recovery"];
+    assert_eq!((&recovery["class"], &recovery["action"]), (&json!("timeout"), &json!("reallocate")), "{recovery}");
+    assert_eq!(recovery["resources"]["timeout_s"], 2, "1 s × 1.5, rounded up");
+    let missing = node(&job["tree"], "missing");
+    assert_eq!(
+        (&missing["status"], &missing["attempts"]),
+        (&json!("failed"), &json!(1)),
+        "trying again changes nothing"
+    );
+    let recovery = &missing["result"]["recovery"];
+    assert_eq!(
+        (&recovery["class"], &recovery["action"], &recovery["level"]),
+        (&json!("launch"), &json!("fail"), &json!(0))
+    );
+}
+
+#[tokio::test]
+async fn a_503_is_retried_and_an_inherited_escalation_fails_until_people_can_be_asked() {
+    let service = ScriptedLlm::start(vec![Reply::status(503, "busy"), Reply::ok(openai_text("up", 1, 1))]).await;
+    let app = spawn_app().await;
+    let call = json!({"type": "http", "url": format!("{}/chat/completions", service.url), "method": "POST"});
+    let job = json!({"request": "network", "plan": {"name": "team", "on_child_failure": "continue",
+        "recovery": {"process": "escalate"}, "retry": {"max_attempts": 3, "initial_backoff_ms": 10}, "children": [
+            {"name": "call", "run": call},
+            {"name": "broken", "run": command("echo 'assertion failed' >&2; exit 3")}]}});
+    let checked: Value = app.post("/recursion/validate", &job).await.json().await.expect("json");
+    let warning = &checked["warnings"][0];
+    assert_eq!(warning["path"], "plan.recovery", "{checked}");
+    let id = app.submit(&job).await;
+    let job = app.wait_for_end(&id).await;
+    let call = node(&job["tree"], "call");
+    assert_eq!((&call["status"], &call["attempts"]), (&json!("succeeded"), &json!(2)), "{call}");
+    assert_eq!(service.received().len(), 2);
+    let broken = node(&job["tree"], "broken");
+    assert_eq!((&broken["status"], &broken["attempts"]), (&json!("failed"), &json!(1)), "{broken}");
+    let recovery = &broken["result"]["recovery"];
+    assert_eq!((&recovery["class"], &recovery["action"]), (&json!("process"), &json!("fail")), "{recovery}");
+    assert!(recovery["note"].as_str().is_some_and(|n| n.starts_with("escalation asks a person")), "{recovery}");
+    let retried = replayed(&app, &id, "node_retrying").await;
+    assert_eq!(retried.len(), 1);
+    assert_eq!((&retried[0]["name"], &retried[0]["recovery"]["class"]), (&json!("call"), &json!("network")));
+}
