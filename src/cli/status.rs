@@ -40,6 +40,9 @@ struct StatusNode {
     subtree_usage: Option<Spend>,
     #[serde(default)]
     budget: Option<Envelope>,
+    /// Read for the failure's class and what followed it (`recovery`).
+    #[serde(default)]
+    result: Option<Value>,
     #[serde(default)]
     children: Vec<StatusNode>,
 }
@@ -62,7 +65,7 @@ impl StatusJob {
 }
 
 fn node_lines(node: &StatusNode, indent: usize, out: &mut Vec<String>) {
-    let error = node.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default();
+    let error = node.error.as_deref().map(|e| format!(" — {e}{}", recovery_note(node))).unwrap_or_default();
     out.push(format!(
         "{:indent$}{} [{}] {} (attempts {}){}{error}",
         "",
@@ -76,6 +79,13 @@ fn node_lines(node: &StatusNode, indent: usize, out: &mut Vec<String>) {
     for child in &node.children {
         node_lines(child, indent + 1, out);
     }
+}
+
+/// ` (memory, reallocate)`: the class of the node's last failure and what followed it.
+fn recovery_note(node: &StatusNode) -> String {
+    let Some(recovery) = node.result.as_ref().and_then(|r| r.get("recovery")) else { return String::new() };
+    let word = |field: &str| recovery[field].as_str().unwrap_or("?").to_string();
+    format!(" ({}, {})", word("class"), word("action"))
 }
 
 /// ` · 1,234 in / 56 out · cost 0.0031`, then ` · subtree …` when its descendants spent too.
@@ -137,10 +147,15 @@ mod tests {
         root.as_object_mut().map(|o| (o.remove("usage"), o.remove("subtree_usage")));
         root["error"] = json!("exit status 1");
         root["status"] = json!("failed");
+        root["result"] = json!({"exit_code": 1, "recovery": {"class": "process", "action": "fail", "level": 0}});
         let view = json!({"job_id": "j2", "status": "failed", "request": "Run", "error": "root failed", "tree": root});
         assert_eq!(
             StatusJob::parse(&view).expect("a job").lines(),
-            ["job j2 failed — Run", "error: root failed", "root [failed] engineer (attempts 1) — exit status 1"]
+            [
+                "job j2 failed — Run",
+                "error: root failed",
+                "root [failed] engineer (attempts 1) — exit status 1 (process, fail)"
+            ]
         );
         assert!(StatusJob::parse(&json!({"job_id": 3})).is_err());
     }

@@ -58,6 +58,8 @@ async fn a_timeout_is_rerun_with_more_time_and_a_missing_program_fails_at_once()
         (&recovery["class"], &recovery["action"], &recovery["level"]),
         (&json!("launch"), &json!("fail"), &json!(0))
     );
+    let report = app.get(&format!("/recursion/job/{id}/report")).await.text().await.expect("report");
+    assert!(report.contains("- failure: launch, recovery: fail, level 0"), "{report}");
 }
 
 #[tokio::test]

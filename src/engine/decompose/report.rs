@@ -101,6 +101,7 @@ fn agent(out: &mut String, node: &NodeRow) {
     if let Some(error) = &node.error {
         let _ = writeln!(out, "- error: {error}");
     }
+    recovery(out, &result);
     let output = match result.get("output") {
         Some(Value::String(text)) => text.clone(),
         Some(other) => other.to_string(),
@@ -111,6 +112,14 @@ fn agent(out: &mut String, node: &NodeRow) {
         let more = if output.chars().count() > OUTPUT_EXCERPT { " …" } else { "" };
         let _ = writeln!(out, "- output: {}{more}", excerpt.replace('\n', " "));
     }
+}
+
+/// The class of the last failure and what followed it, when the result records one.
+fn recovery(out: &mut String, result: &Value) {
+    let Some(recovery) = result.get("recovery") else { return };
+    let (class, action) = (recovery["class"].as_str().unwrap_or("?"), recovery["action"].as_str().unwrap_or("?"));
+    let note = recovery["note"].as_str().map(|n| format!(" ({n})")).unwrap_or_default();
+    let _ = writeln!(out, "- failure: {class}, recovery: {action}, level {}{note}", recovery["level"]);
 }
 
 fn totals(out: &mut String, nodes: &[NodeRow], usage: &[NodeUsageRow]) {
