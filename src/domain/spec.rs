@@ -244,6 +244,21 @@ pub struct LlmRun {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(maximum = 10)]
     pub max_repairs: Option<u32>,
+    /// Where a reallocated attempt goes (recovery level 2: by default after a timeout): another
+    /// provider, and model. Without one a reallocated attempt is retried as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<LlmFallback>,
+}
+
+/// Another provider (and model) for a reallocated attempt of an `llm` worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LlmFallback {
+    #[schema(min_length = 1)]
+    pub provider: String,
+    /// The model; the provider's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 impl LlmRun {
@@ -260,6 +275,7 @@ impl LlmRun {
             tools: Vec::new(),
             max_turns: None,
             max_repairs: None,
+            fallback: None,
         }
     }
 }

@@ -50,11 +50,13 @@ pub fn unknown_providers(nodes: &[(String, &NodeSpec)], providers: &[String]) ->
     let mut stack: Vec<(String, &NodeSpec)> = nodes.to_vec();
     while let Some((path, node)) = stack.pop() {
         if let Some(ExecutorSpec::Llm(run)) = &node.run {
-            if !run.provider.trim().is_empty() && !providers.contains(&run.provider) {
-                errors.push(FieldError {
-                    path: format!("{path}.run.provider"),
-                    message: unknown(&run.provider, providers),
-                });
+            let named =
+                [(Some(&run.provider), "provider"), (run.fallback.as_ref().map(|f| &f.provider), "fallback.provider")];
+            for (provider, field) in named {
+                let Some(provider) = provider.filter(|p| !p.trim().is_empty() && !providers.contains(p)) else {
+                    continue;
+                };
+                errors.push(FieldError { path: format!("{path}.run.{field}"), message: unknown(provider, providers) });
             }
         }
         for (i, child) in node.children.iter().flatten().enumerate() {

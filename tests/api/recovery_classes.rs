@@ -5,7 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{node, replayed, spawn_app};
+use std::time::Duration;
+
+use crate::helpers::{node, replayed, spawn_app, spawn_app_with};
 use crate::llm_server::{openai_text, Reply, ScriptedLlm};
 
 fn command(script: &str) -> Value {
@@ -87,4 +89,45 @@ async fn a_503_is_retried_and_an_inherited_escalation_fails_until_people_can_be_
     let retried = replayed(&app, &id, "node_retrying").await;
     assert_eq!(retried.len(), 1);
     assert_eq!((&retried[0]["name"], &retried[0]["recovery"]["class"]), (&json!("call"), &json!("network")));
+}
+
+#[tokio::test]
+async fn a_model_that_times_out_is_reallocated_to_its_fallback_provider() {
+    let provider =
+        ScriptedLlm::start(vec![Reply::Hang(Duration::from_millis(1500)), Reply::ok(openai_text("on time", 3, 1))])
+            .await;
+    let toml = format!(
+        "[providers.primary]\nkind = \"openai\"\nbase_url = \"{0}\"\nmodel = \"slow\"\napi_key_env = \"\"\nmax_retries = 0\ntimeout_s = 1\n\
+         [providers.backup]\nkind = \"openai\"\nbase_url = \"{0}\"\nmodel = \"quick\"\napi_key_env = \"\"\nmax_retries = 0",
+        provider.url
+    );
+    let llm: cadre::llm::LlmConfig = toml::from_str(&toml).expect("providers");
+    let app = spawn_app_with(move |config| config.llm = llm).await;
+    let run = json!({"type": "llm", "provider": "primary", "fallback": {"provider": "backup"}});
+    let job = json!({"request": "answer", "plan": {"name": "solo", "retry": {"max_attempts": 2, "initial_backoff_ms": 10}, "run": run}});
+    let id = app.submit(&job).await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!((&job["status"], &job["tree"]["attempts"]), (&json!("succeeded"), &json!(2)), "{job}");
+    let retried = replayed(&app, &id, "node_retrying").await;
+    let recovery = &retried[0]["recovery"];
+    assert_eq!((&recovery["class"], &recovery["action"]), (&json!("timeout"), &json!("reallocate")), "{recovery}");
+    assert_eq!(recovery["fallback"]["provider"], "backup");
+    let node_id = job["tree"]["id"].as_str().expect("id");
+    let calls = app.get_json(&format!("/recursion/job/{id}/nodes/{node_id}/llm-calls")).await;
+    let used: Vec<(i64, &str, &str)> = calls["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .map(|c| {
+            (
+                c["attempt"].as_i64().expect("attempt"),
+                c["provider"].as_str().expect("p"),
+                c["model"].as_str().expect("m"),
+            )
+        })
+        .collect();
+    assert_eq!(used, [(1, "primary", "slow"), (2, "backup", "scripted-gpt")], "the second attempt called the fallback");
+    let unknown = json!({"request": "x", "plan": {"name": "solo", "run": {"type": "llm", "provider": "primary", "fallback": {"provider": "nowhere"}}}});
+    let refused: Value = app.post("/recursion/validate", &unknown).await.json().await.expect("json");
+    assert_eq!(refused["errors"][0]["path"], "plan.run.fallback.provider", "{refused}");
 }

@@ -53,6 +53,45 @@ export interface BudgetWarningData {
   spent: BudgetFigures;
 }
 
+/** What an attempt failed of, as the server classifies it (issue 15, docs/PEOPLE.md). */
+export type FailureClass = 'timeout' | 'memory' | 'permission' | 'network' | 'launch' | 'budget' | 'validation' | 'process';
+
+/** What follows a failed attempt: level 1 retry, 2 reallocate, 3 escalate, or fail. */
+export type RecoveryAction = 'retry' | 'reallocate' | 'escalate' | 'fail';
+
+/** The limits a reallocated attempt runs with (null: no limit of that kind). */
+export interface RecoveryResources {
+  memory_mb: number | null;
+  cpu_seconds: number | null;
+  timeout_s: number | null;
+}
+
+/** The recovery of a failed attempt (`result.recovery` of a node, `recovery` of a `node_retrying` frame). */
+export interface RecoveryView {
+  /** A `FailureClass` (kept a string, so that a class a newer server adds still reads). */
+  class: string;
+  /** A `RecoveryAction` (a string, likewise). */
+  action: string;
+  /** 1 retry, 2 reallocate, 3 escalate; 0 when nothing follows (the node failed). */
+  level: number;
+  /** What the next attempt gets, when it is reallocated (null otherwise, or a worker with no limits to raise). */
+  resources: RecoveryResources | null;
+  /** Why nothing follows, or why the action is not the policy's (an escalation with no one to ask). */
+  note: string | null;
+}
+
+/** The data of a `node_retrying` frame: attempt `attempt` of `max_attempts` failed, the next starts after `delay_ms`. */
+export interface NodeRetryingData {
+  node_id: string;
+  name: string;
+  attempt: number;
+  max_attempts: number | null;
+  delay_ms: number | null;
+  error: string | null;
+  /** Null for an attempt cut short by a restart, or a server that does not classify failures. */
+  recovery: RecoveryView | null;
+}
+
 /** One node of a job's tree (`GET /recursion/job/{id}`). */
 export interface NodeView {
   id: string;

@@ -1,7 +1,8 @@
 // Tests of the node panel's parts for decomposed jobs: a running decomposing node's plan (its
 // agents selecting their nodes), a checked worker's validation, and no result read for a
-// node that has not started; and its budget section (only for a node with an envelope) and
-// what it says of a node its budget refused.
+// node that has not started; its budget section (only for a node with an envelope) and
+// what it says of a node its budget refused; and its recovery section (a failed node's from
+// its stored result, a retrying one's from its node_retrying frame).
 import { act, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
@@ -84,5 +85,75 @@ describe('NodePanel budget', () => {
     show(model, 'w');
     expect(await screen.findByTestId('budget-refusal')).toBeTruthy();
     expect(screen.queryByRole('region', { name: 'Budget' })).toBeNull();
+  });
+});
+
+describe('NodePanel recovery', () => {
+  const REALLOCATED = { class: 'memory', action: 'reallocate', level: 2, resources: { memory_mb: 128, cpu_seconds: null, timeout_s: 2 } };
+
+  function showResult(model: TreeModel, nodeId: string, result: JsonValue) {
+    const loadResult = vi.fn(async () => result);
+    const logs = { node_id: nodeId, status: 'failed', available: false, stdout: '', stderr: '', exit_code: null };
+    renderWithServices(
+      <NodePanel model={model} jobId={JOB} nodeId={nodeId} loadResult={loadResult} onCancelSubtree={() => undefined} />,
+      () => ({ status: 200, body: logs }),
+    );
+  }
+
+  it('shows a failed node’s class, that nothing follows and the server’s note', async () => {
+    const w = node('w', 1, [], 'failed');
+    w.error = 'exit code 1';
+    const note = 'escalation asks a person once approvals exist; until then the node fails';
+    showResult(TreeModel.fromJobTree(JOB, node('root', 0, [w], 'failed')), 'w', {
+      exit_code: 1,
+      recovery: { class: 'process', action: 'fail', level: 0, note },
+    });
+    const section = await screen.findByRole('region', { name: 'Recovery' });
+    expect(within(section).getByTestId('recovery-class').textContent).toBe('process — a non-zero exit or another error');
+    expect(within(section).getByTestId('recovery-outcome').textContent).toBe('failed: not retried');
+    expect(within(section).getByTestId('recovery-note').textContent).toBe(note);
+    expect(within(section).queryByText('Attempt')).toBeNull();
+  });
+
+  it('shows a retrying node’s failed attempt and its reallocation, live from its node_retrying frame', async () => {
+    const w = node('w', 1, [], 'running');
+    w.attempts = 1;
+    const model = TreeModel.fromJobTree(JOB, node('root', 0, [w], 'running'));
+    showResult(model, 'w', null);
+    expect(screen.queryByRole('region', { name: 'Recovery' })).toBeNull();
+    act(() => {
+      model.applyEvents([
+        frame('node_retrying', { node_id: 'w', name: 'w', attempt: 1, max_attempts: 3, delay_ms: 200, error: 'killed by signal 9', recovery: REALLOCATED }),
+      ]);
+    });
+    const section = await screen.findByRole('region', { name: 'Recovery' });
+    expect(section.textContent).toContain('Attempt1 of 3 failed');
+    expect(within(section).getByTestId('recovery-class').textContent).toBe('memory — killed for memory or out of memory');
+    expect(within(section).getByTestId('recovery-outcome').textContent).toBe('level 2: reallocated — next attempt gets 128 MiB, a 2 s timeout');
+    expect(within(section).queryByTestId('recovery-note')).toBeNull();
+    // The next attempt runs with it; an attempt a restart cut short says nothing of a class.
+    act(() => {
+      model.applyEvents([frame('worker_started', { worker_id: 'w', attempt: 2 })]);
+    });
+    expect(within(section).getByTestId('recovery-class').textContent).toContain('memory');
+    act(() => {
+      model.applyEvents([frame('node_retrying', { node_id: 'w', attempt: 2, max_attempts: 3, delay_ms: 0, error: 'interrupted', recovery: null })]);
+    });
+    expect(screen.queryByRole('region', { name: 'Recovery' })).toBeNull();
+  });
+
+  it('shows no recovery for a succeeded node (its result is no failed attempt’s)', async () => {
+    const ok = node('ok', 1, [], 'succeeded');
+    const model = TreeModel.fromJobTree(JOB, node('root', 0, [ok], 'succeeded'));
+    showResult(model, 'ok', { output: 'fine', recovery: REALLOCATED });
+    await screen.findByText(/"output": "fine"/);
+    expect(screen.queryByRole('region', { name: 'Recovery' })).toBeNull();
+  });
+
+  it('shows no recovery for a failed node whose result has none, or a malformed one', async () => {
+    const bad = node('bad', 1, [], 'failed');
+    showResult(TreeModel.fromJobTree(JOB, node('root', 0, [bad], 'failed')), 'bad', { exit_code: 2, recovery: { class: 'memory' } });
+    await screen.findByText(/"exit_code": 2/);
+    expect(screen.queryByRole('region', { name: 'Recovery' })).toBeNull();
   });
 });

@@ -1,12 +1,14 @@
 // The Job detail side panel for the selected node: status, timings, attempts, slots,
-// error (saying so when its budget could not cover a call), a decomposing node's plan (read
+// error (saying so when its budget could not cover a call), how it recovers from its last
+// failed attempt (the failure's class and what follows), a decomposing node's plan (read
 // while it runs too), a checked worker's validation, result (pretty JSON), what its model
 // calls spent, its budget envelope, its conversation with the model, and, for workers, the
 // stdout/stderr tails of the logs route.
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { describeError } from '../api/client';
-import type { JsonValue, NodeLogs } from '../api/types';
+import type { JsonValue, NodeLogs, RecoveryView } from '../api/types';
 import { isBudgetRefusal } from '../app/budget';
+import { recoveryOf } from '../app/recovery';
 import { between, formatDuration, formatTime, prettyJson } from '../app/format';
 import { useServices } from '../app/services';
 import type { TreeModel, TreeNode } from '../tree/model';
@@ -15,6 +17,7 @@ import { BudgetSection } from './BudgetSection';
 import { Conversation } from './Conversation';
 import { hasDecomposition, readValidation } from './decomposition';
 import { PlanSection } from './PlanSection';
+import { RecoverySection } from './RecoverySection';
 import { Spend } from './Spend';
 import { StatusBadge } from './StatusBadge';
 import { ValidationSection } from './ValidationSection';
@@ -40,6 +43,16 @@ function descendantNamed(node: TreeNode | undefined, name: string): string | und
     queue.push(...next.children);
   }
   return undefined;
+}
+
+/**
+ * The recovery of a node's last failed attempt: while it has not ended, its last
+ * `node_retrying` frame's (else its stored result's, when read); once failed, its stored
+ * result's. A succeeded or cancelled node shows none: its result is no failed attempt's.
+ */
+function recoveryShown(node: TreeNode, ended: boolean, result: JsonValue | undefined): RecoveryView | null {
+  if (!ended) return node.retry?.recovery ?? recoveryOf(result);
+  return node.status === 'failed' ? recoveryOf(result) : null;
 }
 
 /**
@@ -92,6 +105,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, o
   if (!node) return <p>That node is no longer in the tree.</p>;
   const loaded = result.state === 'done' ? result.value : undefined;
   const validation = node.kind === 'worker' ? readValidation(loaded) : null;
+  const recovery = recoveryShown(node, ended, loaded);
   return (
     <div className="node-panel">
       <h2>
@@ -134,6 +148,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, o
           <pre className="error-text">{node.error}</pre>
         </>
       )}
+      {recovery && <RecoverySection recovery={recovery} retry={ended ? null : node.retry} />}
       {hasDecomposition(loaded) && <PlanSection result={loaded} find={find} onSelect={onSelect} />}
       {validation && <ValidationSection validation={validation} attempts={node.attempts} />}
       <h3>Result</h3>

@@ -1,9 +1,11 @@
 // One node box of the tree: role, name, status glyph and word, attempts, slots, the roll-up
 // of a collapsed node, what its subtree's model calls spent, and, for a node with a budget
 // envelope, a bar of it along the bottom (the card's other borders coloured once it is
-// nearly or wholly spent). Repaints itself from the model when its node changes.
+// nearly or wholly spent), and in its hover text what its last failed attempt failed of and
+// what follows. Repaints itself from the model when its node changes.
 import { memo, useCallback, useSyncExternalStore } from 'react';
 import { budgetBar, budgetTitle, formatShare } from '../app/budget';
+import { retryingText } from '../app/recovery';
 import { usageShort } from '../app/usage';
 import { BudgetBar } from '../components/BudgetBar';
 import type { TreeModel } from './model';
@@ -61,7 +63,11 @@ function TreeItemImpl(props: TreeItemProps) {
   if (budget) label += `, budget ${formatShare(budget.used)} used`;
   const depthClass = `depth-${Math.min(Math.max(node.depth, 0), 5)}`;
   const budgetClass = budget ? ` budget-${budget.level}` : '';
-  const hover = [node.title !== node.name ? node.title : null, node.budget && budget ? budgetTitle(node.budget) : null].filter(Boolean);
+  const hover = [
+    node.title !== node.name ? node.title : null,
+    node.budget && budget ? budgetTitle(node.budget) : null,
+    node.retry ? `retry: ${retryingText(node.retry)}` : null,
+  ].filter(Boolean);
   return (
     <div
       ref={ref}

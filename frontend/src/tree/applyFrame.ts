@@ -1,10 +1,12 @@
 // How one stream frame changes a job tree: statuses, attempts, slots and times of the node
-// it names, the usage of a model call (and the budgets it spends), and which jobs must be
-// fetched again (a frame that names a node the tree does not hold, a spawn, a decomposition
-// that placed children, a cancelled job, an envelope that crossed a warning level, a node
-// with an envelope that ended and so gave back what it had left). A question asked or
-// answered changes no node: views that show it watch for it.
+// it names (and, for a retry, the failed attempt's class and what follows it), the usage of
+// a model call (and the budgets it spends), and which jobs must be fetched again (a frame
+// that names a node the tree does not hold, a spawn, a decomposition that placed children, a
+// cancelled job, an envelope that crossed a warning level, a node with an envelope that
+// ended and so gave back what it had left). A question asked or answered changes no node:
+// views that show it watch for it.
 import { BUDGET_WARNING } from '../app/budget';
+import { readRetrying } from '../app/recovery';
 import { num, str, type EventFrame } from '../live/events';
 import type { ApplyOutcome, TreeNode } from './model';
 import { isTerminal } from './status';
@@ -66,6 +68,13 @@ export function applyFrame(model: FrameTarget, frame: EventFrame, out: ApplyOutc
       const node = missing(str(d, 'node_id'));
       if (!node || isTerminal(node.status)) return;
       const attempt = num(d, 'attempt') ?? node.attempts;
+      // What follows the last failure holds while the attempts after it run, also when this
+      // frame is replayed over a snapshot that is past it (which carries no retries).
+      const retry = readRetrying(frame.type, d);
+      if (retry && (!node.retry || attempt > node.retry.attempt)) {
+        node.retry = { ...retry, attempt };
+        out.changed.add(node.id);
+      }
       if (attempt < node.attempts || (node.status === 'retrying' && attempt === node.attempts)) return;
       model.setStatus(node, 'retrying', out.changed);
       node.attempts = attempt;
@@ -81,6 +90,8 @@ export function applyFrame(model: FrameTarget, frame: EventFrame, out: ApplyOutc
       model.setStatus(node, status, out.changed);
       node.slots = 0;
       node.error = str(d, 'error');
+      // What followed its last failure is its stored result's to say now.
+      node.retry = null;
       node.finishedAt = frame.ts;
       out.changed.add(node.id);
       // Its envelope closed: what it gave back (and its parent's books) are the server's to say.

@@ -1,7 +1,9 @@
 // Tests of the tree model: events applied in place, roll-ups kept incrementally, unknown
-// nodes asking for a refetch, the default collapse of big trees, structure versions.
+// nodes asking for a refetch, the default collapse of big trees, structure versions, and a
+// retried node's failed attempt (its class and what follows).
 import { describe, expect, it } from 'vitest';
-import { COLLAPSE_THRESHOLD, DEFAULT_OPEN_DEPTH, TreeModel } from './model';
+import { nodeSummary } from './describe';
+import { COLLAPSE_THRESHOLD, DEFAULT_OPEN_DEPTH, TreeModel, type TreeNode } from './model';
 import { budget, frame, JOB, node, smallTree, wideTree } from '../test/fixtures';
 import type { HierarchyNode } from '../api/types';
 
@@ -38,6 +40,34 @@ describe('TreeModel events', () => {
       frame('node_retrying', { node_id: 'a2', attempt: 2, delay_ms: 200, error: 'flaky' }),
     ]);
     expect(m.get('a2')).toMatchObject({ status: 'retrying', attempts: 2, slots: 0 });
+  });
+
+  it('node_retrying keeps the failed attempt’s class and what follows, until the node ends, and says so in its hover text', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    const recovery = { class: 'timeout', action: 'reallocate', level: 2, resources: { memory_mb: null, cpu_seconds: null, timeout_s: 3 } };
+    m.applyEvents([
+      frame('worker_started', { worker_id: 'a2', attempt: 1 }),
+      frame('node_retrying', { node_id: 'a2', name: 'a2', attempt: 1, max_attempts: 3, delay_ms: 200, error: 'timed out', recovery }),
+      frame('worker_started', { worker_id: 'a2', attempt: 2 }),
+    ]);
+    const a2 = m.get('a2') as TreeNode;
+    expect(a2.retry).toMatchObject({ attempt: 1, max_attempts: 3, recovery: { class: 'timeout', action: 'reallocate', level: 2 } });
+    expect(nodeSummary(a2)).toContain('retry: attempt 1 of 3 failed (timeout) → reallocate');
+    m.applyEvents([frame('node_completed', { node_id: 'a2', status: 'succeeded' })]);
+    expect(a2.retry).toBeNull();
+    expect(nodeSummary(a2)).not.toContain('retry:');
+  });
+
+  it('node_retrying replayed over a snapshot already past it still gives the node its retry', () => {
+    const tree = smallTree();
+    const a1 = tree.children[0].children[0];
+    Object.assign(a1, { status: 'running', attempts: 2 });
+    const m = TreeModel.fromJobTree(JOB, tree);
+    const out = m.applyEvents([frame('node_retrying', { node_id: 'a1', attempt: 1, max_attempts: 2, recovery: { class: 'network', action: 'retry', level: 1 } })]);
+    expect(m.get('a1')).toMatchObject({ status: 'running', attempts: 2, retry: { attempt: 1, recovery: { class: 'network' } } });
+    expect(out.changed.has('a1')).toBe(true);
+    // The same frame again changes nothing.
+    expect(m.applyEvents([frame('node_retrying', { node_id: 'a1', attempt: 1, recovery: null })]).changed.size).toBe(0);
   });
 
   it('keeps roll-up counts of a collapsed node up to date incrementally', () => {

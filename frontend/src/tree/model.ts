@@ -1,7 +1,7 @@
 // The live tree model shared by the Hierarchy and Job detail views: nodes indexed by id,
 // collapse state, incremental roll-up counts, event application, and change notification
 // split into "structure changed" (re-layout) and "this node changed" (repaint in place).
-import type { BudgetView, HierarchyNode, JsonValue, NodeView, Usage } from '../api/types';
+import type { BudgetView, HierarchyNode, JsonValue, NodeRetryingData, NodeView, Usage } from '../api/types';
 import { readBudget, spendBudget } from '../app/budget';
 import { addUsage, callUsage, readUsage } from '../app/usage';
 import type { EventFrame } from '../live/events';
@@ -39,6 +39,11 @@ export interface TreeNode {
   subtreeUsage: Usage | null;
   /** Its budget envelope (null: it has none of its own, or a server without budgets). */
   budget: BudgetView | null;
+  /**
+   * Its last `node_retrying` frame while it has not ended (the failed attempt, its class and
+   * what follows); null before any, once it has ended, and in a snapshot (which has none).
+   */
+  retry: NodeRetryingData | null;
   /** Bumped whenever anything shown for this node changes. */
   rev: number;
 }
@@ -59,12 +64,12 @@ function bump(counts: Record<string, number>, status: string, by: number): void 
 }
 
 function makeNode(
-  partial: Omit<TreeNode, 'parent' | 'children' | 'rollup' | 'rev' | 'usage' | 'subtreeUsage' | 'budget'>,
+  partial: Omit<TreeNode, 'parent' | 'children' | 'rollup' | 'rev' | 'usage' | 'subtreeUsage' | 'budget' | 'retry'>,
   parent: TreeNode | null,
   usage: { usage?: unknown; subtree_usage?: unknown; budget?: unknown } = {},
 ): TreeNode {
   const spend = { usage: readUsage(usage.usage), subtreeUsage: readUsage(usage.subtree_usage), budget: readBudget(usage.budget) };
-  return { ...partial, ...spend, parent, children: [], rollup: {}, rev: 0 };
+  return { ...partial, ...spend, retry: null, parent, children: [], rollup: {}, rev: 0 };
 }
 
 export class TreeModel {

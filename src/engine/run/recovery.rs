@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 
 use super::JobRun;
 use crate::domain::recovery::{self, FailureClass, RecoveryAction};
-use crate::domain::spec::ResourceLimits;
-use crate::domain::ExecutorSpec;
+use crate::domain::spec::{LlmFallback, ResourceLimits};
+use crate::domain::{ExecutorSpec, LlmRun};
 use crate::engine::recovery::{classify, reallocated};
 
 /// The recovery of one failed attempt, as its result records it.
@@ -21,9 +21,13 @@ pub(super) struct Recovery {
     pub action: RecoveryAction,
     /// Seed 004's level: 1 retry, 2 reallocate, 3 escalate; 0 when nothing follows.
     pub level: u8,
-    /// The limits the next attempt runs with, when it is reallocated.
+    /// The limits the next attempt runs with, when a command is reallocated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<ResourceLimits>,
+    /// The provider (and model) the next attempt calls, when an `llm` worker is reallocated
+    /// to its `fallback`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<LlmFallback>,
     /// Why the action is not what the policy names (an escalation with no one to ask).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -41,12 +45,17 @@ impl JobRun {
             RecoveryAction::Retry | RecoveryAction::Reallocate if !again => (wanted, Some(NO_ATTEMPTS_LEFT.into())),
             other => (other, None),
         };
-        let resources = (action == RecoveryAction::Reallocate && note.is_none())
+        let reallocating = action == RecoveryAction::Reallocate && note.is_none();
+        let resources = reallocating
             .then(|| self.limits_of(index))
             .flatten()
             .map(|limits| reallocated(&limits, self.ctx.process.reallocation));
+        let fallback = match &node.spec.run {
+            Some(ExecutorSpec::Llm(run)) if reallocating => run.fallback.clone(),
+            _ => None,
+        };
         let level = if note.is_some() { 0 } else { action.level() };
-        Recovery { class, action, level, resources, note }
+        Recovery { class, action, level, resources, fallback, note }
     }
 
     /// The limits node `index`'s current attempt ran with, resolved down to the server's
@@ -67,29 +76,38 @@ impl JobRun {
         })
     }
 
-    /// The limits a reallocation gave the attempt now starting (read from the previous
-    /// attempt's stored result, so they survive a restart).
-    pub(super) fn reallocated_limits(&self, index: usize) -> Option<ResourceLimits> {
+    /// The recovery the previous attempt recorded, which the attempt now starting follows
+    /// (read from the stored result, so it survives a restart).
+    fn previous_recovery(&self, index: usize) -> Option<Recovery> {
         let node = &self.nodes[index];
         if node.attempts < 2 {
             return None;
         }
         let stored: Value = serde_json::from_str(node.result.as_deref()?.get()).ok()?;
-        serde_json::from_value(stored.get("recovery")?.get("resources")?.clone()).ok()
+        serde_json::from_value(stored.get("recovery")?.clone()).ok()
+    }
+
+    /// The limits a reallocation gave the attempt now starting.
+    fn reallocated_limits(&self, index: usize) -> Option<ResourceLimits> {
+        self.previous_recovery(index)?.resources
     }
 
     /// The executor and limits of node `index`'s attempt now starting: a reallocated
-    /// command's own timeout gives way to the reallocation's.
+    /// command's own timeout gives way to the reallocation's, a reallocated model call goes
+    /// to its fallback.
     pub(super) fn attempt_terms(&self, index: usize) -> (Option<ExecutorSpec>, Option<ResourceLimits>) {
         let spec = &self.nodes[index].spec;
-        let Some(limits) = self.reallocated_limits(index) else { return (spec.run.clone(), spec.resources.clone()) };
-        let run = match spec.run.clone() {
-            Some(ExecutorSpec::Command { argv, cwd, env, .. }) => {
-                Some(ExecutorSpec::Command { argv, cwd, env, timeout_s: limits.timeout_s })
+        let Some(previous) = self.previous_recovery(index) else { return (spec.run.clone(), spec.resources.clone()) };
+        match (spec.run.clone(), previous) {
+            (Some(ExecutorSpec::Command { argv, cwd, env, .. }), Recovery { resources: Some(limits), .. }) => {
+                (Some(ExecutorSpec::Command { argv, cwd, env, timeout_s: limits.timeout_s }), Some(limits))
             }
-            other => other,
-        };
-        (run, Some(limits))
+            (Some(ExecutorSpec::Llm(run)), Recovery { fallback: Some(to), .. }) => {
+                let moved = LlmRun { provider: to.provider, model: to.model, ..run };
+                (Some(ExecutorSpec::Llm(moved)), spec.resources.clone())
+            }
+            (run, _) => (run, spec.resources.clone()),
+        }
     }
 }
 
