@@ -262,17 +262,7 @@ pub fn job_view(job: &JobRow, nodes: &[NodeRow], options: TreeOptions<'_>) -> Re
     })
 }
 
-/// The children of each node, by position.
-pub fn children_index(nodes: &[NodeRow]) -> Vec<Vec<usize>> {
-    let position: HashMap<Uuid, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
-    let mut children = vec![Vec::new(); nodes.len()];
-    for (i, node) in nodes.iter().enumerate() {
-        if let Some(p) = node.parent_id.and_then(|p| position.get(&p)) {
-            children[*p].push(i);
-        }
-    }
-    children
-}
+pub use crate::store::children_index;
 
 fn node_view(tree: &Tree<'_>, index: usize, options: TreeOptions<'_>) -> NodeView {
     let (node, children) = (&tree.nodes[index], &tree.children[index]);

@@ -136,9 +136,9 @@ impl Client {
         Ok(ExitCode::SUCCESS)
     }
 
-    /// Prints a job's report (Markdown).
-    pub(super) async fn report(&self, job_id: &str) -> Outcome {
-        let text = self.api.text(&format!("/recursion/job/{job_id}/report")).await?;
+    /// Prints a job's report in `format` (`markdown`, `json`, `junit`).
+    pub(super) async fn report(&self, job_id: &str, format: &str) -> Outcome {
+        let text = self.api.text(&format!("/recursion/job/{job_id}/report?format={format}")).await?;
         self.out.line(text.trim_end())?;
         Ok(ExitCode::SUCCESS)
     }

@@ -83,9 +83,14 @@ pub enum Command {
     Cancel { job_id: String },
     /// Answer the question a paused job asked; it goes on.
     Answer { job_id: String, answer: String },
-    /// Print a job's report (Markdown): the plan, what each manager and agent delivered,
-    /// validation verdicts, retries, tokens and cost.
-    Report { job_id: String },
+    /// Print a job's report: Markdown (the plan, what each manager and agent delivered,
+    /// validation verdicts, failures and their recovery, retries, tokens and cost), or the
+    /// outcome per phase as JSON or JUnit XML (`--format junit > report.xml` for a CI).
+    Report {
+        job_id: String,
+        #[arg(long, value_parser = ["markdown", "json", "junit"], default_value = "markdown")]
+        format: String,
+    },
     /// Validate a job file without running it.
     Validate { file: PathBuf },
     /// Break a job file's request down with the server's decomposer and show the tree that
@@ -218,7 +223,7 @@ async fn job_command(client: &client::Client, command: Command) -> out::Outcome 
         Command::Status { job_id } => client.status(&job_id).await,
         Command::Cancel { job_id } => client.cancel(&job_id).await,
         Command::Answer { job_id, answer } => client.answer(&job_id, &answer).await,
-        Command::Report { job_id } => client.report(&job_id).await,
+        Command::Report { job_id, format } => client.report(&job_id, &format).await,
         _ => Err("not a job command".into()),
     }
 }

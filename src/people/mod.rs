@@ -5,3 +5,4 @@
 //! the inbox come next (see `docs/PEOPLE.md`).
 
 pub mod approvals;
+pub mod report;

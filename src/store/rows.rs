@@ -403,3 +403,15 @@ pub struct UsageSampleRow {
     pub quota: i64,
     pub pending: i64,
 }
+
+/// The children of each node, by position.
+pub fn children_index(nodes: &[NodeRow]) -> Vec<Vec<usize>> {
+    let position: std::collections::HashMap<Uuid, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    let mut children = vec![Vec::new(); nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        if let Some(p) = node.parent_id.and_then(|p| position.get(&p)) {
+            children[*p].push(i);
+        }
+    }
+    children
+}

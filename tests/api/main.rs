@@ -18,6 +18,7 @@ mod llm_server;
 mod quotas;
 mod recovery_classes;
 mod recursion;
+mod report_formats;
 mod security;
 mod store;
 mod stream;
