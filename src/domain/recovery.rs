@@ -93,6 +93,30 @@ impl RecoveryAction {
 /// (or what an ancestor set: the policy is inherited, merged class by class).
 pub type RecoverySpec = BTreeMap<FailureClass, RecoveryAction>;
 
+/// [`RecoverySpec`] as the OpenAPI document describes it: an object whose properties are the
+/// classes (the wire form is that map; this type only documents it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code, reason = "documents the map's keys for the OpenAPI document")]
+pub struct RecoveryPolicy {
+    #[schema(nullable = false)]
+    timeout: Option<RecoveryAction>,
+    #[schema(nullable = false)]
+    memory: Option<RecoveryAction>,
+    #[schema(nullable = false)]
+    permission: Option<RecoveryAction>,
+    #[schema(nullable = false)]
+    network: Option<RecoveryAction>,
+    #[schema(nullable = false)]
+    launch: Option<RecoveryAction>,
+    #[schema(nullable = false)]
+    budget: Option<RecoveryAction>,
+    #[schema(nullable = false)]
+    validation: Option<RecoveryAction>,
+    #[schema(nullable = false)]
+    process: Option<RecoveryAction>,
+}
+
 /// Seed 004's matrix as defaults: a timeout or a memory kill gets more resources, a network
 /// failure is retried, a program that cannot start or is refused access fails at once (trying
 /// again changes nothing), a budget refusal fails (the money does not come back on a

@@ -140,7 +140,7 @@ pub struct NodeSpec {
     /// defaults (timeout and memory reallocate, network retries, launch, permission and
     /// budget fail, the rest retry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<std::collections::BTreeMap<String, crate::domain::recovery::RecoveryAction>>)]
+    #[schema(value_type = Option<crate::domain::recovery::RecoveryPolicy>)]
     pub recovery: Option<super::recovery::RecoverySpec>,
 }
 
