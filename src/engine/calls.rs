@@ -204,7 +204,7 @@ impl Provider for Recorder {
             return Ok(replayed(&row));
         }
         // Nothing is sent that the node's budget could not cover.
-        self.ledger.reserve(&self.place, turn, &self.inner.ceiling(request)).map_err(LlmError::NotMade)?;
+        self.ledger.reserve(&self.place, turn, || self.inner.ceiling(request)).map_err(LlmError::NotMade)?;
         let started = Instant::now();
         let answer = self.inner.complete(request).await;
         let facts = CallFacts {

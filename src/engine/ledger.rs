@@ -133,11 +133,12 @@ impl Ledger {
 
     /// Reserves, before the call of `place`'s attempt numbered `turn` is made, the most it can
     /// cost; refused (the node's error) when its envelope cannot cover it. Asked again for
-    /// the same call (a node resumed after a crash), it holds the one reservation.
-    pub fn reserve(&self, place: &Place, turn: i64, ceiling: &Ceiling) -> Result<(), String> {
+    /// the same call (a node resumed after a crash), it holds the one reservation. `ceiling`
+    /// is asked only when the call draws on a limited envelope (it serialises the request).
+    pub fn reserve(&self, place: &Place, turn: i64, ceiling: impl FnOnce() -> Ceiling) -> Result<(), String> {
         let Some(budget) = self.budgets.of(place.job_id) else { return Ok(()) };
         let key = (place.node_id, place.attempt, u32::try_from(turn).unwrap_or(0));
-        budget.reserve(key, most_a_call_costs(ceiling))
+        budget.reserve(key, || most_a_call_costs(&ceiling()))
     }
 
     /// Records one call (or reported usage) of the node named `name`: the row goes to the

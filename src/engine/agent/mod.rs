@@ -134,7 +134,7 @@ impl Turns<'_> {
         let request = self.request();
         let turn = i64::from(self.conversation.turns + 1);
         // Nothing is sent that the node's budget could not cover.
-        if let Err(refused) = self.agent.ledger.reserve(&self.place(), turn, &self.provider.ceiling(&request)) {
+        if let Err(refused) = self.agent.ledger.reserve(&self.place(), turn, || self.provider.ceiling(&request)) {
             return Some(failed(refused, Some(self.partial())));
         }
         let input = serde_json::to_string(self.conversation.unrecorded()).unwrap_or_default();

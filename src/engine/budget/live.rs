@@ -135,16 +135,20 @@ impl JobBudget {
         self.write(&live, &chain);
     }
 
-    /// Reserves the most a call can cost, or refuses it with the node's error.
-    pub fn reserve(&self, key: CallKey<Uuid>, most: Amount) -> Result<(), String> {
+    /// Reserves the most a call can cost (`most`, worked out only when the call draws on a
+    /// limited envelope), or refuses it with the node's error. Against an unlimited envelope
+    /// (and so none above it) nothing is held back: the call's row is charged when recorded.
+    pub fn reserve(&self, key: CallKey<Uuid>, most: impl FnOnce() -> Amount) -> Result<(), String> {
         let mut live = self.lock();
+        let target = live.books.envelope_of(key.0);
+        if live.books.books_of(target).is_none_or(|b| b.allocated == Limit::UNLIMITED) {
+            return Ok(());
+        }
+        let most = most();
         match live.books.reserve(key, most) {
             Ok(_) => {
+                self.meters.reservations.fetch_add(1, Ordering::Relaxed);
                 let chain = live.books.chain(key.0);
-                // Against an unlimited envelope a reservation holds nothing back: not counted.
-                if live.books.books_of(chain[0]).is_some_and(|b| b.allocated != Limit::UNLIMITED) {
-                    self.meters.reservations.fetch_add(1, Ordering::Relaxed);
-                }
                 self.write(&live, &chain);
                 Ok(())
             }
@@ -236,11 +240,13 @@ pub fn cost_of(micros: i64) -> f64 {
     micros as f64 / 1_000_000.0
 }
 
-fn amount_text(amount: Amount) -> String {
+/// `cost 0.6 and 1200 tokens`.
+pub(crate) fn amount_text(amount: Amount) -> String {
     format!("cost {} and {} tokens", cost_of(amount.micros), amount.tokens)
 }
 
-fn limit_text(limit: Limit) -> String {
+/// `cost 0.5 and unlimited tokens`.
+pub(crate) fn limit_text(limit: Limit) -> String {
     let cost = limit.micros.map_or_else(|| "unlimited cost".to_string(), |m| format!("cost {}", cost_of(m)));
     let tokens = limit.tokens.map_or_else(|| "unlimited tokens".to_string(), |t| format!("{t} tokens"));
     format!("{cost} and {tokens}")

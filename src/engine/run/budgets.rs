@@ -47,20 +47,12 @@ impl JobRun {
         if !over(reachable.micros, asked.micros) && !over(reachable.tokens, asked.tokens) {
             return None;
         }
-        let left = |value: Option<i64>, cost: bool| match (value, cost) {
-            (None, _) => "unlimited".to_string(),
-            (Some(micros), true) => budget::live::cost_of(micros).to_string(),
-            (Some(tokens), false) => tokens.to_string(),
-        };
         let message = format!(
-            "{}: the children of node '{}' ask for cost {} and {} tokens, and the envelope of '{envelope}' \
-             can give them cost {} and {} tokens",
+            "{}: the children of node '{}' ask for {}, and the envelope of '{envelope}' can give them {}",
             budget::BUDGET_EXCEEDED,
             self.nodes[parent].name,
-            budget::live::cost_of(asked.micros),
-            asked.tokens,
-            left(reachable.micros, true),
-            left(reachable.tokens, false),
+            budget::live::amount_text(asked),
+            budget::live::limit_text(reachable),
         );
         Some(FieldError { path: "children".into(), message })
     }
