@@ -193,6 +193,7 @@ impl From<EngineError> for ApiError {
             EngineError::Invalid(errors) => Self::Validation(errors),
             EngineError::NotFound(what) => Self::NotFound(what),
             EngineError::Conflict(why) => Self::Conflict(why),
+            EngineError::Forbidden(why) => Self::Forbidden(why),
             EngineError::StoreUnreachable => Self::Unavailable(STORE_UNAVAILABLE),
             EngineError::ShuttingDown => Self::Unavailable("the server is shutting down; try again once it is back"),
             EngineError::QueueFull(waiting) => Self::TooManyRequests {

@@ -367,3 +367,50 @@ async fn a_command_starts_only_once_its_attempt_is_stored() {
     assert_eq!(node_named(&job, "side-effect")["attempts"], 1);
     assert_eq!(pids(&log).len(), 1, "the command ran once the store was back");
 }
+
+/// Runs the `cadre` binary against `server` with another key.
+fn cadre_as(server: &Server, key: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(server::BIN)
+        .args(args)
+        .env("CADRE_URL", &server.url)
+        .env("CADRE_API_KEY", key)
+        .output()
+        .expect("runs")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_waiting_at_a_kill_is_decided_after_the_restart_from_the_cli() {
+    let mut store = Store::new().await;
+    let first = store.start();
+    let created = server::cadre(&first, &["keys", "create", "--name", "rel", "--scope", "read", "--group", "release"]);
+    let printed = server::text(&created);
+    let secret = printed.split_whitespace().find(|w| w.starts_with("sk-orch-")).expect("secret").to_string();
+    let gate = json!({"before": true, "prompt": "Ship?", "approvers": ["group:release"]});
+    let echo_input = json!({"type": "command", "argv": ["sh", "-c", "printf '%s' \"$CADRE_APPROVAL_INPUT\""]});
+    let job = json!({"request": "gated", "plan": {"name": "team", "children": [
+        {"name": "build", "run": {"type": "echo", "value": 1}},
+        {"name": "gate", "depends_on": ["build"], "approval": gate, "run": echo_input},
+        {"name": "after", "depends_on": ["gate"], "run": {"type": "echo", "value": 2}}]}});
+    let id = submit_id(&first, &job).await;
+    wait_for(&first, &id, |j| j["status"] == "paused").await;
+    drop(first);
+
+    let second = store.start();
+    let job = wait_for(&second, &id, |j| j["status"] == "paused").await;
+    assert_eq!(node_named(&job, "gate")["status"], "awaiting_approval", "{job}");
+    let listed = server::text(&cadre_as(&second, &secret, &["approvals", "list"]));
+    assert!(listed.contains("'gate'") && listed.contains("\"Ship?\""), "{listed}");
+    let approval_id = listed.split_whitespace().next().expect("an id").to_string();
+    let unknown = cadre_as(&second, &secret, &["approvals", "reject", "0190b2c4-0000-7000-8000-000000000000"]);
+    assert!(!unknown.status.success() && server::text(&unknown).contains("404"), "{}", server::text(&unknown));
+    let args = ["approvals", "approve", approval_id.as_str(), "--comment", "ok", "--input", r#"{"n":1}"#];
+    let approved = cadre_as(&second, &secret, &args);
+    assert!(approved.status.success() && server::text(&approved).contains("[approved]"), "{}", server::text(&approved));
+
+    let job = wait_for(&second, &id, ended).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(node_named(&job, "gate")["result"]["stdout"], r#"{"n":1}"#);
+    let asked = events(&second, &id).into_iter().filter(|f| f["type"] == "approval_requested").count();
+    assert_eq!(asked, 1, "the restart did not ask again");
+    assert!(completions(&second, &id).values().all(|&n| n == 1));
+}

@@ -50,8 +50,8 @@ pub async fn submit_job(
     source: Source,
     AppJson(spec): AppJson<JobSpec>,
 ) -> ApiResult<Response> {
-    caller.require(Scope::Write)?;
-    let outcome = app.engine.submit(spec).await.map_err(ApiError::from);
+    let key = caller.require(Scope::Write)?.name.clone();
+    let outcome = app.engine.submit(spec, Some(key)).await.map_err(ApiError::from);
     let target = outcome.as_ref().ok().map(|s| s.job.id.to_string());
     super::record(&app, &caller, &source, "job.submit", target, &outcome);
     let submitted = outcome?;

@@ -22,6 +22,7 @@ use crate::store::ApiKeyRow;
 const MAX_EXPIRY_S: u64 = 10 * 365 * 24 * 3600;
 /// The highest per-key rate a key may be given.
 const MAX_RATE_PER_SECOND: u32 = 100_000;
+const MAX_GROUPS: usize = 20;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_key, list_keys)).routes(routes!(revoke_key))
@@ -45,6 +46,11 @@ pub struct CreateKey {
     /// The key's own rate limit; absent: the server default.
     #[serde(default)]
     pub rate_limit: Option<KeyRate>,
+    /// Groups the key is in, which approvers may name as `group:NAME`
+    /// (`[A-Za-z0-9_.-]{1,64}` each).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub groups: Vec<String>,
 }
 
 /// A rate limit.
@@ -73,6 +79,8 @@ pub struct KeyView {
     pub revoked_at: Option<String>,
     pub last_used_at: Option<String>,
     pub rate_limit: Option<KeyRate>,
+    /// Groups the key is in.
+    pub groups: Vec<String>,
 }
 
 /// A new key, with its secret (shown this once).
@@ -104,6 +112,7 @@ impl From<&ApiKeyRow> for KeyView {
             revoked_at: row.revoked_ms.map(ms_to_rfc3339),
             last_used_at: row.last_used_ms.map(ms_to_rfc3339),
             rate_limit,
+            groups: row.groups.split(',').filter(|g| !g.is_empty()).map(String::from).collect(),
         }
     }
 }
@@ -159,16 +168,30 @@ fn parse_new_key(body: &CreateKey) -> ApiResult<NewKey> {
             error("rate_limit", format!("per_second must be 1–{MAX_RATE_PER_SECOND} and burst at least per_second"));
         }
     }
+    errors.extend(group_errors(&body.groups));
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     Ok(NewKey {
+        groups: body.groups.clone(),
         name: body.name.clone(),
         scopes: body.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
         expires_ms: body.expires_in_s.map(|s| now_ms() + (s as i64) * 1000),
         rate_per_second: body.rate_limit.map(|r| r.per_second),
         rate_burst: body.rate_limit.map(|r| r.burst),
     })
+}
+
+/// The problems of a key's groups.
+fn group_errors(groups: &[String]) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = (groups.iter().enumerate())
+        .filter(|(_, group)| !is_valid_name(group))
+        .map(|(i, _)| FieldError { path: format!("groups[{i}]"), message: "must match [A-Za-z0-9_.-]{1,64}".into() })
+        .collect();
+    if groups.len() > MAX_GROUPS {
+        errors.push(FieldError { path: "groups".into(), message: format!("at most {MAX_GROUPS} groups") });
+    }
+    errors
 }
 
 /// List keys (secrets are never shown again).

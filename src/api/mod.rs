@@ -6,6 +6,8 @@
 //! drift from the code.
 
 pub mod answer;
+pub mod approval_view;
+pub mod approvals;
 pub mod audit;
 pub mod budget_view;
 pub mod contract;
@@ -49,6 +51,7 @@ pub use reference::OPENAPI_PATH;
     components(schemas(crate::error::Problem, crate::domain::FieldError)),
     tags(
         (name = "jobs", description = "Submit, inspect and cancel job trees"),
+        (name = "approvals", description = "People approving nodes: the inbox and decisions"),
         (name = "stats", description = "Quotas and usage"),
         (name = "keys", description = "API keys (admin)"),
         (name = "audit", description = "Who changed what (admin)"),
@@ -92,6 +95,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(validate::router())
         .merge(plan::router())
         .merge(answer::router())
+        .merge(approvals::router())
         .merge(report::router())
         .merge(hierarchy::router())
         .merge(stats::router())

@@ -92,6 +92,8 @@ pub struct KeyIdentity {
     pub scopes: Scopes,
     /// The key's own rate limit, if it has one.
     pub rate: Option<super::limit::Rate>,
+    /// The groups the key is in (approvers may name `group:NAME`).
+    pub groups: Vec<String>,
 }
 
 /// The authenticated caller of a request.

@@ -65,6 +65,7 @@ impl KeyEntry {
             name: self.row.name.clone(),
             scopes: self.scopes,
             rate: middleware::own_rate(&self.row),
+            groups: self.row.groups.split(',').filter(|g| !g.is_empty()).map(String::from).collect(),
         }
     }
 }
@@ -83,6 +84,8 @@ pub struct NewKey {
     pub expires_ms: Option<i64>,
     pub rate_per_second: Option<u32>,
     pub rate_burst: Option<u32>,
+    /// Groups approvers may name (`group:NAME`).
+    pub groups: Vec<String>,
 }
 
 impl KeyRing {
@@ -142,6 +145,7 @@ impl KeyRing {
             rate_per_second: key.rate_per_second.map(i64::from),
             rate_burst: key.rate_burst.map(i64::from),
             last_used_ms: None,
+            groups: key.groups.join(","),
         };
         store.insert_api_key(&row).await?;
         self.insert(row.clone());
@@ -236,6 +240,7 @@ pub async fn bootstrap(
         expires_ms: None,
         rate_per_second: None,
         rate_burst: None,
+        groups: Vec::new(),
     };
     if !configured.is_empty() {
         check_bootstrap_key(configured)?;

@@ -32,6 +32,24 @@ impl Client {
         self.api.send(method, path, file.map(|f| &f.body), file).await
     }
 
+    /// A call with an optional JSON body.
+    pub(super) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, String> {
+        self.api.send(method, path, body, None).await
+    }
+
+    pub(super) fn format(&self) -> Format {
+        self.format
+    }
+
+    pub(super) fn out(&self) -> &Out {
+        &self.out
+    }
+
     pub(super) async fn submit(&self, file: &Path, watch: bool) -> Outcome {
         let job = JobFile::read(file)?;
         let submitted = self.call(reqwest::Method::POST, "/recursion/job", Some(&job)).await?;
@@ -182,11 +200,11 @@ impl Client {
 
     pub(super) async fn keys(&self, action: KeysAction) -> Outcome {
         let (method, path, body) = match &action {
-            KeysAction::Create { name, scopes, expires_in_s, rate, burst } => {
+            KeysAction::Create { name, scopes, expires_in_s, rate, burst, groups } => {
                 let rate_limit =
                     rate.zip(*burst).map(|(per_second, burst)| json!({"per_second": per_second, "burst": burst}));
-                let body =
-                    json!({"name": name, "scopes": scopes, "expires_in_s": expires_in_s, "rate_limit": rate_limit});
+                let body = json!({"name": name, "scopes": scopes, "expires_in_s": expires_in_s,
+                                  "rate_limit": rate_limit, "groups": groups});
                 (reqwest::Method::POST, "/keys".to_string(), Some(body))
             }
             KeysAction::List => (reqwest::Method::GET, "/keys".to_string(), None),

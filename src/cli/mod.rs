@@ -11,6 +11,7 @@
 //!   model calls spent (tokens, cost) and how it reads.
 //! - `out`: writing to stdout, where a closed pipe is a quiet end; `serve`: the server side.
 
+mod approvals;
 mod board;
 mod client;
 mod envelope;
@@ -107,6 +108,11 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// Approval requests: list what this key may decide, approve or reject one.
+    Approvals {
+        #[command(subcommand)]
+        action: approvals::ApprovalsAction,
+    },
 }
 
 /// Which jobs `cadre jobs` lists.
@@ -169,6 +175,9 @@ pub enum KeysAction {
         /// Its own burst.
         #[arg(long, requires = "rate")]
         burst: Option<u32>,
+        /// A group it is in, which approvers may name as `group:NAME` (repeat for several).
+        #[arg(long = "group")]
+        groups: Vec<String>,
     },
     /// List keys (never their secrets).
     List,
@@ -212,6 +221,7 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
         Command::Plan { file } => client.plan(&file).await,
         Command::Jobs(args) => client.jobs(args).await,
         Command::Keys { action } => client.keys(action).await,
+        Command::Approvals { action } => client.approvals(action).await,
         Command::Watch(args) => client.watch(args).await,
         Command::Serve | Command::Migrate => Err("not a client command".into()),
     }

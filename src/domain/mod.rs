@@ -2,6 +2,7 @@
 //! is checked ([`validate`]), the flat node list the engine runs and the store keeps
 //! ([`plan`]), and the states jobs and nodes move through ([`status`]).
 
+pub mod approval;
 pub mod budget;
 pub mod decompose;
 pub mod plan;

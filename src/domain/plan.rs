@@ -103,6 +103,9 @@ pub struct RuntimeSpec {
     /// defaults of `recovery::default_action`).
     #[serde(default, skip_serializing_if = "RecoverySpec::is_empty")]
     pub recovery: RecoverySpec,
+    /// The node's approval, if it has one (not inherited: requests climb the tree instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<super::approval::ApprovalSpec>,
 }
 
 /// What a node inherits from its parent: the resolved retry, failure and recovery policies.
@@ -273,6 +276,7 @@ impl Shared {
             budget: spec.budget,
             on_budget_exhausted: spec.on_budget_exhausted,
             recovery: (*inherited.recovery).clone(),
+            approval: spec.approval.clone(),
         });
         PlannedNode {
             id: Uuid::now_v7(),

@@ -74,6 +74,15 @@ pub struct JobConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1)]
     pub clarify_timeout_s: Option<u64>,
+    /// Who decides an approval no node's approvers took (the last level): key names,
+    /// `group:NAME` or `scope:NAME`; default `scope:admin`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
+    pub owners: Vec<String>,
+    /// The key that submitted the job (set by the server; a submission may not set it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(read_only)]
+    pub submitted_by: Option<String>,
 }
 
 /// One node of the plan: an orchestrator (with `children`, or `decompose` for children a
@@ -142,6 +151,10 @@ pub struct NodeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::domain::recovery::RecoveryPolicy>)]
     pub recovery: Option<super::recovery::RecoverySpec>,
+    /// A person approves this node before it starts (`before`), accepts its result
+    /// (`after`), or — with neither — decides what its descendants escalate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<super::approval::ApprovalSpec>,
 }
 
 /// How a worker does its work.

@@ -11,7 +11,8 @@ pub enum JobStatus {
     Queued,
     /// Its tree is being worked on.
     Running,
-    /// Nothing can move until a person answers (a question the decomposer asked).
+    /// Nothing can move until a person answers (a question the decomposer asked) or
+    /// decides (an approval).
     Paused,
     /// A cancel was asked for and the tree is being stopped.
     Cancelling,
@@ -33,6 +34,8 @@ pub enum NodeStatus {
     Running,
     /// Between two attempts.
     Retrying,
+    /// Waiting for a person to approve its start or accept its result (holds no slot).
+    AwaitingApproval,
     /// Done, successfully.
     Succeeded,
     /// Done, unsuccessfully after its last attempt.
@@ -80,6 +83,7 @@ stored_names!(NodeStatus {
     Pending => "pending",
     Running => "running",
     Retrying => "retrying",
+    AwaitingApproval => "awaiting_approval",
     Succeeded => "succeeded",
     Failed => "failed",
     Cancelled => "cancelled",

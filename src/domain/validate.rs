@@ -121,6 +121,21 @@ fn check_request(spec: &JobSpec, v: &mut Validation) {
 }
 
 /// The settings of a job whose plan a model makes.
+/// The job's owners are approver entries; who submitted it is the server's to say.
+fn check_owners(config: &super::spec::JobConfig, v: &mut Validation) {
+    for (i, owner) in config.owners.iter().enumerate() {
+        if let Err(why) = super::approval::check_approver(owner) {
+            v.error(format!("config.owners[{i}]"), why);
+        }
+    }
+    if config.owners.len() > super::approval::MAX_APPROVERS {
+        v.error("config.owners", format!("at most {} owners", super::approval::MAX_APPROVERS));
+    }
+    if config.submitted_by.is_some() {
+        v.error("config.submitted_by", "is set by the server from the submitting key");
+    }
+}
+
 fn check_intent(spec: &JobSpec, v: &mut Validation) {
     if spec.config.clarify_timeout_s == Some(0) {
         v.error("config.clarify_timeout_s", "must be at least 1");
@@ -158,6 +173,7 @@ fn check_config(spec: &JobSpec, limits: &PlanLimits, v: &mut Validation) -> u8 {
         v.error("config.timeout_s", "must be at least 1");
     }
     check_intent(spec, v);
+    check_owners(&spec.config, v);
     max_depth.min(HARD_MAX_DEPTH)
 }
 
@@ -186,6 +202,9 @@ fn check_node(node: &NodeSpec, path: &str, depth: u8, max_depth: u8, v: &mut Val
     }
     if node.recovery.iter().flatten().any(|(_, action)| *action == super::recovery::RecoveryAction::Escalate) {
         v.warn(format!("{path}.recovery"), "`escalate` asks a person once approvals exist; until then the node fails");
+    }
+    for (field, message) in node.approval.iter().flat_map(super::approval::check) {
+        v.error(format!("{path}.approval.{field}"), message);
     }
     match (&node.children, &node.run, &node.decompose) {
         (Some(children), None, None) => check_children(children, path, depth, max_depth, v),

@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use crate::events::{now_ms, Event, EventDraft, EventFeeds};
 use crate::store::{
-    AuditRow, Batch, BudgetRow, EventRow, JobRow, JobUpdate, LabelRow, LlmCallRow, NewNodes, NodeUpdate, ProcessRow,
-    Sequences, SharedStore, StoreError,
+    ApprovalRow, AuditRow, Batch, BudgetRow, EventRow, JobRow, JobUpdate, LabelRow, LlmCallRow, NewNodes, NodeUpdate,
+    ProcessRow, Sequences, SharedStore, StoreError,
 };
 
 /// Most entries folded into one batch; bounds a transaction's size and the latency of the
@@ -76,6 +76,8 @@ enum Entry {
     LlmCall(Box<LlmCallRow>),
     /// A budget envelope's books.
     Budget(BudgetRow),
+    /// An approval request as it stands.
+    Approval(Box<ApprovalRow>),
     Flush(oneshot::Sender<Result<(), JournalError>>),
 }
 
@@ -182,6 +184,11 @@ impl Journal {
         self.send(Entry::Budget(row));
     }
 
+    /// Enqueues an approval request as it stands (the last of a request in a batch is written).
+    pub fn approval(&self, row: ApprovalRow) {
+        self.send(Entry::Approval(Box::new(row)));
+    }
+
     /// Enqueues an event.
     pub fn emit(&self, event: EventDraft) {
         self.send(Entry::Event(event));
@@ -231,11 +238,35 @@ struct Pending {
     processes: HashMap<Uuid, Option<ProcessRow>>,
     /// The position of each node's books in the batch.
     budget_index: HashMap<Uuid, usize>,
+    /// The position of each approval request in the batch.
+    approval_index: HashMap<Uuid, usize>,
     flushes: Vec<oneshot::Sender<Result<(), JournalError>>>,
     entries: usize,
 }
 
 impl Pending {
+    /// A node's books replace those it had earlier in the batch.
+    fn budget(&mut self, row: BudgetRow) {
+        match self.budget_index.get(&row.node_id) {
+            Some(&i) => self.batch.budgets[i] = row,
+            None => {
+                self.budget_index.insert(row.node_id, self.batch.budgets.len());
+                self.batch.budgets.push(row);
+            }
+        }
+    }
+
+    /// A request replaces what it was earlier in the batch.
+    fn approval(&mut self, row: ApprovalRow) {
+        match self.approval_index.get(&row.id) {
+            Some(&i) => self.batch.approvals[i] = row,
+            None => {
+                self.approval_index.insert(row.id, self.batch.approvals.len());
+                self.batch.approvals.push(row);
+            }
+        }
+    }
+
     /// Several transitions of one node in a batch collapse into the last one.
     fn node_update(&mut self, update: NodeUpdate) {
         match self.node_index.get(&update.id) {
@@ -321,13 +352,8 @@ impl Writer {
                 pending.processes.insert(node_id, process);
             }
             Entry::LlmCall(row) => batch.llm_calls.push(*row),
-            Entry::Budget(row) => match pending.budget_index.get(&row.node_id) {
-                Some(&i) => pending.batch.budgets[i] = row,
-                None => {
-                    pending.budget_index.insert(row.node_id, pending.batch.budgets.len());
-                    pending.batch.budgets.push(row);
-                }
-            },
+            Entry::Budget(row) => pending.budget(row),
+            Entry::Approval(row) => pending.approval(*row),
             Entry::Flush(done) => pending.flushes.push(done),
         }
     }

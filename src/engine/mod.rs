@@ -55,6 +55,9 @@ pub enum EngineError {
     /// The request contradicts the current state (cancelling an ended job).
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not do this (decide an approval it is not an approver of).
+    #[error("{0}")]
+    Forbidden(String),
     /// The admission queue is full.
     #[error("the admission queue is full ({0} jobs waiting)")]
     QueueFull(usize),
@@ -151,15 +154,30 @@ impl Engine {
         crate::domain::validate::validate(&spec.clone().with_decomposer(self.limits()), self.limits())
     }
 
+    /// A person's decision on approval request `id`; the request as it stands once stored.
+    pub async fn decide(
+        &self,
+        id: Uuid,
+        ruling: crate::people::inbox::Ruling,
+    ) -> Result<crate::people::inbox::Approval, EngineError> {
+        self.inner.ensure_store_reachable()?;
+        self.inner.decide(id, ruling).await
+    }
+
     /// Gives a job paused on a question its answer; the decomposition goes on.
     pub async fn answer(&self, job_id: Uuid, answer: String) -> Result<(), EngineError> {
         self.inner.ensure_store_reachable()?;
         self.inner.answer(job_id, answer).await
     }
 
-    /// Submits a job (or returns the one with the same idempotency key).
-    pub async fn submit(&self, spec: crate::domain::JobSpec) -> Result<Submitted, EngineError> {
-        self.inner.submit(spec).await
+    /// Submits a job (or returns the one with the same idempotency key) for the key named
+    /// `submitted_by`, which its approvals remember.
+    pub async fn submit(
+        &self,
+        spec: crate::domain::JobSpec,
+        submitted_by: Option<String>,
+    ) -> Result<Submitted, EngineError> {
+        self.inner.submit(spec, submitted_by).await
     }
 
     /// Cancels a job's whole tree.

@@ -29,6 +29,8 @@ pub(super) enum Phase {
     AwaitAnswer,
     /// A worker waiting out its retry back-off.
     BackingOff,
+    /// A node waiting for a person to approve its start or accept its result (holds no slot).
+    AwaitApproval,
     /// An orchestrator waiting for its children (holds no slot).
     Children,
     /// An orchestrator whose children have ended, waiting for a slot to aggregate.

@@ -7,15 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a level does when its time runs out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnTimeout {
-    Approve,
-    Reject,
-    /// Ask the next level up (at the last level: reject).
-    Escalate,
-}
+pub use crate::domain::approval::OnTimeout;
 
 /// One level of approvers: who may decide, how many must approve, how long they have.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,7 +30,7 @@ pub struct Decider {
 }
 
 /// A decision a person can make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Approve,
@@ -64,6 +56,20 @@ pub enum State {
     Pending,
     Approved,
     Rejected,
+    /// Withdrawn: its node was cancelled before anyone decided.
+    Cancelled,
+}
+
+impl State {
+    /// The stored and listed spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Cancelled => "cancelled",
+        }
+    }
 }
 
 /// Why a decision was not taken.
@@ -121,6 +127,20 @@ impl Request {
         comment: Option<String>,
         now_ms: i64,
     ) -> Result<State, Refusal> {
+        self.check(decider, verdict)?;
+        let required = self.levels[self.level].required.max(1) as usize;
+        let by = Some(decider.name.clone());
+        self.decisions.push(Decision { verdict, by, level: self.level, at_ms: now_ms, comment });
+        self.state = match verdict {
+            Verdict::Reject => State::Rejected,
+            Verdict::Approve if self.approvals_here() >= required => State::Approved,
+            Verdict::Approve => State::Pending,
+        };
+        Ok(self.state)
+    }
+
+    /// Whether `decider` may give this verdict now, and why not.
+    pub fn check(&self, decider: &Decider, verdict: Verdict) -> Result<(), Refusal> {
         if self.state != State::Pending {
             return Err(Refusal::Closed(self.state));
         }
@@ -135,14 +155,7 @@ impl Request {
         if self.decisions.iter().any(|d| here(&d)) {
             return Err(Refusal::AlreadyDecided(decider.name.clone()));
         }
-        let by = Some(decider.name.clone());
-        self.decisions.push(Decision { verdict, by, level: self.level, at_ms: now_ms, comment });
-        self.state = match verdict {
-            Verdict::Reject => State::Rejected,
-            Verdict::Approve if self.approvals_here() >= level.required.max(1) as usize => State::Approved,
-            Verdict::Approve => State::Pending,
-        };
-        Ok(self.state)
+        Ok(())
     }
 
     /// The clock at `now_ms`: a level whose time has run out applies its `on_timeout` (an

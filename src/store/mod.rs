@@ -7,9 +7,11 @@
 //! transaction and a handful of multi-row statements — which is what makes durability cheap.
 
 mod fold;
+mod people_rows;
 mod pg_bulk;
 mod rows;
 mod sql;
+mod sql_people;
 mod sql_writes;
 
 pub mod postgres;
@@ -20,6 +22,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use people_rows::*;
 pub use rows::*;
 
 /// How a store operation failed.
@@ -156,6 +159,12 @@ pub trait Store: Send + Sync + 'static {
     async fn job_spending(&self, job_id: Uuid) -> StoreResult<Vec<SpendRow>>;
     /// What each depth spent since `since_ms` (depths without ledger rows are left out).
     async fn usage_by_depth(&self, since_ms: i64) -> StoreResult<Vec<DepthUsageRow>>;
+    /// One approval request.
+    async fn approval(&self, id: Uuid) -> StoreResult<Option<ApprovalRow>>;
+    /// A page of approval requests, newest first.
+    async fn approvals(&self, query: &ApprovalQuery) -> StoreResult<Vec<ApprovalRow>>;
+    /// Every approval request of a job, oldest first.
+    async fn job_approvals(&self, job_id: Uuid) -> StoreResult<Vec<ApprovalRow>>;
 }
 
 /// A shared store.

@@ -68,7 +68,11 @@ const WRITE_BATCH: &str = "with \
         $91::text[], $92::int8[])), \
     budget_books as (insert into node_budgets (node_id, job_id, books) \
         select * from unnest($93::uuid[], $94::uuid[], $95::text[]) \
-        on conflict (node_id) do update set books = excluded.books) \
+        on conflict (node_id) do update set books = excluded.books), \
+    approval_rows as (insert into approvals (id, job_id, node_id, kind, state, created_ms, updated_ms, body) \
+        select * from unnest($96::uuid[], $97::uuid[], $98::uuid[], $99::text[], $100::text[], $101::int8[], \
+        $102::int8[], $103::text[]) \
+        on conflict (id) do update set state = excluded.state, updated_ms = excluded.updated_ms, body = excluded.body) \
     select 1";
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -79,7 +83,7 @@ fn statements(b: &Batch) -> usize {
     [b.new_jobs.len(), b.new_labels.len(), nodes, b.node_updates.len(), b.events.len(), b.audit.len()]
         .into_iter()
         .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len(), b.llm_calls.len()])
-        .chain([b.budgets.len()])
+        .chain([b.budgets.len(), b.approvals.len()])
         .map(|rows| rows.div_ceil(ROWS_PER_STATEMENT))
         .max()
         .unwrap_or(0)
@@ -121,10 +125,23 @@ fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<
     let query = bind_changes(query, part(&f.node_updates, k), part(&f.job_updates, k));
     let query = bind_logs(query, f.batch, k);
     let budgets = part(&f.batch.budgets, k);
-    bind_ledger(query, part(&f.batch.llm_calls, k))
+    let query = bind_ledger(query, part(&f.batch.llm_calls, k))
         .bind(budgets.iter().map(|b| b.node_id).collect::<Vec<_>>())
         .bind(budgets.iter().map(|b| b.job_id).collect::<Vec<_>>())
-        .bind(budgets.iter().map(|b| b.books.as_str()).collect::<Vec<_>>())
+        .bind(budgets.iter().map(|b| b.books.as_str()).collect::<Vec<_>>());
+    bind_approvals(query, part(&f.batch.approvals, k))
+}
+
+fn bind_approvals<'q>(query: PgQuery<'q>, rows: &'q [crate::store::ApprovalRow]) -> PgQuery<'q> {
+    query
+        .bind(rows.iter().map(|a| a.id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.job_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.node_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.state.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.created_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.updated_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.body.as_str()).collect::<Vec<_>>())
 }
 
 fn bind_jobs<'q>(query: PgQuery<'q>, jobs: &[(&'q JobRow, Option<&'q JobUpdate>)]) -> PgQuery<'q> {

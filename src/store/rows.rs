@@ -273,6 +273,8 @@ pub struct Batch {
     pub llm_calls: Vec<LlmCallRow>,
     /// Budget envelopes' books, the last of each node in the batch only.
     pub budgets: Vec<BudgetRow>,
+    /// Approval requests, the last of each in the batch only.
+    pub approvals: Vec<super::ApprovalRow>,
 }
 
 impl Batch {
@@ -293,6 +295,7 @@ impl Batch {
             && self.process_ends.is_empty()
             && self.llm_calls.is_empty()
             && self.budgets.is_empty()
+            && self.approvals.is_empty()
     }
 }
 
@@ -360,6 +363,8 @@ pub struct ApiKeyRow {
     /// This key's own burst, if it has one.
     pub rate_burst: Option<i64>,
     pub last_used_ms: Option<i64>,
+    /// Comma-separated groups (approvers may name `group:NAME`).
+    pub groups: String,
 }
 
 /// One entry of the append-only audit log.

@@ -175,8 +175,8 @@ macro_rules! sql_store {
             async fn insert_api_key(&self, key: &$crate::store::ApiKeyRow) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "insert into api_keys (id, name, key_hash, prefix, scopes, created_ms, expires_ms, revoked_ms, \
-                     rate_per_second, rate_burst) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (key_hash) do nothing",
+                     rate_per_second, rate_burst, groups) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (key_hash) do nothing",
                 )
                 .bind(key.id)
                 .bind(&key.name)
@@ -188,6 +188,7 @@ macro_rules! sql_store {
                 .bind(key.revoked_ms)
                 .bind(key.rate_per_second)
                 .bind(key.rate_burst)
+                .bind(&key.groups)
                 .execute(&self.pool)
                 .await?;
                 Ok(())
@@ -366,7 +367,26 @@ macro_rules! sql_store {
                 );
                 Ok(sqlx::query_as(&sql).bind(since_ms).fetch_all(&self.pool).await?)
             }
+
+            async fn approval(&self, id: uuid::Uuid) -> $crate::store::StoreResult<Option<$crate::store::ApprovalRow>> {
+                read_approval(&self.pool, id).await
+            }
+
+            async fn approvals(
+                &self,
+                query: &$crate::store::ApprovalQuery,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::ApprovalRow>> {
+                read_approvals(&self.pool, query).await
+            }
+
+            async fn job_approvals(
+                &self,
+                job_id: uuid::Uuid,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::ApprovalRow>> {
+                read_job_approvals(&self.pool, job_id).await
+            }
         }
+        $crate::store::sql_people::sql_people_reads!($db);
     };
 }
 

@@ -113,6 +113,25 @@ macro_rules! sql_batch_writes {
             Ok(())
         }
 
+        /// A batch holds at most one row per request (the journal keeps the last).
+        async fn upsert_approvals(tx: &mut Tx<'_>, rows: &[$crate::store::ApprovalRow]) -> Result<(), sqlx::Error> {
+            for chunk in rows.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into approvals (id, job_id, node_id, kind, state, created_ms, updated_ms, body) ",
+                );
+                sql.push_values(chunk, |mut row, a| {
+                    row.push_bind(a.id).push_bind(a.job_id).push_bind(a.node_id).push_bind(&a.kind);
+                    row.push_bind(&a.state).push_bind(a.created_ms).push_bind(a.updated_ms).push_bind(&a.body);
+                });
+                sql.push(
+                    " on conflict (id) do update set state = excluded.state, updated_ms = excluded.updated_ms, \
+                     body = excluded.body",
+                );
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
         async fn insert_llm_calls(tx: &mut Tx<'_>, calls: &[$crate::store::LlmCallRow]) -> Result<(), sqlx::Error> {
             for chunk in calls.chunks($crate::store::sql::LLM_CALL_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(

@@ -69,11 +69,12 @@ async fn write_batch(pool: &SqlitePool, batch: &super::Batch) -> Result<(), sqlx
 }
 
 /// The rows that are only ever appended or dropped (events, audit entries, process records,
-/// ledger rows) and the budgets' books, which are replaced whole.
+/// ledger rows), and the budgets' books and approval requests, which are replaced whole.
 async fn insert_logs(tx: &mut Tx<'_>, batch: &super::Batch) -> Result<(), sqlx::Error> {
     insert_events(tx, &batch.events).await?;
     insert_audit(tx, &batch.audit).await?;
     record_processes(tx, batch).await?;
     insert_llm_calls(tx, &batch.llm_calls).await?;
-    upsert_budgets(tx, &batch.budgets).await
+    upsert_budgets(tx, &batch.budgets).await?;
+    upsert_approvals(tx, &batch.approvals).await
 }

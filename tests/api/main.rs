@@ -2,6 +2,7 @@
 //! `CADRE_TEST_DATABASE_URL`) PostgreSQL. `scripts/test.sh` runs it on both.
 
 mod admission;
+mod approvals;
 mod budgets;
 mod cancel;
 #[path = "../common/mod.rs"]

@@ -29,6 +29,9 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
     let mut paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
     paths.sort_unstable();
     let api = [
+        "/approvals",
+        "/approvals/{id}",
+        "/approvals/{id}/decision",
         "/audit",
         "/keys",
         "/keys/{id}",

@@ -15,7 +15,10 @@ use crate::domain::JobStatus;
 use crate::engine::run::{JobMsg, Stored};
 use crate::engine::EngineError;
 use crate::events::now_ms;
-use crate::store::{BudgetRow, JobRow, SpendRow};
+use crate::store::{ApprovalRow, BudgetRow, JobRow, SpendRow};
+
+/// What a job keeps beside its nodes: budget books, ledger spending, approval requests.
+type Kept = (Vec<BudgetRow>, Vec<SpendRow>, Vec<ApprovalRow>);
 
 /// How often the shutdown looks whether the work has stopped.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
@@ -68,9 +71,10 @@ impl Admission {
         Ok(recorded.iter().map(|process| process.node_id).collect())
     }
 
-    /// A job's budget books and ledger spending as stored.
-    async fn books(&self, job_id: Uuid) -> Result<(Vec<BudgetRow>, Vec<SpendRow>), EngineError> {
-        Ok((self.store.job_budgets(job_id).await?, self.store.job_spending(job_id).await?))
+    /// A job's budget books, ledger spending and approval requests as stored.
+    async fn books(&self, job_id: Uuid) -> Result<Kept, EngineError> {
+        let store = &self.store;
+        Ok((store.job_budgets(job_id).await?, store.job_spending(job_id).await?, store.job_approvals(job_id).await?))
     }
 
     /// Continues one job a previous server left unfinished.
@@ -98,7 +102,8 @@ impl Admission {
             }
         };
         let cancelling = job.status == JobStatus::Cancelling.as_str();
-        let stored = Stored { rows: &rows, processes: interrupted, cancelling, budgets: &books.0, spending: &books.1 };
+        let (budgets, spending, approvals) = (&books.0, &books.1, &books.2);
+        let stored = Stored { rows: &rows, processes: interrupted, cancelling, budgets, spending, approvals };
         let started_ms = job.started_ms.unwrap_or_else(now_ms);
         tracing::info!(job.id = %job.id, nodes = rows.len(), "continuing a job the previous server left unfinished");
         self.spawn_driver(job.id, (&config, &job.request), &planned, inbox, Some((&stored, started_ms)));

@@ -23,6 +23,7 @@ use crate::domain::{JobSpec, JobStatus, NodeStatus, PlanLimits, PlannedNode};
 use crate::events::{now_ms, EventDraft, EventKind};
 use crate::store::{JobRow, JobUpdate, LabelRow, NewNodes, NodeRow, NodeUpdate, SharedStore};
 
+mod decisions;
 mod lifecycle;
 
 /// How long a question to the requester waits for an answer when the job sets no limit.
@@ -98,12 +99,17 @@ impl Admission {
         (state.running.len(), state.queue.len())
     }
 
-    pub(super) async fn submit(self: &Arc<Self>, spec: JobSpec) -> Result<Submitted, EngineError> {
-        let spec = spec.with_decomposer(&self.limits);
+    pub(super) async fn submit(
+        self: &Arc<Self>,
+        spec: JobSpec,
+        submitted_by: Option<String>,
+    ) -> Result<Submitted, EngineError> {
+        let mut spec = spec.with_decomposer(&self.limits);
         let validation = validate(&spec, &self.limits);
         if !validation.errors.is_empty() {
             return Err(EngineError::Invalid(validation.errors));
         }
+        spec.config.submitted_by = submitted_by;
         self.ensure_store_reachable()?;
         let _keyed = match &spec.idempotency_key {
             Some(key) => {
@@ -191,6 +197,8 @@ impl Admission {
             intent: config.intent.unwrap_or_default(),
             clarify_timeout: Duration::from_secs(config.clarify_timeout_s.unwrap_or(DEFAULT_CLARIFY_TIMEOUT_S)),
             budget: config.budget,
+            submitted_by: config.submitted_by.clone(),
+            owners: config.owners.clone(),
         };
         let mut run = JobRun::new(self.ctx.clone(), job_id, settings, tree::build(planned), (outbox, inbox));
         let started_ms = match stored {

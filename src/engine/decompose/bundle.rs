@@ -100,5 +100,6 @@ fn node(name: &str, title: &str, depends_on: &[String]) -> NodeSpec {
         budget: None,
         on_budget_exhausted: None,
         recovery: None,
+        approval: None,
     }
 }

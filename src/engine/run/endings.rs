@@ -95,6 +95,10 @@ impl JobRun {
         result: Option<JsonText>,
         error: Option<String>,
     ) {
+        if status == NodeStatus::Succeeded && self.holds_for_acceptance(index, &result) {
+            return;
+        }
+        self.withdraw_approval(index);
         self.nodes[index].end(status, result, error);
         let node = &self.nodes[index];
         self.budget.close(node.id);
@@ -223,7 +227,7 @@ impl JobRun {
             }
             node.cancel_reason.get_or_insert(reason);
             match node.phase {
-                Phase::Blocked | Phase::Queued | Phase::BackingOff | Phase::AwaitAnswer => {
+                Phase::Blocked | Phase::Queued | Phase::BackingOff | Phase::AwaitAnswer | Phase::AwaitApproval => {
                     unstarted.push(index);
                     stack.extend(node.children.iter().copied());
                 }

@@ -8,6 +8,7 @@
 //! dependent siblings cannot overflow the stack.
 
 mod agents;
+mod approvals;
 mod budgets;
 mod clarify;
 mod decomposing;
@@ -19,6 +20,7 @@ mod slots;
 mod spawn;
 mod workers;
 
+pub(crate) use approvals::NotDecided;
 pub(crate) use restore::Stored;
 pub use spawn::{SpawnError, SpawnedNode};
 
@@ -71,6 +73,14 @@ pub(crate) enum JobMsg {
     Answer { answer: String, reply: oneshot::Sender<Result<(), String>> },
     /// A question went unanswered for the job's `clarify_timeout_s`.
     AnswerDue { index: usize, asked: usize },
+    /// A person's decision on an approval request.
+    Decide {
+        id: Uuid,
+        ruling: crate::people::inbox::Ruling,
+        reply: oneshot::Sender<Result<crate::people::inbox::Approval, NotDecided>>,
+    },
+    /// An approval request's level may have run out of time.
+    ApprovalDue { index: usize, id: Uuid },
     /// Add children under a running node (recursion from inside a worker).
     Spawn {
         parent: Uuid,
@@ -100,6 +110,10 @@ pub(crate) struct JobSettings {
     pub clarify_timeout: Duration,
     /// The job's `config.budget`.
     pub budget: Option<crate::domain::budget::BudgetLimit>,
+    /// The key that submitted the job (it may not approve its own requests unless allowed).
+    pub submitted_by: Option<String>,
+    /// Who decides requests no node's approvers took (`config.owners`).
+    pub owners: Vec<String>,
 }
 
 /// One running job.
@@ -128,6 +142,8 @@ pub(crate) struct JobRun {
     resuming: HashSet<usize>,
     /// The job's budget books, shared with its callers of models and the ledger.
     budget: Arc<super::budget::JobBudget>,
+    /// Approval requests: waiting, and what decided ones left behind.
+    people: approvals::People,
 }
 
 impl JobRun {
@@ -158,6 +174,7 @@ impl JobRun {
             agents: HashMap::new(),
             resuming: HashSet::new(),
             budget,
+            people: approvals::People::default(),
         }
     }
 
@@ -176,8 +193,9 @@ impl JobRun {
         });
         self.arm_timeout(started_ms);
         if !self.restored {
-            self.queue_for_slot(0);
+            self.admit(0);
         }
+        self.refresh_pause();
         while self.nodes[0].phase != Phase::Done && !(self.stopping && self.nothing_working()) {
             // Granted slots wait (held) while the journal is behind: new work would only
             // queue more changes in memory. Endings and cancels still go through.
@@ -191,6 +209,7 @@ impl JobRun {
                 () = tokio::time::sleep(BACKLOG_RECHECK), if behind => {}
             }
             self.drain_ended();
+            self.refresh_pause();
         }
         self.stop_all.cancel();
         // A token is valid only while its job runs.
@@ -234,6 +253,10 @@ impl JobRun {
                 let _ = reply.send(self.on_answer(answer));
             }
             JobMsg::AnswerDue { index, asked } => self.on_answer_due(index, asked),
+            JobMsg::Decide { id, ruling, reply } => {
+                let _ = reply.send(self.on_ruling(id, ruling));
+            }
+            JobMsg::ApprovalDue { index, id } => self.on_approval_due(index, id),
             JobMsg::RetryDue { index } => {
                 if self.nodes[index].phase == Phase::BackingOff {
                     self.queue_for_slot(index);
@@ -349,7 +372,7 @@ impl JobRun {
             if self.nodes[child].phase == Phase::Blocked {
                 self.nodes[child].counted = true;
                 self.nodes[parent].in_progress += 1;
-                self.queue_for_slot(child);
+                self.admit(child);
             }
         }
     }

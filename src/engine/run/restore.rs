@@ -45,6 +45,8 @@ pub(crate) struct Stored<'a> {
     /// Its budget envelopes' books, and what each ledger row spent.
     pub budgets: &'a [crate::store::BudgetRow],
     pub spending: &'a [crate::store::SpendRow],
+    /// Its approval requests.
+    pub approvals: &'a [crate::store::ApprovalRow],
 }
 
 impl JobRun {
@@ -55,6 +57,7 @@ impl JobRun {
         for (index, row) in stored.rows.iter().enumerate().take(self.nodes.len()) {
             self.load_row(index, row);
         }
+        let mut requests = self.load_approvals(stored.approvals);
         for index in 0..self.nodes.len() {
             if self.nodes[index].phase == Phase::Done && self.nodes[index].status == NodeStatus::Succeeded {
                 for dependent in self.nodes[index].dependents.clone() {
@@ -65,6 +68,10 @@ impl JobRun {
         // Parents come before their children in the arena, so a parent's bookkeeping is
         // settled before any child of it moves.
         for index in 0..self.nodes.len() {
+            if self.nodes[index].status == NodeStatus::AwaitingApproval {
+                self.resume_approval(index, requests.remove(&index));
+                continue;
+            }
             self.resume_node(index, stored.processes);
         }
         if stored.cancelling {
@@ -105,7 +112,7 @@ impl JobRun {
                 self.resume_children(index);
             }
             (Phase::Blocked, NodeStatus::Running | NodeStatus::Retrying) => self.rerun_worker(index),
-            (Phase::Blocked, _) if index == 0 => self.queue_for_slot(0),
+            (Phase::Blocked, _) if index == 0 => self.admit(0),
             _ => {}
         }
     }

@@ -143,13 +143,16 @@ impl JobRun {
         }
         let token = self.ctx.tokens.issue(self.job_id, node.id);
         let url = self.ctx.public_url.get().cloned().unwrap_or_default();
-        vec![
+        let input = self.approval_input(index).map(|input| ("CADRE_APPROVAL_INPUT".to_string(), input.to_string()));
+        let mut env = vec![
             ("CADRE_URL".into(), url),
             ("CADRE_TOKEN".into(), token),
             ("CADRE_JOB_ID".into(), self.job_id.to_string()),
             ("CADRE_NODE_ID".into(), node.id.to_string()),
             ("CADRE_DEPTH".into(), node.depth.to_string()),
-        ]
+        ];
+        env.extend(input);
+        env
     }
 
     /// Records a command worker's process group in the store while it runs.

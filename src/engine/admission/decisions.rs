@@ -1,0 +1,44 @@
+//! A person's decision on an approval request, taken to the driver of the request's job —
+//! the one writer of the job's state — and answered once it is stored.
+
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::Admission;
+use crate::engine::run::{JobMsg, NotDecided};
+use crate::engine::EngineError;
+use crate::people::approvals::Refusal;
+use crate::people::inbox::{Approval, Refused, Ruling};
+
+impl Admission {
+    pub(in crate::engine) async fn decide(&self, id: Uuid, ruling: Ruling) -> Result<Approval, EngineError> {
+        let row = self.store.approval(id).await?.ok_or_else(|| EngineError::NotFound(format!("approval {id}")))?;
+        let inbox = self.lock().running.get(&row.job_id).cloned();
+        let (reply, answered) = oneshot::channel();
+        let sent = inbox.is_some_and(|inbox| inbox.send(JobMsg::Decide { id, ruling, reply }).is_ok());
+        let outcome = if sent { answered.await.ok() } else { None };
+        match outcome {
+            Some(Ok(approval)) => {
+                self.ctx.journal.flush().await?;
+                Ok(approval)
+            }
+            Some(Err(NotDecided::Refused(refused))) => Err(refusal(refused)),
+            Some(Err(NotDecided::NotWaiting)) | None => {
+                let row = self.store.approval(id).await?.unwrap_or(row);
+                Err(EngineError::Conflict(format!("approval {id} is not waiting for a decision (it is {})", row.state)))
+            }
+        }
+    }
+}
+
+fn refusal(refused: Refused) -> EngineError {
+    match refused {
+        Refused::Input(why) => {
+            EngineError::Invalid(vec![crate::domain::FieldError { path: "input".into(), message: why }])
+        }
+        Refused::Rule(rule @ (Refusal::NotAnApprover(..) | Refusal::OwnRequest(_))) => {
+            EngineError::Forbidden(rule.to_string())
+        }
+        Refused::Rule(rule) => EngineError::Conflict(rule.to_string()),
+    }
+}
