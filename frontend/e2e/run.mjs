@@ -2,8 +2,9 @@
 // starts `cadre serve` (fresh data dir, generated key, free port, an `openai` provider named
 // `scripted` answered by scripted-llm.mjs in this process, also the [decomposer]'s provider),
 // drives the UI through
-// the scenarios of the brief, runs axe on every view, takes screenshots, and always stops
-// the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
+// the scenarios of the brief (approvals too: a request approved, one rejected, two left
+// waiting for the inbox's axe check and screenshots), runs axe on every view, takes
+// screenshots, and always stops the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -72,6 +73,13 @@ function assert(cond, message) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** JSON with every object's keys sorted (the server may store a value's keys in another order). */
+function canonicalJson(value) {
+  const sorted = (v) =>
+    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted(v[k])])) : v;
+  return JSON.stringify(sorted(value));
+}
 
 // ---- the server --------------------------------------------------------------------------
 
@@ -327,6 +335,72 @@ const INTENT_JOB = {
 /** Two classifications (before and after the answer) and the answer. */
 const INTENT_CALLS = 3;
 
+/**
+ * A release whose deploy a person approves before it starts, in the inbox. The e2e key both
+ * submits and approves it (an admin key: `scope:admin`), hence `allow_self`.
+ */
+const APPROVAL_PROMPT = 'Ship it?';
+const APPROVAL_COMMENT = 'green across the board';
+const APPROVAL_JOB = {
+  request: 'e2e: a release a person approves',
+  labels: { e2e: 'approval' },
+  plan: {
+    name: 'release',
+    children: [
+      { name: 'build', run: { type: 'echo', value: 1 } },
+      {
+        name: 'deploy',
+        depends_on: ['build'],
+        approval: { before: true, prompt: APPROVAL_PROMPT, approvers: ['scope:admin'], allow_self: true },
+        run: { type: 'echo', value: 'deployed' },
+      },
+    ],
+  },
+};
+/** A hotfix a person rejects (rejecting one's own job's request needs no `allow_self`). */
+const REJECT_PROMPT = 'Patch production now?';
+const REJECT_COMMENT = 'not on a Friday';
+const REJECT_JOB = {
+  request: 'e2e: a hotfix a person rejects',
+  labels: { e2e: 'approval-rejected' },
+  plan: {
+    name: 'hotfix',
+    children: [{ name: 'patch', approval: { before: true, prompt: REJECT_PROMPT, approvers: ['scope:admin'] }, run: { type: 'echo', value: 'patched' } }],
+  },
+};
+/**
+ * Left waiting for the axe and screenshot steps: a start that asks for input following a
+ * schema (two levels: its own for an hour, then the job's owners), and a result to accept.
+ */
+const APPROVAL_SCHEMA = { type: 'object', properties: { replicas: { type: 'integer', minimum: 1 } }, required: ['replicas'] };
+const WAITING_JOB = {
+  request: 'e2e: a rollout waiting for people',
+  labels: { e2e: 'approval-waiting' },
+  plan: {
+    name: 'rollout',
+    children: [
+      {
+        name: 'migrate',
+        approval: {
+          before: true,
+          prompt: 'Migrate on how many replicas?',
+          approvers: ['scope:admin'],
+          allow_self: true,
+          input_schema: APPROVAL_SCHEMA,
+          timeout_s: 3600,
+          on_timeout: 'escalate',
+        },
+        run: { type: 'echo', value: 'migrated' },
+      },
+      {
+        name: 'report',
+        approval: { after: true, prompt: 'Publish this report?', approvers: ['scope:admin'], allow_self: true },
+        run: { type: 'echo', value: { pages: 3, summary: 'all green' } },
+      },
+    ],
+  },
+};
+
 // ---- page helpers ------------------------------------------------------------------------
 
 async function waitFor(page, fn, arg, timeout, what) {
@@ -422,6 +496,8 @@ async function main() {
   const consoleProblems = [];
   try {
     const adminRest = restClient(base, key);
+    /** The name decisions are recorded under (unknown when the given key is used). */
+    let keyName = null;
     // A key of its own with a high rate limit, so the run never meets a 429.
     try {
       const created = await adminRest('POST', '/keys', {
@@ -430,6 +506,7 @@ async function main() {
         rate_limit: { per_second: E2E_RATE_PER_SECOND, burst: E2E_RATE_PER_SECOND },
       });
       key = created.key;
+      keyName = created.name;
     } catch (err) {
       console.log(`note: using the bootstrap key (${err.message})`);
     }
@@ -940,6 +1017,139 @@ async function main() {
       console.log('note: step j (decomposition) skipped: a server given by E2E_BASE_URL has no scripted provider');
     }
 
+    /** A job page's node card, its status and the job's status, for the messages of a wait. */
+    const describeJob = async (p) => `job ${await jobStatus(p)}; nodes: ${(await treeStatuses(p)).join(' ')}`;
+    const waitForStatus = (p, status, what) =>
+      waitFor(
+        p,
+        (want) => document.querySelector('[data-testid="job-status"]')?.getAttribute('data-status') === want,
+        status,
+        JOB_TIMEOUT_MS,
+        async () => `${what} to be ${status} (${await describeJob(p)})`,
+      );
+    const waitForNode = (p, name, status) =>
+      waitFor(
+        p,
+        ([n, want]) =>
+          [...document.querySelectorAll('[role="treeitem"]')].some((e) => e.querySelector('.tree-name')?.textContent === n && e.getAttribute('data-status') === want),
+        [name, status],
+        JOB_TIMEOUT_MS,
+        async () => `the node ${name} to be ${status} (${await describeJob(p)})`,
+      );
+    const badgeCount = (p) => p.evaluate(() => document.querySelector('[data-testid="approvals-badge"]')?.getAttribute('data-count') ?? '0');
+    const waitForBadge = (p, count) =>
+      waitFor(
+        p,
+        (want) => (document.querySelector('[data-testid="approvals-badge"]')?.getAttribute('data-count') ?? '0') === want,
+        String(count),
+        JOB_TIMEOUT_MS,
+        async () => `the Approvals badge to count ${count} (it counts ${await badgeCount(p)})`,
+      );
+    const approvalCard = (p, node, state = 'pending') => p.locator(`article.approval-card[data-node-name="${node}"][data-state="${state}"]`);
+    const openInbox = async (p, list) => {
+      await p.getByRole('link', { name: /^Approvals/ }).click();
+      await p.getByRole('button', { name: list, exact: true }).click();
+    };
+
+    let waitingApprovalJob = null;
+    await step('k. approvals: the inbox shows a request (badge, card, prompt); the node awaits approval and the job is paused; approved in its panel, the job succeeds live; the decision listed; another rejected in the inbox fails its node', async () => {
+      const problemsBefore = consoleProblems.length;
+      const release = await rest('POST', '/recursion/job', APPROVAL_JOB);
+      // The inbox: the badge counts it, its card shows the prompt, what it asks and of whom.
+      await openInbox(page, 'Yours to decide');
+      await waitForBadge(page, 1);
+      const card = approvalCard(page, 'deploy');
+      await card.waitFor({ timeout: JOB_TIMEOUT_MS });
+      const shown = {
+        prompt: await card.getByTestId('approval-prompt').innerText(),
+        kind: await card.getByTestId('approval-kind').innerText(),
+        approvers: await card.getByTestId('approval-approvers').innerText(),
+        progress: await card.getByTestId('approval-progress').innerText(),
+        job: await card.getByTestId('approval-job').getAttribute('href'),
+        by: await card.getByTestId('approval-requested-by').innerText(),
+      };
+      const want = { prompt: APPROVAL_PROMPT, kind: 'before start', approvers: 'scope:admin', progress: '0 of 1 approval', job: `#/jobs/${release.job_id}`, by: keyName ?? shown.by };
+      assert(JSON.stringify(shown) === JSON.stringify(want), `the card shows ${JSON.stringify(shown)},\n      not ${JSON.stringify(want)}`);
+      assert((await card.getByRole('button', { name: 'Approve' }).count()) === 1, 'the card has no Approve button');
+      // Its node's link: the job page with the node's panel open; the node awaits approval, the job is paused.
+      await card.getByRole('link', { name: 'deploy', exact: true }).click();
+      await waitForNode(page, 'deploy', 'awaiting_approval');
+      const deployCard = nodeCard(page, 'deploy');
+      const words = await deployCard.locator('.tree-meta').innerText();
+      assert(words.includes('awaiting approval'), `the deploy card reads "${words}"`);
+      assert((await deployCard.getAttribute('aria-label'))?.includes(', awaiting approval,'), 'the deploy card is not named awaiting approval');
+      await waitForStatus(page, 'paused', 'the release job');
+      assert((await page.getByTestId('clarification').count()) === 0, 'a job paused for an approval shows a question form');
+      const waitingBox = await page.getByTestId('approvals-waiting').innerText();
+      assert(waitingBox.includes(`deploy (before start): ${APPROVAL_PROMPT}`), `the job's waiting list reads "${waitingBox}"`);
+      const panel = page.locator('.node-panel');
+      const section = panel.getByTestId('node-approval');
+      await section.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      assert((await panel.locator('h2').innerText()).endsWith(' deploy'), 'the link did not open the deploy panel');
+      await shoot(page, 'approval-panel', (p) => p.evaluate(() => document.querySelector('.node-panel [data-testid="node-approval"]')?.scrollIntoView({ block: 'start' })));
+      // Approved there, with a comment: the job goes on and succeeds, live.
+      await section.getByLabel('Comment (optional)').fill(APPROVAL_COMMENT);
+      await section.getByRole('button', { name: 'Approve' }).click();
+      await page.getByText('You approved deploy.').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await waitForStatus(page, 'succeeded', 'the approved release');
+      await waitForNode(page, 'deploy', 'succeeded');
+      assert((await page.evaluate(() => window.__cadreBoot)) === boot, 'the page reloaded');
+      await waitForBadge(page, 0);
+      // The decided list: who approved, at which level, the comment.
+      await openInbox(page, 'Decided');
+      const decided = approvalCard(page, 'deploy', 'approved');
+      await decided.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      const decision = await decided.getByTestId('decision-text').innerText();
+      assert(decision === `approved by ${keyName ?? shown.by} at level 1`, `the decision reads "${decision}"`);
+      const comment = await decided.locator('.decision-comment').innerText();
+      assert(comment.includes(APPROVAL_COMMENT), `the decision's comment reads "${comment}"`);
+
+      // Another request, rejected in the inbox: its node fails, saying so.
+      const hotfix = await rest('POST', '/recursion/job', REJECT_JOB);
+      await openInbox(page, 'Yours to decide');
+      const patch = approvalCard(page, 'patch');
+      await patch.waitFor({ timeout: JOB_TIMEOUT_MS });
+      assert((await patch.getByTestId('approval-prompt').innerText()) === REJECT_PROMPT, 'the hotfix card shows another prompt');
+      const patchHref = await patch.getByRole('link', { name: 'patch', exact: true }).getAttribute('href');
+      assert(patchHref?.startsWith(`#/jobs/${hotfix.job_id}?node=`), `the patch card links ${patchHref}`);
+      await patch.getByLabel('Comment (optional)').fill(REJECT_COMMENT);
+      await patch.getByRole('button', { name: 'Reject' }).click();
+      await page.getByText('You rejected patch.').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await gotoHash(page, patchHref);
+      await waitForNode(page, 'patch', 'failed');
+      await waitForStatus(page, 'failed', 'the rejected hotfix');
+      const error = await page.locator('.node-panel .error-text').innerText();
+      assert(error.includes('rejected') && error.includes(REJECT_COMMENT), `the patch's error reads "${error}"`);
+
+      // Left waiting for the views' checks: a start asking for input (refused when it does not
+      // follow the schema), and a result to accept.
+      waitingApprovalJob = await rest('POST', '/recursion/job', WAITING_JOB);
+      await openInbox(page, 'Yours to decide');
+      await waitForBadge(page, 2);
+      const report = approvalCard(page, 'report');
+      await report.waitFor({ timeout: JOB_TIMEOUT_MS });
+      const result = await report.getByTestId('approval-result').innerText();
+      assert(result.includes('"summary": "all green"') && (await report.getByTestId('approval-kind').innerText()) === 'accept result', `the report card shows "${result}"`);
+      const migrate = approvalCard(page, 'migrate');
+      const schema = JSON.parse(await migrate.getByTestId('approval-schema').textContent());
+      assert(canonicalJson(schema) === canonicalJson(APPROVAL_SCHEMA), `the migrate card shows the schema ${JSON.stringify(schema)}`);
+      const levels = await migrate.getByTestId('approval-level').innerText();
+      assert(levels === '1 of 2: migrate', `the migrate card's level reads "${levels}"`);
+      const problemsBeforeRefusal = consoleProblems.length;
+      await migrate.getByLabel('Input (JSON, sent when approved)').fill('{"replicas": 0}');
+      await migrate.getByRole('button', { name: 'Approve' }).click();
+      const refusal = migrate.getByTestId('approval-input-error');
+      await refusal.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      const refusalText = await refusal.innerText();
+      assert(refusalText.includes('input_schema'), `the refused input reads "${refusalText}"`);
+      assert((await migrate.getAttribute('data-state')) === 'pending', 'the refused request is no longer pending');
+      // The browser reports the refused call (422) on its console: expected here, not a fault.
+      const refused = consoleProblems.splice(problemsBeforeRefusal).filter((m) => !m.includes('status of 422'));
+      consoleProblems.push(...refused);
+      const problems = consoleProblems.slice(problemsBefore);
+      assert(problems.length === 0, `console problems on the approval jobs:\n${problems.join('\n')}`);
+    });
+
     // A job that stays busy while the views are checked and photographed.
     const showcase = await rest('POST', '/recursion/job', SHOWCASE_JOB).catch((err) => {
       console.log(`note: showcase job refused: ${err.message}`);
@@ -954,6 +1164,10 @@ async function main() {
       ['submit', '#/submit', 'textarea'],
       ['resources', '#/resources', '[role="meter"]'],
     ];
+    if (waitingApprovalJob) {
+      views.push(['approvals', '#/approvals', 'article.approval-card']);
+      views.push(['approvals-decided', '#/approvals?show=decided', 'article.approval-card']);
+    }
     if (bigJobId) {
       views.push(['overview', `#/jobs/${bigJobId}?view=overview`, 'circle.ov-node']);
       views.push(['timeline', `#/jobs/${bigJobId}?view=timeline`, 'rect.tl-bar']);
@@ -1007,6 +1221,7 @@ async function main() {
     });
 
     if (showcase) await rest('DELETE', `/recursion/job/${showcase.job_id}`).catch(() => undefined);
+    if (waitingApprovalJob) await rest('DELETE', `/recursion/job/${waitingApprovalJob.job_id}`).catch(() => undefined);
 
     await step('f. no console errors or warnings, no page errors', async () => {
       assert(consoleProblems.length === 0, `\n${consoleProblems.join('\n')}`);

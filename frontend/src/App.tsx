@@ -1,13 +1,16 @@
-// The application shell: key gate, header with navigation, connection indicator and sign
-// out, the event stream's lifetime, and the hash-routed views.
+// The application shell: key gate, header with navigation (the approvals inbox's link with a
+// badge of the requests the key may decide), connection indicator and sign out, the event
+// stream's lifetime, and the hash-routed views.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient } from './api/client';
 import { pageKey, parseHash, useHash, type Route } from './app/route';
 import { ServicesContext, type Services } from './app/services';
 import { clearKey, loadKey, saveKey } from './app/session';
+import { ApprovalsNavLink } from './components/ApprovalsNavLink';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
 import { EventBus } from './live/bus';
 import { StreamClient, streamUrl, type ConnectionState } from './live/stream';
+import { Approvals } from './views/Approvals';
 import { Hierarchy } from './views/Hierarchy';
 import { JobDetail } from './views/JobDetail';
 import { Jobs } from './views/Jobs';
@@ -15,9 +18,13 @@ import { KeyPrompt } from './views/KeyPrompt';
 import { Resources } from './views/Resources';
 import { Submit } from './views/Submit';
 
+/** The inbox's link carries a badge: the requests the key may decide now. */
+const APPROVALS_HREF = '#/approvals';
+
 const NAV: readonly { href: string; text: string; matches: (r: Route) => boolean }[] = [
   { href: '#/', text: 'Hierarchy', matches: (r) => r.name === 'hierarchy' },
   { href: '#/jobs', text: 'Jobs', matches: (r) => r.name === 'jobs' || r.name === 'job' },
+  { href: APPROVALS_HREF, text: 'Approvals', matches: (r) => r.name === 'approvals' },
   { href: '#/submit', text: 'Submit', matches: (r) => r.name === 'submit' },
   { href: '#/resources', text: 'Resources', matches: (r) => r.name === 'resources' },
 ];
@@ -26,6 +33,7 @@ const TITLES: Record<Route['name'], string> = {
   hierarchy: 'Hierarchy',
   jobs: 'Jobs',
   job: 'Job',
+  approvals: 'Approvals',
   submit: 'Submit',
   resources: 'Resources',
   notfound: 'Not found',
@@ -38,7 +46,9 @@ function View({ route }: { route: Route }) {
     case 'jobs':
       return <Jobs />;
     case 'job':
-      return <JobDetail key={route.id} id={route.id} view={route.view ?? 'tree'} />;
+      return <JobDetail key={route.id} id={route.id} view={route.view ?? 'tree'} node={route.node} />;
+    case 'approvals':
+      return <Approvals show={route.show ?? 'mine'} />;
     case 'submit':
       return <Submit />;
     case 'resources':
@@ -66,9 +76,13 @@ function Header({ route, state, onSignOut }: { route: Route | null; state: Conne
           <ul>
             {NAV.map((n) => (
               <li key={n.href}>
-                <a href={n.href} aria-current={n.matches(route) ? 'page' : undefined}>
-                  {n.text}
-                </a>
+                {n.href === APPROVALS_HREF ? (
+                  <ApprovalsNavLink href={n.href} current={n.matches(route)} />
+                ) : (
+                  <a href={n.href} aria-current={n.matches(route) ? 'page' : undefined}>
+                    {n.text}
+                  </a>
+                )}
               </li>
             ))}
           </ul>

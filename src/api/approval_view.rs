@@ -21,6 +21,9 @@ pub enum ApprovalKind {
     Before,
     /// After it succeeded, before its result is accepted.
     After,
+    /// After a failure its recovery policy escalates: decided with retry, retry_with, skip
+    /// or fail.
+    Escalation,
 }
 
 /// Where a request stands.
@@ -85,14 +88,17 @@ pub struct ApprovalView {
     /// A JSON Schema the approver's input must follow.
     #[schema(value_type = Option<Object>)]
     pub input_schema: Option<Value>,
-    /// The input the node was given.
-    #[schema(value_type = Option<Object>)]
+    /// The input the node was given (any JSON value).
     pub input: Option<Value>,
-    /// What the approver is shown: for `after`, the node's `result` and `attempts`.
+    /// What the approver is shown: for `after`, the node's `result` and `attempts`; for an
+    /// escalation, its `error`, failure `class` and `attempts`.
     #[schema(value_type = Object)]
     pub context: Value,
-    /// Whether the calling key may decide it now.
+    /// Whether the calling key may decide it now (reject it, at least).
     pub may_decide: bool,
+    /// Whether the calling key may also let it go on (approve, or retry or skip an
+    /// escalation): not its own job's request, unless allowed.
+    pub may_approve: bool,
 }
 
 /// The calling key as an approver.
@@ -110,6 +116,7 @@ impl ApprovalView {
         let kind = match approval.kind {
             crate::people::inbox::Kind::Before => ApprovalKind::Before,
             crate::people::inbox::Kind::After => ApprovalKind::After,
+            crate::people::inbox::Kind::Escalation => ApprovalKind::Escalation,
         };
         let state = match request.state {
             crate::people::approvals::State::Pending => ApprovalState::Pending,
@@ -126,7 +133,7 @@ impl ApprovalView {
             comment: d.comment.clone(),
             source: approval.sources.get(i).cloned().flatten(),
         });
-        let at_level = request.decisions.iter().filter(|d| d.level == request.level && d.verdict == Verdict::Approve);
+        let at_level = request.decisions.iter().filter(|d| d.level == request.level && d.verdict.lets_go_on());
         Self {
             id: approval.id,
             job_id: approval.job_id,
@@ -147,9 +154,32 @@ impl ApprovalView {
             decisions: decisions.collect(),
             input_schema: approval.input_schema.clone(),
             input: approval.input.clone(),
-            context: approval.context.clone(),
-            may_decide: decider.is_some_and(|d| request.may_decide(d)),
+            context: if approval.context.is_object() {
+                approval.context.clone()
+            } else {
+                Value::Object(Default::default())
+            },
+            may_decide: decider.is_some_and(|d| request.check(d, no(approval)).is_ok()),
+            may_approve: decider.is_some_and(|d| request.check(d, yes(approval)).is_ok()),
         }
+    }
+}
+
+/// The verdict that stops a request of this kind.
+fn no(approval: &Approval) -> Verdict {
+    if approval.kind == crate::people::inbox::Kind::Escalation {
+        Verdict::Fail
+    } else {
+        Verdict::Reject
+    }
+}
+
+/// A verdict that lets a request of this kind go on.
+fn yes(approval: &Approval) -> Verdict {
+    if approval.kind == crate::people::inbox::Kind::Escalation {
+        Verdict::Retry
+    } else {
+        Verdict::Approve
     }
 }
 

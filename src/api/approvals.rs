@@ -60,14 +60,17 @@ pub struct ApprovalList {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"decision": "approve", "comment": "looks right", "input": {"replicas": 3}}))]
 pub struct DecisionBody {
+    /// `approve` or `reject` an approval; `retry`, `retry_with`, `skip` or `fail` an
+    /// escalation.
     pub decision: Verdict,
     /// Why (kept with the decision and in the audit log).
     #[serde(default)]
     #[schema(max_length = 4000)]
     pub comment: Option<String>,
-    /// A value the node receives, checked against the request's `input_schema` (approvals only).
+    /// Approving: a value the node receives, checked against the request's `input_schema`.
+    /// `retry_with`: the next attempt's terms (`memory_mb`, `cpu_seconds`, `timeout_s`,
+    /// `provider`, `model`). `skip`: the result the node succeeds with.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub input: Option<serde_json::Value>,
 }
 
@@ -140,7 +143,7 @@ pub async fn get_approval(
         (status = 403, description = "Not an approver of its current level, or approving one's own job's request", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No longer pending, or already decided by this key at this level", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The input does not follow the input_schema, or the comment is too long", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A decision of the wrong kind for the request, an input that does not follow its input_schema (or a retry_with's terms), or a comment too long", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn decide(

@@ -28,7 +28,28 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     engine_metrics(&app, &mut out);
     llm_metrics(&app.engine.ledger().totals(), &mut out);
     budget_metrics(app.engine.ledger().budgets().meters(), &mut out);
+    approval_metrics(app.engine.approval_meters(), &mut out);
     ([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], out)
+}
+
+/// Approvals: waiting now, asked, escalated a level, and how they ended.
+fn approval_metrics(meters: &crate::people::inbox::Meters, out: &mut String) {
+    let count = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    let waiting = u64::try_from(meters.waiting.load(Ordering::Relaxed)).unwrap_or(0);
+    metric(out, "cadre_approvals_waiting", "gauge", "Approval requests waiting for a decision.", waiting);
+    let requested = count(&meters.requested);
+    metric(out, "cadre_approvals_requested_total", "counter", "Approval requests made.", requested);
+    let escalated = count(&meters.escalated);
+    metric(out, "cadre_approvals_escalated_total", "counter", "Requests moved up a level by a timeout.", escalated);
+    let _ = writeln!(
+        out,
+        "# HELP cadre_approvals_decided_total Requests decided, by outcome.\n# TYPE cadre_approvals_decided_total counter"
+    );
+    for (state, counter) in
+        [("approved", &meters.approved), ("rejected", &meters.rejected), ("cancelled", &meters.withdrawn)]
+    {
+        let _ = writeln!(out, "cadre_approvals_decided_total{{state=\"{state}\"}} {}", count(counter));
+    }
 }
 
 /// Budgets: calls reserved for, calls and envelopes refused, warning levels crossed.

@@ -200,9 +200,6 @@ fn check_node(node: &NodeSpec, path: &str, depth: u8, max_depth: u8, v: &mut Val
     if node.validate.is_some() && node.run.is_none() {
         v.error(format!("{path}.validate"), "only a worker's result is validated: this node has no `run`");
     }
-    if node.recovery.iter().flatten().any(|(_, action)| *action == super::recovery::RecoveryAction::Escalate) {
-        v.warn(format!("{path}.recovery"), "`escalate` asks a person once approvals exist; until then the node fails");
-    }
     for (field, message) in node.approval.iter().flat_map(super::approval::check) {
         v.error(format!("{path}.approval.{field}"), message);
     }

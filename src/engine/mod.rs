@@ -95,6 +95,8 @@ pub(crate) struct EngineCtx {
     pub decomposer: Option<Arc<decompose::pipeline::Decomposer>>,
     /// Where workers reach this server (`CADRE_URL`); known once the listener is bound.
     pub public_url: std::sync::OnceLock<String>,
+    /// Approval requests asked, escalated and decided, for `/metrics`.
+    pub approvals: crate::people::inbox::Meters,
 }
 
 /// The orchestrator handle; cheap to clone.
@@ -135,6 +137,7 @@ impl Engine {
             decomposers: Arc::new(decomposers),
             decomposer,
             public_url: std::sync::OnceLock::new(),
+            approvals: crate::people::inbox::Meters::default(),
         });
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };
@@ -236,6 +239,11 @@ impl Engine {
     /// The journal (audit entries are written through it too).
     pub fn journal(&self) -> &Journal {
         &self.inner.ctx.journal
+    }
+
+    /// The approval counters.
+    pub fn approval_meters(&self) -> &crate::people::inbox::Meters {
+        &self.inner.ctx.approvals
     }
 
     /// The call ledger (model calls and usage workers report).

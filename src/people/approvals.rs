@@ -35,6 +35,26 @@ pub struct Decider {
 pub enum Verdict {
     Approve,
     Reject,
+    /// An escalation: run the node again as it was.
+    Retry,
+    /// An escalation: run it again with the limits (or model) given as the decision's input.
+    RetryWith,
+    /// An escalation: count it as succeeded, with the decision's input as its result.
+    Skip,
+    /// An escalation: let the failure stand.
+    Fail,
+}
+
+impl Verdict {
+    /// Whether it lets the node go on (approves, or retries or skips an escalation).
+    pub fn lets_go_on(self) -> bool {
+        !matches!(self, Self::Reject | Self::Fail)
+    }
+
+    /// Whether it decides an escalation rather than an approval.
+    pub fn is_recovery(self) -> bool {
+        matches!(self, Self::Retry | Self::RetryWith | Self::Skip | Self::Fail)
+    }
 }
 
 /// A decision as recorded: by whom (or by the clock), at which level, when.
@@ -114,11 +134,6 @@ impl Request {
         }
     }
 
-    /// Whether `decider` may decide at the current level.
-    pub fn may_decide(&self, decider: &Decider) -> bool {
-        self.state == State::Pending && self.levels[self.level].approvers.iter().any(|a| matches(a, decider))
-    }
-
     /// `decider` approves or rejects; returns the state it leaves.
     pub fn decide(
         &mut self,
@@ -132,9 +147,9 @@ impl Request {
         let by = Some(decider.name.clone());
         self.decisions.push(Decision { verdict, by, level: self.level, at_ms: now_ms, comment });
         self.state = match verdict {
-            Verdict::Reject => State::Rejected,
-            Verdict::Approve if self.approvals_here() >= required => State::Approved,
-            Verdict::Approve => State::Pending,
+            verdict if !verdict.lets_go_on() => State::Rejected,
+            _ if self.approvals_here() >= required => State::Approved,
+            _ => State::Pending,
         };
         Ok(self.state)
     }
@@ -148,7 +163,7 @@ impl Request {
         if !level.approvers.iter().any(|a| matches(a, decider)) {
             return Err(Refusal::NotAnApprover(decider.name.clone(), level.approvers.join(", ")));
         }
-        if verdict == Verdict::Approve && !self.allow_self && self.requested_by.as_deref() == Some(&decider.name) {
+        if verdict.lets_go_on() && !self.allow_self && self.requested_by.as_deref() == Some(&decider.name) {
             return Err(Refusal::OwnRequest(decider.name.clone()));
         }
         let here = |d: &&Decision| d.level == self.level && d.by.as_deref() == Some(&decider.name);
@@ -190,7 +205,7 @@ impl Request {
     }
 
     fn approvals_here(&self) -> usize {
-        self.decisions.iter().filter(|d| d.level == self.level && d.verdict == Verdict::Approve).count()
+        self.decisions.iter().filter(|d| d.level == self.level && d.verdict.lets_go_on()).count()
     }
 }
 

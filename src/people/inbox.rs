@@ -3,6 +3,8 @@
 //! the rules it is decided by ([`Request`]), and what the approver gave the node (`input`).
 //! Stored as one row through the journal; the row's `body` is this, as JSON.
 
+use std::sync::atomic::{AtomicI64, AtomicU64};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -18,6 +20,8 @@ pub enum Kind {
     Before,
     /// After it succeeded, before its result is accepted.
     After,
+    /// After a failure its recovery policy escalates: retry, retry with, skip or fail.
+    Escalation,
 }
 
 impl Kind {
@@ -25,7 +29,51 @@ impl Kind {
         match self {
             Self::Before => "before",
             Self::After => "after",
+            Self::Escalation => "escalation",
         }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "after" => Self::After,
+            "escalation" => Self::Escalation,
+            _ => Self::Before,
+        }
+    }
+}
+
+/// What a `retry_with` may change for the next attempt: a command's limits, an `llm`
+/// worker's provider and model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryTerms {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+impl RetryTerms {
+    /// The terms a `retry_with` decision's input gives, or why it gives none.
+    pub fn of(input: Option<&Value>) -> Result<Self, String> {
+        const SHAPE: &str = "retry_with takes an input of {memory_mb, cpu_seconds, timeout_s, provider, model}";
+        let terms: Self = input.map_or_else(
+            || Err(SHAPE.to_string()),
+            |value| serde_json::from_value(value.clone()).map_err(|e| format!("{SHAPE}: {e}")),
+        )?;
+        if terms == Self::default() {
+            return Err(format!("{SHAPE}, at least one of them"));
+        }
+        if [terms.memory_mb, terms.cpu_seconds, terms.timeout_s].contains(&Some(0)) {
+            return Err("retry_with limits are at least 1".into());
+        }
+        Ok(terms)
     }
 }
 
@@ -79,18 +127,24 @@ pub struct Ruling {
 pub enum Refused {
     #[error(transparent)]
     Rule(#[from] Refusal),
-    /// The input does not follow the request's `input_schema`.
+    /// The input does not follow the request's `input_schema` (or a `retry_with`'s terms).
     #[error("{0}")]
     Input(String),
+    /// A decision of the wrong kind: approve/reject for an escalation, or the reverse.
+    #[error("{0}")]
+    Decision(String),
 }
 
 impl Approval {
     /// Applies a ruling; returns the state it leaves.
     pub fn rule(&mut self, ruling: Ruling, now_ms: i64) -> Result<State, Refused> {
-        let approving = ruling.verdict == Verdict::Approve;
+        let approving = ruling.verdict.lets_go_on();
+        self.check_kind(ruling.verdict)?;
         self.request.check(&ruling.decider, ruling.verdict)?;
-        if approving {
-            self.check_input(ruling.input.as_ref())?;
+        match ruling.verdict {
+            Verdict::RetryWith => drop(RetryTerms::of(ruling.input.as_ref()).map_err(Refused::Input)?),
+            Verdict::Approve => self.check_input(ruling.input.as_ref())?,
+            _ => {}
         }
         let state = self.request.decide(&ruling.decider, ruling.verdict, ruling.comment, now_ms)?;
         self.sources.push(ruling.source);
@@ -98,6 +152,16 @@ impl Approval {
             self.input = ruling.input;
         }
         Ok(state)
+    }
+
+    fn check_kind(&self, verdict: Verdict) -> Result<(), Refused> {
+        match (self.kind == Kind::Escalation, verdict.is_recovery()) {
+            (true, false) => {
+                Err(Refused::Decision("an escalation is decided with retry, retry_with, skip or fail".into()))
+            }
+            (false, true) => Err(Refused::Decision("an approval is decided with approve or reject".into())),
+            _ => Ok(()),
+        }
     }
 
     fn check_input(&self, input: Option<&Value>) -> Result<(), Refused> {
@@ -140,7 +204,7 @@ impl Approval {
         approval.job_id = row.job_id;
         approval.node_id = row.node_id;
         approval.created_ms = row.created_ms;
-        approval.kind = if row.kind == "after" { Kind::After } else { Kind::Before };
+        approval.kind = Kind::parse(&row.kind);
         Ok(approval)
     }
 
@@ -154,4 +218,17 @@ impl Approval {
             None => "nobody".into(),
         }
     }
+}
+
+/// The server's approval counters, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Meters {
+    /// Requests waiting for a decision in the jobs this server drives.
+    pub waiting: AtomicI64,
+    pub requested: AtomicU64,
+    pub escalated: AtomicU64,
+    pub approved: AtomicU64,
+    pub rejected: AtomicU64,
+    /// Withdrawn because their node was cancelled.
+    pub withdrawn: AtomicU64,
 }

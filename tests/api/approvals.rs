@@ -105,6 +105,18 @@ async fn the_record_shows_every_decision(app: &TestApp, id: &str) {
     let audit = app.get_json("/audit?action=approval.decide").await;
     let outcomes: Vec<&Value> = audit["entries"].as_array().expect("entries").iter().map(|e| &e["outcome"]).collect();
     assert_eq!(outcomes.len(), 3, "every decision is audited, the refused one too: {audit}");
+    the_metrics_count_it(app).await;
+}
+
+async fn the_metrics_count_it(app: &TestApp) {
+    let metrics = app.client.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    for line in [
+        "cadre_approvals_waiting 0",
+        "cadre_approvals_requested_total 1",
+        "cadre_approvals_decided_total{state=\"approved\"} 1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in /metrics");
+    }
 }
 
 #[tokio::test]
@@ -128,6 +140,8 @@ async fn refusals_change_nothing_and_a_rejection_fails_the_node() {
             .to_string()
     };
     let (mine, scaled) = (by_name("mine"), by_name("scaled"));
+    let own = app.get_json(&format!("/approvals/{mine}")).await;
+    assert_eq!((&own["may_decide"], &own["may_approve"]), (&json!(true), &json!(false)), "it may only reject its own");
 
     let (status, problem) = decide(&app, KEY, &mine, json!({"decision": "approve"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the submitting key may not approve its own job: {problem}");

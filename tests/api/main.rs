@@ -10,6 +10,7 @@ mod common;
 mod dashboard;
 mod decomposition;
 mod errors;
+mod escalations;
 mod failures;
 mod helpers;
 mod ledger_store;

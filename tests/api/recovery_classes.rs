@@ -1,7 +1,7 @@
 //! Failures told apart and recovered from (issue 15, seed 004's matrix), produced for real: a
 //! command killed by its memory limit re-run with twice the memory, a timeout re-run with
-//! more time, a missing program failed at once, a 503 retried, and an escalation (which
-//! fails until approvals exist) inherited from the parent.
+//! more time, a missing program failed at once, a 503 retried, and an escalation inherited
+//! from the parent held for a person.
 
 use serde_json::{json, Value};
 
@@ -65,7 +65,7 @@ async fn a_timeout_is_rerun_with_more_time_and_a_missing_program_fails_at_once()
 }
 
 #[tokio::test]
-async fn a_503_is_retried_and_an_inherited_escalation_fails_until_people_can_be_asked() {
+async fn a_503_is_retried_and_an_inherited_escalation_waits_for_a_person() {
     let service = ScriptedLlm::start(vec![Reply::status(503, "busy"), Reply::ok(openai_text("up", 1, 1))]).await;
     let app = spawn_app().await;
     let call = json!({"type": "http", "url": format!("{}/chat/completions", service.url), "method": "POST"});
@@ -73,19 +73,28 @@ async fn a_503_is_retried_and_an_inherited_escalation_fails_until_people_can_be_
         "recovery": {"process": "escalate"}, "retry": {"max_attempts": 3, "initial_backoff_ms": 10}, "children": [
             {"name": "call", "run": call},
             {"name": "broken", "run": command("echo 'assertion failed' >&2; exit 3")}]}});
-    let checked: Value = app.post("/recursion/validate", &job).await.json().await.expect("json");
-    let warning = &checked["warnings"][0];
-    assert_eq!(warning["path"], "plan.recovery", "{checked}");
     let id = app.submit(&job).await;
+    let job = app.wait_for(&id, |job| node(&job["tree"], "broken")["status"] == "awaiting_approval").await;
+    let recovery = &node(&job["tree"], "broken")["result"]["recovery"];
+    assert_eq!(
+        (&recovery["class"], &recovery["action"], &recovery["level"]),
+        (&json!("process"), &json!("escalate"), &json!(3)),
+        "{recovery}"
+    );
+    let requests = app.get_json(&format!("/approvals?job_id={id}&mine=false")).await;
+    let request = &requests["approvals"][0];
+    assert_eq!((&request["kind"], &request["context"]["class"]), (&json!("escalation"), &json!("process")));
+    let decision = json!({"decision": "fail", "comment": "a real bug"});
+    let decided = app.post(&format!("/approvals/{}/decision", request["id"].as_str().expect("id")), &decision).await;
+    assert_eq!(decided.status(), 200, "the job's owners (admin keys) decide an escalation no node's approvers took");
     let job = app.wait_for_end(&id).await;
     let call = node(&job["tree"], "call");
     assert_eq!((&call["status"], &call["attempts"]), (&json!("succeeded"), &json!(2)), "{call}");
     assert_eq!(service.received().len(), 2);
     let broken = node(&job["tree"], "broken");
     assert_eq!((&broken["status"], &broken["attempts"]), (&json!("failed"), &json!(1)), "{broken}");
-    let recovery = &broken["result"]["recovery"];
-    assert_eq!((&recovery["class"], &recovery["action"]), (&json!("process"), &json!("fail")), "{recovery}");
-    assert!(recovery["note"].as_str().is_some_and(|n| n.starts_with("escalation asks a person")), "{recovery}");
+    let error = broken["error"].as_str().expect("error");
+    assert!(error.ends_with("(escalated; 'bootstrap' (level 1) let the failure stand)"), "{error}");
     let retried = replayed(&app, &id, "node_retrying").await;
     assert_eq!(retried.len(), 1);
     assert_eq!((&retried[0]["name"], &retried[0]["recovery"]["class"]), (&json!("call"), &json!("network")));

@@ -1,5 +1,6 @@
 // Tests of the REST client: bearer key, problem bodies, 401 callback, 429 Retry-After, the
-// label filter's translation, answering a paused job and reading a job's Markdown report.
+// label filter's translation, answering a paused job, reading a job's Markdown report, and
+// listing and deciding approval requests.
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClient, ApiError, labelParam } from './client';
 import { RateGate } from './rateGate';
@@ -98,5 +99,23 @@ describe('ApiClient', () => {
     expect(headers.Authorization).toBe(`Bearer ${KEY}`);
     const err = await api.jobReport('j2').catch((e: unknown) => e);
     expect((err as ApiError).status).toBe(404);
+  });
+
+  it('lists approvals with their filters (mine=false kept) and posts a decision', async () => {
+    const problem = { type: 'urn:cadre:problem:validation', title: 'Unprocessable Entity', status: 422, detail: 'the input does not follow the schema', errors: [{ path: 'input', message: 'replicas: 0 is less than 1' }] };
+    const answers = [jsonResponse(200, { approvals: [], next_cursor: null }), jsonResponse(200, { approvals: [], next_cursor: null }), jsonResponse(422, problem)];
+    const fetchImpl = vi.fn(async () => answers.shift() as Response);
+    const api = new ApiClient({ key: KEY, fetchImpl, gate: instantGate() });
+    await api.listApprovals({ state: 'pending' });
+    await api.listApprovals({ jobId: 'j1', mine: false, limit: 50, cursor: '17' });
+    const urls = fetchImpl.mock.calls.map((c) => (c as unknown as [string])[0]);
+    expect(urls).toEqual(['/api/v1/approvals?state=pending', '/api/v1/approvals?job_id=j1&mine=false&limit=50&cursor=17']);
+    const err = await api.decideApproval('a 1', { decision: 'approve', comment: 'ok', input: { replicas: 0 } }).catch((e: unknown) => e);
+    const [url, init] = fetchImpl.mock.calls[2] as unknown as [string, RequestInit];
+    expect(url).toBe('/api/v1/approvals/a%201/decision');
+    expect(init.method).toBe('POST');
+    expect(JSON.parse(String(init.body))).toEqual({ decision: 'approve', comment: 'ok', input: { replicas: 0 } });
+    expect((err as ApiError).status).toBe(422);
+    expect((err as ApiError).problem?.errors?.[0]).toEqual({ path: 'input', message: 'replicas: 0 is less than 1' });
   });
 });

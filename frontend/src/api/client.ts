@@ -3,6 +3,9 @@
 import { RateGate } from './rateGate';
 import type {
   AnswerBody,
+  ApprovalList,
+  ApprovalView,
+  DecisionBody,
   HierarchyNode,
   JobPage,
   JobSummary,
@@ -49,6 +52,16 @@ export interface JobsQuery {
   status?: string;
   /** `key=value` as typed by the user (sent as the server's `key:value`). */
   label?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface ApprovalsQuery {
+  /** Only requests in this state (all states when absent). */
+  state?: string;
+  jobId?: string;
+  /** Only those the calling key may decide now (the server's default: true for pending ones). */
+  mine?: boolean;
   limit?: number;
   cursor?: string | null;
 }
@@ -202,5 +215,21 @@ export class ApiClient {
 
   submit(spec: unknown): Promise<SubmitResponse> {
     return this.request('POST', '/recursion/job', { body: spec });
+  }
+
+  /** Approval requests, newest first. */
+  listApprovals(q: ApprovalsQuery = {}): Promise<ApprovalList> {
+    return this.request('GET', '/approvals', {
+      query: { state: q.state, job_id: q.jobId, mine: q.mine, limit: q.limit, cursor: q.cursor },
+    });
+  }
+
+  getApproval(id: string): Promise<ApprovalView> {
+    return this.request('GET', `/approvals/${encodeURIComponent(id)}`);
+  }
+
+  /** Approves or rejects a request; answers the request as it stands after the decision. */
+  decideApproval(id: string, body: DecisionBody): Promise<ApprovalView> {
+    return this.request('POST', `/approvals/${encodeURIComponent(id)}/decision`, { body });
   }
 }

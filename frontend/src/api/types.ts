@@ -1,7 +1,7 @@
 // Types of the cadre REST API (/api/v1) as the dashboard reads them (see openapi.json).
 
-/** Statuses a node can be in. */
-export type NodeStatus = 'pending' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+/** Statuses a node can be in (`awaiting_approval`: a person approves its start or accepts its result; it holds no slot). */
+export type NodeStatus = 'pending' | 'running' | 'retrying' | 'awaiting_approval' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Statuses a job can be in. */
 export type JobStatus = 'queued' | 'running' | 'paused' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled';
@@ -90,6 +90,86 @@ export interface NodeRetryingData {
   error: string | null;
   /** Null for an attempt cut short by a restart, or a server that does not classify failures. */
   recovery: RecoveryView | null;
+}
+
+// ---- approvals: people in the loop (issue 15, docs/PEOPLE.md) -------------------------------
+
+/** When in its node's life a request asks: before it starts, or before its result is accepted. */
+export type ApprovalKind = 'before' | 'after';
+
+/** Where a request stands (`cancelled`: withdrawn, its node was cancelled first). */
+export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'cancelled';
+
+/** What a level does when its time runs out. */
+export type OnTimeout = 'approve' | 'reject' | 'escalate';
+
+export type Verdict = 'approve' | 'reject';
+
+/** One level of approvers: a node's (its own or an ancestor's), or the job's owners. */
+export interface ApprovalLevel {
+  /** A node's name, or `job owners`. */
+  owner: string;
+  /** Key names, `group:NAME`, `scope:NAME`. */
+  approvers: string[];
+  required: number;
+  /** How long it waits; null: until someone decides. */
+  timeout_s: number | null;
+  /** An `OnTimeout` (a string, so that a value a newer server adds still reads). */
+  on_timeout: string;
+}
+
+/** One decision: a person's, or a timeout's default (`by` null). */
+export interface ApprovalDecision {
+  decision: Verdict;
+  by: string | null;
+  /** 1 for the first level. */
+  level: number;
+  at: string;
+  comment: string | null;
+  /** The client address it came from. */
+  source: string | null;
+}
+
+/** An approval request (`GET /approvals`, `GET /approvals/{id}`, the answer of a decision). */
+export interface ApprovalView {
+  id: string;
+  job_id: string;
+  node_id: string;
+  node_name: string;
+  kind: ApprovalKind;
+  state: ApprovalState;
+  prompt: string | null;
+  /** The level it waits at (or was decided at), 1 for the first. */
+  level: number;
+  levels: ApprovalLevel[];
+  /** Approvals given at the current level so far. */
+  approvals_at_level: number;
+  /** When the current level's time runs out (null: no limit, or no longer pending). */
+  deadline: string | null;
+  /** The name of the key that submitted the job. */
+  requested_by: string | null;
+  created_at: string;
+  decisions: ApprovalDecision[];
+  /** A JSON Schema the approver's input must follow. */
+  input_schema: JsonValue | null;
+  /** The input the node was given. */
+  input: JsonValue | null;
+  /** What the approver is shown: for `after`, `{result, attempts}`. */
+  context: JsonValue | null;
+  /** Whether the calling key may decide it now. */
+  may_decide: boolean;
+}
+
+export interface ApprovalList {
+  approvals: ApprovalView[];
+  next_cursor: string | null;
+}
+
+/** `POST /approvals/{id}/decision`. */
+export interface DecisionBody {
+  decision: Verdict;
+  comment?: string;
+  input?: JsonValue;
 }
 
 /** One node of a job's tree (`GET /recursion/job/{id}`). */

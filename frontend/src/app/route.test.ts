@@ -1,6 +1,6 @@
 // Tests of hash parsing.
 import { describe, expect, it } from 'vitest';
-import { jobHash, pageKey, parseHash } from './route';
+import { approvalsHash, jobHash, nodeHash, pageKey, parseHash } from './route';
 
 describe('parseHash', () => {
   it('maps every route', () => {
@@ -11,6 +11,7 @@ describe('parseHash', () => {
     expect(parseHash('#/jobs/01a1-ff')).toEqual({ name: 'job', id: '01a1-ff' });
     expect(parseHash('#/submit')).toEqual({ name: 'submit' });
     expect(parseHash('#/resources')).toEqual({ name: 'resources' });
+    expect(parseHash('#/approvals')).toEqual({ name: 'approvals' });
     expect(parseHash('#/nope')).toEqual({ name: 'notfound', path: '/nope' });
   });
 
@@ -29,5 +30,20 @@ describe('parseHash', () => {
     }
     expect(jobHash('j1')).toBe('/jobs/j1');
     expect(pageKey(parseHash('#/jobs'))).not.toBe(pageKey(parseHash('#/submit')));
+  });
+
+  it("reads the approvals inbox's list, and a job page's node", () => {
+    expect(parseHash('#/approvals?show=decided')).toStrictEqual({ name: 'approvals', show: 'decided' });
+    expect(parseHash('#/approvals?show=pending')).toStrictEqual({ name: 'approvals', show: 'pending' });
+    expect(parseHash('#/approvals?show=mine')).toStrictEqual({ name: 'approvals' });
+    expect(parseHash('#/approvals?show=nope')).toStrictEqual({ name: 'approvals' });
+    for (const show of ['mine', 'pending', 'decided'] as const) expect(parseHash(`#${approvalsHash(show)}`)).toMatchObject({ name: 'approvals' });
+    expect(approvalsHash()).toBe('/approvals');
+    expect(approvalsHash('decided')).toBe('/approvals?show=decided');
+    expect(pageKey(parseHash('#/approvals?show=decided'))).toBe(pageKey(parseHash('#/approvals')));
+    const route = parseHash(`#${nodeHash('j 1', 'n/2')}`);
+    expect(route).toStrictEqual({ name: 'job', id: 'j 1', node: 'n/2' });
+    expect(pageKey(route)).toBe('job:j 1');
+    expect(parseHash('#/jobs/j1?view=timeline&node=n1')).toStrictEqual({ name: 'job', id: 'j1', view: 'timeline', node: 'n1' });
   });
 });

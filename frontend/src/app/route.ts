@@ -1,15 +1,22 @@
 // Hash routing: `#/` hierarchy (`#/?job=<id>` for one job), `#/jobs`, `#/jobs/<id>`
-// (`?view=overview|timeline` for the job's other views), `#/submit`, `#/resources`.
+// (`?view=overview|timeline` for the job's other views, `?node=<id>` to open a node's panel),
+// `#/approvals` (`?show=pending|decided` for more than what the key may decide now),
+// `#/submit`, `#/resources`.
 import { useSyncExternalStore } from 'react';
 
 /** The ways the Job detail view shows a job's nodes. */
 export const JOB_VIEWS = ['tree', 'overview', 'timeline'] as const;
 export type JobViewName = (typeof JOB_VIEWS)[number];
 
+/** What the approvals inbox lists: what the key may decide now, every pending request, or the decided ones. */
+export const APPROVAL_LISTS = ['mine', 'pending', 'decided'] as const;
+export type ApprovalListName = (typeof APPROVAL_LISTS)[number];
+
 export type Route =
   | { name: 'hierarchy'; jobId?: string }
   | { name: 'jobs' }
-  | { name: 'job'; id: string; view?: JobViewName }
+  | { name: 'job'; id: string; view?: JobViewName; node?: string }
+  | { name: 'approvals'; show?: ApprovalListName }
   | { name: 'submit' }
   | { name: 'resources' }
   | { name: 'notfound'; path: string };
@@ -23,6 +30,7 @@ export function parseHash(hash: string): Route {
   }
   if (parts[0] === 'jobs' && parts.length === 1) return { name: 'jobs' };
   if (parts[0] === 'jobs' && parts.length === 2) return jobRoute(decodeURIComponent(parts[1]), query);
+  if (parts[0] === 'approvals' && parts.length === 1) return approvalsRoute(query);
   if (parts[0] === 'submit' && parts.length === 1) return { name: 'submit' };
   if (parts[0] === 'resources' && parts.length === 1) return { name: 'resources' };
   return { name: 'notfound', path };
@@ -33,8 +41,17 @@ function isJobView(value: string | null): value is JobViewName {
 }
 
 function jobRoute(id: string, query: string): Route {
-  const view = new URLSearchParams(query).get('view');
-  return isJobView(view) && view !== 'tree' ? { name: 'job', id, view } : { name: 'job', id };
+  const params = new URLSearchParams(query);
+  const view = params.get('view');
+  const node = params.get('node');
+  const route: Route = isJobView(view) && view !== 'tree' ? { name: 'job', id, view } : { name: 'job', id };
+  return node ? { ...route, node } : route;
+}
+
+function approvalsRoute(query: string): Route {
+  const show = new URLSearchParams(query).get('show');
+  const known: readonly (string | null)[] = APPROVAL_LISTS;
+  return known.includes(show) && show !== 'mine' ? { name: 'approvals', show: show as ApprovalListName } : { name: 'approvals' };
 }
 
 /** The hash of one job's page showing `view` (the tree when absent). */
@@ -43,9 +60,20 @@ export function jobHash(id: string, view: JobViewName = 'tree'): string {
   return view === 'tree' ? path : `${path}?view=${view}`;
 }
 
-/** The page a route shows, ignoring how it shows it (a job's view switch is not a new page). */
+/** The hash of a job's page with one node's panel open. */
+export function nodeHash(jobId: string, nodeId: string): string {
+  return `${jobHash(jobId)}?node=${encodeURIComponent(nodeId)}`;
+}
+
+/** The hash of the approvals inbox listing `show` (what the key may decide when absent). */
+export function approvalsHash(show: ApprovalListName = 'mine'): string {
+  return show === 'mine' ? '/approvals' : `/approvals?show=${show}`;
+}
+
+/** The page a route shows, ignoring how it shows it (a job's view switch, or the inbox's list, is not a new page). */
 export function pageKey(route: Route): string {
-  return route.name === 'job' ? `job:${route.id}` : JSON.stringify(route);
+  if (route.name === 'job') return `job:${route.id}`;
+  return route.name === 'approvals' ? 'approvals' : JSON.stringify(route);
 }
 
 export function navigate(path: string): void {

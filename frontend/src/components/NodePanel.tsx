@@ -1,4 +1,5 @@
-// The Job detail side panel for the selected node: status, timings, attempts, slots,
+// The Job detail side panel for the selected node: status, timings, attempts, slots, its
+// approval requests (with Approve and Reject while one waits for the key's decision),
 // error (saying so when its budget could not cover a call), how it recovers from its last
 // failed attempt (the failure's class and what follows), a decomposing node's plan (read
 // while it runs too), a checked worker's validation, result (pretty JSON), what its model
@@ -6,13 +7,14 @@
 // stdout/stderr tails of the logs route.
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { describeError } from '../api/client';
-import type { JsonValue, NodeLogs, RecoveryView } from '../api/types';
+import type { ApprovalView, JsonValue, NodeLogs, RecoveryView, Verdict } from '../api/types';
 import { isBudgetRefusal } from '../app/budget';
 import { recoveryOf } from '../app/recovery';
 import { between, formatDuration, formatTime, prettyJson } from '../app/format';
 import { useServices } from '../app/services';
 import type { TreeModel, TreeNode } from '../tree/model';
 import { isTerminal } from '../tree/status';
+import { ApprovalSection } from './ApprovalSection';
 import { BudgetSection } from './BudgetSection';
 import { Conversation } from './Conversation';
 import { hasDecomposition, readValidation } from './decomposition';
@@ -31,6 +33,10 @@ export interface NodePanelProps {
   onCancelSubtree: () => void;
   /** Selects another node (the agents and managers a plan names). */
   onSelect?: (nodeId: string) => void;
+  /** The node's approval requests, newest first (none: no section). */
+  approvals?: readonly ApprovalView[];
+  /** A decision on one of them was stored. */
+  onApprovalDecided?: (view: ApprovalView, verdict: Verdict) => void;
 }
 
 type Loaded<T> = { state: 'idle' } | { state: 'done'; value: T } | { state: 'error'; message: string };
@@ -63,7 +69,7 @@ function resultReadable(status: string, kind: string): boolean {
   return isTerminal(status) || (kind === 'orchestrator' && status !== 'pending');
 }
 
-export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, onSelect }: NodePanelProps) {
+export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, onSelect, approvals = [], onApprovalDecided }: NodePanelProps) {
   const { api } = useServices();
   const subscribe = useCallback((cb: () => void) => model.subscribeNode(nodeId, cb), [model, nodeId]);
   useSyncExternalStore(subscribe, () => model.get(nodeId)?.rev ?? -1);
@@ -137,6 +143,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, o
           Cancel subtree
         </button>
       )}
+      {approvals.length > 0 && <ApprovalSection approvals={approvals} onDecided={(view, verdict) => onApprovalDecided?.(view, verdict)} />}
       {(node.usage || node.subtreeUsage) && <Spend usage={node.usage} subtree={node.subtreeUsage} />}
       {node.budget && <BudgetSection budget={node.budget} />}
       {node.error && (

@@ -1,6 +1,6 @@
 // The key of a whole-tree drawing: each status that occurs, as the swatch the drawing uses,
 // the word and the count.
-import { NODE_STATUSES, statusClass } from '../tree/status';
+import { NODE_STATUSES, statusClass, statusText } from '../tree/status';
 
 export interface StatusLegendProps {
   /** Nodes by status. */
@@ -17,7 +17,7 @@ export function StatusLegend({ counts, label }: StatusLegendProps) {
         .filter((s) => (counts[s] ?? 0) > 0)
         .map((s) => (
           <li key={s} className={statusClass(s)} data-legend-status={s}>
-            <span className={`legend-swatch legend-${s}`} aria-hidden="true" /> {s} {counts[s]}
+            <span className={`legend-swatch legend-${s}`} aria-hidden="true" /> {statusText(s)} {counts[s]}
           </li>
         ))}
     </ul>

@@ -1,5 +1,5 @@
 // Test fixtures: job trees and event frames shaped like the server's (see samples.md).
-import type { BudgetView, NodeView } from '../api/types';
+import type { ApprovalView, BudgetView, NodeView } from '../api/types';
 import type { EventFrame } from '../live/events';
 
 export const JOB = 'job-1';
@@ -58,6 +58,31 @@ export function budget(
     returned: { cost: 0, tokens: 0 },
     on_exhausted: 'ask_parent',
     used: shares.length > 0 ? Math.max(...shares) : null,
+    ...over,
+  };
+}
+
+/** A pending `before` request of node `deploy` in JOB, one level (`scope:admin`), that the key may decide. */
+export function approval(over: Partial<ApprovalView> = {}): ApprovalView {
+  return {
+    id: 'ap-1',
+    job_id: JOB,
+    node_id: 'deploy',
+    node_name: 'deploy',
+    kind: 'before',
+    state: 'pending',
+    prompt: 'Ship it?',
+    level: 1,
+    levels: [{ owner: 'deploy', approvers: ['scope:admin'], required: 1, timeout_s: null, on_timeout: 'reject' }],
+    approvals_at_level: 0,
+    deadline: null,
+    requested_by: 'ci',
+    created_at: '2026-11-21T19:20:41.000Z',
+    decisions: [],
+    input_schema: null,
+    input: null,
+    context: null,
+    may_decide: true,
     ...over,
   };
 }

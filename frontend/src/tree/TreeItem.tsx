@@ -11,7 +11,7 @@ import { BudgetBar } from '../components/BudgetBar';
 import type { TreeModel } from './model';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout';
 import { rollupText } from './rollup';
-import { statusClass, statusGlyph } from './status';
+import { statusClass, statusGlyph, statusText } from './status';
 
 export interface TreeItemProps {
   model: TreeModel;
@@ -29,9 +29,9 @@ export interface TreeItemProps {
   onToggle: (id: string) => void;
 }
 
-/** The accessible name of a node, e.g. "pm greet, succeeded, attempts 1, slots 0". */
+/** The accessible name of a node, e.g. "pm greet, succeeded, attempts 1, slots 0" ("…, awaiting approval, …"). */
 export function nodeLabel(role: string, name: string, status: string, attempts: number, slots: number): string {
-  return `${role} ${name}, ${status}, attempts ${attempts}, slots ${slots}`;
+  return `${role} ${name}, ${statusText(status)}, attempts ${attempts}, slots ${slots}`;
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -107,7 +107,7 @@ function TreeItemImpl(props: TreeItemProps) {
         <span className="tree-name">{node.name}</span>
       </div>{' '}
       <div className="tree-node-line tree-meta" aria-hidden="true">
-        <span className={statusClass(node.status)}>{node.status}</span>{' '}
+        <span className={statusClass(node.status)}>{statusText(node.status)}</span>{' '}
         <span>attempts {node.attempts}</span>{' '}
         <span>slots {node.slots}</span>
       </div>{' '}

@@ -4,12 +4,16 @@
 // that names a node the tree does not hold, a spawn, a decomposition that placed children, a
 // cancelled job, an envelope that crossed a warning level, a node with an envelope that
 // ended and so gave back what it had left). A question asked or answered changes no node:
-// views that show it watch for it.
+// views that show it watch for it. An approval requested (or escalated) makes its node
+// `awaiting_approval`; a `before` request approved makes it pending again (its
+// `worker_started` follows), while a rejected, withdrawn or accepted one waits for the
+// node's own `node_completed`.
+import { readApprovalFrame } from '../app/approvals';
 import { BUDGET_WARNING } from '../app/budget';
 import { readRetrying } from '../app/recovery';
 import { num, str, type EventFrame } from '../live/events';
 import type { ApplyOutcome, TreeNode } from './model';
-import { isTerminal } from './status';
+import { AWAITING_APPROVAL, isTerminal } from './status';
 
 /** The part of a TreeModel a frame acts on. */
 export interface FrameTarget {
@@ -96,6 +100,25 @@ export function applyFrame(model: FrameTarget, frame: EventFrame, out: ApplyOutc
       out.changed.add(node.id);
       // Its envelope closed: what it gave back (and its parent's books) are the server's to say.
       if (node.budget && frame.job_id) out.refetch.add(frame.job_id);
+      return;
+    }
+    case 'approval_requested':
+    case 'approval_escalated':
+    case 'approval_decided': {
+      const approval = readApprovalFrame(frame.type, d);
+      const node = missing(approval?.nodeId ?? null);
+      if (!approval || !node || isTerminal(node.status)) return;
+      if (approval.what === 'requested') {
+        // A `before` request waits for a node that has not started: a replayed frame over
+        // a snapshot that shows it started (approved meanwhile) is old news.
+        if (approval.kind === 'before' && node.status !== 'pending' && node.status !== AWAITING_APPROVAL) return;
+        model.setStatus(node, AWAITING_APPROVAL, out.changed);
+        node.slots = 0;
+        out.changed.add(node.id);
+      } else if (approval.state === 'approved' && approval.kind === 'before' && node.status === AWAITING_APPROVAL) {
+        model.setStatus(node, 'pending', out.changed);
+        out.changed.add(node.id);
+      }
       return;
     }
     case 'llm_call':

@@ -7,6 +7,7 @@ import { retryingText } from '../app/recovery';
 import { between, formatDuration } from '../app/format';
 import { usageShort } from '../app/usage';
 import type { TreeNode } from './model';
+import { statusText } from './status';
 
 /** Names from the root down to the node, e.g. "release / build / compile". */
 export function nodePath(node: TreeNode): string {
@@ -17,7 +18,7 @@ export function nodePath(node: TreeNode): string {
 
 /** Hover text: role and name, path, status, once started the duration so far, the subtree's spend, its budget, and its last retry. */
 export function nodeSummary(node: TreeNode, now?: number): string {
-  const lines = [`${node.role} ${node.name}`, nodePath(node), `status: ${node.status}`];
+  const lines = [`${node.role} ${node.name}`, nodePath(node), `status: ${statusText(node.status)}`];
   if (node.startedAt) {
     const end = node.finishedAt ?? (now === undefined ? null : new Date(now).toISOString());
     lines.push(`duration: ${formatDuration(between(node.startedAt, end))}`);

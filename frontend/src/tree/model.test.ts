@@ -1,8 +1,9 @@
 // Tests of the tree model: events applied in place, roll-ups kept incrementally, unknown
-// nodes asking for a refetch, the default collapse of big trees, structure versions, and a
-// retried node's failed attempt (its class and what follows).
+// nodes asking for a refetch, the default collapse of big trees, structure versions, a
+// retried node's failed attempt (its class and what follows), and nodes awaiting approval.
 import { describe, expect, it } from 'vitest';
 import { nodeSummary } from './describe';
+import { rollupText } from './rollup';
 import { COLLAPSE_THRESHOLD, DEFAULT_OPEN_DEPTH, TreeModel, type TreeNode } from './model';
 import { budget, frame, JOB, node, smallTree, wideTree } from '../test/fixtures';
 import type { HierarchyNode } from '../api/types';
@@ -343,5 +344,48 @@ describe('TreeModel budgets', () => {
     expect(b1.refetch.size).toBe(0);
     const a1 = m.applyEvents([frame('node_completed', { node_id: 'a1', status: 'succeeded' })]);
     expect([...a1.refetch]).toEqual([JOB]);
+  });
+});
+
+describe('TreeModel approvals', () => {
+  const requested = (nodeId: string, kind: string) =>
+    frame('approval_requested', { approval_id: `ap-${nodeId}`, node_id: nodeId, name: nodeId, kind, prompt: 'Ship it?', level: 1, owner: nodeId, approvers: ['scope:admin'], required: 1, deadline_ms: null });
+  const decided = (nodeId: string, kind: string, state: string) =>
+    frame('approval_decided', { approval_id: `ap-${nodeId}`, node_id: nodeId, name: nodeId, kind, state, decision: state === 'approved' ? 'approve' : 'reject', by: 'e2e', level: 1, comment: null, source: null });
+
+  it('shows a node awaiting approval before it starts, pending again once approved, then running', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    const out = m.applyEvents([requested('a1', 'before')]);
+    expect(m.get('a1')).toMatchObject({ status: 'awaiting_approval', slots: 0 });
+    expect(out.changed.has('a1')).toBe(true);
+    expect(m.totals().awaiting_approval).toBe(1);
+    expect(rollupText(m.get('a')?.rollup ?? {})).toBe('1 awaiting approval · 1 pending');
+    expect(nodeSummary(m.get('a1') as TreeNode)).toContain('status: awaiting approval');
+    m.applyEvents([decided('a1', 'before', 'approved')]);
+    expect(m.get('a1')?.status).toBe('pending');
+    m.applyEvents([frame('worker_started', { worker_id: 'a1', attempt: 1 })]);
+    expect(m.get('a1')).toMatchObject({ status: 'running', attempts: 1 });
+    // Replayed over the snapshot that shows it running: old news.
+    m.applyEvents([requested('a1', 'before')]);
+    expect(m.get('a1')?.status).toBe('running');
+  });
+
+  it('holds a finished node for its result to be accepted, and leaves a rejection to node_completed', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    m.applyEvents([frame('worker_started', { worker_id: 'b1', attempt: 1 }), requested('b1', 'after')]);
+    expect(m.get('b1')?.status).toBe('awaiting_approval');
+    m.applyEvents([decided('b1', 'after', 'rejected')]);
+    expect(m.get('b1')?.status).toBe('awaiting_approval');
+    m.applyEvents([frame('node_completed', { node_id: 'b1', status: 'failed', error: 'the after approval was rejected by e2e' })]);
+    expect(m.get('b1')).toMatchObject({ status: 'failed', error: 'the after approval was rejected by e2e' });
+    // An ended node is not taken back by a replayed request.
+    m.applyEvents([requested('b1', 'after')]);
+    expect(m.get('b1')?.status).toBe('failed');
+  });
+
+  it('asks for the job again when an approval names a node it does not hold, and ignores one without a node', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    expect([...m.applyEvents([requested('zz', 'before')]).refetch]).toEqual([JOB]);
+    expect(m.applyEvents([frame('approval_decided', { approval_id: 'x', state: 'approved' })]).changed.size).toBe(0);
   });
 });

@@ -3,6 +3,7 @@
 const ORDER: readonly (readonly [string, string])[] = [
   ['running', 'running'],
   ['retrying', 'retrying'],
+  ['awaiting_approval', 'awaiting approval'],
   ['failed', 'failed'],
   ['pending', 'pending'],
   ['succeeded', 'done'],
@@ -16,7 +17,7 @@ export function rollupText(rollup: Record<string, number>): string {
     if (n > 0) parts.push(`${n} ${word}`);
   }
   for (const [status, n] of Object.entries(rollup)) {
-    if (n > 0 && !ORDER.some(([s]) => s === status)) parts.push(`${n} ${status}`);
+    if (n > 0 && !ORDER.some(([s]) => s === status)) parts.push(`${n} ${status.replaceAll('_', ' ')}`);
   }
   return parts.length > 0 ? parts.join(' · ') : 'empty';
 }

@@ -1,7 +1,10 @@
 // Node and job statuses: the glyph, the words and the CSS class for each (status is always
 // shown by glyph and text, never by colour alone).
 
-export const NODE_STATUSES = ['pending', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'] as const;
+export const NODE_STATUSES = ['pending', 'running', 'retrying', 'awaiting_approval', 'succeeded', 'failed', 'cancelled'] as const;
+
+/** The status of a node that waits for a person to approve its start or accept its result. */
+export const AWAITING_APPROVAL = 'awaiting_approval';
 
 const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -15,6 +18,7 @@ const GLYPHS: Record<string, string> = {
   cancelling: '⊘',
   retrying: '↻',
   paused: '‖',
+  awaiting_approval: '⚑',
 };
 
 export function isTerminal(status: string): boolean {
@@ -23,6 +27,11 @@ export function isTerminal(status: string): boolean {
 
 export function statusGlyph(status: string): string {
   return GLYPHS[status] ?? '?';
+}
+
+/** A status in words: `awaiting_approval` reads "awaiting approval". */
+export function statusText(status: string): string {
+  return status.replaceAll('_', ' ');
 }
 
 /** The CSS class colouring a status (`status-running`, …). */

@@ -46,7 +46,7 @@ export function Hierarchy({ jobId }: { jobId?: string }) {
       </form>
       <p className="muted">
         {jobId ? 'One job, live.' : 'Active jobs, live.'} Colour marks the depth; ✓ succeeded, ✗ failed, ● running, ○ pending, ⊘ cancelled, ↻
-        retrying. Arrow keys move, Enter expands or collapses.
+        retrying, ⚑ awaiting approval. Arrow keys move, Enter expands or collapses.
       </p>
       {error && (
         <p role="alert" className="error">

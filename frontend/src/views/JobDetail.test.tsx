@@ -3,13 +3,16 @@
 // Timeline tabs (kept in the URL, keyboard operable, selecting into the side panel), and
 // model spend (cards, summary, live calls, the selected node's conversation), a paused job's
 // question and answer form (live from the clarification frames too), the report, and the
-// job's budget (in the summary, grown live) with the budget warnings streamed.
+// job's budget (in the summary, grown live) with the budget warnings streamed, and a job
+// paused by an approval (its waiting node listed and opened, decided in its panel, no
+// question form, statuses read again after the approval frames; a node link opening a panel).
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
 import { JobDetail } from './JobDetail';
-import { renderWithServices } from '../test/services';
-import { budget, frame, JOB, node, smallTree } from '../test/fixtures';
+import { renderWithServices, type Handler } from '../test/services';
+import { approval, budget, frame, JOB, node, smallTree } from '../test/fixtures';
 import type { NodeView, Usage } from '../api/types';
 import { LLM_CALLS } from '../test/llmCalls';
 import { parseHash, useHash } from '../app/route';
@@ -37,6 +40,13 @@ function jobView(tree: NodeView, status = 'running') {
   };
 }
 
+/** The page with a job that has no approval requests (the page reads them besides the job; not counted as the job's reads). */
+function renderJob(ui: ReactElement, handler: Handler) {
+  return renderWithServices(ui, (method, url, body) =>
+    method === 'GET' && url.startsWith('/api/v1/approvals?') ? { status: 200, body: { approvals: [], next_cursor: null } } : handler(method, url, body),
+  );
+}
+
 /** For the tests that go through several fetches (the default 5 s is tight on a busy machine). */
 const LONG_TEST_MS = 15_000;
 
@@ -47,7 +57,7 @@ describe('JobDetail view', () => {
     let gets = 0;
     const grown = smallTree();
     grown.children[1].children.push(node('b2', 2));
-    const { bus } = renderWithServices(<JobDetail id={JOB} />, (method, url) => {
+    const { bus } = renderJob(<JobDetail id={JOB} />, (method, url) => {
       if (method === 'GET' && url.startsWith(`/api/v1/recursion/job/${JOB}?`)) {
         gets += 1;
         return { status: 200, body: jobView(gets === 1 ? smallTree() : grown) };
@@ -70,7 +80,7 @@ describe('JobDetail view', () => {
   it('asks for confirmation before cancelling, and shows a 409 as an alert', async () => {
     const user = userEvent.setup();
     const calls: string[] = [];
-    renderWithServices(<JobDetail id={JOB} />, (method, url) => {
+    renderJob(<JobDetail id={JOB} />, (method, url) => {
       calls.push(`${method} ${url}`);
       if (method === 'DELETE') {
         return {
@@ -95,7 +105,7 @@ describe('JobDetail view', () => {
   });
 
   it('shows the job as ended when job_completed arrives', async () => {
-    const { bus } = renderWithServices(<JobDetail id={JOB} />, () => ({ status: 200, body: jobView(smallTree()) }));
+    const { bus } = renderJob(<JobDetail id={JOB} />, () => ({ status: 200, body: jobView(smallTree()) }));
     const status = await screen.findByTestId('job-status');
     expect(status.dataset.status).toBe('running');
     act(() => bus.emit(frame('job_completed', { job_id: JOB, status: 'failed', error: 'b1 failed' }, { depth: 0 })));
@@ -108,7 +118,7 @@ describe('JobDetail view', () => {
     window.location.hash = `#/jobs/${JOB}`;
     const tree = smallTree();
     tree.started_at = '2026-11-21T19:21:41.900Z';
-    renderWithServices(<RoutedJob />, () => ({ status: 200, body: jobView(tree) }));
+    renderJob(<RoutedJob />, () => ({ status: 200, body: jobView(tree) }));
     await waitFor(() => expect(item('a1')).not.toBeNull());
     const tab = (name: string) => screen.getByRole('tab', { name });
     expect(tab('Tree').getAttribute('aria-selected')).toBe('true');
@@ -149,7 +159,7 @@ describe('JobDetail view', () => {
     };
     let gets = 0;
     const calls: string[] = [];
-    const { bus } = renderWithServices(<JobDetail id={JOB} />, (_method, url) => {
+    const { bus } = renderJob(<JobDetail id={JOB} />, (_method, url) => {
       if (url.includes('/llm-calls')) {
         calls.push(url);
         return { status: 200, body: LLM_CALLS };
@@ -190,7 +200,7 @@ describe('JobDetail view', () => {
     let status = 'paused';
     let answers = 0;
     const posts: unknown[] = [];
-    renderWithServices(<JobDetail id={JOB} />, (method, url, body) => {
+    renderJob(<JobDetail id={JOB} />, (method, url, body) => {
       if (method === 'POST' && url === `/api/v1/recursion/job/${JOB}/answer`) {
         posts.push(body);
         answers += 1;
@@ -222,7 +232,7 @@ describe('JobDetail view', () => {
     const user = userEvent.setup();
     let gets = 0;
     let placed = false;
-    const { bus } = renderWithServices(<JobDetail id={JOB} />, (_method, url) => {
+    const { bus } = renderJob(<JobDetail id={JOB} />, (_method, url) => {
       if (!url.includes('results=true')) gets += 1;
       const tree = placed ? decomposedTree('running') : { ...node('root', 0, [], 'running'), kind: 'orchestrator' };
       if (url.includes('results=true')) tree.result = placed ? PLANNED : {};
@@ -252,7 +262,7 @@ describe('JobDetail view', () => {
   it('fetches the report with the Report button and shows it', async () => {
     const user = userEvent.setup();
     const calls: string[] = [];
-    renderWithServices(<JobDetail id={JOB} />, (method, url) => {
+    renderJob(<JobDetail id={JOB} />, (method, url) => {
       calls.push(`${method} ${url}`);
       if (url.endsWith('/report')) return { status: 200, text: '# Chirp\n\n**Status:** running\n' };
       return { status: 200, body: jobView(smallTree()) };
@@ -278,7 +288,7 @@ describe('JobDetail view', () => {
       tree.children[0].budget = budget({ cost: 0.02, tokens: null }, { cost: 0.004, tokens: 400 });
       return { ...jobView(tree), budget: tree.budget };
     };
-    const { bus } = renderWithServices(<JobDetail id={JOB} />, () => {
+    const { bus } = renderJob(<JobDetail id={JOB} />, () => {
       gets += 1;
       return { status: 200, body: snapshot(gets === 1 ? 0.0123 : 0.041) };
     });
@@ -307,4 +317,55 @@ describe('JobDetail view', () => {
     await user.click(screen.getByRole('button', { name: 'Dismiss budget warnings' }));
     expect(screen.getByTestId('budget-warnings').textContent).toBe('');
   }, LONG_TEST_MS);
+
+  it('shows a job paused by an approval: the waiting node, its panel, the decision there, and the job going on live', async () => {
+    const user = userEvent.setup();
+    let stage: 'waiting' | 'approved' = 'waiting';
+    const approvalReads: string[] = [];
+    const tree = () => {
+      const deploy = node('deploy', 1, [], stage === 'waiting' ? 'awaiting_approval' : 'pending');
+      return node('root', 0, [node('build', 1, [], 'succeeded'), deploy], 'running');
+    };
+    const decided = approval({
+      state: 'approved',
+      may_decide: false,
+      decisions: [{ decision: 'approve', by: 'e2e', level: 1, at: '2026-11-21T19:21:41.000Z', comment: 'go', source: null }],
+    });
+    const { bus } = renderWithServices(<JobDetail id={JOB} />, (method, url) => {
+      if (method === 'GET' && url.startsWith('/api/v1/approvals?')) {
+        approvalReads.push(url);
+        return { status: 200, body: { approvals: [stage === 'waiting' ? approval() : decided], next_cursor: null } };
+      }
+      if (method === 'POST' && url === '/api/v1/approvals/ap-1/decision') return { status: 200, body: decided };
+      return { status: 200, body: jobView(tree(), stage === 'waiting' ? 'paused' : 'running') };
+    });
+    const waiting = await screen.findByRole('region', { name: 'Waiting for approval' });
+    expect(approvalReads[0]).toBe(`/api/v1/approvals?job_id=${JOB}&mine=false&limit=500`);
+    expect(waiting.textContent).toContain('deploy (before start): Ship it? — yours to decide');
+    expect(screen.getByTestId('job-status').dataset.status).toBe('paused');
+    expect(screen.queryByTestId('clarification')).toBeNull();
+    expect(item('deploy')?.dataset.status).toBe('awaiting_approval');
+    expect(item('deploy')?.getAttribute('aria-label')).toBe('pm deploy, awaiting approval, attempts 0, slots 0');
+    expect(item('deploy')?.textContent).toContain('⚑');
+    expect(screen.getByRole('rowheader', { name: 'awaiting approval' }).nextElementSibling?.textContent).toBe('1');
+    // Opened from the list, decided in its panel.
+    await user.click(screen.getByRole('button', { name: 'Select node deploy' }));
+    const section = await screen.findByRole('region', { name: 'Approval' });
+    await user.type(screen.getByLabelText('Comment (optional)'), 'go');
+    stage = 'approved';
+    await user.click(screen.getByRole('button', { name: 'Approve' }));
+    expect(await screen.findByText('You approved deploy.')).toBeTruthy();
+    expect(section.querySelector('[data-testid="approval-state"]')?.textContent).toBe('approved');
+    // Its frame: the node is pending again, the job and its requests are read again.
+    act(() => bus.emit(frame('approval_decided', { approval_id: 'ap-1', node_id: 'deploy', name: 'deploy', kind: 'before', state: 'approved', decision: 'approve', by: 'e2e', level: 1 }, { depth: 1 })));
+    await waitFor(() => expect(screen.getByTestId('job-status').dataset.status).toBe('running'), { timeout: 2000 });
+    expect(item('deploy')?.dataset.status).toBe('pending');
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'Waiting for approval' })).toBeNull(), { timeout: 2000 });
+    expect(screen.getByTestId('decision-text').textContent).toBe('approved by e2e at level 1');
+  }, LONG_TEST_MS);
+
+  it('opens the panel of the node a link names', async () => {
+    renderJob(<JobDetail id={JOB} node="b1" />, () => ({ status: 200, body: jobView(smallTree()) }));
+    expect(await screen.findByRole('heading', { name: 'tech_lead b1' })).toBeTruthy();
+  });
 });

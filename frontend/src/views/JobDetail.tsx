@@ -3,15 +3,19 @@
 // grown live the same way), the budget warnings streamed while it is watched, the live tree
 // (as cards, an overview or a timeline), the selected node's panel, cancelling the job or one
 // subtree behind a confirmation dialog, a paused job's question with a form to answer it,
-// and the job's report.
+// its nodes waiting for a person's approval (decided in their panels), and the job's report.
+// A `?node=` in the URL opens that node's panel.
 import { useCallback, useId, useRef, useState } from 'react';
 import { describeError } from '../api/client';
-import type { BudgetWarningData, JobSummary, JobView, JsonValue, NodeView } from '../api/types';
+import type { ApprovalView, BudgetWarningData, JobSummary, JobView, JsonValue, NodeView, Verdict } from '../api/types';
+import { decidedNotice, isApprovalEvent } from '../app/approvals';
 import { budgetShort, mergeWarning, readBudget, readBudgetWarning } from '../app/budget';
 import { between, formatDuration, formatLabels, formatTime } from '../app/format';
 import { addUsage, formatCost, formatCount, readUsage, tokensLong } from '../app/usage';
 import type { JobViewName } from '../app/route';
 import { useServices } from '../app/services';
+import { useApprovals } from '../app/useApprovals';
+import { ApprovalsWaiting } from '../components/ApprovalsWaiting';
 import { BudgetBar } from '../components/BudgetBar';
 import { BudgetWarnings } from '../components/BudgetWarnings';
 import { ClarificationForm } from '../components/ClarificationForm';
@@ -21,7 +25,7 @@ import { NodePanel } from '../components/NodePanel';
 import { StatusBadge } from '../components/StatusBadge';
 import { str, type EventFrame } from '../live/events';
 import { TreeModel } from '../tree/model';
-import { isTerminal, NODE_STATUSES } from '../tree/status';
+import { isTerminal, NODE_STATUSES, statusText } from '../tree/status';
 import { useLiveTree } from '../tree/useLiveTree';
 import { JobNodes } from './JobNodes';
 import { usePendingQuestion } from './usePendingQuestion';
@@ -33,6 +37,8 @@ const ASKED = 'clarification_requested';
 const ANSWERED = 'clarification_answered';
 const DECOMPOSITION_TYPES: ReadonlySet<string> = new Set(['decomposition', ASKED, ANSWERED]);
 const RELOAD_TYPES: ReadonlySet<string> = new Set([...JOB_END_TYPES, ...DECOMPOSITION_TYPES]);
+/** The most requests of one job read at once (the server's largest page). */
+const JOB_APPROVALS_LIMIT = 500;
 
 type Confirming = { what: 'job' } | { what: 'node'; nodeId: string } | null;
 
@@ -46,10 +52,16 @@ function endedCount(totals: Record<string, number>): number {
   return (totals.succeeded ?? 0) + (totals.failed ?? 0) + (totals.cancelled ?? 0);
 }
 
-export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewName }) {
+export function JobDetail({ id, view = 'tree', node }: { id: string; view?: JobViewName; node?: string }) {
   const { api } = useServices();
   const [job, setJob] = useState<JobView | null>(null);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(node ?? null);
+  const [linkedNode, setLinkedNode] = useState(node);
+  if (node !== linkedNode) {
+    // Another node's link followed while this job is shown.
+    setLinkedNode(node);
+    if (node) setSelected(node);
+  }
   const [confirming, setConfirming] = useState<Confirming>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -70,7 +82,9 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
     return TreeModel.fromJobTree(id, view.tree);
   }, [api, id]);
   const accepts = useCallback((frame: EventFrame) => frame.job_id === id, [id]);
-  const needsReload = useCallback((frame: EventFrame) => RELOAD_TYPES.has(frame.type), []);
+  // An approval requested or decided moves the job between running and paused, which no
+  // frame of its own says: the job is read again.
+  const needsReload = useCallback((frame: EventFrame) => RELOAD_TYPES.has(frame.type) || isApprovalEvent(frame.type), []);
   const onFrames = useCallback((frames: EventFrame[]) => {
     for (const f of frames) {
       const warning = readBudgetWarning(f.type, f.data);
@@ -106,8 +120,18 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
     [api, id, model, planRev],
   );
 
+  const jobApprovals = useApprovals({ jobId: id, mine: false, limit: JOB_APPROVALS_LIMIT });
+  const onApprovalDecided = (view: ApprovalView, verdict: Verdict) => {
+    jobApprovals.replace(view);
+    setNotice(decidedNotice(view, verdict));
+    refresh();
+  };
+
   const paused = job?.status === 'paused';
   const pending = usePendingQuestion(paused, model?.roots[0]?.id ?? null, loadResult, asked);
+  // A job is also paused while nothing but approvals can move it: no question to answer then.
+  const approvalsWaiting = jobApprovals.approvals?.some((a) => a.state === 'pending') ?? false;
+  const questionShown = paused && (asked !== null || pending.question !== null || !approvalsWaiting);
   const onAnswered = (summary: JobSummary) => {
     setAsked(null);
     setPlanRev((n) => n + 1);
@@ -175,7 +199,8 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
         onDismiss={() => setWarnings([])}
       />
       {loading && !job && <p>Loading…</p>}
-      {paused && <ClarificationForm jobId={id} question={pending.question} questionError={pending.error} onAnswered={onAnswered} />}
+      {jobApprovals.approvals && <ApprovalsWaiting approvals={jobApprovals.approvals} onSelect={setSelected} />}
+      {questionShown && <ClarificationForm jobId={id} question={pending.question} questionError={pending.error} onAnswered={onAnswered} />}
       {job && (
         <section className="job-summary" aria-label="Job summary">
           <dl className="facts">
@@ -229,7 +254,7 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
               <tbody>
                 {NODE_STATUSES.map((s) => (
                   <tr key={s}>
-                    <th scope="row">{s}</th>
+                    <th scope="row">{statusText(s)}</th>
                     <td data-count={s}>{totals[s] ?? 0}</td>
                   </tr>
                 ))}
@@ -260,6 +285,8 @@ export function JobDetail({ id, view = 'tree' }: { id: string; view?: JobViewNam
               nodeId={selectedNode.id}
               loadResult={loadResult}
               onSelect={setSelected}
+              approvals={jobApprovals.approvals?.filter((a) => a.node_id === selectedNode.id)}
+              onApprovalDecided={onApprovalDecided}
               onCancelSubtree={() => setConfirming({ what: 'node', nodeId: selectedNode.id })}
             />
           ) : (

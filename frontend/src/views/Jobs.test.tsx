@@ -1,5 +1,5 @@
 // Tests of the Jobs view's live statuses: a job shows paused while it waits for an answer and
-// running again once answered.
+// running again once answered; an approval frame of a listed job has the page read again.
 import { act, waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { Jobs } from './Jobs';
@@ -21,5 +21,21 @@ describe('Jobs view', () => {
     expect(row()?.dataset.status).toBe('running');
     act(() => bus.emit(frame('clarification_requested', data, { depth: 0, job_id: 'another-job' })));
     expect(row()?.dataset.status).toBe('running');
+  });
+
+  it('reads the page again after an approval frame of a listed job, and not for another job', async () => {
+    let status = 'running';
+    let reads = 0;
+    const { bus } = renderWithServices(<Jobs />, () => {
+      reads += 1;
+      return { status: 200, body: { jobs: [{ ...SUMMARY, status }], next_cursor: null } };
+    });
+    const row = () => document.querySelector<HTMLElement>(`tr[data-job-id="${JOB}"]`);
+    await waitFor(() => expect(row()?.dataset.status).toBe('running'));
+    act(() => bus.emit(frame('approval_requested', { approval_id: 'a', node_id: 'x', kind: 'before' }, { job_id: 'another-job' })));
+    status = 'paused';
+    act(() => bus.emit(frame('approval_requested', { approval_id: 'a', node_id: 'deploy', kind: 'before' })));
+    await waitFor(() => expect(row()?.dataset.status).toBe('paused'), { timeout: 3000 });
+    expect(reads).toBe(2);
   });
 });

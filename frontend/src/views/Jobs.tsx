@@ -1,7 +1,9 @@
-// Jobs view: a filterable, paginated table of jobs whose statuses follow the stream.
+// Jobs view: a filterable, paginated table of jobs whose statuses follow the stream (read
+// again when an approval is requested or decided, which pauses or resumes a job).
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { describeError } from '../api/client';
 import type { JobSummary } from '../api/types';
+import { isApprovalEvent } from '../app/approvals';
 import { between, formatDuration, formatLabels, formatTime } from '../app/format';
 import { useServices, useStreamEvents } from '../app/services';
 import { StatusBadge } from '../components/StatusBadge';
@@ -76,6 +78,11 @@ export function Jobs() {
     const asked = frame.type === 'clarification_requested';
     if ((asked || frame.type === 'clarification_answered') && frame.job_id) {
       setStatus(frame.job_id, asked ? 'paused' : 'running');
+      return;
+    }
+    if (isApprovalEvent(frame.type)) {
+      // A request made or decided moves its job between running and paused: read the page again.
+      if (frame.job_id && jobs?.some((j) => j.job_id === frame.job_id)) scheduleRefetch();
       return;
     }
     if (frame.type !== 'job_completed' && frame.type !== 'job_cancelled') return;

@@ -36,6 +36,9 @@ fn refusal(refused: Refused) -> EngineError {
         Refused::Input(why) => {
             EngineError::Invalid(vec![crate::domain::FieldError { path: "input".into(), message: why }])
         }
+        Refused::Decision(why) => {
+            EngineError::Invalid(vec![crate::domain::FieldError { path: "decision".into(), message: why }])
+        }
         Refused::Rule(rule @ (Refusal::NotAnApprover(..) | Refusal::OwnRequest(_))) => {
             EngineError::Forbidden(rule.to_string())
         }

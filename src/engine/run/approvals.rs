@@ -8,6 +8,7 @@
 //! with its request, or a decided request whose outcome it then applies.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -15,11 +16,12 @@ use uuid::Uuid;
 
 use super::{JobMsg, JobRun};
 use crate::domain::approval::ApprovalSpec;
-use crate::domain::{JobStatus, JsonText, NodeStatus};
+use crate::domain::recovery::FailureClass;
+use crate::domain::{json_text, JobStatus, JsonText, NodeStatus};
 use crate::engine::tree::Phase;
 use crate::events::{now_ms, EventKind};
-use crate::people::approvals::{Level, OnTimeout, Request, State};
-use crate::people::inbox::{Approval, Kind, Refused, Ruling};
+use crate::people::approvals::{Level, OnTimeout, Request, State, Verdict};
+use crate::people::inbox::{Approval, Kind, Refused, RetryTerms, Ruling};
 
 /// Who decides when no node's approvers did: any admin key, unless `config.owners` says.
 const DEFAULT_OWNER: &str = "scope:admin";
@@ -68,8 +70,23 @@ impl JobRun {
         true
     }
 
+    /// A failure its recovery policy escalates: the node is held, its error and result
+    /// stored, and a person decides — retry, retry with other terms, skip or fail.
+    pub(super) fn escalate(&mut self, index: usize, error: String, result: Option<Value>, class: FailureClass) {
+        let node = &mut self.nodes[index];
+        node.result = result.map(|value| json_text(&value));
+        node.error = Some(error.clone());
+        let context = json!({"error": error, "class": class, "attempts": node.attempts});
+        self.ask_approval(index, Kind::Escalation, context);
+    }
+
     fn ask_approval(&mut self, index: usize, kind: Kind, context: Value) {
-        let spec = self.nodes[index].spec.approval.clone().unwrap_or_default();
+        let mut spec = self.nodes[index].spec.approval.clone().unwrap_or_default();
+        if kind == Kind::Escalation {
+            // Deciding how to recover is not approving one's own work: anyone at the level may.
+            (spec.allow_self, spec.input_schema, spec.required) = (true, None, Some(1));
+            spec.prompt = Some(escalation_prompt(&self.nodes[index].name, &context));
+        }
         let now = now_ms();
         let requested_by = self.settings.submitted_by.clone();
         let approval = Approval {
@@ -92,6 +109,8 @@ impl JobRun {
         (node.status, node.phase, node.slot) = (NodeStatus::AwaitingApproval, Phase::AwaitApproval, None);
         self.ctx.journal.node(self.nodes[index].update());
         self.emit_requested(index, &approval, EventKind::ApprovalRequested);
+        self.ctx.approvals.requested.fetch_add(1, Ordering::Relaxed);
+        self.ctx.approvals.waiting.fetch_add(1, Ordering::Relaxed);
         self.wait_for(index, approval);
     }
 
@@ -178,6 +197,7 @@ impl JobRun {
         approval.sources.resize(approval.request.decisions.len(), None);
         self.ctx.journal.approval(approval.row(now_ms()));
         if state == State::Pending {
+            self.ctx.approvals.escalated.fetch_add(1, Ordering::Relaxed);
             self.emit_requested(index, &approval, EventKind::ApprovalEscalated);
             return self.wait_for(index, approval);
         }
@@ -187,7 +207,12 @@ impl JobRun {
 
     /// A decided request moves its node: approved, it starts or succeeds; rejected, it fails.
     fn settle(&mut self, index: usize, approval: Approval) {
+        let meters = &self.ctx.approvals;
+        meters.waiting.fetch_sub(1, Ordering::Relaxed);
+        let decided = if approval.request.state == State::Approved { &meters.approved } else { &meters.rejected };
+        decided.fetch_add(1, Ordering::Relaxed);
         match (approval.kind, approval.request.state) {
+            (Kind::Escalation, _) => self.settle_escalation(index, &approval),
             (Kind::Before, State::Approved) => {
                 self.people.cleared.insert(index, approval.input);
                 self.nodes[index].status = NodeStatus::Pending;
@@ -210,10 +235,44 @@ impl JobRun {
         }
     }
 
+    /// An escalation decided: the node runs again (as it was, or on the decision's terms),
+    /// succeeds with the decision's input as its result, or fails as it did.
+    fn settle_escalation(&mut self, index: usize, approval: &Approval) {
+        let verdict = approval.request.decisions.last().map(|d| d.verdict);
+        match verdict {
+            Some(Verdict::Retry | Verdict::RetryWith | Verdict::Approve) => {
+                if let Ok(terms) = RetryTerms::of(approval.input.as_ref()) {
+                    self.retry_with(index, &terms);
+                }
+                self.nodes[index].status = NodeStatus::Retrying;
+                let node = &self.nodes[index];
+                self.ctx.journal.node(node.update());
+                let data = json!({"node_id": node.id, "name": &*node.name, "attempt": node.attempts,
+                    "max_attempts": node.spec.retry.max_attempts, "delay_ms": 0, "error": node.error,
+                    "decided_by": approval.last_decider()});
+                self.emit(EventKind::NodeRetrying, node.depth, &data);
+                self.queue_for_slot(index);
+            }
+            Some(Verdict::Skip) => {
+                self.people.accepted.insert(index);
+                let result = json_text(approval.input.as_ref().unwrap_or(&Value::Null));
+                self.end_node(index, NodeStatus::Succeeded, Some(result), None);
+            }
+            _ => {
+                let error = self.nodes[index].error.clone().unwrap_or_default();
+                let error = format!("{error} (escalated; {} let the failure stand)", approval.last_decider());
+                let result = self.nodes[index].result.take();
+                self.end_node(index, NodeStatus::Failed, result, Some(error));
+            }
+        }
+    }
+
     /// A node that ends while its request waits (cancelled): the request is withdrawn.
     pub(super) fn withdraw_approval(&mut self, index: usize) {
         let Some(mut approval) = self.people.waiting.remove(&index) else { return };
         approval.withdraw();
+        self.ctx.approvals.waiting.fetch_sub(1, Ordering::Relaxed);
+        self.ctx.approvals.withdrawn.fetch_add(1, Ordering::Relaxed);
         self.ctx.journal.approval(approval.row(now_ms()));
         self.emit_decided(index, &approval);
     }
@@ -244,6 +303,16 @@ impl JobRun {
             "source": approval.sources.last().cloned().flatten()});
         self.emit(EventKind::ApprovalDecided, node.depth, &data);
     }
+}
+
+/// What the people an escalation reaches are asked.
+fn escalation_prompt(name: &str, context: &Value) -> String {
+    let class = context["class"].as_str().unwrap_or("process");
+    let attempts = context["attempts"].as_u64().unwrap_or(1);
+    let error: String = context["error"].as_str().unwrap_or("").chars().take(500).collect();
+    format!(
+        "'{name}' failed ({class}) after {attempts} attempt(s): {error}. Retry, retry with other limits, skip or fail?"
+    )
 }
 
 /// One node's level of approvers.
@@ -281,15 +350,25 @@ impl JobRun {
         match last {
             // A deadline that passed while no server ran applies at once.
             Some(approval) if approval.request.state == State::Pending => {
+                self.ctx.approvals.waiting.fetch_add(1, Ordering::Relaxed);
                 self.nodes[index].phase = Phase::AwaitApproval;
                 self.tick_approval(index, approval);
             }
-            Some(approval) if approval.request.state != State::Cancelled => self.settle(index, approval),
+            Some(approval) if approval.request.state != State::Cancelled => {
+                // Counted as waiting until `settle` counts its decision.
+                self.ctx.approvals.waiting.fetch_add(1, Ordering::Relaxed);
+                self.settle(index, approval);
+            }
             _ => {
-                let after = self.nodes[index].spec.approval.as_ref().is_some_and(|a| a.after)
-                    && self.nodes[index].result.is_some();
-                let kind = if after { Kind::After } else { Kind::Before };
-                self.ask_approval(index, kind, Value::Null);
+                let node = &self.nodes[index];
+                let after = node.spec.approval.as_ref().is_some_and(|a| a.after) && node.result.is_some();
+                let kind = match (&node.error, after) {
+                    (Some(_), _) => Kind::Escalation,
+                    (None, true) => Kind::After,
+                    (None, false) => Kind::Before,
+                };
+                let context = json!({"error": node.error, "attempts": node.attempts});
+                self.ask_approval(index, kind, context);
             }
         }
     }

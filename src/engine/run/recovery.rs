@@ -1,7 +1,7 @@
 //! What follows a failed attempt (issue 15, seed 004's matrix): its failure classified, the
 //! node's recovery policy applied — level 1 retry after a back-off, level 2 reallocate (the
-//! next attempt of a `command` gets more memory and time), level 3 escalate (to a person once
-//! approvals exist; until then it fails), or fail — and the decision written into the
+//! next attempt of a `command` gets more memory and time), level 3 escalate (a person decides:
+//! `engine::run::approvals`), or fail — and the decision written into the
 //! attempt's stored result (`recovery {class, action, level, resources}`), where the next
 //! attempt finds its limits, also after a restart.
 
@@ -41,7 +41,6 @@ impl JobRun {
         let class = classify(error, result);
         let wanted = recovery::action(&node.spec.recovery, class);
         let (action, note) = match wanted {
-            RecoveryAction::Escalate => (RecoveryAction::Fail, Some(ESCALATION_PENDING.to_string())),
             RecoveryAction::Retry | RecoveryAction::Reallocate if !again => (wanted, Some(NO_ATTEMPTS_LEFT.into())),
             other => (other, None),
         };
@@ -87,6 +86,30 @@ impl JobRun {
         serde_json::from_value(stored.get("recovery")?.clone()).ok()
     }
 
+    /// A person's `retry_with`: the next attempt's limits (over the current ones) or model,
+    /// written into the failed attempt's stored recovery, where that attempt reads them.
+    pub(super) fn retry_with(&mut self, index: usize, terms: &crate::people::inbox::RetryTerms) {
+        let node = &self.nodes[index];
+        let Some(mut recovery) = serde_json::from_str::<Value>(node.result.as_deref().map_or("{}", |r| r.get())).ok()
+        else {
+            return;
+        };
+        if terms.memory_mb.or(terms.cpu_seconds).or(terms.timeout_s).is_some() {
+            let now = self.limits_of(index).unwrap_or_default();
+            let limits = ResourceLimits {
+                memory_mb: terms.memory_mb.or(now.memory_mb),
+                cpu_seconds: terms.cpu_seconds.or(now.cpu_seconds),
+                timeout_s: terms.timeout_s.or(now.timeout_s),
+            };
+            recovery["recovery"]["resources"] = json!(limits);
+        }
+        if let Some(provider) = &terms.provider {
+            recovery["recovery"]["fallback"] =
+                json!(LlmFallback { provider: provider.clone(), model: terms.model.clone() });
+        }
+        self.nodes[index].result = Some(crate::domain::json_text(&recovery));
+    }
+
     /// The limits a reallocation gave the attempt now starting.
     fn reallocated_limits(&self, index: usize) -> Option<ResourceLimits> {
         self.previous_recovery(index)?.resources
@@ -111,8 +134,6 @@ impl JobRun {
     }
 }
 
-/// What an escalation does until people can be asked.
-const ESCALATION_PENDING: &str = "escalation asks a person once approvals exist; until then the node fails";
 const NO_ATTEMPTS_LEFT: &str = "the retry policy allows no more attempts";
 
 /// The attempt's result with its recovery written in (`recovery`), an object either way.

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::notices::WorkerStarted;
 use super::recovery::with_recovery;
 use super::{JobMsg, JobRun};
+use crate::domain::recovery::RecoveryAction;
 use crate::domain::{json_text, ExecutorSpec, NodeStatus};
 use crate::engine::calls::Place;
 use crate::engine::executor::{self, ExecContext, ExecOutcome, SpawnHook};
@@ -195,6 +196,9 @@ impl JobRun {
             ExecOutcome::Failed { error, result } if retryable => {
                 let recovery = self.recovery(index, &error, result.as_ref(), again);
                 let result = Some(with_recovery(result, &recovery));
+                if recovery.action == RecoveryAction::Escalate {
+                    return self.escalate(index, error, result, recovery.class);
+                }
                 if recovery.level > 0 {
                     return self.back_off(index, error, result);
                 }

@@ -1,0 +1,54 @@
+// The node panel's Approval section for a node that has approval requests (issue 15), newest
+// first: what each asks and its prompt, where it stands, every level it may climb, the
+// result an `after` request holds, its decisions, and — while it is pending — Approve and
+// Reject when the key may decide it, else whose decision it waits for.
+import { useId } from 'react';
+import type { ApprovalView, Verdict } from '../api/types';
+import { kindText, waitingText } from '../app/approvals';
+import { useNow } from '../timeline/useNow';
+import { ApprovalDecisionForm } from './ApprovalDecisionForm';
+import { ApprovalDecisions, ApprovalFacts, ApprovalLevels, ApprovalResult } from './ApprovalDetails';
+
+/** How often relative times (the deadline) are brought up to date. */
+export const APPROVAL_CLOCK_MS = 15_000;
+
+export interface ApprovalSectionProps {
+  /** The node's requests, newest first. */
+  approvals: readonly ApprovalView[];
+  onDecided: (view: ApprovalView, verdict: Verdict) => void;
+}
+
+export function ApprovalSection({ approvals, onDecided }: ApprovalSectionProps) {
+  const headingId = useId();
+  const now = useNow(approvals.some((a) => a.state === 'pending'), APPROVAL_CLOCK_MS);
+  return (
+    <section className="approval-section" aria-labelledby={headingId} data-testid="node-approval">
+      <h3 id={headingId}>Approval</h3>
+      {approvals.map((a) => {
+        const pending = a.state === 'pending';
+        const why = pending ? waitingText(a) : null;
+        return (
+          <div key={a.id} className="approval-item" data-approval-id={a.id} data-state={a.state}>
+            <h4>Request: {kindText(a.kind)}</h4>
+            {a.prompt && (
+              <p className="approval-prompt" data-testid="approval-prompt">
+                {a.prompt}
+              </p>
+            )}
+            <ApprovalFacts approval={a} now={now} />
+            <ApprovalLevels approval={a} />
+            <ApprovalResult approval={a} headingLevel={4} />
+            <h4>Decisions</h4>
+            <ApprovalDecisions approval={a} now={now} />
+            {pending && a.may_decide && <ApprovalDecisionForm approval={a} onDecided={onDecided} />}
+            {why && (
+              <p className="approval-waiting" data-testid="approval-waiting">
+                {why}
+              </p>
+            )}
+          </div>
+        );
+      })}
+    </section>
+  );
+}

@@ -1,0 +1,40 @@
+// Above a job's summary, its nodes that wait for a person's approval: each node (selecting
+// it opens its panel, where it is decided), what it asks and its prompt, and whether the key
+// may decide it or whose decision it waits for. Nothing while no request of the job waits.
+import { useId } from 'react';
+import type { ApprovalView } from '../api/types';
+import { approversText, currentLevel, kindText } from '../app/approvals';
+import { NodeLink } from './NodeLink';
+
+export interface ApprovalsWaitingProps {
+  /** The job's requests (any state: only pending ones are listed). */
+  approvals: readonly ApprovalView[];
+  onSelect: (nodeId: string) => void;
+}
+
+function whose(a: ApprovalView): string {
+  if (a.may_decide) return 'yours to decide';
+  const level = currentLevel(a);
+  return level ? `waiting for ${approversText(level.approvers)}` : 'waiting for its approvers';
+}
+
+export function ApprovalsWaiting({ approvals, onSelect }: ApprovalsWaitingProps) {
+  const headingId = useId();
+  const pending = approvals.filter((a) => a.state === 'pending');
+  if (pending.length === 0) return null;
+  return (
+    <section className="approvals-waiting" aria-labelledby={headingId} data-testid="approvals-waiting">
+      <h2 id={headingId}>
+        <span aria-hidden="true">⚑</span> Waiting for approval
+      </h2>
+      <ul>
+        {pending.map((a) => (
+          <li key={a.id} data-approval-id={a.id}>
+            <NodeLink name={a.node_name} nodeId={a.node_id} onSelect={onSelect} /> ({kindText(a.kind)}){a.prompt && `: ${a.prompt}`} —{' '}
+            <strong>{whose(a)}</strong>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

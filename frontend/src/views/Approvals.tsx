@@ -1,0 +1,93 @@
+// Approvals inbox (issue 15, docs/PEOPLE.md): the requests of plan nodes that wait for a
+// person — by default those the key may decide now, or every pending one, or the decided
+// ones with their decisions — as cards with one-click Approve and Reject. The list is read
+// again after each approval frame (debounced) and on a resync, and kept in the URL
+// (`?show=`); a decision's outcome is announced.
+import { useState } from 'react';
+import type { ApprovalView, Verdict } from '../api/types';
+import { decidedNotice } from '../app/approvals';
+import { approvalsHash, replaceHash, type ApprovalListName } from '../app/route';
+import { useApprovals, type ApprovalsFilter } from '../app/useApprovals';
+import { APPROVAL_CLOCK_MS } from '../components/ApprovalSection';
+import { ApprovalCard } from '../components/ApprovalCard';
+import { useNow } from '../timeline/useNow';
+
+/** Requests read per page. */
+export const APPROVALS_PAGE = 50;
+
+const LISTS: readonly { value: ApprovalListName; text: string }[] = [
+  { value: 'mine', text: 'Yours to decide' },
+  { value: 'pending', text: 'All pending' },
+  { value: 'decided', text: 'Decided' },
+];
+
+/** What each list asks the server (the decided list leaves out the pending requests it reads). */
+const FILTERS: Record<ApprovalListName, ApprovalsFilter> = {
+  mine: { state: 'pending', mine: true },
+  pending: { state: 'pending', mine: false },
+  decided: { mine: false },
+};
+
+const INTROS: Record<ApprovalListName, string> = {
+  mine: 'Requests waiting for a decision this key may give now, newest first.',
+  pending: 'Every request still waiting, newest first, including those other people decide.',
+  decided: 'Requests approved, rejected or withdrawn, newest first, with who decided and when.',
+};
+
+const EMPTY: Record<ApprovalListName, string> = {
+  mine: 'Nothing waits for your decision.',
+  pending: 'No request is waiting.',
+  decided: 'No request has been decided yet.',
+};
+
+export function Approvals({ show = 'mine' }: { show?: ApprovalListName }) {
+  const { approvals, more, error, loadMore, replace } = useApprovals({ ...FILTERS[show], limit: APPROVALS_PAGE });
+  const [notice, setNotice] = useState<string | null>(null);
+  const now = useNow(true, APPROVAL_CLOCK_MS);
+  const shown = show === 'decided' ? approvals?.filter((a) => a.state !== 'pending') : approvals;
+
+  const onDecided = (view: ApprovalView, verdict: Verdict) => {
+    replace(view);
+    setNotice(decidedNotice(view, verdict));
+  };
+
+  return (
+    <>
+      <h1 tabIndex={-1}>Approvals</h1>
+      <div className="actions">
+        <div role="group" aria-label="Requests shown" className="segmented">
+          {LISTS.map((l) => (
+            <button key={l.value} type="button" aria-pressed={show === l.value} onClick={() => replaceHash(approvalsHash(l.value))}>
+              {l.text}
+            </button>
+          ))}
+        </div>
+      </div>
+      <p className="muted">{INTROS[show]}</p>
+      <p role="status" className="approvals-notice">
+        {notice}
+      </p>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {!shown && !error && <p>Loading…</p>}
+      {shown && shown.length === 0 && <p data-testid="approvals-empty">{EMPTY[show]}</p>}
+      {shown && shown.length > 0 && (
+        <div className="approval-list" data-testid="approval-list">
+          {shown.map((a) => (
+            <ApprovalCard key={a.id} approval={a} now={now} onDecided={onDecided} />
+          ))}
+        </div>
+      )}
+      {more && (
+        <p>
+          <button type="button" onClick={loadMore}>
+            Show more
+          </button>
+        </p>
+      )}
+    </>
+  );
+}
