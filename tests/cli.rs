@@ -44,6 +44,11 @@ async fn the_cli_submits_watches_inspects_validates_and_cancels() {
     let failed = cadre(&server, &["submit", &failing, "--watch"]);
     assert!(!failed.status.success(), "a failed job exits non-zero");
     assert!(text(&failed).contains("[failed]"));
+    assert!(
+        text(&failed).contains("# Job report\n\n**Request:** doomed"),
+        "it ends with the report: {}",
+        text(&failed)
+    );
 
     let long = write_job(
         dir.path(),

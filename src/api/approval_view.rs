@@ -24,6 +24,8 @@ pub enum ApprovalKind {
     /// After a failure its recovery policy escalates: decided with retry, retry_with, skip
     /// or fail.
     Escalation,
+    /// A model's plan (`config.approve_plan`), before any of its children runs.
+    Plan,
 }
 
 /// Where a request stands.
@@ -91,7 +93,8 @@ pub struct ApprovalView {
     /// The input the node was given (any JSON value).
     pub input: Option<Value>,
     /// What the approver is shown: for `after`, the node's `result` and `attempts`; for an
-    /// escalation, its `error`, failure `class` and `attempts`.
+    /// escalation, its `error`, failure `class` and `attempts`; for a plan, the `plan`, its
+    /// `assignments` and the `children` it placed.
     #[schema(value_type = Object)]
     pub context: Value,
     /// Whether the calling key may decide it now (reject it, at least).
@@ -113,17 +116,7 @@ pub fn decider(key: &KeyIdentity) -> Decider {
 impl ApprovalView {
     pub fn of(approval: &Approval, decider: Option<&Decider>) -> Self {
         let request = &approval.request;
-        let kind = match approval.kind {
-            crate::people::inbox::Kind::Before => ApprovalKind::Before,
-            crate::people::inbox::Kind::After => ApprovalKind::After,
-            crate::people::inbox::Kind::Escalation => ApprovalKind::Escalation,
-        };
-        let state = match request.state {
-            crate::people::approvals::State::Pending => ApprovalState::Pending,
-            crate::people::approvals::State::Approved => ApprovalState::Approved,
-            crate::people::approvals::State::Rejected => ApprovalState::Rejected,
-            crate::people::approvals::State::Cancelled => ApprovalState::Cancelled,
-        };
+        let (kind, state) = (kind_of(approval.kind), state_of(request.state));
         let levels = request.levels.iter().map(level_view).collect();
         let decisions = request.decisions.iter().enumerate().map(|(i, d)| DecisionView {
             decision: d.verdict,
@@ -162,6 +155,24 @@ impl ApprovalView {
             may_decide: decider.is_some_and(|d| request.check(d, no(approval)).is_ok()),
             may_approve: decider.is_some_and(|d| request.check(d, yes(approval)).is_ok()),
         }
+    }
+}
+
+fn kind_of(kind: crate::people::inbox::Kind) -> ApprovalKind {
+    match kind {
+        crate::people::inbox::Kind::Before => ApprovalKind::Before,
+        crate::people::inbox::Kind::After => ApprovalKind::After,
+        crate::people::inbox::Kind::Escalation => ApprovalKind::Escalation,
+        crate::people::inbox::Kind::Plan => ApprovalKind::Plan,
+    }
+}
+
+fn state_of(state: crate::people::approvals::State) -> ApprovalState {
+    match state {
+        crate::people::approvals::State::Pending => ApprovalState::Pending,
+        crate::people::approvals::State::Approved => ApprovalState::Approved,
+        crate::people::approvals::State::Rejected => ApprovalState::Rejected,
+        crate::people::approvals::State::Cancelled => ApprovalState::Cancelled,
     }
 }
 

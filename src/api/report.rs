@@ -17,7 +17,8 @@ use super::extract::{parse_id, AppQuery};
 use crate::auth::Caller;
 use crate::engine::decompose::report::markdown;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::people::report::{junit, outcome, Outcome};
+use crate::people::inbox::Approval;
+use crate::people::report::{junit, outcome, Decided, Outcome};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -62,11 +63,19 @@ pub async fn job_report(
     let job = store.job(id).await?.ok_or_else(|| ApiError::NotFound(format!("job {id}")))?;
     let nodes = store.job_nodes(id).await?;
     let usage = store.job_usage(id).await?;
+    let approvals = store.job_approvals(id).await?;
+    let decided: Vec<Decided> =
+        approvals.iter().filter_map(|row| Approval::from_row(row).ok()).map(|a| Decided::of(&a)).collect();
     Ok(match format {
         Form::Markdown => {
-            ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown(&job, &nodes, &usage)).into_response()
+            let mut text = markdown(&job, &nodes, &usage);
+            if !decided.is_empty() {
+                text.push_str("\n## Decisions by people\n\n");
+                decided.iter().for_each(|d| text.push_str(&format!("{}\n", d.line())));
+            }
+            ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], text).into_response()
         }
-        Form::Json => Json(outcome(&job, &nodes, &usage)).into_response(),
+        Form::Json => Json(Outcome { decisions: decided, ..outcome(&job, &nodes, &usage) }).into_response(),
         Form::Junit => {
             let xml = junit(&outcome(&job, &nodes, &usage)).map_err(ApiError::Internal)?;
             ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response()

@@ -93,12 +93,16 @@ impl Client {
         }
     }
 
-    /// The summary of a job that ended, with the exit status its outcome gives.
+    /// The summary of a job that ended and its report, with the exit status its outcome gives.
     async fn conclude(&self, job_id: &str) -> Outcome {
         let (job, spend) = self.api.job(job_id).await?;
         for line in render::summary(&job, spend.as_ref()) {
             self.out.line(&line)?;
         }
+        // Then the job's report: what ran, failed and was recovered from, who decided what.
+        let report = self.api.text(&format!("/recursion/job/{job_id}/report")).await?;
+        self.out.line("")?;
+        self.out.line(report.trim_end())?;
         Ok(exit_status(&job.status))
     }
 

@@ -79,6 +79,11 @@ pub struct JobConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 50)]
     pub owners: Vec<String>,
+    /// Hold a model's plan for a person's approval before any of its children runs (the
+    /// topmost decomposition of the job; its node's `approval.approvers` decide, else the
+    /// job's owners).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approve_plan: bool,
     /// The key that submitted the job (set by the server; a submission may not set it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(read_only)]

@@ -22,6 +22,8 @@ pub enum Kind {
     After,
     /// After a failure its recovery policy escalates: retry, retry with, skip or fail.
     Escalation,
+    /// A model's plan (`config.approve_plan`), before any of its children runs.
+    Plan,
 }
 
 impl Kind {
@@ -30,6 +32,7 @@ impl Kind {
             Self::Before => "before",
             Self::After => "after",
             Self::Escalation => "escalation",
+            Self::Plan => "plan",
         }
     }
 
@@ -37,6 +40,7 @@ impl Kind {
         match text {
             "after" => Self::After,
             "escalation" => Self::Escalation,
+            "plan" => Self::Plan,
             _ => Self::Before,
         }
     }

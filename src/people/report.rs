@@ -29,6 +29,53 @@ pub struct Outcome {
     pub skipped: usize,
     pub retries: i64,
     pub phases: Vec<Phase>,
+    /// What people decided: approvals, plans and escalations, in the order they were asked.
+    pub decisions: Vec<Decided>,
+}
+
+/// One request a person (or a timeout) decided, or that still waits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Decided {
+    pub node: String,
+    /// `before`, `after`, `plan` or `escalation`.
+    pub kind: String,
+    /// `pending`, `approved`, `rejected` or `cancelled`.
+    pub state: String,
+    /// The last decision: `approve`, `reject`, `retry`, `retry_with`, `skip`, `fail`.
+    pub decision: Option<String>,
+    /// Who made it (null: a timeout's default, or nobody yet).
+    pub by: Option<String>,
+    /// At which level, 1 for the first.
+    pub level: Option<usize>,
+    pub comment: Option<String>,
+}
+
+impl Decided {
+    pub fn of(approval: &super::inbox::Approval) -> Self {
+        let last = approval.request.decisions.last();
+        let verdict =
+            last.and_then(|d| serde_json::to_value(d.verdict).ok()).and_then(|v| v.as_str().map(String::from));
+        Self {
+            node: approval.node_name.clone(),
+            kind: approval.kind.as_str().into(),
+            state: approval.request.state.as_str().into(),
+            decision: verdict,
+            by: last.and_then(|d| d.by.clone()),
+            level: last.map(|d| d.level + 1),
+            comment: last.and_then(|d| d.comment.clone()),
+        }
+    }
+
+    /// The report's line: `- escalation of 'deploy': skip by 'alice' (level 1) — "by hand"`.
+    pub fn line(&self) -> String {
+        let what = match (&self.decision, &self.by) {
+            (Some(decision), Some(by)) => format!("{decision} by '{by}' (level {})", self.level.unwrap_or(1)),
+            (Some(decision), None) => format!("{decision} by the timeout of level {}", self.level.unwrap_or(1)),
+            (None, _) => self.state.clone(),
+        };
+        let comment = self.comment.as_deref().map(|c| format!(" — \"{c}\"")).unwrap_or_default();
+        format!("- {} of '{}': {what}{comment}", self.kind, self.node)
+    }
 }
 
 /// A top-level branch (or the root itself, for a job of one worker).
@@ -78,6 +125,7 @@ pub fn outcome(job: &JobRow, nodes: &[NodeRow], usage: &[NodeUsageRow]) -> Outco
         skipped: cases().count() - count("succeeded") - count("failed"),
         retries: cases().map(|c| (c.attempts - 1).max(0)).sum(),
         phases,
+        decisions: Vec::new(),
     }
 }
 

@@ -193,31 +193,47 @@ async fn a_result_is_held_until_a_person_accepts_it() {
 #[tokio::test]
 async fn a_timeout_escalates_up_the_tree_and_a_default_applies() {
     let app = spawn_app().await;
-    let lead = key(&app, "lead", &[]).await;
-    let job = json!({"request": "escalate", "plan": {"name": "team", "approval": {"approvers": ["lead"]}, "children": [
-        {"name": "risky", "approval": {"before": true, "approvers": ["dev"], "timeout_s": 1, "on_timeout": "escalate"},
-         "run": echo(json!("done"))},
-        {"name": "routine", "approval": {"before": true, "approvers": ["dev"], "timeout_s": 1, "on_timeout": "approve"},
-         "run": echo(json!("done"))}]}});
+    let (lead, cto) = (key(&app, "lead", &[]).await, key(&app, "cto", &[]).await);
+    let team_gate = json!({"approvers": ["lead"], "timeout_s": 1, "on_timeout": "escalate"});
+    let job = json!({"request": "escalate", "plan": {"name": "org", "approval": {"approvers": ["cto"]}, "children": [
+        {"name": "team", "approval": team_gate, "children": [
+            {"name": "risky", "approval": {"before": true, "approvers": ["dev"], "timeout_s": 1, "on_timeout": "escalate"},
+             "run": echo(json!("done"))},
+            {"name": "routine", "approval": {"before": true, "approvers": ["dev"], "timeout_s": 1, "on_timeout": "approve"},
+             "run": echo(json!("done"))}]}]}});
     let id = app.submit(&job).await;
     awaiting(&app, &id, "risky").await;
     let job = app.wait_for(&id, |job| node(&job["tree"], "routine")["status"] == "succeeded").await;
     assert_eq!(node(&job["tree"], "risky")["status"], "awaiting_approval");
-    let request = loop {
-        if let Some(request) = pending(&app, &lead).await.into_iter().next() {
-            break request;
+    let at_level = |level: u64| {
+        let app = &app;
+        let secret = if level == 2 { lead.clone() } else { cto.clone() };
+        async move {
+            loop {
+                let found = pending(app, &secret).await.into_iter().find(|r| r["level"] == level);
+                if let Some(request) = found {
+                    return request;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    assert_eq!((&request["node_name"], &request["level"]), (&json!("risky"), &json!(2)));
+    let request = at_level(2).await;
     assert_eq!(request["levels"][1]["owner"], "team", "the parent's approvers are the next level");
+    let request = at_level(3).await;
+    assert_eq!(
+        (&request["node_name"], &request["levels"][2]["owner"]),
+        (&json!("risky"), &json!("org")),
+        "then the grandparent's"
+    );
     let (status, decided) =
-        decide(&app, &lead, request["id"].as_str().expect("id"), json!({"decision": "approve"})).await;
-    assert_eq!((status, &decided["decisions"][0]["level"]), (StatusCode::OK, &json!(2)), "decided at level 2");
+        decide(&app, &cto, request["id"].as_str().expect("id"), json!({"decision": "approve"})).await;
+    assert_eq!((status, &decided["decisions"][0]["level"]), (StatusCode::OK, &json!(3)), "decided at level 3");
     let job = app.wait_for_end(&id).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let escalated = replayed(&app, &id, "approval_escalated").await;
-    assert_eq!((escalated.len(), &escalated[0]["owner"]), (1, &json!("team")));
+    let owners: Vec<&Value> = escalated.iter().map(|e| &e["owner"]).collect();
+    assert_eq!(owners, [&json!("team"), &json!("org")]);
     let decided = replayed(&app, &id, "approval_decided").await;
     let routine = decided.iter().find(|d| d["name"] == "routine").expect("the default");
     assert_eq!((&routine["state"], &routine["by"]), (&json!("approved"), &Value::Null), "by the clock");
@@ -275,4 +291,66 @@ async fn bad_approvals_are_refused_at_submission() {
     assert_eq!(app.post("/recursion/job", &forged).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let jobs = app.get_json("/recursion/jobs").await;
     assert_eq!(jobs["jobs"], json!([]), "nothing was created");
+}
+
+/// A server whose decomposer provider is the scripted model at `url`.
+async fn with_model(url: &str) -> TestApp {
+    let toml = format!(
+        "[providers.scripted]\nkind = \"openai\"\nbase_url = \"{url}\"\nmodel = \"m\"\napi_key_env = \"\"\nmax_retries = 0"
+    );
+    let llm: cadre::llm::LlmConfig = toml::from_str(&toml).expect("providers");
+    crate::helpers::spawn_app_with(move |config| config.llm = llm).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_models_plan_waits_for_approval_before_any_agent_runs() {
+    use crate::llm_server::{openai_text, Reply, Route, ScriptedLlm};
+    let ok = |text: String| Reply::ok(openai_text(&text, 100, 20));
+    let plan = json!({"project_name": "Chirp", "components": [{"type": "database", "name": "PostgreSQL",
+        "specific_requirements": ["posts table"]}], "technical_constraints": [], "success_criteria": ["it works"]});
+    let task = |title: &str, domain: &str, depends_on: &[&str]| {
+        json!({"title": title, "description": format!("{title}, exactly."), "domain": domain, "function": "f",
+               "complexity": "low", "depends_on": depends_on, "success_criteria": [format!("{title} works")]})
+    };
+    let breakdown = json!({"tasks": [{"title": "All", "subtasks": [task("Posts table", "database", &[]),
+        task("POST /posts", "backend", &["Posts table"])]}]});
+    let routes = vec![
+        Route::new(&["You are the architect"], vec![ok(plan.to_string()), ok(plan.to_string())]),
+        Route::new(&["You break a software project down"], vec![ok(breakdown.to_string()), ok(breakdown.to_string())]),
+        Route::new(&["You are a coding agent"], (0..2).map(|i| ok(format!("done {i}"))).collect()),
+    ];
+    let provider = ScriptedLlm::start_routed(routes, Vec::new()).await;
+    let app = with_model(&provider.url).await;
+    let pm = key(&app, "pm", &[]).await;
+    let submission = |request: &str| {
+        json!({"request": request, "config": {"approve_plan": true}, "plan": {"name": "app",
+               "approval": {"approvers": ["pm"]}, "decompose": {"type": "llm", "provider": "scripted"}}})
+    };
+    let rejected = app.submit(&submission("Build a Twitter-like app")).await;
+    app.wait_for(&rejected, |job| job["status"] == "paused" && job["tree"]["status"] == "awaiting_approval").await;
+    let request = pending(&app, &pm).await.remove(0);
+    assert_eq!((&request["kind"], &request["context"]["plan"]["project_name"]), (&json!("plan"), &json!("Chirp")));
+    assert!(request["context"]["children"].as_array().is_some_and(|c| !c.is_empty()), "what it placed: {request}");
+    let (status, _) =
+        decide(&app, &pm, request["id"].as_str().expect("id"), json!({"decision": "reject", "comment": "too big"}))
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    let job = app.wait_for_end(&rejected).await;
+    assert_eq!(
+        (&job["status"], &job["tree"]["error"]),
+        (&json!("failed"), &json!("the plan was rejected by 'pm' (level 1): too big"))
+    );
+    let coded = |provider: &ScriptedLlm| {
+        provider.received().iter().filter(|r| r.body.to_string().contains("You are a coding agent")).count()
+    };
+    assert_eq!(coded(&provider), 0, "nothing of a rejected plan ran");
+
+    let approved = app.submit(&submission("Build it again")).await;
+    app.wait_for(&approved, |job| job["status"] == "paused").await;
+    let request = pending(&app, &pm).await.remove(0);
+    let (status, _) = decide(&app, &pm, request["id"].as_str().expect("id"), json!({"decision": "approve"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let job = app.wait_for_end(&approved).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(coded(&provider), 2, "the approved plan's two agents ran");
 }

@@ -85,4 +85,16 @@ async fn an_escalation_is_retried_skipped_or_left_failed() {
     let needed = node(&job["tree"], "needed");
     assert_eq!(needed["status"], "failed");
     assert!(needed["error"].as_str().is_some_and(|e| e.starts_with("always (escalated;")), "{needed}");
+    the_report_names_who_decided(&app, &id).await;
+}
+
+async fn the_report_names_who_decided(app: &TestApp, id: &str) {
+    let report = app.get(&format!("/recursion/job/{id}/report")).await.text().await.expect("markdown");
+    assert!(report.contains("## Decisions by people"), "{report}");
+    assert!(report.contains("- escalation of 'optional': skip by 'bootstrap' (level 1)"), "{report}");
+    let outcome = app.get_json(&format!("/recursion/job/{id}/report?format=json")).await;
+    let decisions: Vec<&Value> =
+        outcome["decisions"].as_array().expect("decisions").iter().map(|d| &d["decision"]).collect();
+    assert_eq!(decisions.len(), 3, "{outcome}");
+    assert!(decisions.contains(&&json!("retry")) && decisions.contains(&&json!("fail")));
 }

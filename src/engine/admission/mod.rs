@@ -199,6 +199,7 @@ impl Admission {
             budget: config.budget,
             submitted_by: config.submitted_by.clone(),
             owners: config.owners.clone(),
+            approve_plan: config.approve_plan,
         };
         let mut run = JobRun::new(self.ctx.clone(), job_id, settings, tree::build(planned), (outbox, inbox));
         let started_ms = match stored {

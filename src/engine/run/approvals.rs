@@ -80,6 +80,26 @@ impl JobRun {
         self.ask_approval(index, Kind::Escalation, context);
     }
 
+    /// A model's plan, placed: with `config.approve_plan` the topmost one waits for a person
+    /// before any child runs. Returns whether it waits.
+    pub(super) fn holds_plan(&mut self, index: usize, record: &Value) -> bool {
+        let mut above = self.nodes[index].parent;
+        while let Some(ancestor) = above {
+            if self.nodes[ancestor].spec.decompose.is_some() {
+                return false;
+            }
+            above = self.nodes[ancestor].parent;
+        }
+        if !self.settings.approve_plan || self.people.accepted.contains(&index) {
+            return false;
+        }
+        let children: Vec<&str> = self.nodes[index].children.iter().map(|&c| &*self.nodes[c].name).collect();
+        let context =
+            json!({"plan": record.get("plan"), "assignments": record.get("assignments"), "children": children});
+        self.ask_approval(index, Kind::Plan, context);
+        true
+    }
+
     fn ask_approval(&mut self, index: usize, kind: Kind, context: Value) {
         let mut spec = self.nodes[index].spec.approval.clone().unwrap_or_default();
         if kind == Kind::Escalation {
@@ -213,6 +233,24 @@ impl JobRun {
         decided.fetch_add(1, Ordering::Relaxed);
         match (approval.kind, approval.request.state) {
             (Kind::Escalation, _) => self.settle_escalation(index, &approval),
+            (Kind::Plan, State::Approved) => {
+                self.people.accepted.insert(index);
+                let node = &mut self.nodes[index];
+                (node.status, node.phase) = (NodeStatus::Running, Phase::Children);
+                self.ctx.journal.node(self.nodes[index].update());
+                self.resume_children(index);
+            }
+            (Kind::Plan, _) => {
+                // Nothing of the plan ran: its children end unstarted, then the node fails.
+                for child in self.nodes[index].children.clone() {
+                    self.cancel_subtree(child, super::REASON_CANCELLED);
+                }
+                let comment = approval.request.decisions.last().and_then(|d| d.comment.clone());
+                let comment = comment.map(|c| format!(": {c}")).unwrap_or_default();
+                let error = format!("the plan was rejected by {}{comment}", approval.last_decider());
+                let result = self.nodes[index].result.clone();
+                self.end_node(index, NodeStatus::Failed, result, Some(error));
+            }
             (Kind::Before, State::Approved) => {
                 self.people.cleared.insert(index, approval.input);
                 self.nodes[index].status = NodeStatus::Pending;
@@ -336,7 +374,7 @@ impl JobRun {
             let (Ok(approval), Some(&index)) = (Approval::from_row(row), by_id.get(&row.node_id)) else { continue };
             match (approval.kind, approval.request.state) {
                 (Kind::Before, State::Approved) => drop(self.people.cleared.insert(index, approval.input.clone())),
-                (Kind::After, State::Approved) => drop(self.people.accepted.insert(index)),
+                (Kind::After | Kind::Plan, State::Approved) => drop(self.people.accepted.insert(index)),
                 _ => {}
             }
             last.insert(index, approval);

@@ -322,6 +322,9 @@ impl JobRun {
                           "intent": record.get("intent").and_then(|i| i.get("intent")),
                           "project": record.pointer("/plan/project_name"), "assignments": record.get("assignments")});
         self.emit(EventKind::Decomposition, node.depth, &data);
+        if self.holds_plan(index, record) {
+            return;
+        }
         self.pump(index);
         self.finish_if_children_ended(index);
     }

@@ -114,6 +114,8 @@ pub(crate) struct JobSettings {
     pub submitted_by: Option<String>,
     /// Who decides requests no node's approvers took (`config.owners`).
     pub owners: Vec<String>,
+    /// Hold the topmost model plan for approval (`config.approve_plan`).
+    pub approve_plan: bool,
 }
 
 /// One running job.

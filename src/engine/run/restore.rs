@@ -119,7 +119,7 @@ impl JobRun {
 
     /// A started orchestrator (or a worker waiting for children it spawned): count what has
     /// ended and what is under way, redo unfinished cascades, then carry on or finish.
-    fn resume_children(&mut self, parent: usize) {
+    pub(super) fn resume_children(&mut self, parent: usize) {
         let children = self.nodes[parent].children.clone();
         for &child in &children {
             match (self.nodes[child].phase, self.nodes[child].status) {
