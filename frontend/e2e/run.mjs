@@ -3,7 +3,8 @@
 // `scripted` answered by scripted-llm.mjs in this process, also the [decomposer]'s provider),
 // drives the UI through
 // the scenarios of the brief (approvals too: a request approved, one rejected, two left
-// waiting for the inbox's axe check and screenshots), runs axe on every view, takes
+// waiting for the inbox's axe check and screenshots; escalations: one skipped with a result,
+// one retried with more memory, one left waiting), runs axe on every view, takes
 // screenshots, and always stops the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -399,6 +400,38 @@ const WAITING_JOB = {
       },
     ],
   },
+};
+
+/**
+ * Escalation (recovery level 3): `broken` fails and its team's policy puts the failure to a
+ * person; skipped with a result, it counts as succeeded and `after` goes on.
+ */
+const ESCALATE_RESULT = { by: 'hand' };
+const ESCALATE_JOB = {
+  request: 'escalate',
+  labels: { e2e: 'escalation' },
+  plan: {
+    name: 'team',
+    recovery: { process: 'escalate' },
+    on_child_failure: 'continue',
+    children: [
+      { name: 'broken', run: { type: 'fail', message: 'boom' } },
+      { name: 'after', depends_on: ['broken'], run: { type: 'echo', value: 'went on' } },
+    ],
+  },
+};
+/** A worker that fails once: retried with more memory, it succeeds on its second attempt. */
+const RETRY_WITH_MEMORY_MB = 256;
+const RETRY_WITH_JOB = {
+  request: 'e2e: a flaky worker retried with more memory',
+  labels: { e2e: 'escalation-retry-with' },
+  plan: { name: 'crew', recovery: { process: 'escalate' }, children: [{ name: 'flaky', run: { type: 'fail', message: 'x', times: 1 } }] },
+};
+/** Left waiting for the axe and screenshot steps: an escalation (its Retry with… form opened there). */
+const WAITING_ESCALATION_JOB = {
+  request: 'e2e: a nightly import whose failure waits for a person',
+  labels: { e2e: 'escalation-waiting' },
+  plan: { name: 'nightly', recovery: { process: 'escalate' }, children: [{ name: 'import', run: { type: 'fail', message: 'disk full on /data' } }] },
 };
 
 // ---- page helpers ------------------------------------------------------------------------
@@ -1112,6 +1145,10 @@ async function main() {
       assert((await patch.getByTestId('approval-prompt').innerText()) === REJECT_PROMPT, 'the hotfix card shows another prompt');
       const patchHref = await patch.getByRole('link', { name: 'patch', exact: true }).getAttribute('href');
       assert(patchHref?.startsWith(`#/jobs/${hotfix.job_id}?node=`), `the patch card links ${patchHref}`);
+      // The key submitted the hotfix and its request does not allow that: it may only reject.
+      assert((await patch.getByRole('button', { name: 'Approve' }).count()) === 0, 'the hotfix card offers Approve to the key that submitted the job');
+      const onlyStop = await patch.getByTestId('approval-only-stop').innerText();
+      assert(onlyStop === 'You submitted this job; another approver must approve it.', `the hotfix card's note reads "${onlyStop}"`);
       await patch.getByLabel('Comment (optional)').fill(REJECT_COMMENT);
       await patch.getByRole('button', { name: 'Reject' }).click();
       await page.getByText('You rejected patch.').waitFor({ timeout: LIVE_TIMEOUT_MS });
@@ -1150,6 +1187,111 @@ async function main() {
       assert(problems.length === 0, `console problems on the approval jobs:\n${problems.join('\n')}`);
     });
 
+    /** Opens the Retry with… terms (and their model part) of the first escalation card. */
+    const openRetryTerms = async (p) => {
+      const esc = p.locator('article.approval-card[data-kind="escalation"]').first();
+      const open = esc.getByRole('button', { name: 'Retry with…' });
+      if ((await open.getAttribute('aria-expanded')) !== 'true') await open.click();
+      const advanced = esc.locator('details.approval-advanced');
+      if (!(await advanced.evaluate((d) => d.open))) await advanced.locator('summary').click();
+      await esc.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    };
+
+    let waitingEscalationJob = null;
+    await step('l. escalations: a failed worker is held and put to a person (class, error, attempts); skipped in the inbox with a result, its job succeeds live with that result and the node after it; another retried with more memory succeeds on its retry', async () => {
+      const problemsBefore = consoleProblems.length;
+      const team = await rest('POST', '/recursion/job', ESCALATE_JOB);
+      // The job's page, in a tab of its own, watches it live while the inbox decides.
+      const jobPage = await context.newPage();
+      watch(jobPage, 'escalation-job');
+      try {
+        await jobPage.addInitScript((k) => window.sessionStorage.setItem('cadre.apiKey', k), key);
+        await jobPage.goto(`${base}/#/jobs/${team.job_id}`);
+        await waitForNode(jobPage, 'broken', 'awaiting_approval');
+        await waitForStatus(jobPage, 'paused', 'the escalated team');
+        await waitForNode(jobPage, 'after', 'pending');
+        const jobBoot = await jobPage.evaluate(() => window.__cadreBoot);
+        const waitingBox = await jobPage.getByTestId('approvals-waiting').innerText();
+        assert(waitingBox.includes('broken (escalation): ') && waitingBox.includes('failed (process)'), `the team's waiting list reads "${waitingBox}"`);
+
+        // The inbox: the escalation, its prompt, the failure's class, error and attempts, four actions.
+        await openInbox(page, 'Yours to decide');
+        const card = approvalCard(page, 'broken');
+        await card.waitFor({ timeout: JOB_TIMEOUT_MS });
+        const shown = {
+          kind: await card.getByTestId('approval-kind').innerText(),
+          failedProcess: (await card.getByTestId('approval-prompt').innerText()).includes('failed (process)'),
+          class: (await card.getByTestId('escalation-class').innerText()).split(' — ')[0],
+          error: await card.getByTestId('escalation-error').innerText(),
+          attempts: await card.getByTestId('escalation-attempts').innerText(),
+          buttons: await card.getByRole('button').allInnerTexts(),
+        };
+        const want = { kind: 'escalation', failedProcess: true, class: 'process', error: 'boom', attempts: '1', buttons: ['Retry', 'Retry with…', 'Skip', 'Fail'] };
+        assert(JSON.stringify(shown) === JSON.stringify(want), `the escalation card shows ${JSON.stringify(shown)},\n      not ${JSON.stringify(want)}`);
+
+        // Skipped with a result: the job goes on, watched live in its own tab.
+        await card.getByLabel('Result if skipped (JSON, optional)').fill(JSON.stringify(ESCALATE_RESULT));
+        await card.getByRole('button', { name: 'Skip', exact: true }).click();
+        await page.getByText('You skipped broken: it counts as succeeded.').waitFor({ timeout: LIVE_TIMEOUT_MS });
+        await waitForStatus(jobPage, 'succeeded', 'the skipped team');
+        await waitForNode(jobPage, 'broken', 'succeeded');
+        await waitForNode(jobPage, 'after', 'succeeded');
+        assert((await jobPage.evaluate(() => window.__cadreBoot)) === jobBoot, 'the job page reloaded');
+        await nodeCard(jobPage, 'broken').click();
+        await waitFor(
+          jobPage,
+          () => document.querySelector('.node-panel pre.json')?.textContent?.includes('"hand"'),
+          null,
+          LIVE_TIMEOUT_MS,
+          async () => `broken's result in its panel (it shows: ${await jobPage.locator('.node-panel').innerText().catch(() => '(no panel)')})`,
+        );
+        const stored = await rest('GET', `/recursion/job/${team.job_id}?results=true`);
+        const byName = Object.fromEntries((stored.tree?.children ?? []).map((n) => [n.name, n]));
+        assert(canonicalJson(byName.broken?.result) === canonicalJson(ESCALATE_RESULT), `broken's stored result is ${JSON.stringify(byName.broken?.result)}`);
+        assert(byName.after?.status === 'succeeded', `after is ${byName.after?.status}`);
+      } finally {
+        await jobPage.close();
+      }
+      // The decided list: what was decided, by whom.
+      await openInbox(page, 'Decided');
+      const decided = approvalCard(page, 'broken', 'approved');
+      await decided.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      const decision = await decided.getByTestId('decision-text').innerText();
+      const decidedBy = (verb) => (keyName ? decision === `${verb} by ${keyName} at level 1` : decision.startsWith(`${verb} by `) && decision.endsWith(' at level 1'));
+      assert(decidedBy('skipped'), `the skip reads "${decision}"`);
+      const state = await decided.getByTestId('approval-state').innerText();
+      assert(state === 'decided: it goes on', `the skipped escalation's state reads "${state}"`);
+
+      // Another, retried with more memory: the worker succeeds on its second attempt.
+      const crew = await rest('POST', '/recursion/job', RETRY_WITH_JOB);
+      await openInbox(page, 'Yours to decide');
+      const flaky = approvalCard(page, 'flaky');
+      await flaky.waitFor({ timeout: JOB_TIMEOUT_MS });
+      await flaky.getByRole('button', { name: 'Retry with…' }).click();
+      const terms = flaky.getByTestId('retry-terms');
+      await terms.getByLabel('Memory (MiB)').fill(String(RETRY_WITH_MEMORY_MB));
+      await terms.getByRole('button', { name: 'Retry with these terms' }).click();
+      await page.getByText(`You retried flaky with memory ${RETRY_WITH_MEMORY_MB} MiB.`).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await gotoHash(page, `#/jobs/${crew.job_id}`);
+      await waitForStatus(page, 'succeeded', 'the retried crew');
+      await waitForNode(page, 'flaky', 'succeeded');
+      const crewStored = await rest('GET', `/recursion/job/${crew.job_id}`);
+      const attempts = crewStored.tree?.children?.[0]?.attempts;
+      assert(attempts === 2, `flaky took ${attempts} attempts, not 2`);
+      await openInbox(page, 'Decided');
+      const retriedCard = approvalCard(page, 'flaky', 'approved');
+      await retriedCard.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      const retried = await retriedCard.getByTestId('decision-text').innerText();
+      assert(retried.startsWith(`retried with memory ${RETRY_WITH_MEMORY_MB} MiB by `) && retried.endsWith(' at level 1'), `the retry reads "${retried}"`);
+
+      // Left waiting for the views' checks.
+      waitingEscalationJob = await rest('POST', '/recursion/job', WAITING_ESCALATION_JOB);
+      await openInbox(page, 'Yours to decide');
+      await approvalCard(page, 'import').waitFor({ timeout: JOB_TIMEOUT_MS });
+      const problems = consoleProblems.slice(problemsBefore);
+      assert(problems.length === 0, `console problems on the escalation jobs:\n${problems.join('\n')}`);
+    });
+
     // A job that stays busy while the views are checked and photographed.
     const showcase = await rest('POST', '/recursion/job', SHOWCASE_JOB).catch((err) => {
       console.log(`note: showcase job refused: ${err.message}`);
@@ -1168,6 +1310,7 @@ async function main() {
       views.push(['approvals', '#/approvals', 'article.approval-card']);
       views.push(['approvals-decided', '#/approvals?show=decided', 'article.approval-card']);
     }
+    if (waitingEscalationJob) views.push(['approvals-escalation', '#/approvals', 'article.approval-card[data-kind="escalation"]']);
     if (bigJobId) {
       views.push(['overview', `#/jobs/${bigJobId}?view=overview`, 'circle.ov-node']);
       views.push(['timeline', `#/jobs/${bigJobId}?view=timeline`, 'rect.tl-bar']);
@@ -1191,6 +1334,7 @@ async function main() {
           await axePage.getByRole('button', { name: 'Validate' }).click();
           await axePage.getByTestId('estimate-nodes').waitFor();
         }
+        if (view === 'approvals-escalation') await openRetryTerms(axePage);
         await sleep(300);
         try {
           await runAxe(axePage, view);
@@ -1208,7 +1352,7 @@ async function main() {
         await page.locator(ready).first().waitFor({ timeout: LIVE_TIMEOUT_MS });
         if (view === 'job') await page.locator('[role="treeitem"]').first().click();
         await sleep(400);
-        await shoot(page, view, view === 'overview' || view === 'timeline' ? showNodes : undefined);
+        await shoot(page, view, view === 'overview' || view === 'timeline' ? showNodes : view === 'approvals-escalation' ? openRetryTerms : undefined);
       }
       console.log(`      screenshots in ${SCREENSHOT_DIR}`);
     });
@@ -1222,6 +1366,7 @@ async function main() {
 
     if (showcase) await rest('DELETE', `/recursion/job/${showcase.job_id}`).catch(() => undefined);
     if (waitingApprovalJob) await rest('DELETE', `/recursion/job/${waitingApprovalJob.job_id}`).catch(() => undefined);
+    if (waitingEscalationJob) await rest('DELETE', `/recursion/job/${waitingEscalationJob.job_id}`).catch(() => undefined);
 
     await step('f. no console errors or warnings, no page errors', async () => {
       assert(consoleProblems.length === 0, `\n${consoleProblems.join('\n')}`);

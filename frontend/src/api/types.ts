@@ -1,6 +1,6 @@
 // Types of the cadre REST API (/api/v1) as the dashboard reads them (see openapi.json).
 
-/** Statuses a node can be in (`awaiting_approval`: a person approves its start or accepts its result; it holds no slot). */
+/** Statuses a node can be in (`awaiting_approval`: a person approves its start, accepts its result or decides what follows its failure; it holds no slot). */
 export type NodeStatus = 'pending' | 'running' | 'retrying' | 'awaiting_approval' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Statuses a job can be in. */
@@ -94,8 +94,11 @@ export interface NodeRetryingData {
 
 // ---- approvals: people in the loop (issue 15, docs/PEOPLE.md) -------------------------------
 
-/** When in its node's life a request asks: before it starts, or before its result is accepted. */
-export type ApprovalKind = 'before' | 'after';
+/**
+ * When in its node's life a request asks: before it starts, before its result is accepted,
+ * or — an escalation — after a failure its recovery policy escalates to a person.
+ */
+export type ApprovalKind = 'before' | 'after' | 'escalation';
 
 /** Where a request stands (`cancelled`: withdrawn, its node was cancelled first). */
 export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'cancelled';
@@ -103,7 +106,39 @@ export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'cancelled';
 /** What a level does when its time runs out. */
 export type OnTimeout = 'approve' | 'reject' | 'escalate';
 
-export type Verdict = 'approve' | 'reject';
+/** How a `before` or `after` request is decided. */
+export type ApprovalVerdict = 'approve' | 'reject';
+
+/**
+ * How an escalation is decided: run the node again (as it was, or with other terms), count
+ * it as succeeded (`skip`, the input its result), or let the failure stand (`fail`).
+ */
+export type EscalationVerdict = 'retry' | 'retry_with' | 'skip' | 'fail';
+
+/** Any decision: of an approval, or of an escalation. */
+export type Verdict = ApprovalVerdict | EscalationVerdict;
+
+/** What an escalation shows the person who decides it (its request's `context`). */
+export interface EscalationContext {
+  /** The failed attempt's error. */
+  error: string | null;
+  /** A `FailureClass` (kept a string, so that a class a newer server adds still reads); null when not given. */
+  class: string | null;
+  /** Attempts made so far; null when not given. */
+  attempts: number | null;
+}
+
+/**
+ * A `retry_with` decision's input: at least one of a command's limits (integers of at least
+ * 1), or an `llm` worker's provider (and model).
+ */
+export interface RetryTerms {
+  memory_mb?: number;
+  cpu_seconds?: number;
+  timeout_s?: number;
+  provider?: string;
+  model?: string;
+}
 
 /** One level of approvers: a node's (its own or an ancestor's), or the job's owners. */
 export interface ApprovalLevel {
@@ -120,6 +155,7 @@ export interface ApprovalLevel {
 
 /** One decision: a person's, or a timeout's default (`by` null). */
 export interface ApprovalDecision {
+  /** Any of the six verdicts (an escalation's too). */
   decision: Verdict;
   by: string | null;
   /** 1 for the first level. */
@@ -152,12 +188,21 @@ export interface ApprovalView {
   decisions: ApprovalDecision[];
   /** A JSON Schema the approver's input must follow. */
   input_schema: JsonValue | null;
-  /** The input the node was given. */
+  /** The input the node was given (any JSON): an approver's, a `retry_with`'s terms, a `skip`'s result. */
   input: JsonValue | null;
-  /** What the approver is shown: for `after`, `{result, attempts}`. */
+  /**
+   * What the approver is shown, an object (`{}` when nothing): for `after`, `{result,
+   * attempts}`; for an escalation, `{error, class, attempts}` (read it with `escalationOf`).
+   */
   context: JsonValue | null;
-  /** Whether the calling key may decide it now. */
+  /** Whether the calling key may decide it now (reject it, or let an escalation's failure stand, at least). */
   may_decide: boolean;
+  /**
+   * Whether it may also let it go on (approve; retry, retry with other terms or skip an
+   * escalation): false for the submitting key on its own job's request without
+   * `allow_self`, and for a key that already decided at this level.
+   */
+  may_approve: boolean;
 }
 
 export interface ApprovalList {
@@ -165,10 +210,14 @@ export interface ApprovalList {
   next_cursor: string | null;
 }
 
-/** `POST /approvals/{id}/decision`. */
+/**
+ * `POST /approvals/{id}/decision`: `approve`/`reject` a `before` or `after` request,
+ * `retry`/`retry_with`/`skip`/`fail` an escalation (another verdict is a 422 at `decision`).
+ */
 export interface DecisionBody {
   decision: Verdict;
   comment?: string;
+  /** Approving: checked against `input_schema`; `retry_with`: its `RetryTerms` (required); `skip`: the node's result. */
   input?: JsonValue;
 }
 

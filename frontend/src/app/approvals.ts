@@ -1,10 +1,14 @@
 // Approval requests (issue 15, docs/PEOPLE.md), for display: the stream frames that concern
 // them (read tolerantly), what a request asks and of whom in words, where it stands (its
-// level, approvals given, the deadline relative to now), its decisions, why the key may not
-// decide it, the held result of an `after` request (clipped), and the approver's JSON input.
+// level, approvals given, the deadline relative to now), its decisions (an escalation's
+// retried, retried with …, skipped, failed too), why the key may not decide it — or may only
+// stop it —, the held result of an `after` request (clipped), the failure an escalation
+// shows (class, error clipped, attempts), the approver's JSON input, and a `retry_with`'s
+// terms as typed.
 import { ApiError } from '../api/client';
-import type { ApprovalDecision, ApprovalLevel, ApprovalView, JsonValue, Verdict } from '../api/types';
+import type { ApprovalDecision, ApprovalLevel, ApprovalView, EscalationContext, JsonValue, RetryTerms, Verdict } from '../api/types';
 import { prettyJson } from './format';
+import { formatCount } from './usage';
 
 export const APPROVAL_REQUESTED = 'approval_requested';
 export const APPROVAL_ESCALATED = 'approval_escalated';
@@ -13,6 +17,8 @@ const APPROVAL_EVENTS: ReadonlySet<string> = new Set([APPROVAL_REQUESTED, APPROV
 
 /** How many characters of an `after` request's result a card shows. */
 export const RESULT_CLIP_CHARS = 2000;
+/** How many characters of an escalation's error a card shows. */
+export const ERROR_CLIP_CHARS = 600;
 
 /** True for the frames after which a list of requests is stale. */
 export function isApprovalEvent(type: string): boolean {
@@ -25,7 +31,7 @@ export interface ApprovalFrame {
   what: 'requested' | 'decided';
   approvalId: string | null;
   nodeId: string;
-  /** `before` or `after` (as sent). */
+  /** `before`, `after` or `escalation` (as sent). */
   kind: string;
   /** Of a decided request: `approved`, `rejected` or `cancelled`. */
   state: string | null;
@@ -43,22 +49,28 @@ export function readApprovalFrame(type: string, data: Record<string, unknown>): 
   };
 }
 
-const KINDS: Record<string, string> = { before: 'before start', after: 'accept result' };
+export const ESCALATION = 'escalation';
 
-/** The kind in words: "before start", "accept result". */
+const KINDS: Record<string, string> = { before: 'before start', after: 'accept result', escalation: 'escalation' };
+
+/** The kind in words: "before start", "accept result", "escalation". */
 export function kindText(kind: string): string {
   return KINDS[kind] ?? kind;
 }
 
-/** What the approver is asked to do: approve the start, or accept the result. */
+/** What the approver is asked to do: approve the start, accept the result, or decide what follows a failure. */
 export function kindQuestion(kind: string): string {
+  if (kind === ESCALATION) return 'Failed — needs a decision: retry, retry with other terms, skip or fail';
   return kind === 'after' ? 'Accept the result before it counts as succeeded' : 'Approve before it starts';
 }
 
 const STATES: Record<string, string> = { cancelled: 'cancelled (withdrawn: its node was cancelled)' };
+/** An escalation is approved when someone let it go on (retried or skipped it), rejected when they let it fail. */
+const ESCALATION_STATES: Record<string, string> = { approved: 'decided: it goes on', rejected: 'decided: the failure stands' };
 
-export function stateText(state: string): string {
-  return STATES[state] ?? state;
+/** The state in words (of an escalation, what its decision did). */
+export function stateText(state: string, kind?: string): string {
+  return (kind === ESCALATION ? ESCALATION_STATES[state] : undefined) ?? STATES[state] ?? state;
 }
 
 /** The level it waits at (or was decided at); null for a malformed request. */
@@ -84,16 +96,22 @@ const TIMEOUTS: Record<string, string> = {
   reject: 'then it counts as rejected',
   escalate: 'then the next level is asked',
 };
+/** What a timeout's default does to an escalation: approving retries the node, rejecting fails it. */
+const ESCALATION_TIMEOUTS: Record<string, string> = {
+  approve: 'then the node is retried',
+  reject: 'then the failure stands',
+};
 
 /** How long a level waits and what follows: "waits 1 h, then the next level is asked", "no time limit". */
-export function timeoutText(level: Pick<ApprovalLevel, 'timeout_s' | 'on_timeout'>): string {
+export function timeoutText(level: Pick<ApprovalLevel, 'timeout_s' | 'on_timeout'>, kind?: string): string {
   if (level.timeout_s === null) return 'no time limit';
-  return `waits ${durationText(level.timeout_s * MS_PER_S)}, ${TIMEOUTS[level.on_timeout] ?? `then ${level.on_timeout}`}`;
+  const then = (kind === ESCALATION ? ESCALATION_TIMEOUTS[level.on_timeout] : undefined) ?? TIMEOUTS[level.on_timeout] ?? `then ${level.on_timeout}`;
+  return `waits ${durationText(level.timeout_s * MS_PER_S)}, ${then}`;
 }
 
 /** One level in a line: "deploy: scope:admin — 1 required, no time limit". */
-export function levelText(level: ApprovalLevel): string {
-  return `${level.owner}: ${approversText(level.approvers)} — ${level.required} required, ${timeoutText(level)}`;
+export function levelText(level: ApprovalLevel, kind?: string): string {
+  return `${level.owner}: ${approversText(level.approvers)} — ${level.required} required, ${timeoutText(level, kind)}`;
 }
 
 const MS_PER_S = 1000;
@@ -130,28 +148,81 @@ export function deadlineText(deadline: string | null, now: number): string {
   return relativeTime(deadline, now);
 }
 
-/** One decision in words: "approved by alice at level 1", "rejected by timeout default at level 2". */
-export function decisionText(d: Pick<ApprovalDecision, 'decision' | 'by' | 'level'>): string {
-  const verb = d.decision === 'approve' ? 'approved' : d.decision === 'reject' ? 'rejected' : d.decision;
-  return `${verb} by ${d.by ?? 'timeout default'} at level ${d.level}`;
+/** Whether a verdict lets the node go on (approves it; retries or skips an escalation). */
+export function letsGoOn(verdict: string): boolean {
+  return verdict !== 'reject' && verdict !== 'fail';
+}
+
+const VERBS: Record<string, string> = {
+  approve: 'approved',
+  reject: 'rejected',
+  retry: 'retried',
+  retry_with: 'retried with other terms',
+  skip: 'skipped',
+  fail: 'failed',
+};
+
+/**
+ * A verdict in words: "approved", "retried", "skipped", "failed"; a `retry_with` with its
+ * terms when they are known ("retried with memory 256 MiB").
+ */
+export function verdictText(verdict: string, terms?: RetryTerms | null): string {
+  if (verdict === 'retry_with' && terms && termsText(terms)) return `retried with ${termsText(terms)}`;
+  return VERBS[verdict] ?? verdict;
+}
+
+/**
+ * One decision in words: "approved by alice at level 1", "rejected by timeout default at
+ * level 2", "retried with memory 256 MiB by bob at level 1" (`terms`: what a `retry_with` gave).
+ */
+export function decisionText(d: Pick<ApprovalDecision, 'decision' | 'by' | 'level'>, terms?: RetryTerms | null): string {
+  return `${verdictText(d.decision, terms)} by ${d.by ?? 'timeout default'} at level ${d.level}`;
 }
 
 /**
  * Why the calling key may not decide a request now, or null when it may: a pending one
  * waits for the approvers of its level ("waiting for group:release (level 2, job owners)").
  */
-export function waitingText(a: Pick<ApprovalView, 'state' | 'may_decide' | 'level' | 'levels'>): string | null {
-  if (a.state !== 'pending') return `No longer waiting: ${stateText(a.state)}.`;
+export function waitingText(a: Pick<ApprovalView, 'state' | 'may_decide' | 'level' | 'levels'> & { kind?: string }): string | null {
+  if (a.state !== 'pending') return `No longer waiting: ${stateText(a.state, a.kind)}.`;
   if (a.may_decide) return null;
   const level = currentLevel(a);
   if (!level) return 'Waiting for its approvers.';
   return `Waiting for ${approversText(level.approvers)} (level ${a.level}, ${level.owner}): this key is not one of them.`;
 }
 
-/** The outcome of the key's decision in a sentence ("You approved deploy."). */
-export function decidedNotice(view: Pick<ApprovalView, 'state' | 'node_name'>, verdict: Verdict): string {
-  if (view.state === 'pending') return `Your approval of ${view.node_name} is counted; it waits for more.`;
-  return `You ${verdict === 'approve' ? 'approved' : 'rejected'} ${view.node_name}.`;
+/**
+ * Why the key may only stop a pending request (reject it; let an escalation fail), or null
+ * when it may also let it go on — or may not decide it at all.
+ */
+export function onlyStopText(a: Pick<ApprovalView, 'state' | 'kind' | 'may_decide' | 'may_approve'>): string | null {
+  if (a.state !== 'pending' || !a.may_decide || a.may_approve) return null;
+  if (a.kind === ESCALATION) return 'This key may only let the failure stand; another approver may retry or skip it.';
+  return 'You submitted this job; another approver must approve it.';
+}
+
+/** The outcome of the key's decision in a sentence ("You approved deploy.", "You skipped broken: it counts as succeeded."). */
+export function decidedNotice(view: Pick<ApprovalView, 'state' | 'node_name'> & { input?: JsonValue | null }, verdict: Verdict): string {
+  const name = view.node_name;
+  if (view.state === 'pending') {
+    return verdict === 'approve' ? `Your approval of ${name} is counted; it waits for more.` : `Your decision on ${name} is counted; it waits for more.`;
+  }
+  switch (verdict) {
+    case 'approve':
+      return `You approved ${name}.`;
+    case 'reject':
+      return `You rejected ${name}.`;
+    case 'retry':
+      return `You retried ${name}.`;
+    case 'retry_with': {
+      const terms = termsText(readRetryTerms(view.input) ?? {});
+      return terms ? `You retried ${name} with ${terms}.` : `You retried ${name} with other terms.`;
+    }
+    case 'skip':
+      return `You skipped ${name}: it counts as succeeded.`;
+    case 'fail':
+      return `You let ${name} fail.`;
+  }
 }
 
 /** The result an `after` request holds for the approver to accept (undefined for a `before` one, or none). */
@@ -165,6 +236,89 @@ export function heldResult(a: Pick<ApprovalView, 'kind' | 'context'>): JsonValue
 export function clippedJson(value: unknown, max = RESULT_CLIP_CHARS): string {
   const text = prettyJson(value);
   return text.length <= max ? text : `${text.slice(0, max)}\n… (${text.length - max} more characters)`;
+}
+
+/** Text cut at `max` characters, saying how much was left out. */
+export function clippedText(text: string, max = ERROR_CLIP_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+function objectOf(v: unknown): Record<string, unknown> | null {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/** The failure an escalation shows (its error, class and attempts, each null when not given); null for another kind. */
+export function escalationOf(a: Pick<ApprovalView, 'kind' | 'context'>): EscalationContext | null {
+  if (a.kind !== ESCALATION) return null;
+  const c = objectOf(a.context) ?? {};
+  return {
+    error: typeof c.error === 'string' ? c.error : null,
+    class: typeof c.class === 'string' && c.class !== '' ? c.class : null,
+    attempts: typeof c.attempts === 'number' && Number.isFinite(c.attempts) ? c.attempts : null,
+  };
+}
+
+const LIMITS = ['memory_mb', 'cpu_seconds', 'timeout_s'] as const;
+
+/** A `retry_with`'s terms as the server stored them (the request's `input`); null when none are readable. */
+export function readRetryTerms(v: unknown): RetryTerms | null {
+  const o = objectOf(v);
+  if (!o) return null;
+  const terms: RetryTerms = {};
+  for (const k of LIMITS) if (typeof o[k] === 'number') terms[k] = o[k];
+  if (typeof o.provider === 'string') terms.provider = o.provider;
+  if (typeof o.model === 'string') terms.model = o.model;
+  return Object.keys(terms).length > 0 ? terms : null;
+}
+
+/** Terms in words: "memory 256 MiB, CPU 30 s, timeout 60 s, provider local, model small"; empty for none. */
+export function termsText(t: RetryTerms): string {
+  const parts = [
+    t.memory_mb !== undefined ? `memory ${formatCount(t.memory_mb)} MiB` : null,
+    t.cpu_seconds !== undefined ? `CPU ${formatCount(t.cpu_seconds)} s` : null,
+    t.timeout_s !== undefined ? `timeout ${formatCount(t.timeout_s)} s` : null,
+    t.provider !== undefined ? `provider ${t.provider}` : null,
+    t.model !== undefined ? `model ${t.model}` : null,
+  ];
+  return parts.filter((p): p is string => p !== null).join(', ');
+}
+
+/** The `retry_with` form's fields as typed (blank: unchanged). */
+export interface TermsFields {
+  memory_mb: string;
+  cpu_seconds: string;
+  timeout_s: string;
+  provider: string;
+  model: string;
+}
+
+export const NO_TERMS: TermsFields = { memory_mb: '', cpu_seconds: '', timeout_s: '', provider: '', model: '' };
+
+const LIMIT_NAMES: Record<(typeof LIMITS)[number], string> = { memory_mb: 'Memory (MiB)', cpu_seconds: 'CPU (seconds)', timeout_s: 'Timeout (seconds)' };
+
+export type ParsedTerms = { ok: true; value: RetryTerms } | { ok: false; message: string };
+
+/**
+ * The terms a `retry_with` sends, from the fields as typed: each limit a whole number of at
+ * least 1, a model only with a provider, and at least one of them.
+ */
+export function parseTerms(f: TermsFields): ParsedTerms {
+  const value: RetryTerms = {};
+  for (const k of LIMITS) {
+    const text = f[k].trim();
+    if (!text) continue;
+    if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+      return { ok: false, message: `${LIMIT_NAMES[k]} must be a whole number of at least 1.` };
+    }
+    value[k] = Number(text);
+  }
+  const provider = f.provider.trim();
+  const model = f.model.trim();
+  if (model && !provider) return { ok: false, message: 'A model needs its provider.' };
+  if (provider) value.provider = provider;
+  if (model) value.model = model;
+  if (Object.keys(value).length === 0) return { ok: false, message: 'Give at least one: memory, CPU seconds, a timeout, or a provider.' };
+  return { ok: true, value };
 }
 
 export type ParsedInput = { ok: true; value: JsonValue | undefined } | { ok: false; message: string };

@@ -76,6 +76,22 @@ describe('ApprovalCard', () => {
     expect(screen.queryByRole('button', { name: 'Approve' })).toBeNull();
   });
 
+  it('offers only Reject to the key that submitted the job, saying why, and no input', async () => {
+    const user = userEvent.setup();
+    const posts: unknown[] = [];
+    const { onDecided } = card(approval({ may_approve: false, input_schema: SCHEMA }), (method, url, body) => {
+      if (method === 'POST' && url === ROUTE) posts.push(body);
+      return { status: 200, body: approval({ state: 'rejected', may_decide: false, may_approve: false }) };
+    });
+    expect(screen.getAllByRole('button').map((b) => b.textContent)).toEqual(['Reject']);
+    expect(screen.getByTestId('approval-only-stop').textContent).toBe('You submitted this job; another approver must approve it.');
+    expect(screen.queryByLabelText('Input (JSON, sent when approved)')).toBeNull();
+    expect(screen.queryByTestId('approval-waiting')).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Reject' }));
+    await waitFor(() => expect(onDecided).toHaveBeenCalledWith(expect.objectContaining({ state: 'rejected' }), 'reject'));
+    expect(posts).toEqual([{ decision: 'reject' }]);
+  });
+
   it('shows a decided request’s decisions, a timeout’s default among them, and no deadline or buttons', () => {
     const decisions = [
       { decision: 'approve' as const, by: 'alice', level: 1, at: '2026-11-21T19:19:41.000Z', comment: 'looks right', source: '10.0.0.7' },
@@ -183,12 +199,14 @@ describe('ApprovalsWaiting', () => {
       approval(),
       approval({ id: 'ap-2', node_id: 'audit', node_name: 'audit', kind: 'after', prompt: null, may_decide: false }),
       approval({ id: 'ap-3', node_id: 'old', node_name: 'old', state: 'approved' }),
+      approval({ id: 'ap-4', node_id: 'own', node_name: 'own', prompt: null, may_approve: false }),
     ];
     const { unmount } = render(<ApprovalsWaiting approvals={waiting} onSelect={onSelect} />);
     const section = screen.getByRole('region', { name: 'Waiting for approval' });
     expect([...section.querySelectorAll('li')].map((li) => li.textContent)).toEqual([
       'deploy (before start): Ship it? — yours to decide',
       'audit (accept result) — waiting for scope:admin',
+      'own (before start) — yours to reject only (you submitted the job)',
     ]);
     await user.click(within(section).getByRole('button', { name: 'Select node audit' }));
     expect(onSelect).toHaveBeenCalledWith('audit');

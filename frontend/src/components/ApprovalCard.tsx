@@ -1,13 +1,14 @@
 // One approval request of the inbox, as a card: its node (a link to the job page with the
 // node's panel open) and kind, the prompt, the job, where it stands, an `after` request's
-// result, its other levels and its decisions; Approve and Reject when the key may decide it
-// now, else — while it is pending — whose decision it waits for.
+// result or an escalation's failure, its other levels and its decisions; the decision form
+// when the key may decide it now (Approve and Reject; Retry, Retry with…, Skip and Fail for
+// an escalation), else — while it is pending — whose decision it waits for.
 import { useId } from 'react';
 import type { ApprovalView, Verdict } from '../api/types';
 import { kindQuestion, kindText, waitingText } from '../app/approvals';
 import { jobHash, nodeHash } from '../app/route';
 import { ApprovalDecisionForm } from './ApprovalDecisionForm';
-import { ApprovalDecisions, ApprovalFacts, ApprovalLevels, ApprovalResult } from './ApprovalDetails';
+import { ApprovalDecisions, ApprovalFacts, ApprovalFailure, ApprovalLevels, ApprovalResult } from './ApprovalDetails';
 
 export interface ApprovalCardProps {
   approval: ApprovalView;
@@ -22,18 +23,19 @@ export function ApprovalCard({ approval, now, onDecided }: ApprovalCardProps) {
   const why = pending ? waitingText(approval) : null;
   return (
     <article
-      className={`approval-card approval-card-${approval.state}`}
+      className={`approval-card approval-card-${approval.state} approval-card-kind-${approval.kind}`}
       aria-labelledby={headingId}
       data-approval-id={approval.id}
       data-node-name={approval.node_name}
       data-state={approval.state}
+      data-kind={approval.kind}
     >
       <h2 id={headingId}>
         <span aria-hidden="true" className="approval-glyph">
           ⚑
         </span>{' '}
         <a href={`#${nodeHash(approval.job_id, approval.node_id)}`}>{approval.node_name}</a>{' '}
-        <span className="approval-kind" data-testid="approval-kind">
+        <span className={`approval-kind approval-kind-${approval.kind}`} data-testid="approval-kind">
           {kindText(approval.kind)}
         </span>
       </h2>
@@ -48,6 +50,7 @@ export function ApprovalCard({ approval, now, onDecided }: ApprovalCardProps) {
       </p>
       <ApprovalFacts approval={approval} now={now} />
       <ApprovalResult approval={approval} />
+      <ApprovalFailure approval={approval} />
       {approval.levels.length > 1 && (
         <details className="approval-more">
           <summary>All {approval.levels.length} levels</summary>

@@ -1,15 +1,19 @@
-// One-click Approve and Reject for an approval request the key may decide (`POST
-// /approvals/{id}/decision`): an optional comment, and — only when the request has an
-// `input_schema` — the schema and a JSON input the node receives when approved. Input that is
-// not JSON is not sent; the server's refusal of it (422, `input`) is shown under the field,
-// any other (403 not an approver or one's own job, 409 decided meanwhile) above the buttons.
-// Both buttons are disabled while a decision is sent.
+// The decision form of a request the key may decide (`POST /approvals/{id}/decision`): an
+// escalation's is EscalationDecisionForm; a `before` or `after` request's has one-click
+// Approve and Reject, an optional comment, and — only when the request has an
+// `input_schema` — the schema and a JSON input the node receives when approved. A key that
+// may only reject (it submitted the job, and the request does not allow that) gets Reject
+// alone and a note saying why. Input that is not JSON is not sent; the server's refusal of
+// it (422, `input`) is shown under the field, any other (403 not an approver or one's own
+// job, 409 decided meanwhile) above the buttons. The buttons are disabled while a decision
+// is sent.
 import { useId, useState } from 'react';
-import { describeError } from '../api/client';
-import type { ApprovalView, DecisionBody, JsonValue, Verdict } from '../api/types';
-import { fieldProblem, parseInput } from '../app/approvals';
+import type { ApprovalView, JsonValue, Verdict } from '../api/types';
+import { ESCALATION, parseInput } from '../app/approvals';
 import { prettyJson } from '../app/format';
-import { useServices } from '../app/services';
+import { useDecision } from '../app/useDecision';
+import { CommentField, DecisionError, OnlyStopNote } from './ApprovalDecisionParts';
+import { EscalationDecisionForm } from './EscalationDecisionForm';
 
 export interface ApprovalDecisionFormProps {
   approval: ApprovalView;
@@ -17,57 +21,42 @@ export interface ApprovalDecisionFormProps {
   onDecided: (view: ApprovalView, verdict: Verdict) => void;
 }
 
-export function ApprovalDecisionForm({ approval, onDecided }: ApprovalDecisionFormProps) {
-  const { api } = useServices();
-  const commentId = useId();
+export function ApprovalDecisionForm(props: ApprovalDecisionFormProps) {
+  return props.approval.kind === ESCALATION ? <EscalationDecisionForm {...props} /> : <ApprovalVerdictForm {...props} />;
+}
+
+function ApprovalVerdictForm({ approval, onDecided }: ApprovalDecisionFormProps) {
+  const decision = useDecision(approval, onDecided);
+  const { sending } = decision;
   const inputId = useId();
   const inputHelpId = useId();
   const inputErrorId = useId();
-  const [comment, setComment] = useState('');
   const [input, setInput] = useState('');
-  const [sending, setSending] = useState<Verdict | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [inputError, setInputError] = useState<string | null>(null);
+  const [notJson, setNotJson] = useState<string | null>(null);
   const schema = approval.input_schema;
-  const asksInput = schema !== null && schema !== undefined;
+  const mayApprove = approval.may_approve;
+  const asksInput = mayApprove && schema !== null && schema !== undefined;
+  const inputError = notJson ?? (decision.inputRefusal?.verdict === 'approve' ? decision.inputRefusal.message : null);
 
-  const send = async (verdict: Verdict) => {
+  const send = async (verdict: 'approve' | 'reject') => {
     if (sending) return;
-    setError(null);
-    setInputError(null);
+    setNotJson(null);
     let value: JsonValue | undefined;
     if (verdict === 'approve' && asksInput) {
       const parsed = parseInput(input);
       if (!parsed.ok) {
-        setInputError(parsed.message);
+        decision.clearErrors();
+        setNotJson(parsed.message);
         return;
       }
       value = parsed.value;
     }
-    const body: DecisionBody = { decision: verdict };
-    if (comment.trim()) body.comment = comment.trim();
-    if (value !== undefined) body.input = value;
-    setSending(verdict);
-    try {
-      const view = await api.decideApproval(approval.id, body);
-      setComment('');
-      setInput('');
-      onDecided(view, verdict);
-    } catch (err) {
-      const onInput = fieldProblem(err, 'input');
-      if (onInput) setInputError(onInput);
-      else setError(describeError(err));
-    } finally {
-      setSending(null);
-    }
+    if (await decision.send(verdict, value)) setInput('');
   };
 
   return (
     <form className="approval-form" onSubmit={(e) => e.preventDefault()} aria-label={`Decide on ${approval.node_name}`}>
-      <div className="field">
-        <label htmlFor={commentId}>Comment (optional)</label>
-        <textarea id={commentId} rows={2} maxLength={4000} value={comment} disabled={sending !== null} onChange={(e) => setComment(e.target.value)} />
-      </div>
+      <CommentField decision={decision} />
       {asksInput && (
         <div className="field">
           <label htmlFor={inputId}>Input (JSON, sent when approved)</label>
@@ -94,19 +83,18 @@ export function ApprovalDecisionForm({ approval, onDecided }: ApprovalDecisionFo
           )}
         </div>
       )}
-      {error && (
-        <p role="alert" className="error" data-testid="approval-error">
-          {error}
-        </p>
-      )}
+      <DecisionError decision={decision} />
       <div className="actions">
-        <button type="button" className="primary" disabled={sending !== null} onClick={() => void send('approve')}>
-          {sending === 'approve' ? 'Approving…' : 'Approve'}
-        </button>
+        {mayApprove && (
+          <button type="button" className="primary" disabled={sending !== null} onClick={() => void send('approve')}>
+            {sending === 'approve' ? 'Approving…' : 'Approve'}
+          </button>
+        )}
         <button type="button" className="danger" disabled={sending !== null} onClick={() => void send('reject')}>
           {sending === 'reject' ? 'Rejecting…' : 'Reject'}
         </button>
       </div>
+      <OnlyStopNote approval={approval} />
     </form>
   );
 }

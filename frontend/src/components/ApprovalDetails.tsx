@@ -2,30 +2,38 @@
 // section both show: where it stands (what it asks, its state, the level it waits at and
 // whose it is, the approvers, the approvals given against those required, the deadline, who
 // asked and when), every level it may climb, the decisions made on it (who — or the
-// timeout's default —, at which level, when, the comment, from where), and the result an
-// `after` request holds for the approver to accept (clipped).
+// timeout's default —, what: approved, rejected, retried, retried with which terms, skipped,
+// failed —, at which level, when, the comment, from where), the result an `after` request
+// holds for the approver to accept (clipped), and the failure an escalation puts to a
+// person (its class in words, its error clipped, the attempts made).
 import type { ApprovalView } from '../api/types';
 import {
   approversText,
   clippedJson,
+  clippedText,
   currentLevel,
   deadlineText,
   decisionText,
+  ESCALATION,
+  escalationOf,
   heldResult,
   kindQuestion,
+  letsGoOn,
   levelText,
   progressText,
+  readRetryTerms,
   relativeTime,
   stateText,
   timeoutText,
 } from '../app/approvals';
 import { formatTime } from '../app/format';
+import { classText } from '../app/recovery';
 
-/** The state as a word coloured by state (always with the word). */
-export function ApprovalState({ state }: { state: string }) {
+/** The state as a word coloured by state (always with the word); an escalation's says what its decision did. */
+export function ApprovalState({ state, kind }: { state: string; kind?: string }) {
   return (
     <span className={`badge approval-state approval-state-${state}`} data-testid="approval-state" data-state={state}>
-      {stateText(state)}
+      {stateText(state, kind)}
     </span>
   );
 }
@@ -39,7 +47,7 @@ export function ApprovalFacts({ approval, now }: { approval: ApprovalView; now: 
       <dd>{kindQuestion(approval.kind)}</dd>
       <dt>State</dt>
       <dd>
-        <ApprovalState state={approval.state} />
+        <ApprovalState state={approval.state} kind={approval.kind} />
       </dd>
       <dt>Level</dt>
       <dd data-testid="approval-level">
@@ -52,8 +60,12 @@ export function ApprovalFacts({ approval, now }: { approval: ApprovalView; now: 
           <dd data-testid="approval-approvers">{approversText(level.approvers)}</dd>
         </>
       )}
-      <dt>Approvals</dt>
-      <dd data-testid="approval-progress">{progressText(approval)}</dd>
+      {approval.kind !== ESCALATION && (
+        <>
+          <dt>Approvals</dt>
+          <dd data-testid="approval-progress">{progressText(approval)}</dd>
+        </>
+      )}
       {pending && (
         <>
           <dt>Deadline</dt>
@@ -65,7 +77,7 @@ export function ApprovalFacts({ approval, now }: { approval: ApprovalView; now: 
             ) : (
               'none'
             )}
-            {level && level.timeout_s !== null && ` (${timeoutText(level)})`}
+            {level && level.timeout_s !== null && ` (${timeoutText(level, approval.kind)})`}
           </dd>
         </>
       )}
@@ -89,7 +101,7 @@ export function ApprovalLevels({ approval }: { approval: ApprovalView }) {
         const current = i + 1 === approval.level;
         return (
           <li key={`${i}-${level.owner}`} aria-current={current ? 'step' : undefined}>
-            {levelText(level)}
+            {levelText(level, approval.kind)}
             {current && <strong> (current)</strong>}
           </li>
         );
@@ -101,14 +113,16 @@ export function ApprovalLevels({ approval }: { approval: ApprovalView }) {
 /** The decisions made on the request, oldest first; says so when there are none. */
 export function ApprovalDecisions({ approval, now }: { approval: ApprovalView; now: number }) {
   if (approval.decisions.length === 0) return <p className="muted">No decisions yet.</p>;
+  // The terms a `retry_with` gave are kept as the request's input.
+  const terms = readRetryTerms(approval.input);
   return (
     <ol className="approval-decisions" aria-label="Decisions">
       {approval.decisions.map((d, i) => (
         <li key={`${i}-${d.at}`} data-decision={d.decision} data-by={d.by ?? ''}>
-          <span className={d.decision === 'approve' ? 'approval-state-approved' : 'approval-state-rejected'} aria-hidden="true">
-            {d.decision === 'approve' ? '✓' : '✗'}
+          <span className={letsGoOn(d.decision) ? 'approval-state-approved' : 'approval-state-rejected'} aria-hidden="true">
+            {letsGoOn(d.decision) ? '✓' : '✗'}
           </span>{' '}
-          <span data-testid="decision-text">{decisionText(d)}</span>,{' '}
+          <span data-testid="decision-text">{decisionText(d, d.decision === 'retry_with' ? terms : null)}</span>,{' '}
           <time dateTime={d.at} title={formatTime(d.at)}>
             {relativeTime(d.at, now)}
           </time>
@@ -133,6 +147,28 @@ export function ApprovalResult({ approval, headingLevel = 3 }: { approval: Appro
       <pre className="json" tabIndex={0} data-testid="approval-result">
         {clippedJson(result)}
       </pre>
+    </>
+  );
+}
+
+/** The failure an escalation puts to a person: its class in words, the attempts made, its error (clipped); nothing for another kind. */
+export function ApprovalFailure({ approval, headingLevel = 3 }: { approval: ApprovalView; headingLevel?: 3 | 4 }) {
+  const failure = escalationOf(approval);
+  if (!failure) return null;
+  const Heading = headingLevel === 3 ? 'h3' : 'h4';
+  return (
+    <>
+      <Heading>What failed</Heading>
+      <dl className="facts escalation-failure">
+        <dt>Class</dt>
+        <dd data-testid="escalation-class">{failure.class ? classText(failure.class) : 'not given'}</dd>
+        <dt>Attempts</dt>
+        <dd data-testid="escalation-attempts">{failure.attempts ?? '—'}</dd>
+        <dt>Error</dt>
+        <dd className="error-text" data-testid="escalation-error">
+          {failure.error ? clippedText(failure.error) : '—'}
+        </dd>
+      </dl>
     </>
   );
 }

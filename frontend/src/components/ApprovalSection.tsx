@@ -1,13 +1,14 @@
 // The node panel's Approval section for a node that has approval requests (issue 15), newest
 // first: what each asks and its prompt, where it stands, every level it may climb, the
-// result an `after` request holds, its decisions, and — while it is pending — Approve and
-// Reject when the key may decide it, else whose decision it waits for.
+// result an `after` request holds or the failure an escalation shows, its decisions, and —
+// while it is pending — the decision form when the key may decide it (Approve and Reject;
+// Retry, Retry with…, Skip and Fail for an escalation), else whose decision it waits for.
 import { useId } from 'react';
 import type { ApprovalView, Verdict } from '../api/types';
 import { kindText, waitingText } from '../app/approvals';
 import { useNow } from '../timeline/useNow';
 import { ApprovalDecisionForm } from './ApprovalDecisionForm';
-import { ApprovalDecisions, ApprovalFacts, ApprovalLevels, ApprovalResult } from './ApprovalDetails';
+import { ApprovalDecisions, ApprovalFacts, ApprovalFailure, ApprovalLevels, ApprovalResult } from './ApprovalDetails';
 
 /** How often relative times (the deadline) are brought up to date. */
 export const APPROVAL_CLOCK_MS = 15_000;
@@ -28,7 +29,7 @@ export function ApprovalSection({ approvals, onDecided }: ApprovalSectionProps) 
         const pending = a.state === 'pending';
         const why = pending ? waitingText(a) : null;
         return (
-          <div key={a.id} className="approval-item" data-approval-id={a.id} data-state={a.state}>
+          <div key={a.id} className="approval-item" data-approval-id={a.id} data-state={a.state} data-kind={a.kind}>
             <h4>Request: {kindText(a.kind)}</h4>
             {a.prompt && (
               <p className="approval-prompt" data-testid="approval-prompt">
@@ -38,6 +39,7 @@ export function ApprovalSection({ approvals, onDecided }: ApprovalSectionProps) 
             <ApprovalFacts approval={a} now={now} />
             <ApprovalLevels approval={a} />
             <ApprovalResult approval={a} headingLevel={4} />
+            <ApprovalFailure approval={a} headingLevel={4} />
             <h4>Decisions</h4>
             <ApprovalDecisions approval={a} now={now} />
             {pending && a.may_decide && <ApprovalDecisionForm approval={a} onDecided={onDecided} />}

@@ -1,9 +1,10 @@
-// Above a job's summary, its nodes that wait for a person's approval: each node (selecting
-// it opens its panel, where it is decided), what it asks and its prompt, and whether the key
-// may decide it or whose decision it waits for. Nothing while no request of the job waits.
+// Above a job's summary, its nodes that wait for a person's approval (or, escalated, for a
+// decision on a failure): each node (selecting it opens its panel, where it is decided), what
+// it asks and its prompt, and whether the key may decide it (or only stop it) or whose
+// decision it waits for. Nothing while no request of the job waits.
 import { useId } from 'react';
 import type { ApprovalView } from '../api/types';
-import { approversText, currentLevel, kindText } from '../app/approvals';
+import { approversText, currentLevel, ESCALATION, kindText } from '../app/approvals';
 import { NodeLink } from './NodeLink';
 
 export interface ApprovalsWaitingProps {
@@ -13,6 +14,7 @@ export interface ApprovalsWaitingProps {
 }
 
 function whose(a: ApprovalView): string {
+  if (a.may_decide && !a.may_approve) return a.kind === ESCALATION ? 'yours to fail only' : 'yours to reject only (you submitted the job)';
   if (a.may_decide) return 'yours to decide';
   const level = currentLevel(a);
   return level ? `waiting for ${approversText(level.approvers)}` : 'waiting for its approvers';

@@ -81,8 +81,23 @@ export function approval(over: Partial<ApprovalView> = {}): ApprovalView {
     decisions: [],
     input_schema: null,
     input: null,
-    context: null,
+    context: {},
     may_decide: true,
+    may_approve: true,
     ...over,
   };
+}
+
+/** A pending escalation of node `broken` in JOB: its attempt failed (process), the job's owners decide. */
+export function escalation(over: Partial<ApprovalView> = {}): ApprovalView {
+  return approval({
+    id: 'ap-e',
+    node_id: 'broken',
+    node_name: 'broken',
+    kind: 'escalation',
+    prompt: "'broken' failed (process) after 1 attempt(s): boom. Retry, retry with other limits, skip or fail?",
+    levels: [{ owner: 'job owners', approvers: ['scope:admin'], required: 1, timeout_s: null, on_timeout: 'reject' }],
+    context: { error: 'boom', class: 'process', attempts: 1 },
+    ...over,
+  });
 }

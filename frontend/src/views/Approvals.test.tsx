@@ -2,14 +2,14 @@
 // default (the server's filter), every pending or the decided requests on demand (mine=false,
 // pending ones left out of the decided list), a decision replaces its card and is announced,
 // the list and the badge are read again after approval frames (debounced: one read for a
-// burst) and on a resync, and the next page on demand.
+// burst) and on a resync, the next page on demand, and an escalation skipped from the inbox.
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalView } from '../api/types';
 import { ApprovalsNavLink } from '../components/ApprovalsNavLink';
 import { Approvals } from './Approvals';
-import { approval, frame } from '../test/fixtures';
+import { approval, escalation, frame } from '../test/fixtures';
 import { renderWithServices } from '../test/services';
 
 const DECIDED = approval({
@@ -81,6 +81,33 @@ describe('Approvals inbox', () => {
     expect(within(card).getByTestId('decision-text').textContent).toBe('approved by e2e at level 1');
     expect(screen.getByRole('button', { name: 'Decided' }).getAttribute('aria-pressed')).toBe('true');
     expect(state.reads).toEqual(['?state=pending&mine=false&limit=50', '?mine=false&limit=50']);
+  });
+
+  it('lists an escalation beside approvals, skips it with a result, and announces it', async () => {
+    const user = userEvent.setup();
+    const posts: unknown[] = [];
+    const skipped = escalation({
+      state: 'approved',
+      may_decide: false,
+      may_approve: false,
+      input: { by: 'hand' },
+      decisions: [{ decision: 'skip', by: 'e2e', level: 1, at: '2026-11-21T19:21:41.000Z', comment: null, source: null }],
+    });
+    renderWithServices(<Approvals />, (method, url, body) => {
+      if (method === 'GET') return { status: 200, body: { approvals: [escalation(), approval()], next_cursor: null } };
+      posts.push(body);
+      return url === '/api/v1/approvals/ap-e/decision' ? { status: 200, body: skipped } : { status: 404, body: {} };
+    });
+    const card = await screen.findByRole('article', { name: 'broken escalation' });
+    expect(screen.getAllByRole('article').map((a) => a.dataset.kind)).toEqual(['escalation', 'before']);
+    await user.click(within(card).getByLabelText('Result if skipped (JSON, optional)'));
+    await user.paste('{"by": "hand"}');
+    await user.click(within(card).getByRole('button', { name: 'Skip' }));
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('You skipped broken: it counts as succeeded.'));
+    expect(posts).toEqual([{ decision: 'skip', input: { by: 'hand' } }]);
+    const after = screen.getByRole('article', { name: 'broken escalation' });
+    expect(within(after).getByTestId('decision-text').textContent).toBe('skipped by e2e at level 1');
+    expect(within(after).getByTestId('approval-state').textContent).toBe('decided: it goes on');
   });
 
   it('switches lists through the URL, without a new history entry', async () => {

@@ -1,6 +1,8 @@
 // Approvals inbox (issue 15, docs/PEOPLE.md): the requests of plan nodes that wait for a
-// person — by default those the key may decide now, or every pending one, or the decided
-// ones with their decisions — as cards with one-click Approve and Reject. The list is read
+// person — to start, to have their result accepted, or (escalations) to be told what follows
+// a failure; by default those the key may decide now, or every pending one, or the decided
+// ones with their decisions — as cards with one-click Approve and Reject (Retry and Fail, and
+// Retry with… and Skip, for an escalation). The list is read
 // again after each approval frame (debounced) and on a resync, and kept in the URL
 // (`?show=`); a decision's outcome is announced.
 import { useState } from 'react';
@@ -31,7 +33,7 @@ const FILTERS: Record<ApprovalListName, ApprovalsFilter> = {
 const INTROS: Record<ApprovalListName, string> = {
   mine: 'Requests waiting for a decision this key may give now, newest first.',
   pending: 'Every request still waiting, newest first, including those other people decide.',
-  decided: 'Requests approved, rejected or withdrawn, newest first, with who decided and when.',
+  decided: 'Requests approved, rejected or withdrawn, and escalations decided, newest first, with who decided what and when.',
 };
 
 const EMPTY: Record<ApprovalListName, string> = {
