@@ -1,7 +1,7 @@
-//! The application's start and run: [`start`] opens the store, starts the engine and the key
-//! ring and builds the shared [`App`](crate::state::App); [`router`] puts the HTTP surface
-//! behind its layers; [`serve`] runs it until the shutdown future resolves. Tests use both
-//! directly, on a port-0 listener.
+//! The application's start and run: [`start`] opens the store, starts the engine, the key
+//! ring and the webhooks' delivery tasks and builds the shared [`App`](crate::state::App);
+//! [`router`] puts the HTTP surface behind its layers; [`serve`] runs it until the shutdown
+//! future resolves. Tests use both directly, on a port-0 listener.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use crate::auth::{self, KeyRing};
 use crate::config::Config;
 use crate::engine::{Engine, EngineParts};
 use crate::events::EventFeeds;
+use crate::people::notify::Webhooks;
 use crate::state::{App, AppState, LatencyRecorder};
 
 /// How long shutdown waits for event-stream sockets to close.
@@ -47,12 +48,16 @@ pub enum StartError {
     Engine(#[from] crate::engine::EngineError),
     #[error(transparent)]
     Bootstrap(#[from] auth::BootstrapError),
+    /// A webhook's secret is missing (the message names its variable).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// Opens the store, starts the engine and loads the keys.
 pub async fn start(config: Config) -> Result<Started, StartError> {
     // Checked before the store is opened, so that a bad key leaves nothing on disk.
     auth::check_bootstrap_key(&config.auth.bootstrap_key)?;
+    let webhooks = Webhooks::prepare(&config.notify)?;
     let store = crate::store::open(config.store.url(), &config.store.data_dir).await?;
     let tracker = TaskTracker::new();
     let events = EventFeeds::default();
@@ -71,9 +76,11 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         events,
         stream: crate::ws::StreamMetrics::default(),
         shutdown: tokio_util::sync::CancellationToken::new(),
+        webhooks,
     };
     let state = AppState(Arc::new(app));
     tracker.spawn(store_key_use(state.clone()));
+    state.webhooks.start(&store, &state.events, &tracker, &state.shutdown);
     Ok(Started { state, tracker, generated_key })
 }
 
@@ -136,6 +143,7 @@ pub async fn serve(
         .with_graceful_shutdown(signal)
         .await?;
     wait_for_streams_to_close(&state).await;
+    state.webhooks.stopped().await;
     state.engine.shutdown(Duration::from_secs(state.config.server.shutdown_grace_s)).await;
     started.tracker.close();
     Ok(())

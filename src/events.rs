@@ -48,6 +48,8 @@ event_kinds! {
     ApprovalRequested => "approval_requested",
     ApprovalEscalated => "approval_escalated",
     ApprovalDecided => "approval_decided",
+    Alert => "alert",
+    AlertResolved => "alert_resolved",
     BudgetWarning => "budget_warning",
     Error => "error",
     Heartbeat => "heartbeat",

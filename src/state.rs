@@ -39,6 +39,8 @@ pub struct App {
     pub limits: RateLimits,
     /// Serialised views of ended jobs.
     pub views: crate::api::view_cache::ViewCache,
+    /// Signed webhooks and where their deliveries stand.
+    pub webhooks: crate::people::notify::Webhooks,
 }
 
 /// Cheap-to-clone handle to the [`App`].

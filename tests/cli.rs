@@ -376,3 +376,27 @@ async fn on_a_terminal_submit_watch_redraws_in_place_and_ends_with_the_summary()
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_are_listed_and_a_held_job_resumed_from_the_cli() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let mut children: Vec<serde_json::Value> =
+        (1..=5).map(|i| serde_json::json!({"name": format!("f{i}"), "run": {"type": "fail"}})).collect();
+    children.push(serde_json::json!({"name": "last", "run": {"type": "echo", "value": 1}}));
+    let job = serde_json::json!({"request": "flaky", "plan": {"name": "suite", "on_child_failure": "continue",
+        "max_parallel": 1, "retry": {"max_attempts": 1}, "children": children}});
+    let id = server::submit_id(&server, &job).await;
+    server::wait_for(&server, &id, |job| job["status"] == "paused").await;
+    let listed = text(&cadre(&server, &["alerts", "--job", &id]));
+    assert!(listed.contains("[open] failure_rate") && listed.contains("5 of 5 finished workers failed"), "{listed}");
+    let resumed = cadre(&server, &["resume", &id]);
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    let job = server::wait_for(&server, &id, server::ended).await;
+    assert_eq!(job["tree"]["children"][5]["status"], "succeeded", "{job}");
+    let listed = text(&cadre(&server, &["alerts", "--all", "--job", &id]));
+    assert!(listed.contains("[resolved by bootstrap] failure_rate"), "{listed}");
+    let again = cadre(&server, &["resume", &id]);
+    assert!(!again.status.success() && text(&again).contains("409"), "{}", text(&again));
+}

@@ -1,7 +1,8 @@
 //! `GET /metrics`: Prometheus text exposition of the few gauges and counters cadre keeps —
-//! the event stream's, admission's, the resource manager's and the call ledger's. They are
-//! atomics and small maps already kept for `/recursion/stats` and the ledger, so the format is
-//! written here rather than through a metrics registry crate.
+//! the event stream's, admission's, the resource manager's, the call ledger's and the
+//! webhooks'. They are atomics and small maps already kept for `/recursion/stats`, the ledger
+//! and the webhooks' status, so the format is written here rather than through a metrics
+//! registry crate.
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -29,7 +30,18 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     llm_metrics(&app.engine.ledger().totals(), &mut out);
     budget_metrics(app.engine.ledger().budgets().meters(), &mut out);
     approval_metrics(app.engine.approval_meters(), &mut out);
+    alert_metrics(app.engine.alert_meters(), &mut out);
+    webhook_metrics(&app.webhooks, &mut out);
     ([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], out)
+}
+
+/// Alerts fired, by rule.
+fn alert_metrics(meters: &crate::people::alerts::Meters, out: &mut String) {
+    let _ =
+        writeln!(out, "# HELP cadre_alerts_total Alerts the rules raised, by rule.\n# TYPE cadre_alerts_total counter");
+    for rule in crate::people::alerts::Rule::ALL {
+        let _ = writeln!(out, "cadre_alerts_total{{rule=\"{}\"}} {}", rule.as_str(), meters.fired(rule));
+    }
 }
 
 /// Approvals: waiting now, asked, escalated a level, and how they ended.
@@ -49,6 +61,31 @@ fn approval_metrics(meters: &crate::people::inbox::Meters, out: &mut String) {
         [("approved", &meters.approved), ("rejected", &meters.rejected), ("cancelled", &meters.withdrawn)]
     {
         let _ = writeln!(out, "cadre_approvals_decided_total{{state=\"{state}\"}} {}", count(counter));
+    }
+}
+
+/// Webhooks: deliveries by outcome, and where each stands in the event log.
+fn webhook_metrics(webhooks: &crate::people::notify::Webhooks, out: &mut String) {
+    header(
+        out,
+        "cadre_webhook_deliveries_total",
+        "counter",
+        "Webhook deliveries: delivered, failed (given up), retried.",
+    );
+    for hook in webhooks.hooks() {
+        let name = label(&hook.config.name);
+        let status = &hook.status;
+        for (outcome, counter) in
+            [("delivered", &status.delivered), ("failed", &status.failed), ("retried", &status.retried)]
+        {
+            let value = counter.load(Ordering::Relaxed);
+            let _ = writeln!(out, "cadre_webhook_deliveries_total{{webhook=\"{name}\",outcome=\"{outcome}\"}} {value}");
+        }
+    }
+    header(out, "cadre_webhook_last_delivered_seq", "gauge", "The seq each webhook has handled every event up to.");
+    for hook in webhooks.hooks() {
+        let (name, seq) = (label(&hook.config.name), hook.status.last_seq());
+        let _ = writeln!(out, "cadre_webhook_last_delivered_seq{{webhook=\"{name}\"}} {seq}");
     }
 }
 

@@ -5,6 +5,7 @@
 //! OpenAPI 3.1 document is generated from the handlers' annotations (utoipa), so it cannot
 //! drift from the code.
 
+pub mod alerts;
 pub mod answer;
 pub mod approval_view;
 pub mod approvals;
@@ -19,6 +20,7 @@ pub mod keys;
 pub mod llm_calls;
 pub mod logs;
 pub mod metrics;
+pub mod notify;
 pub mod page;
 pub mod plan;
 pub mod reach;
@@ -51,10 +53,12 @@ pub use reference::OPENAPI_PATH;
     components(schemas(crate::error::Problem, crate::domain::FieldError)),
     tags(
         (name = "jobs", description = "Submit, inspect and cancel job trees"),
+        (name = "alerts", description = "What the alert rules raised"),
         (name = "approvals", description = "People approving nodes: the inbox and decisions"),
         (name = "stats", description = "Quotas and usage"),
         (name = "keys", description = "API keys (admin)"),
         (name = "audit", description = "Who changed what (admin)"),
+        (name = "notify", description = "Webhooks and how their deliveries stand (admin)"),
         (name = "probes", description = "Liveness, readiness and metrics; no key needed"),
     )
 )]
@@ -96,12 +100,14 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(plan::router())
         .merge(answer::router())
         .merge(approvals::router())
+        .merge(alerts::router())
         .merge(report::router())
         .merge(hierarchy::router())
         .merge(stats::router())
         .merge(spawn::router())
         .merge(keys::router())
         .merge(audit::router())
+        .merge(notify::router())
 }
 
 /// Every route.

@@ -1,7 +1,8 @@
 //! `cadre approvals list|show|approve|reject`: the inbox from a terminal. `list` shows what
 //! the key may decide now (`--all` for every request), one line each: its id, the node and
 //! job, what it asks, the level and its approvers; `approve`/`reject` decide one, with a
-//! comment and (approving) an input the node receives.
+//! comment and (approving) an input the node receives. And `cadre alerts` / `cadre resume`:
+//! what the alert rules raised, and letting a held job go on.
 
 use std::process::ExitCode;
 
@@ -79,6 +80,51 @@ impl Client {
         }
         for request in &requests {
             self.out().line(&line(request))?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl Client {
+    pub(super) async fn alerts(&self, all: bool, job: Option<String>) -> Outcome {
+        let mut query = vec![("limit", "500".to_string())];
+        if !all {
+            query.push(("open", "true".to_string()));
+        }
+        query.extend(job.map(|job| ("job_id", job)));
+        let query = serde_urlencoded::to_string(query).map_err(|e| e.to_string())?;
+        let page = self.send(reqwest::Method::GET, &format!("/alerts?{query}"), None).await?;
+        if self.format() == Format::Json {
+            self.out().json(&page)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        let alerts = page["alerts"].as_array().cloned().unwrap_or_default();
+        if alerts.is_empty() {
+            self.out().line("no alerts")?;
+        }
+        for alert in &alerts {
+            let text = |field: &str| alert[field].as_str().unwrap_or("-").to_string();
+            let state = match alert["resolved_by"].as_str() {
+                _ if alert["open"] == true => "open".to_string(),
+                Some(by) => format!("resolved by {by}"),
+                None => "resolved".to_string(),
+            };
+            self.out().line(&format!(
+                "{} [{state}] {} (job {}): {}",
+                text("id"),
+                text("rule"),
+                text("job_id"),
+                text("message")
+            ))?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    pub(super) async fn resume(&self, job_id: &str) -> Outcome {
+        let job = self.send(reqwest::Method::POST, &format!("/recursion/job/{job_id}/resume"), None).await?;
+        match self.format() {
+            Format::Json => self.out().json(&job)?,
+            Format::Text => self.out().line(&format!("job {job_id} {}", job["status"].as_str().unwrap_or("?")))?,
         }
         Ok(ExitCode::SUCCESS)
     }

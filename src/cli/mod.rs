@@ -113,6 +113,17 @@ pub enum Command {
         #[command(subcommand)]
         action: approvals::ApprovalsAction,
     },
+    /// Alerts the rules raised, open ones first (`--all`: resolved ones too).
+    Alerts {
+        /// Resolved alerts too.
+        #[arg(long)]
+        all: bool,
+        /// Only this job's.
+        #[arg(long)]
+        job: Option<String>,
+    },
+    /// Let a job its failure-rate alert held start nodes again.
+    Resume { job_id: String },
 }
 
 /// Which jobs `cadre jobs` lists.
@@ -216,14 +227,26 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
         command @ (Command::Status { .. }
         | Command::Cancel { .. }
         | Command::Answer { .. }
+        | Command::Resume { .. }
         | Command::Report { .. }) => job_command(&client, command).await,
         Command::Validate { file } => client.validate(&file).await,
         Command::Plan { file } => client.plan(&file).await,
         Command::Jobs(args) => client.jobs(args).await,
-        Command::Keys { action } => client.keys(action).await,
-        Command::Approvals { action } => client.approvals(action).await,
+        command @ (Command::Keys { .. } | Command::Approvals { .. } | Command::Alerts { .. }) => {
+            people_command(&client, command).await
+        }
         Command::Watch(args) => client.watch(args).await,
         Command::Serve | Command::Migrate => Err("not a client command".into()),
+    }
+}
+
+/// The commands about keys, approvals and alerts.
+async fn people_command(client: &client::Client, command: Command) -> out::Outcome {
+    match command {
+        Command::Keys { action } => client.keys(action).await,
+        Command::Approvals { action } => client.approvals(action).await,
+        Command::Alerts { all, job } => client.alerts(all, job).await,
+        _ => Err("not a command about people".into()),
     }
 }
 
@@ -233,6 +256,7 @@ async fn job_command(client: &client::Client, command: Command) -> out::Outcome 
         Command::Status { job_id } => client.status(&job_id).await,
         Command::Cancel { job_id } => client.cancel(&job_id).await,
         Command::Answer { job_id, answer } => client.answer(&job_id, &answer).await,
+        Command::Resume { job_id } => client.resume(&job_id).await,
         Command::Report { job_id, format } => client.report(&job_id, &format).await,
         _ => Err("not a job command".into()),
     }

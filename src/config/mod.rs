@@ -15,8 +15,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{PlanLimits, RetryPolicy, DEPTHS, HARD_MAX_DEPTH};
 
+mod alerts;
 mod decomposer;
+mod notify;
+pub use alerts::AlertsConfig;
 pub use decomposer::DecomposerConfig;
+pub use notify::{redacted_url, NotifyConfig, WebhookConfig, DEFAULT_WEBHOOK_EVENTS};
 
 /// The configuration file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "config/cadre.toml";
@@ -56,6 +60,10 @@ pub struct Config {
     pub llm: crate::llm::LlmConfig,
     /// The model that decomposes requests (`[decomposer]`).
     pub decomposer: DecomposerConfig,
+    /// Signed webhooks (`[[notify.webhooks]]`).
+    pub notify: NotifyConfig,
+    /// The rules that raise alerts (`[alerts]`).
+    pub alerts: AlertsConfig,
 }
 
 /// The event stream (`/ws/recursion`).
@@ -314,6 +322,9 @@ impl Config {
         }
         if self.quotas().contains(&0) {
             return Err(ConfigError::Invalid("resources.quotas: every depth 0–5 needs a quota ≥ 1".into()));
+        }
+        if let Some(problem) = self.notify.problem().or_else(|| self.alerts.problem()) {
+            return Err(ConfigError::Invalid(problem));
         }
         let providers: Vec<&String> = self.llm.providers.keys().collect();
         self.decomposer.problem(&providers).map_or(Ok(()), |problem| Err(ConfigError::Invalid(problem)))

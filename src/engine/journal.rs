@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use crate::events::{now_ms, Event, EventDraft, EventFeeds};
 use crate::store::{
-    ApprovalRow, AuditRow, Batch, BudgetRow, EventRow, JobRow, JobUpdate, LabelRow, LlmCallRow, NewNodes, NodeUpdate,
-    ProcessRow, Sequences, SharedStore, StoreError,
+    AlertRow, ApprovalRow, AuditRow, Batch, BudgetRow, EventRow, JobRow, JobUpdate, LabelRow, LlmCallRow, NewNodes,
+    NodeUpdate, ProcessRow, Sequences, SharedStore, StoreError,
 };
 
 /// Most entries folded into one batch; bounds a transaction's size and the latency of the
@@ -78,6 +78,8 @@ enum Entry {
     Budget(BudgetRow),
     /// An approval request as it stands.
     Approval(Box<ApprovalRow>),
+    /// An alert as it stands.
+    Alert(Box<AlertRow>),
     Flush(oneshot::Sender<Result<(), JournalError>>),
 }
 
@@ -189,6 +191,11 @@ impl Journal {
         self.send(Entry::Approval(Box::new(row)));
     }
 
+    /// Enqueues an alert as it stands (the last of an alert in a batch is written).
+    pub fn alert(&self, row: AlertRow) {
+        self.send(Entry::Alert(Box::new(row)));
+    }
+
     /// Enqueues an event.
     pub fn emit(&self, event: EventDraft) {
         self.send(Entry::Event(event));
@@ -253,6 +260,14 @@ impl Pending {
                 self.budget_index.insert(row.node_id, self.batch.budgets.len());
                 self.batch.budgets.push(row);
             }
+        }
+    }
+
+    /// An alert replaces what it was earlier in the batch.
+    fn alert(&mut self, row: AlertRow) {
+        match self.batch.alerts.iter().position(|a| a.id == row.id) {
+            Some(i) => self.batch.alerts[i] = row,
+            None => self.batch.alerts.push(row),
         }
     }
 
@@ -354,6 +369,7 @@ impl Writer {
             Entry::LlmCall(row) => batch.llm_calls.push(*row),
             Entry::Budget(row) => pending.budget(row),
             Entry::Approval(row) => pending.approval(*row),
+            Entry::Alert(row) => pending.alert(*row),
             Entry::Flush(done) => pending.flushes.push(done),
         }
     }

@@ -11,6 +11,7 @@ mod admission;
 pub mod agent;
 pub mod aggregate;
 pub mod budget;
+mod busy;
 pub mod calls;
 pub mod decompose;
 pub mod executor;
@@ -97,6 +98,9 @@ pub(crate) struct EngineCtx {
     pub public_url: std::sync::OnceLock<String>,
     /// Approval requests asked, escalated and decided, for `/metrics`.
     pub approvals: crate::people::inbox::Meters,
+    /// The alert rules, and the alerts fired.
+    pub alert_rules: crate::config::AlertsConfig,
+    pub alerts: crate::people::alerts::Meters,
 }
 
 /// The orchestrator handle; cheap to clone.
@@ -138,6 +142,8 @@ impl Engine {
             decomposer,
             public_url: std::sync::OnceLock::new(),
             approvals: crate::people::inbox::Meters::default(),
+            alert_rules: config.alerts.clone(),
+            alerts: crate::people::alerts::Meters::default(),
         });
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };
@@ -239,6 +245,17 @@ impl Engine {
     /// The journal (audit entries are written through it too).
     pub fn journal(&self) -> &Journal {
         &self.inner.ctx.journal
+    }
+
+    /// The alerts fired, by rule.
+    pub fn alert_meters(&self) -> &crate::people::alerts::Meters {
+        &self.inner.ctx.alerts
+    }
+
+    /// Lets a job held by its failure-rate alert start nodes again; `by` names the key.
+    pub async fn resume(&self, job_id: Uuid, by: String) -> Result<(), EngineError> {
+        self.inner.ensure_store_reachable()?;
+        self.inner.resume_held(job_id, by).await
     }
 
     /// The approval counters.

@@ -26,6 +26,7 @@ pub(super) fn spawn_all(
     tracker: &TaskTracker,
 ) {
     tracker.spawn(forward_warnings(engine.clone(), warnings));
+    tracker.spawn(super::busy::watch(engine.clone()));
     let leak_every = Duration::from_secs(config.resources.leak_check_interval_s.max(1));
     tracker.spawn(every(leak_every, engine.clone(), |engine| async move { sweep_leaks(&engine).await }));
     let sample_every = Duration::from_secs(config.resources.usage_sample_interval_s.max(1));

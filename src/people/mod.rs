@@ -5,6 +5,8 @@
 //! shown and gave); [`report`] is the job's report for people and CI. The driver's waiting
 //! node lives in `engine::run::approvals`, the routes in `api::approvals`.
 
+pub mod alerts;
 pub mod approvals;
 pub mod inbox;
+pub mod notify;
 pub mod report;

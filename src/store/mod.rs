@@ -7,6 +7,7 @@
 //! transaction and a handful of multi-row statements — which is what makes durability cheap.
 
 mod fold;
+mod notify;
 mod people_rows;
 mod pg_bulk;
 mod rows;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use notify::NotifyStore;
 pub use people_rows::*;
 pub use rows::*;
 
@@ -94,9 +96,9 @@ pub enum Backend {
     Sqlite,
 }
 
-/// Everything cadre keeps.
+/// Everything cadre keeps (webhooks' cursors through [`NotifyStore`]).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: NotifyStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Checks the database answers.
@@ -165,6 +167,8 @@ pub trait Store: Send + Sync + 'static {
     async fn approvals(&self, query: &ApprovalQuery) -> StoreResult<Vec<ApprovalRow>>;
     /// Every approval request of a job, oldest first.
     async fn job_approvals(&self, job_id: Uuid) -> StoreResult<Vec<ApprovalRow>>;
+    /// A page of alerts, newest first.
+    async fn alerts(&self, query: &AlertQuery) -> StoreResult<Vec<AlertRow>>;
 }
 
 /// A shared store.

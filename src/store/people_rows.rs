@@ -1,5 +1,5 @@
-//! The rows of people in the loop: approval requests, as the journal writes them and the
-//! approvals API lists them.
+//! The rows of people in the loop: approval requests and alerts, as the journal writes them
+//! and the API lists them.
 
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -26,6 +26,33 @@ pub struct ApprovalQuery {
     pub state: Option<String>,
     pub job_id: Option<Uuid>,
     /// Only requests created before this (ms): the cursor.
+    pub before_ms: Option<i64>,
+    pub limit: i64,
+}
+
+/// An alert: a rule that fired, what it saw, and when (and by whom) it was resolved.
+#[derive(Debug, Clone, FromRow)]
+pub struct AlertRow {
+    pub id: Uuid,
+    pub job_id: Option<Uuid>,
+    pub node_id: Option<Uuid>,
+    /// `failure_rate`, `straggler`, `quota_busy`, `budget`.
+    pub rule: String,
+    pub message: String,
+    /// What the rule saw, as JSON.
+    pub data: String,
+    pub created_ms: i64,
+    pub resolved_ms: Option<i64>,
+    pub resolved_by: Option<String>,
+}
+
+/// Filters of the alerts list (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct AlertQuery {
+    pub job_id: Option<Uuid>,
+    pub rule: Option<String>,
+    /// Only unresolved (`Some(true)`) or resolved (`Some(false)`) alerts.
+    pub open: Option<bool>,
     pub before_ms: Option<i64>,
     pub limit: i64,
 }

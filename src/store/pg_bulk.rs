@@ -72,7 +72,12 @@ const WRITE_BATCH: &str = "with \
     approval_rows as (insert into approvals (id, job_id, node_id, kind, state, created_ms, updated_ms, body) \
         select * from unnest($96::uuid[], $97::uuid[], $98::uuid[], $99::text[], $100::text[], $101::int8[], \
         $102::int8[], $103::text[]) \
-        on conflict (id) do update set state = excluded.state, updated_ms = excluded.updated_ms, body = excluded.body) \
+        on conflict (id) do update set state = excluded.state, updated_ms = excluded.updated_ms, body = excluded.body), \
+    alert_rows as (insert into alerts (id, job_id, node_id, rule, message, data, created_ms, resolved_ms, resolved_by) \
+        select * from unnest($104::uuid[], $105::uuid[], $106::uuid[], $107::text[], $108::text[], $109::text[], \
+        $110::int8[], $111::int8[], $112::text[]) \
+        on conflict (id) do update set resolved_ms = excluded.resolved_ms, resolved_by = excluded.resolved_by, \
+        data = excluded.data) \
     select 1";
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -83,7 +88,7 @@ fn statements(b: &Batch) -> usize {
     [b.new_jobs.len(), b.new_labels.len(), nodes, b.node_updates.len(), b.events.len(), b.audit.len()]
         .into_iter()
         .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len(), b.llm_calls.len()])
-        .chain([b.budgets.len(), b.approvals.len()])
+        .chain([b.budgets.len(), b.approvals.len(), b.alerts.len()])
         .map(|rows| rows.div_ceil(ROWS_PER_STATEMENT))
         .max()
         .unwrap_or(0)
@@ -129,7 +134,21 @@ fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<
         .bind(budgets.iter().map(|b| b.node_id).collect::<Vec<_>>())
         .bind(budgets.iter().map(|b| b.job_id).collect::<Vec<_>>())
         .bind(budgets.iter().map(|b| b.books.as_str()).collect::<Vec<_>>());
-    bind_approvals(query, part(&f.batch.approvals, k))
+    let query = bind_approvals(query, part(&f.batch.approvals, k));
+    bind_alerts(query, part(&f.batch.alerts, k))
+}
+
+fn bind_alerts<'q>(query: PgQuery<'q>, rows: &'q [crate::store::AlertRow]) -> PgQuery<'q> {
+    query
+        .bind(rows.iter().map(|a| a.id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.job_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.node_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.rule.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.message.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.data.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.created_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.resolved_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|a| a.resolved_by.as_deref()).collect::<Vec<_>>())
 }
 
 fn bind_approvals<'q>(query: PgQuery<'q>, rows: &'q [crate::store::ApprovalRow]) -> PgQuery<'q> {

@@ -275,6 +275,8 @@ pub struct Batch {
     pub budgets: Vec<BudgetRow>,
     /// Approval requests, the last of each in the batch only.
     pub approvals: Vec<super::ApprovalRow>,
+    /// Alerts, the last of each in the batch only.
+    pub alerts: Vec<super::AlertRow>,
 }
 
 impl Batch {
@@ -296,6 +298,7 @@ impl Batch {
             && self.llm_calls.is_empty()
             && self.budgets.is_empty()
             && self.approvals.is_empty()
+            && self.alerts.is_empty()
     }
 }
 

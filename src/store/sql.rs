@@ -385,8 +385,16 @@ macro_rules! sql_store {
             ) -> $crate::store::StoreResult<Vec<$crate::store::ApprovalRow>> {
                 read_job_approvals(&self.pool, job_id).await
             }
+
+            async fn alerts(
+                &self,
+                query: &$crate::store::AlertQuery,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::AlertRow>> {
+                read_alerts(&self.pool, query).await
+            }
         }
         $crate::store::sql_people::sql_people_reads!($db);
+        $crate::store::notify::sql_notify!($store);
     };
 }
 

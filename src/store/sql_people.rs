@@ -1,4 +1,4 @@
-//! Reads of people in the loop (approval requests), as a macro over the database type like
+//! Reads of people in the loop (approval requests, alerts), as a macro over the database type like
 //! the rest of the portable SQL, expanded beside each store; the [`Store`](super::Store)
 //! methods in `sql.rs` call these.
 
@@ -21,6 +21,29 @@ macro_rules! sql_people_reads {
             }
             if let Some(job_id) = query.job_id {
                 sql.push(" and job_id = ").push_bind(job_id);
+            }
+            if let Some(before) = query.before_ms {
+                sql.push(" and created_ms < ").push_bind(before);
+            }
+            sql.push(" order by created_ms desc, id desc limit ").push_bind(query.limit);
+            Ok(sql.build_query_as().persistent(false).fetch_all(pool).await?)
+        }
+
+        async fn read_alerts(
+            pool: &sqlx::Pool<$db>,
+            query: &$crate::store::AlertQuery,
+        ) -> $crate::store::StoreResult<Vec<$crate::store::AlertRow>> {
+            let mut sql = sqlx::QueryBuilder::<$db>::new("select * from alerts where 1 = 1");
+            if let Some(job_id) = query.job_id {
+                sql.push(" and job_id = ").push_bind(job_id);
+            }
+            if let Some(rule) = &query.rule {
+                sql.push(" and rule = ").push_bind(rule.clone());
+            }
+            match query.open {
+                Some(true) => drop(sql.push(" and resolved_ms is null")),
+                Some(false) => drop(sql.push(" and resolved_ms is not null")),
+                None => {}
             }
             if let Some(before) = query.before_ms {
                 sql.push(" and created_ms < ").push_bind(before);

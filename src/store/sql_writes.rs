@@ -132,6 +132,26 @@ macro_rules! sql_batch_writes {
             Ok(())
         }
 
+        /// A batch holds at most one row per alert (the journal keeps the last).
+        async fn upsert_alerts(tx: &mut Tx<'_>, rows: &[$crate::store::AlertRow]) -> Result<(), sqlx::Error> {
+            for chunk in rows.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into alerts (id, job_id, node_id, rule, message, data, created_ms, resolved_ms, resolved_by) ",
+                );
+                sql.push_values(chunk, |mut row, a| {
+                    row.push_bind(a.id).push_bind(a.job_id).push_bind(a.node_id).push_bind(&a.rule);
+                    row.push_bind(&a.message).push_bind(&a.data).push_bind(a.created_ms).push_bind(a.resolved_ms);
+                    row.push_bind(&a.resolved_by);
+                });
+                sql.push(
+                    " on conflict (id) do update set resolved_ms = excluded.resolved_ms, \
+                     resolved_by = excluded.resolved_by, data = excluded.data",
+                );
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
         async fn insert_llm_calls(tx: &mut Tx<'_>, calls: &[$crate::store::LlmCallRow]) -> Result<(), sqlx::Error> {
             for chunk in calls.chunks($crate::store::sql::LLM_CALL_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(

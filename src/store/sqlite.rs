@@ -76,5 +76,6 @@ async fn insert_logs(tx: &mut Tx<'_>, batch: &super::Batch) -> Result<(), sqlx::
     record_processes(tx, batch).await?;
     insert_llm_calls(tx, &batch.llm_calls).await?;
     upsert_budgets(tx, &batch.budgets).await?;
-    upsert_approvals(tx, &batch.approvals).await
+    upsert_approvals(tx, &batch.approvals).await?;
+    upsert_alerts(tx, &batch.alerts).await
 }

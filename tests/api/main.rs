@@ -2,6 +2,7 @@
 //! `CADRE_TEST_DATABASE_URL`) PostgreSQL. `scripts/test.sh` runs it on both.
 
 mod admission;
+mod alerts;
 mod approvals;
 mod budgets;
 mod cancel;
@@ -26,4 +27,7 @@ mod store;
 mod stream;
 mod surface;
 mod usage;
+#[path = "../support/webhook_receiver.rs"]
+mod webhook_receiver;
+mod webhooks;
 mod worker_recursion;

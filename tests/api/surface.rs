@@ -29,12 +29,14 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
     let mut paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
     paths.sort_unstable();
     let api = [
+        "/alerts",
         "/approvals",
         "/approvals/{id}",
         "/approvals/{id}/decision",
         "/audit",
         "/keys",
         "/keys/{id}",
+        "/notify/webhooks",
         "/recursion/hierarchy",
         "/recursion/job",
         "/recursion/job/{id}",
@@ -45,6 +47,7 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
         "/recursion/job/{id}/nodes/{node_id}/logs",
         "/recursion/job/{id}/nodes/{node_id}/usage",
         "/recursion/job/{id}/report",
+        "/recursion/job/{id}/resume",
         "/recursion/jobs",
         "/recursion/plan",
         "/recursion/stats",

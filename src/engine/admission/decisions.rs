@@ -1,5 +1,6 @@
-//! A person's decision on an approval request, taken to the driver of the request's job —
-//! the one writer of the job's state — and answered once it is stored.
+//! A person's decision on an approval request, or a resume of a job its failure-rate alert
+//! held, taken to the driver of the job — the one writer of the job's state — and answered
+//! once it is stored.
 
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -26,6 +27,23 @@ impl Admission {
             Some(Err(NotDecided::NotWaiting)) | None => {
                 let row = self.store.approval(id).await?.unwrap_or(row);
                 Err(EngineError::Conflict(format!("approval {id} is not waiting for a decision (it is {})", row.state)))
+            }
+        }
+    }
+}
+
+impl Admission {
+    pub(in crate::engine) async fn resume_held(&self, job_id: Uuid, by: String) -> Result<(), EngineError> {
+        let inbox = self.lock().running.get(&job_id).cloned();
+        let (reply, answered) = oneshot::channel();
+        let sent = inbox.is_some_and(|inbox| inbox.send(JobMsg::Resume { by, reply }).is_ok());
+        match if sent { answered.await.ok() } else { None } {
+            Some(Ok(())) => Ok(self.ctx.journal.flush().await?),
+            Some(Err(why)) => Err(EngineError::Conflict(format!("job {job_id}: {why}"))),
+            None => {
+                let job =
+                    self.store.job(job_id).await?.ok_or_else(|| EngineError::NotFound(format!("job {job_id}")))?;
+                Err(EngineError::Conflict(format!("job {job_id} is not held ({})", job.status)))
             }
         }
     }

@@ -15,10 +15,16 @@ use crate::domain::JobStatus;
 use crate::engine::run::{JobMsg, Stored};
 use crate::engine::EngineError;
 use crate::events::now_ms;
-use crate::store::{ApprovalRow, BudgetRow, JobRow, SpendRow};
+use crate::store::{AlertQuery, AlertRow, ApprovalRow, BudgetRow, JobRow, SpendRow};
 
-/// What a job keeps beside its nodes: budget books, ledger spending, approval requests.
-type Kept = (Vec<BudgetRow>, Vec<SpendRow>, Vec<ApprovalRow>);
+/// What a job keeps beside its nodes: budget books, ledger spending, approval requests,
+/// alerts.
+struct Kept {
+    budgets: Vec<BudgetRow>,
+    spending: Vec<SpendRow>,
+    approvals: Vec<ApprovalRow>,
+    alerts: Vec<AlertRow>,
+}
 
 /// How often the shutdown looks whether the work has stopped.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
@@ -74,7 +80,13 @@ impl Admission {
     /// A job's budget books, ledger spending and approval requests as stored.
     async fn books(&self, job_id: Uuid) -> Result<Kept, EngineError> {
         let store = &self.store;
-        Ok((store.job_budgets(job_id).await?, store.job_spending(job_id).await?, store.job_approvals(job_id).await?))
+        let alerts = AlertQuery { job_id: Some(job_id), limit: 10_000, ..AlertQuery::default() };
+        Ok(Kept {
+            budgets: store.job_budgets(job_id).await?,
+            spending: store.job_spending(job_id).await?,
+            approvals: store.job_approvals(job_id).await?,
+            alerts: store.alerts(&alerts).await?,
+        })
     }
 
     /// Continues one job a previous server left unfinished.
@@ -102,8 +114,9 @@ impl Admission {
             }
         };
         let cancelling = job.status == JobStatus::Cancelling.as_str();
-        let (budgets, spending, approvals) = (&books.0, &books.1, &books.2);
-        let stored = Stored { rows: &rows, processes: interrupted, cancelling, budgets, spending, approvals };
+        let (budgets, spending) = (&books.budgets, &books.spending);
+        let (approvals, alerts) = (&books.approvals, &books.alerts);
+        let stored = Stored { rows: &rows, processes: interrupted, cancelling, budgets, spending, approvals, alerts };
         let started_ms = job.started_ms.unwrap_or_else(now_ms);
         tracing::info!(job.id = %job.id, nodes = rows.len(), "continuing a job the previous server left unfinished");
         self.spawn_driver(job.id, (&config, &job.request), &planned, inbox, Some((&stored, started_ms)));

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{JobMsg, JobRun};
 use crate::domain::approval::ApprovalSpec;
 use crate::domain::recovery::FailureClass;
-use crate::domain::{json_text, JobStatus, JsonText, NodeStatus};
+use crate::domain::{json_text, JsonText, NodeStatus};
 use crate::engine::tree::Phase;
 use crate::events::{now_ms, EventKind};
 use crate::people::approvals::{Level, OnTimeout, Request, State, Verdict};
@@ -405,27 +405,12 @@ impl JobRun {
                     (None, true) => Kind::After,
                     (None, false) => Kind::Before,
                 };
-                let context = json!({"error": node.error, "attempts": node.attempts});
+                let stored: Value =
+                    node.result.as_deref().and_then(|r| serde_json::from_str(r.get()).ok()).unwrap_or_default();
+                let class = stored.pointer("/recovery/class").cloned();
+                let context = json!({"error": node.error, "class": class, "attempts": node.attempts});
                 self.ask_approval(index, kind, context);
             }
-        }
-    }
-
-    /// `paused` while a request waits and nothing else can move; `running` again after.
-    pub(super) fn refresh_pause(&mut self) {
-        if self.people.waiting.is_empty() && !self.people.paused {
-            return;
-        }
-        let paused = !self.people.waiting.is_empty()
-            && !self.nodes.iter().any(|n| {
-                matches!(
-                    n.phase,
-                    Phase::Queued | Phase::Working | Phase::Decomposing | Phase::BackingOff | Phase::Finishing
-                )
-            });
-        if paused != self.people.paused && !self.nodes.iter().any(|n| n.phase == Phase::AwaitAnswer) {
-            self.people.paused = paused;
-            self.record_job_status(if paused { JobStatus::Paused } else { JobStatus::Running });
         }
     }
 }

@@ -99,6 +99,7 @@ impl JobRun {
             return;
         }
         self.withdraw_approval(index);
+        self.count_for_alerts(index, status);
         self.nodes[index].end(status, result, error);
         let node = &self.nodes[index];
         self.budget.close(node.id);

@@ -8,6 +8,7 @@
 //! dependent siblings cannot overflow the stack.
 
 mod agents;
+mod alerts;
 mod approvals;
 mod budgets;
 mod clarify;
@@ -81,6 +82,10 @@ pub(crate) enum JobMsg {
     },
     /// An approval request's level may have run out of time.
     ApprovalDue { index: usize, id: Uuid },
+    /// A person lets a job its failure-rate alert held start nodes again.
+    Resume { by: String, reply: oneshot::Sender<Result<(), String>> },
+    /// Time to look for stragglers.
+    Sweep,
     /// Add children under a running node (recursion from inside a worker).
     Spawn {
         parent: Uuid,
@@ -146,6 +151,8 @@ pub(crate) struct JobRun {
     budget: Arc<super::budget::JobBudget>,
     /// Approval requests: waiting, and what decided ones left behind.
     people: approvals::People,
+    /// What the alert rules watch: the failure rate, a hold, stragglers flagged.
+    watch: alerts::Watch,
 }
 
 impl JobRun {
@@ -177,6 +184,7 @@ impl JobRun {
             resuming: HashSet::new(),
             budget,
             people: approvals::People::default(),
+            watch: alerts::Watch::default(),
         }
     }
 
@@ -194,6 +202,7 @@ impl JobRun {
             error: None,
         });
         self.arm_timeout(started_ms);
+        self.arm_sweeps();
         if !self.restored {
             self.admit(0);
         }
@@ -259,6 +268,10 @@ impl JobRun {
                 let _ = reply.send(self.on_ruling(id, ruling));
             }
             JobMsg::ApprovalDue { index, id } => self.on_approval_due(index, id),
+            JobMsg::Resume { by, reply } => {
+                let _ = reply.send(self.resume(by));
+            }
+            JobMsg::Sweep => self.look_for_stragglers(),
             JobMsg::RetryDue { index } => {
                 if self.nodes[index].phase == Phase::BackingOff {
                     self.queue_for_slot(index);
@@ -325,6 +338,11 @@ impl JobRun {
         if self.ctx.journal.is_stalled() && node.phase == Phase::Queued {
             drop(slot);
             return self.requeue_later(index);
+        }
+        // A job its failure-rate alert holds starts nothing new until a person resumes it.
+        if self.watch.held.is_some() && node.phase == Phase::Queued {
+            drop(slot);
+            return self.watch.held_back.push(index);
         }
         if node.phase == Phase::Queued && !self.resuming.contains(&index) {
             if let Err(refused) = self.open_envelope(index) {

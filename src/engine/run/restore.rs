@@ -45,8 +45,9 @@ pub(crate) struct Stored<'a> {
     /// Its budget envelopes' books, and what each ledger row spent.
     pub budgets: &'a [crate::store::BudgetRow],
     pub spending: &'a [crate::store::SpendRow],
-    /// Its approval requests.
+    /// Its approval requests and alerts.
     pub approvals: &'a [crate::store::ApprovalRow],
+    pub alerts: &'a [crate::store::AlertRow],
 }
 
 impl JobRun {
@@ -58,6 +59,7 @@ impl JobRun {
             self.load_row(index, row);
         }
         let mut requests = self.load_approvals(stored.approvals);
+        self.restore_watch(stored.alerts);
         for index in 0..self.nodes.len() {
             if self.nodes[index].phase == Phase::Done && self.nodes[index].status == NodeStatus::Succeeded {
                 for dependent in self.nodes[index].dependents.clone() {
