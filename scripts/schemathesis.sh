@@ -65,7 +65,7 @@ status=0
 # server without a decomposer, the answer to a job that asked nothing, and decisions on a request
 # decided by the first of them (see the toml): the
 # only ones allowed to refuse every generated body.
-EXPLAINED_MISMATCHES='^  - POST /api/v1/(recursion/job|recursion/job/\{id\}/nodes/\{node_id\}/children|recursion/plan|recursion/job/\{id\}/answer|keys|approvals/\{id\}/decision)$'
+EXPLAINED_MISMATCHES='^  - POST /api/v1/(recursion/job|recursion/job/\{id\}/nodes/\{node_id\}/children|recursion/plan|recursion/job/\{id\}/answer|recursion/job/\{id\}/resume|keys|approvals/\{id\}/decision)$'
 unexplained=$(sed -n '/^Schema validation mismatch/,/^💡/p' "$dir/st.log" | grep '^  - ' | grep -Ev "$EXPLAINED_MISMATCHES" || true)
 if [[ -n "$unexplained" ]]; then
     echo "schemathesis: these operations refused all generated data, and nothing explains why:" >&2

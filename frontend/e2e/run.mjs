@@ -4,7 +4,8 @@
 // drives the UI through
 // the scenarios of the brief (approvals too: a request approved, one rejected, two left
 // waiting for the inbox's axe check and screenshots; escalations: one skipped with a result,
-// one retried with more memory, one left waiting), runs axe on every view, takes
+// one retried with more memory, one left waiting; alerts: a suite held by its failure rate and
+// resumed, another left held), runs axe on every view, takes
 // screenshots, and always stops the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -433,6 +434,30 @@ const WAITING_ESCALATION_JOB = {
   labels: { e2e: 'escalation-waiting' },
   plan: { name: 'nightly', recovery: { process: 'escalate' }, children: [{ name: 'import', run: { type: 'fail', message: 'disk full on /data' } }] },
 };
+
+/**
+ * Alerts: a suite whose first five workers fail, one at a time (`max_parallel: 1`, no
+ * retries). Past the default rule (more than 20 % of at least 5 finished workers failed) its
+ * failure-rate alert fires and holds the job: `s1`–`s4` stay pending until someone resumes it.
+ */
+const FLAKY_FAILING = ['f1', 'f2', 'f3', 'f4', 'f5'];
+const FLAKY_SLEEPING = ['s1', 's2', 's3', 's4'];
+const flakyJob = (request, label) => ({
+  request,
+  labels: { e2e: label },
+  config: {},
+  plan: {
+    name: 'suite',
+    on_child_failure: 'continue',
+    max_parallel: 1,
+    retry: { max_attempts: 1 },
+    children: [...FLAKY_FAILING.map((name) => ({ name, run: { type: 'fail', message: 'broken' } })), ...FLAKY_SLEEPING.map((name) => sleepWorker(name, 50))],
+  },
+});
+const FLAKY_JOB = flakyJob('flaky suite', 'alerts');
+/** Left held for the axe and screenshot steps. */
+const HELD_JOB = flakyJob('e2e: a flaky suite left held', 'alerts-held');
+const HELD_TEXT = 'New starts are held: 5 of 5 finished nodes failed (100 % > 20 %).';
 
 // ---- page helpers ------------------------------------------------------------------------
 
@@ -1292,6 +1317,104 @@ async function main() {
       assert(problems.length === 0, `console problems on the escalation jobs:\n${problems.join('\n')}`);
     });
 
+    const alertsBadgeCount = (p) => p.evaluate(() => document.querySelector('[data-testid="alerts-badge"]')?.getAttribute('data-count') ?? '0');
+    const waitForAlertsBadge = (p, count) =>
+      waitFor(
+        p,
+        (want) => (document.querySelector('[data-testid="alerts-badge"]')?.getAttribute('data-count') ?? '0') === want,
+        String(count),
+        JOB_TIMEOUT_MS,
+        async () => `the Alerts badge to count ${count} (it counts ${await alertsBadgeCount(p)})`,
+      );
+    const alertCard = (p, jobId, open = true) => p.locator(`article.alert-card[data-rule="failure_rate"][data-job-id="${jobId}"][data-open="${open}"]`);
+    const openAlerts = async (p, list) => {
+      await p.getByRole('link', { name: /^Alerts/ }).click();
+      await p.getByRole('button', { name: list, exact: true }).click();
+    };
+    /** Polls the API until the job's failure-rate alert holds it. */
+    const waitForHold = async (jobId) => {
+      const deadline = Date.now() + JOB_TIMEOUT_MS;
+      for (;;) {
+        const { alerts } = await rest('GET', `/alerts?job_id=${jobId}&open=true`);
+        if (alerts.some((a) => a.rule === 'failure_rate' && a.data?.held === true)) return;
+        assert(Date.now() < deadline, `job ${jobId} was not held within ${JOB_TIMEOUT_MS} ms`);
+        await sleep(POLL_MS);
+      }
+    };
+
+    let heldJob = null;
+    let alertResolved = false;
+    await step('m. alerts: five failed workers trip a suite’s failure-rate alert (badge, card, held banner, job paused, the rest pending); resumed from its page, the rest run and succeed live; the alert listed as resolved by the key', async () => {
+      const problemsBefore = consoleProblems.length;
+      const openBefore = (await rest('GET', '/alerts?open=true&limit=500')).alerts.length;
+      const suite = await rest('POST', '/recursion/job', FLAKY_JOB);
+      // The Alerts view: the badge counts it, its card says what fired and offers Resume job.
+      await openAlerts(page, 'Open');
+      await waitForAlertsBadge(page, openBefore + 1);
+      const card = alertCard(page, suite.job_id);
+      await card.waitFor({ timeout: JOB_TIMEOUT_MS });
+      const shown = {
+        rule: await card.getByTestId('alert-rule').innerText(),
+        message: (await card.getByTestId('alert-message').innerText()).startsWith('5 of 5 finished workers failed'),
+        detail: await card.getByTestId('alert-detail').innerText(),
+        job: await card.getByTestId('alert-job').getAttribute('href'),
+        buttons: await card.getByRole('button').allInnerTexts(),
+      };
+      const want = {
+        rule: 'Failure rate too high',
+        message: true,
+        detail: '5 of 5 finished workers failed (100 % > 20 %); new starts held until someone resumes the job',
+        job: `#/jobs/${suite.job_id}`,
+        buttons: ['Resume job'],
+      };
+      assert(JSON.stringify(shown) === JSON.stringify(want), `the alert card shows ${JSON.stringify(shown)},\n      not ${JSON.stringify(want)}`);
+      // Its job: held (paused, a banner, no question form), the failed five failed, the rest pending.
+      await card.getByTestId('alert-job').click();
+      await waitForStatus(page, 'paused', 'the held suite');
+      const banner = page.getByTestId('held-banner');
+      await banner.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      const heldText = await banner.getByTestId('held-text').innerText();
+      assert(heldText.startsWith(HELD_TEXT), `the held banner reads "${heldText}"`);
+      assert((await page.getByTestId('clarification').count()) === 0, 'a job held by an alert shows a question form');
+      for (const name of FLAKY_FAILING) await waitForNode(page, name, 'failed');
+      for (const name of FLAKY_SLEEPING) await waitForNode(page, name, 'pending');
+      const pageBoot = await page.evaluate(() => window.__cadreBoot);
+      // Resumed from the banner: the rest run and succeed, live; the job ends, not paused.
+      await banner.getByRole('button', { name: 'Resume job' }).click();
+      await page.getByText('Job resumed: new nodes start again.').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      for (const name of FLAKY_SLEEPING) await waitForNode(page, name, 'succeeded');
+      await waitFor(
+        page,
+        () => ['succeeded', 'failed'].includes(document.querySelector('[data-testid="job-status"]')?.getAttribute('data-status') ?? ''),
+        null,
+        JOB_TIMEOUT_MS,
+        async () => `the resumed suite to end (${await describeJob(page)})`,
+      );
+      await waitFor(page, () => !document.querySelector('[data-testid="held-banner"]'), null, LIVE_TIMEOUT_MS, 'the held banner to go');
+      assert((await page.evaluate(() => window.__cadreBoot)) === pageBoot, 'the page reloaded');
+      const stored = await rest('GET', `/recursion/job/${suite.job_id}`);
+      const byName = Object.fromEntries((stored.tree?.children ?? []).map((n) => [n.name, n.status]));
+      assert(stored.status !== 'paused' && stored.status !== 'running', `the resumed suite is ${stored.status}`);
+      assert(FLAKY_SLEEPING.every((n) => byName[n] === 'succeeded'), `the suite's children are ${JSON.stringify(byName)}`);
+      // The alert is resolved, by the key that resumed the job.
+      await waitForAlertsBadge(page, openBefore);
+      await openAlerts(page, 'Resolved');
+      const resolved = alertCard(page, suite.job_id, false);
+      await resolved.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      const by = await resolved.getByTestId('alert-resolved-by').getAttribute('data-by');
+      assert(keyName ? by === keyName : Boolean(by), `the alert was resolved by "${by}", not ${keyName}`);
+      assert((await resolved.getByRole('button').count()) === 0, 'a resolved alert offers Resume job');
+      alertResolved = true;
+
+      // Left held for the views' checks.
+      heldJob = await rest('POST', '/recursion/job', HELD_JOB);
+      await waitForHold(heldJob.job_id);
+      await openAlerts(page, 'Open');
+      await alertCard(page, heldJob.job_id).waitFor({ timeout: JOB_TIMEOUT_MS });
+      const problems = consoleProblems.slice(problemsBefore);
+      assert(problems.length === 0, `console problems on the alert jobs:\n${problems.join('\n')}`);
+    });
+
     // A job that stays busy while the views are checked and photographed.
     const showcase = await rest('POST', '/recursion/job', SHOWCASE_JOB).catch((err) => {
       console.log(`note: showcase job refused: ${err.message}`);
@@ -1311,6 +1434,11 @@ async function main() {
       views.push(['approvals-decided', '#/approvals?show=decided', 'article.approval-card']);
     }
     if (waitingEscalationJob) views.push(['approvals-escalation', '#/approvals', 'article.approval-card[data-kind="escalation"]']);
+    if (heldJob) {
+      views.push(['alerts', '#/alerts', 'article.alert-card[data-open="true"]']);
+      views.push(['held-job', `#/jobs/${heldJob.job_id}`, '[data-testid="held-banner"]']);
+    }
+    if (alertResolved) views.push(['alerts-resolved', '#/alerts?show=resolved', 'article.alert-card']);
     if (bigJobId) {
       views.push(['overview', `#/jobs/${bigJobId}?view=overview`, 'circle.ov-node']);
       views.push(['timeline', `#/jobs/${bigJobId}?view=timeline`, 'rect.tl-bar']);
@@ -1367,6 +1495,7 @@ async function main() {
     if (showcase) await rest('DELETE', `/recursion/job/${showcase.job_id}`).catch(() => undefined);
     if (waitingApprovalJob) await rest('DELETE', `/recursion/job/${waitingApprovalJob.job_id}`).catch(() => undefined);
     if (waitingEscalationJob) await rest('DELETE', `/recursion/job/${waitingEscalationJob.job_id}`).catch(() => undefined);
+    if (heldJob) await rest('DELETE', `/recursion/job/${heldJob.job_id}`).catch(() => undefined);
 
     await step('f. no console errors or warnings, no page errors', async () => {
       assert(consoleProblems.length === 0, `\n${consoleProblems.join('\n')}`);

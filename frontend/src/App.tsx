@@ -1,15 +1,17 @@
 // The application shell: key gate, header with navigation (the approvals inbox's link with a
-// badge of the requests the key may decide), connection indicator and sign out, the event
-// stream's lifetime, and the hash-routed views.
+// badge of the requests the key may decide, the alerts' with one of the open alerts),
+// connection indicator and sign out, the event stream's lifetime, and the hash-routed views.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient } from './api/client';
 import { pageKey, parseHash, useHash, type Route } from './app/route';
 import { ServicesContext, type Services } from './app/services';
 import { clearKey, loadKey, saveKey } from './app/session';
+import { AlertsNavLink } from './components/AlertsNavLink';
 import { ApprovalsNavLink } from './components/ApprovalsNavLink';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
 import { EventBus } from './live/bus';
 import { StreamClient, streamUrl, type ConnectionState } from './live/stream';
+import { Alerts } from './views/Alerts';
 import { Approvals } from './views/Approvals';
 import { Hierarchy } from './views/Hierarchy';
 import { JobDetail } from './views/JobDetail';
@@ -20,11 +22,14 @@ import { Submit } from './views/Submit';
 
 /** The inbox's link carries a badge: the requests the key may decide now. */
 const APPROVALS_HREF = '#/approvals';
+/** The alerts' link carries a badge: the open alerts. */
+const ALERTS_HREF = '#/alerts';
 
 const NAV: readonly { href: string; text: string; matches: (r: Route) => boolean }[] = [
   { href: '#/', text: 'Hierarchy', matches: (r) => r.name === 'hierarchy' },
   { href: '#/jobs', text: 'Jobs', matches: (r) => r.name === 'jobs' || r.name === 'job' },
   { href: APPROVALS_HREF, text: 'Approvals', matches: (r) => r.name === 'approvals' },
+  { href: ALERTS_HREF, text: 'Alerts', matches: (r) => r.name === 'alerts' },
   { href: '#/submit', text: 'Submit', matches: (r) => r.name === 'submit' },
   { href: '#/resources', text: 'Resources', matches: (r) => r.name === 'resources' },
 ];
@@ -34,6 +39,7 @@ const TITLES: Record<Route['name'], string> = {
   jobs: 'Jobs',
   job: 'Job',
   approvals: 'Approvals',
+  alerts: 'Alerts',
   submit: 'Submit',
   resources: 'Resources',
   notfound: 'Not found',
@@ -49,6 +55,8 @@ function View({ route }: { route: Route }) {
       return <JobDetail key={route.id} id={route.id} view={route.view ?? 'tree'} node={route.node} />;
     case 'approvals':
       return <Approvals show={route.show ?? 'mine'} />;
+    case 'alerts':
+      return <Alerts show={route.show ?? 'open'} />;
     case 'submit':
       return <Submit />;
     case 'resources':
@@ -78,6 +86,8 @@ function Header({ route, state, onSignOut }: { route: Route | null; state: Conne
               <li key={n.href}>
                 {n.href === APPROVALS_HREF ? (
                   <ApprovalsNavLink href={n.href} current={n.matches(route)} />
+                ) : n.href === ALERTS_HREF ? (
+                  <AlertsNavLink href={n.href} current={n.matches(route)} />
                 ) : (
                   <a href={n.href} aria-current={n.matches(route) ? 'page' : undefined}>
                     {n.text}

@@ -43,7 +43,7 @@ pub struct ApprovalParams {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
-    #[param(pattern = r"^[0-9]{1,18}$")]
+    #[param(pattern = r"^[0-9]{1,18}\.[0-9a-f-]{36}$")]
     pub cursor: Option<String>,
 }
 
@@ -92,15 +92,13 @@ pub async fn list_approvals(
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::BadRequest(format!("limit must be 1–{MAX_PAGE}")));
     }
-    let before_ms = match params.cursor.as_deref() {
-        Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| ApiError::BadRequest("not a cursor".into()))?),
-        None => None,
-    };
+    let before = params.cursor.as_deref().map(super::page::after_cursor).transpose()?;
     let state = params.state.map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(String::from)));
     let mine = params.mine.unwrap_or(matches!(params.state, Some(ApprovalState::Pending)));
-    let query = ApprovalQuery { state: state.flatten(), job_id: params.job_id, before_ms, limit };
+    let query = ApprovalQuery { state: state.flatten(), job_id: params.job_id, before, limit };
     let rows = app.engine.store().approvals(&query).await?;
-    let next_cursor = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.created_ms.to_string())).flatten();
+    let next_cursor =
+        (rows.len() as i64 == limit).then(|| rows.last().map(|r| format!("{}.{}", r.created_ms, r.id))).flatten();
     let me = decider(key);
     let approvals = rows
         .iter()

@@ -1,5 +1,6 @@
 //! Cursor pagination, shared by the lists (jobs, audit log): newest first by a sequence
-//! number, the cursor being the last sequence number of the previous page.
+//! number, the cursor being the last sequence number of the previous page — or, for lists
+//! ordered by time (approvals, alerts), the last row's time and id.
 
 use crate::error::{ApiError, ApiResult};
 
@@ -38,4 +39,12 @@ impl PageRequest {
         let next = if has_more { rows.last().map(|r| seq(r).to_string()) } else { None };
         (rows, next)
     }
+}
+
+/// A cursor of the lists ordered by time and id (approvals, alerts): `MS.UUID` of the last
+/// row of the previous page, so rows of the same millisecond are neither skipped nor repeated.
+pub fn after_cursor(cursor: &str) -> ApiResult<(i64, uuid::Uuid)> {
+    let bad = || ApiError::BadRequest("cursor is not valid".into());
+    let (ms, id) = cursor.split_once('.').ok_or_else(bad)?;
+    Ok((ms.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?))
 }

@@ -25,8 +25,9 @@ pub struct ApprovalRow {
 pub struct ApprovalQuery {
     pub state: Option<String>,
     pub job_id: Option<Uuid>,
-    /// Only requests created before this (ms): the cursor.
-    pub before_ms: Option<i64>,
+    /// Only requests listed after this one (created before it, or at the same ms with a
+    /// smaller id): the cursor.
+    pub before: Option<(i64, Uuid)>,
     pub limit: i64,
 }
 
@@ -53,6 +54,7 @@ pub struct AlertQuery {
     pub rule: Option<String>,
     /// Only unresolved (`Some(true)`) or resolved (`Some(false)`) alerts.
     pub open: Option<bool>,
-    pub before_ms: Option<i64>,
+    /// The cursor, as for approvals.
+    pub before: Option<(i64, Uuid)>,
     pub limit: i64,
 }

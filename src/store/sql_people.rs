@@ -22,8 +22,9 @@ macro_rules! sql_people_reads {
             if let Some(job_id) = query.job_id {
                 sql.push(" and job_id = ").push_bind(job_id);
             }
-            if let Some(before) = query.before_ms {
-                sql.push(" and created_ms < ").push_bind(before);
+            if let Some((ms, id)) = query.before {
+                sql.push(" and (created_ms < ").push_bind(ms);
+                sql.push(" or (created_ms = ").push_bind(ms).push(" and id < ").push_bind(id).push("))");
             }
             sql.push(" order by created_ms desc, id desc limit ").push_bind(query.limit);
             Ok(sql.build_query_as().persistent(false).fetch_all(pool).await?)
@@ -45,8 +46,9 @@ macro_rules! sql_people_reads {
                 Some(false) => drop(sql.push(" and resolved_ms is not null")),
                 None => {}
             }
-            if let Some(before) = query.before_ms {
-                sql.push(" and created_ms < ").push_bind(before);
+            if let Some((ms, id)) = query.before {
+                sql.push(" and (created_ms < ").push_bind(ms);
+                sql.push(" or (created_ms = ").push_bind(ms).push(" and id < ").push_bind(id).push("))");
             }
             sql.push(" order by created_ms desc, id desc limit ").push_bind(query.limit);
             Ok(sql.build_query_as().persistent(false).fetch_all(pool).await?)

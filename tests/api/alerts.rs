@@ -83,13 +83,14 @@ async fn a_straggler_and_a_busy_quota_raise_alerts() {
     let straggler = wait_for_alert(&app, &format!("job_id={id}&rule=straggler"), |_| true).await;
     let slow_id = node(&app.job(&id).await["tree"], "slow")["id"].clone();
     assert_eq!((&straggler["node_id"], &straggler["data"]["siblings"]), (&slow_id, &json!(3)));
+    app.wait_for_end(&id).await;
+    // All four slots of depth 1 for one job's workers, for longer than `quota_busy_for_s`.
     let busy = json!({"request": "busy", "plan": {"name": "busy", "children":
-        (0..4).map(|i| json!({"name": format!("w{i}"), "run": sleep(2500)})).collect::<Vec<_>>()}});
+        (0..4).map(|i| json!({"name": format!("w{i}"), "run": sleep(3000)})).collect::<Vec<_>>()}});
     let busy_id = app.submit(&busy).await;
     let fired = wait_for_alert(&app, "rule=quota_busy", |a| a["data"]["depth"] == 1).await;
     assert_eq!((&fired["job_id"], &fired["data"]["percent"]), (&Value::Null, &json!(100)));
     app.wait_for_end(&busy_id).await;
     let resolved = wait_for_alert(&app, "rule=quota_busy&open=false", |a| a["id"] == fired["id"]).await;
     assert_eq!(resolved["resolved_by"], Value::Null, "resolved by the quota coming free");
-    app.wait_for_end(&id).await;
 }

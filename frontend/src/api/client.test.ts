@@ -118,4 +118,27 @@ describe('ApiClient', () => {
     expect((err as ApiError).status).toBe(422);
     expect((err as ApiError).problem?.errors?.[0]).toEqual({ path: 'input', message: 'replicas: 0 is less than 1' });
   });
+
+  it('lists alerts with their filters (open=false kept) and resumes a held job, a 409 as an ApiError', async () => {
+    const notHeld = { type: 'urn:cadre:problem:conflict', title: 'Conflict', status: 409, detail: 'the job is not held' };
+    const summary = { job_id: 'j1', status: 'running', request: 'r', labels: {}, node_count: 3, created_at: '2026-11-21T19:21:41.892Z' };
+    const answers = [jsonResponse(200, { alerts: [], next_cursor: null }), jsonResponse(200, { alerts: [], next_cursor: null }), jsonResponse(202, summary), jsonResponse(409, notHeld)];
+    const fetchImpl = vi.fn(async () => answers.shift() as Response);
+    const api = new ApiClient({ key: KEY, fetchImpl, gate: instantGate() });
+    await api.listAlerts({ open: true, limit: 100 });
+    await api.listAlerts({ jobId: 'j1', rule: 'failure_rate', open: false, limit: 50, cursor: '17' });
+    await expect(api.resumeJob('j 1')).resolves.toEqual(summary);
+    const err = await api.resumeJob('j 1').catch((e: unknown) => e);
+    const calls = fetchImpl.mock.calls.map((c) => c as unknown as [string, RequestInit]);
+    expect(calls.map(([url]) => url)).toEqual([
+      '/api/v1/alerts?open=true&limit=100',
+      '/api/v1/alerts?job_id=j1&rule=failure_rate&open=false&limit=50&cursor=17',
+      '/api/v1/recursion/job/j%201/resume',
+      '/api/v1/recursion/job/j%201/resume',
+    ]);
+    expect(calls[2][1].method).toBe('POST');
+    expect(calls[2][1].body).toBeUndefined();
+    expect((err as ApiError).status).toBe(409);
+    expect((err as ApiError).problem?.detail).toBe('the job is not held');
+  });
 });

@@ -2,6 +2,7 @@
 // Retry-After handling, and one typed method per route the dashboard uses.
 import { RateGate } from './rateGate';
 import type {
+  AlertList,
   AnswerBody,
   ApprovalList,
   ApprovalView,
@@ -62,6 +63,16 @@ export interface ApprovalsQuery {
   jobId?: string;
   /** Only those the calling key may decide now (the server's default: true for pending ones). */
   mine?: boolean;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface AlertsQuery {
+  jobId?: string;
+  /** An `AlertRule`. */
+  rule?: string;
+  /** Only open (true) or resolved (false) alerts; both when absent. */
+  open?: boolean;
   limit?: number;
   cursor?: string | null;
 }
@@ -187,6 +198,11 @@ export class ApiClient {
     return this.request('POST', `/recursion/job/${encodeURIComponent(id)}/answer`, { body: { answer } satisfies AnswerBody });
   }
 
+  /** Lets a job held by its failure-rate alert start nodes again (202; 409: it is not held). */
+  resumeJob(id: string): Promise<JobSummary> {
+    return this.request('POST', `/recursion/job/${encodeURIComponent(id)}/resume`);
+  }
+
   /** The job's final report, as Markdown. */
   jobReport(id: string): Promise<string> {
     return this.requestText('GET', `/recursion/job/${encodeURIComponent(id)}/report`, 'text/markdown');
@@ -231,5 +247,12 @@ export class ApiClient {
   /** Approves or rejects a request; answers the request as it stands after the decision. */
   decideApproval(id: string, body: DecisionBody): Promise<ApprovalView> {
     return this.request('POST', `/approvals/${encodeURIComponent(id)}/decision`, { body });
+  }
+
+  /** Alerts, newest first. */
+  listAlerts(q: AlertsQuery = {}): Promise<AlertList> {
+    return this.request('GET', '/alerts', {
+      query: { job_id: q.jobId, rule: q.rule, open: q.open, limit: q.limit, cursor: q.cursor },
+    });
   }
 }

@@ -96,9 +96,11 @@ export interface NodeRetryingData {
 
 /**
  * When in its node's life a request asks: before it starts, before its result is accepted,
- * or — an escalation — after a failure its recovery policy escalates to a person.
+ * — an escalation — after a failure its recovery policy escalates to a person, or — a plan
+ * (`config.approve_plan`) — once a model has planned a decomposing node's work, before any
+ * of its children runs.
  */
-export type ApprovalKind = 'before' | 'after' | 'escalation';
+export type ApprovalKind = 'before' | 'after' | 'escalation' | 'plan';
 
 /** Where a request stands (`cancelled`: withdrawn, its node was cancelled first). */
 export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'cancelled';
@@ -126,6 +128,16 @@ export interface EscalationContext {
   class: string | null;
   /** Attempts made so far; null when not given. */
   attempts: number | null;
+}
+
+/** What a plan approval shows (read it with `planApprovalOf`): the plan, who does what, and the children it placed. */
+export interface PlanApprovalContext {
+  /** Null when the model's record holds none. */
+  plan: Plan | null;
+  /** By manager, or one group of agents without a manager. */
+  assignments: { manager: string | null; title: string | null; agents: AgentAssignment[] }[];
+  /** The names of the children it placed (managers, or agents when flat), in order. */
+  children: string[];
 }
 
 /**
@@ -192,7 +204,8 @@ export interface ApprovalView {
   input: JsonValue | null;
   /**
    * What the approver is shown, an object (`{}` when nothing): for `after`, `{result,
-   * attempts}`; for an escalation, `{error, class, attempts}` (read it with `escalationOf`).
+   * attempts}`; for an escalation, `{error, class, attempts}` (read it with `escalationOf`);
+   * for a plan, `{plan, assignments, children}` (read it with `planApprovalOf`).
    */
   context: JsonValue | null;
   /** Whether the calling key may decide it now (reject it, or let an escalation's failure stand, at least). */
@@ -211,7 +224,7 @@ export interface ApprovalList {
 }
 
 /**
- * `POST /approvals/{id}/decision`: `approve`/`reject` a `before` or `after` request,
+ * `POST /approvals/{id}/decision`: `approve`/`reject` a `before`, `after` or `plan` request,
  * `retry`/`retry_with`/`skip`/`fail` an escalation (another verdict is a 422 at `decision`).
  */
 export interface DecisionBody {
@@ -219,6 +232,43 @@ export interface DecisionBody {
   comment?: string;
   /** Approving: checked against `input_schema`; `retry_with`: its `RetryTerms` (required); `skip`: the node's result. */
   input?: JsonValue;
+}
+
+// ---- alerts: rules that watch jobs and the server (issue 15, docs/PEOPLE.md) -------------
+
+/**
+ * What fired: too many of a job's finished workers failed, a node ran far longer than its
+ * siblings, a depth's quota stayed busy, a budget ran low.
+ */
+export type AlertRule = 'failure_rate' | 'straggler' | 'quota_busy' | 'budget';
+
+/** An alert (`GET /alerts`), open until resolved — by a person (resuming a held job) or by its condition passing. */
+export interface AlertView {
+  id: string;
+  /** The job it concerns; null for the server's (a busy quota). */
+  job_id: string | null;
+  /** The node it concerns (a straggler), if any. */
+  node_id: string | null;
+  /** An `AlertRule` (kept a string, so that a rule a newer server adds still reads). */
+  rule: string;
+  message: string;
+  /**
+   * What the rule saw: for `failure_rate` `{finished, failed, rate, threshold, held}` (rate
+   * and threshold fractions; `held`: the job's new starts are held until someone resumes it),
+   * for `straggler` `{elapsed_ms, median_ms, factor}`, for `quota_busy` `{depth, in_use,
+   * quota, percent, for_s}`, for `budget` `{node, percent, …}`.
+   */
+  data: { [key: string]: JsonValue } | null;
+  created_at: string;
+  resolved_at: string | null;
+  /** The key that resolved it; null while open, or when its condition passed. */
+  resolved_by: string | null;
+  open: boolean;
+}
+
+export interface AlertList {
+  alerts: AlertView[];
+  next_cursor: string | null;
 }
 
 /** One node of a job's tree (`GET /recursion/job/{id}`). */

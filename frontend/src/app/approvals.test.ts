@@ -6,7 +6,7 @@
 // field message.
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/client';
-import { approval, escalation } from '../test/fixtures';
+import { approval, escalation, planApproval } from '../test/fixtures';
 import {
   approversText,
   clippedJson,
@@ -28,6 +28,8 @@ import {
   onlyStopText,
   parseInput,
   parseTerms,
+  planApprovalOf,
+  planSummary,
   progressText,
   readApprovalFrame,
   readRetryTerms,
@@ -68,7 +70,9 @@ describe('approval requests in words', () => {
     expect(kindText('before')).toBe('before start');
     expect(kindText('after')).toBe('accept result');
     expect(kindText('escalation')).toBe('escalation');
+    expect(kindText('plan')).toBe('a model’s plan');
     expect(kindText('during')).toBe('during');
+    expect(kindQuestion('plan')).toBe('Approve the plan before any of it runs');
     expect(kindQuestion('before')).toBe('Approve before it starts');
     expect(kindQuestion('escalation')).toBe('Failed — needs a decision: retry, retry with other terms, skip or fail');
     expect(stateText('approved')).toBe('approved');
@@ -158,6 +162,9 @@ describe('approval requests in words', () => {
     expect(decidedNotice({ state: 'approved', node_name: 'broken', input: null }, 'retry_with')).toBe('You retried broken with other terms.');
     expect(decidedNotice({ state: 'approved', node_name: 'broken', input: { by: 'hand' } }, 'skip')).toBe('You skipped broken: it counts as succeeded.');
     expect(decidedNotice({ state: 'rejected', node_name: 'broken' }, 'fail')).toBe('You let broken fail.');
+    expect(decidedNotice({ state: 'approved', node_name: 'app', kind: 'plan' }, 'approve')).toBe('You approved app’s plan: its children start.');
+    expect(decidedNotice({ state: 'rejected', node_name: 'app', kind: 'plan' }, 'reject')).toBe('You rejected app’s plan: its children are cancelled.');
+    expect(decidedNotice({ state: 'pending', node_name: 'app', kind: 'plan' }, 'approve')).toBe('Your approval of app’s plan is counted; it waits for more.');
   });
 });
 
@@ -176,6 +183,32 @@ describe('what an approver sees and gives', () => {
     expect(escalationOf(escalation({ context: { error: 'x', attempts: 'two', class: 7 } }))).toEqual({ error: 'x', class: null, attempts: null });
     expect(escalationOf(escalation({ context: null }))).toEqual({ error: null, class: null, attempts: null });
     expect(escalationOf(approval({ context: { error: 'x' } }))).toBeNull();
+  });
+
+  it('reads the plan a plan approval holds, tolerating what is missing, and none for another kind', () => {
+    const held = planApprovalOf(planApproval());
+    expect(held?.plan?.project_name).toBe('Chirp');
+    expect(held?.plan?.components?.map((c) => `${c.type}:${c.name}`)).toEqual(['database:Posts store', 'backend:API']);
+    expect(held?.plan?.success_criteria).toEqual(['A post can be created', 'Posts list newest first']);
+    expect(held?.assignments.map((g) => [g.manager, g.agents.map((a) => a.agent)])).toEqual([
+      ['database', ['table_creation']],
+      ['backend', ['api_endpoints']],
+    ]);
+    expect(held?.children).toEqual(['database', 'backend']);
+    expect(planApprovalOf(planApproval({ context: { plan: null, assignments: null, children: ['w', 3] } }))).toEqual({ plan: null, assignments: [], children: ['w'] });
+    expect(planApprovalOf(planApproval({ context: null }))).toEqual({ plan: null, assignments: [], children: [] });
+    // Flat assignments (no room for managers): one group without one.
+    expect(planApprovalOf(planApproval({ context: { assignments: [{ agent: 'w1' }], children: ['w1'] } }))?.assignments).toEqual([
+      { manager: null, title: null, agents: [{ agent: 'w1', title: undefined, tasks: [] }] },
+    ]);
+    expect(planApprovalOf(approval())).toBeNull();
+  });
+
+  it('sums a plan approval up in a line', () => {
+    expect(planSummary(planApproval())).toBe('project Chirp, 2 components; places database, backend');
+    expect(planSummary(planApproval({ context: { plan: { components: [{ name: 'x' }] }, children: [] } }))).toBe('1 component; places no children');
+    expect(planSummary(planApproval({ context: { children: ['a', 'b', 'c'] } }), 2)).toBe('places a, b and 1 more');
+    expect(planSummary(escalation())).toBeNull();
   });
 
   it('clips a long error and says how much it left out', () => {

@@ -3,10 +3,12 @@
 // level, approvals given, the deadline relative to now), its decisions (an escalation's
 // retried, retried with …, skipped, failed too), why the key may not decide it — or may only
 // stop it —, the held result of an `after` request (clipped), the failure an escalation
-// shows (class, error clipped, attempts), the approver's JSON input, and a `retry_with`'s
-// terms as typed.
+// shows (class, error clipped, attempts), what a plan approval shows (the model's plan, who
+// does what, the children it placed), the approver's JSON input, and a `retry_with`'s terms
+// as typed.
 import { ApiError } from '../api/client';
-import type { ApprovalDecision, ApprovalLevel, ApprovalView, EscalationContext, JsonValue, RetryTerms, Verdict } from '../api/types';
+import type { ApprovalDecision, ApprovalLevel, ApprovalView, EscalationContext, JsonValue, PlanApprovalContext, RetryTerms, Verdict } from '../api/types';
+import { readAssignments, readPlan } from '../components/decomposition';
 import { prettyJson } from './format';
 import { formatCount } from './usage';
 
@@ -31,7 +33,7 @@ export interface ApprovalFrame {
   what: 'requested' | 'decided';
   approvalId: string | null;
   nodeId: string;
-  /** `before`, `after` or `escalation` (as sent). */
+  /** `before`, `after`, `escalation` or `plan` (as sent). */
   kind: string;
   /** Of a decided request: `approved`, `rejected` or `cancelled`. */
   state: string | null;
@@ -50,17 +52,19 @@ export function readApprovalFrame(type: string, data: Record<string, unknown>): 
 }
 
 export const ESCALATION = 'escalation';
+export const PLAN = 'plan';
 
-const KINDS: Record<string, string> = { before: 'before start', after: 'accept result', escalation: 'escalation' };
+const KINDS: Record<string, string> = { before: 'before start', after: 'accept result', escalation: 'escalation', plan: 'a model’s plan' };
 
-/** The kind in words: "before start", "accept result", "escalation". */
+/** The kind in words: "before start", "accept result", "escalation", "a model’s plan". */
 export function kindText(kind: string): string {
   return KINDS[kind] ?? kind;
 }
 
-/** What the approver is asked to do: approve the start, accept the result, or decide what follows a failure. */
+/** What the approver is asked to do: approve the start, accept the result, approve a plan, or decide what follows a failure. */
 export function kindQuestion(kind: string): string {
   if (kind === ESCALATION) return 'Failed — needs a decision: retry, retry with other terms, skip or fail';
+  if (kind === PLAN) return 'Approve the plan before any of it runs';
   return kind === 'after' ? 'Accept the result before it counts as succeeded' : 'Approve before it starts';
 }
 
@@ -201,17 +205,22 @@ export function onlyStopText(a: Pick<ApprovalView, 'state' | 'kind' | 'may_decid
   return 'You submitted this job; another approver must approve it.';
 }
 
-/** The outcome of the key's decision in a sentence ("You approved deploy.", "You skipped broken: it counts as succeeded."). */
-export function decidedNotice(view: Pick<ApprovalView, 'state' | 'node_name'> & { input?: JsonValue | null }, verdict: Verdict): string {
+/**
+ * The outcome of the key's decision in a sentence ("You approved deploy.", "You skipped
+ * broken: it counts as succeeded.", "You approved app’s plan: its children start.").
+ */
+export function decidedNotice(view: Pick<ApprovalView, 'state' | 'node_name'> & { input?: JsonValue | null; kind?: string }, verdict: Verdict): string {
   const name = view.node_name;
+  const plan = view.kind === PLAN;
   if (view.state === 'pending') {
-    return verdict === 'approve' ? `Your approval of ${name} is counted; it waits for more.` : `Your decision on ${name} is counted; it waits for more.`;
+    if (verdict !== 'approve') return `Your decision on ${name} is counted; it waits for more.`;
+    return plan ? `Your approval of ${name}’s plan is counted; it waits for more.` : `Your approval of ${name} is counted; it waits for more.`;
   }
   switch (verdict) {
     case 'approve':
-      return `You approved ${name}.`;
+      return plan ? `You approved ${name}’s plan: its children start.` : `You approved ${name}.`;
     case 'reject':
-      return `You rejected ${name}.`;
+      return plan ? `You rejected ${name}’s plan: its children are cancelled.` : `You rejected ${name}.`;
     case 'retry':
       return `You retried ${name}.`;
     case 'retry_with': {
@@ -256,6 +265,43 @@ export function escalationOf(a: Pick<ApprovalView, 'kind' | 'context'>): Escalat
     class: typeof c.class === 'string' && c.class !== '' ? c.class : null,
     attempts: typeof c.attempts === 'number' && Number.isFinite(c.attempts) ? c.attempts : null,
   };
+}
+
+function stringsOf(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/**
+ * What a plan approval shows — the model's plan (null when it holds none), its assignments
+ * by manager, the names of the children it placed —; null for another kind.
+ */
+export function planApprovalOf(a: Pick<ApprovalView, 'kind' | 'context'>): PlanApprovalContext | null {
+  if (a.kind !== PLAN) return null;
+  const c = objectOf(a.context) ?? {};
+  // The context keeps the plan and assignments as a decomposing node's result does.
+  const record = { plan: c.plan ?? null, assignments: c.assignments ?? null } as JsonValue;
+  return { plan: readPlan(record), assignments: readAssignments(record), children: stringsOf(c.children) };
+}
+
+/** How many children's names a plan's one-line summary gives. */
+export const PLACED_SHOWN = 5;
+
+/**
+ * A plan approval in a line: "project Chirp, 2 components; places database, backend" (the
+ * children's names, the first few); null for another kind.
+ */
+export function planSummary(a: Pick<ApprovalView, 'kind' | 'context'>, shown = PLACED_SHOWN): string | null {
+  const p = planApprovalOf(a);
+  if (!p) return null;
+  const parts: string[] = [];
+  const components = p.plan?.components?.length ?? 0;
+  if (p.plan?.project_name) parts.push(`project ${p.plan.project_name}`);
+  if (components > 0) parts.push(`${components} component${components === 1 ? '' : 's'}`);
+  const head = parts.join(', ');
+  const names = p.children.slice(0, shown).join(', ');
+  const more = p.children.length > shown ? ` and ${p.children.length - shown} more` : '';
+  const places = p.children.length > 0 ? `places ${names}${more}` : 'places no children';
+  return head ? `${head}; ${places}` : places;
 }
 
 const LIMITS = ['memory_mb', 'cpu_seconds', 'timeout_s'] as const;

@@ -1,6 +1,6 @@
 // Tests of hash parsing.
 import { describe, expect, it } from 'vitest';
-import { approvalsHash, jobHash, nodeHash, pageKey, parseHash } from './route';
+import { alertsHash, approvalsHash, jobHash, nodeHash, pageKey, parseHash } from './route';
 
 describe('parseHash', () => {
   it('maps every route', () => {
@@ -12,6 +12,7 @@ describe('parseHash', () => {
     expect(parseHash('#/submit')).toEqual({ name: 'submit' });
     expect(parseHash('#/resources')).toEqual({ name: 'resources' });
     expect(parseHash('#/approvals')).toEqual({ name: 'approvals' });
+    expect(parseHash('#/alerts')).toEqual({ name: 'alerts' });
     expect(parseHash('#/nope')).toEqual({ name: 'notfound', path: '/nope' });
   });
 
@@ -45,5 +46,16 @@ describe('parseHash', () => {
     expect(route).toStrictEqual({ name: 'job', id: 'j 1', node: 'n/2' });
     expect(pageKey(route)).toBe('job:j 1');
     expect(parseHash('#/jobs/j1?view=timeline&node=n1')).toStrictEqual({ name: 'job', id: 'j1', view: 'timeline', node: 'n1' });
+  });
+
+  it("reads the alerts view's list, one page whichever it shows", () => {
+    expect(parseHash('#/alerts?show=resolved')).toStrictEqual({ name: 'alerts', show: 'resolved' });
+    expect(parseHash('#/alerts?show=open')).toStrictEqual({ name: 'alerts' });
+    expect(parseHash('#/alerts?show=nope')).toStrictEqual({ name: 'alerts' });
+    for (const show of ['open', 'resolved'] as const) expect(parseHash(`#${alertsHash(show)}`)).toMatchObject({ name: 'alerts' });
+    expect(alertsHash()).toBe('/alerts');
+    expect(alertsHash('resolved')).toBe('/alerts?show=resolved');
+    expect(pageKey(parseHash('#/alerts?show=resolved'))).toBe(pageKey(parseHash('#/alerts')));
+    expect(pageKey(parseHash('#/alerts'))).not.toBe(pageKey(parseHash('#/approvals')));
   });
 });

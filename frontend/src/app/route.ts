@@ -1,7 +1,7 @@
 // Hash routing: `#/` hierarchy (`#/?job=<id>` for one job), `#/jobs`, `#/jobs/<id>`
 // (`?view=overview|timeline` for the job's other views, `?node=<id>` to open a node's panel),
 // `#/approvals` (`?show=pending|decided` for more than what the key may decide now),
-// `#/submit`, `#/resources`.
+// `#/alerts` (`?show=resolved` for the resolved ones), `#/submit`, `#/resources`.
 import { useSyncExternalStore } from 'react';
 
 /** The ways the Job detail view shows a job's nodes. */
@@ -12,11 +12,16 @@ export type JobViewName = (typeof JOB_VIEWS)[number];
 export const APPROVAL_LISTS = ['mine', 'pending', 'decided'] as const;
 export type ApprovalListName = (typeof APPROVAL_LISTS)[number];
 
+/** What the alerts view lists: the open alerts, or the resolved ones. */
+export const ALERT_LISTS = ['open', 'resolved'] as const;
+export type AlertListName = (typeof ALERT_LISTS)[number];
+
 export type Route =
   | { name: 'hierarchy'; jobId?: string }
   | { name: 'jobs' }
   | { name: 'job'; id: string; view?: JobViewName; node?: string }
   | { name: 'approvals'; show?: ApprovalListName }
+  | { name: 'alerts'; show?: AlertListName }
   | { name: 'submit' }
   | { name: 'resources' }
   | { name: 'notfound'; path: string };
@@ -31,6 +36,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'jobs' && parts.length === 1) return { name: 'jobs' };
   if (parts[0] === 'jobs' && parts.length === 2) return jobRoute(decodeURIComponent(parts[1]), query);
   if (parts[0] === 'approvals' && parts.length === 1) return approvalsRoute(query);
+  if (parts[0] === 'alerts' && parts.length === 1) return alertsRoute(query);
   if (parts[0] === 'submit' && parts.length === 1) return { name: 'submit' };
   if (parts[0] === 'resources' && parts.length === 1) return { name: 'resources' };
   return { name: 'notfound', path };
@@ -54,6 +60,10 @@ function approvalsRoute(query: string): Route {
   return known.includes(show) && show !== 'mine' ? { name: 'approvals', show: show as ApprovalListName } : { name: 'approvals' };
 }
 
+function alertsRoute(query: string): Route {
+  return new URLSearchParams(query).get('show') === 'resolved' ? { name: 'alerts', show: 'resolved' } : { name: 'alerts' };
+}
+
 /** The hash of one job's page showing `view` (the tree when absent). */
 export function jobHash(id: string, view: JobViewName = 'tree'): string {
   const path = `/jobs/${encodeURIComponent(id)}`;
@@ -70,10 +80,15 @@ export function approvalsHash(show: ApprovalListName = 'mine'): string {
   return show === 'mine' ? '/approvals' : `/approvals?show=${show}`;
 }
 
-/** The page a route shows, ignoring how it shows it (a job's view switch, or the inbox's list, is not a new page). */
+/** The hash of the alerts view listing `show` (the open alerts when absent). */
+export function alertsHash(show: AlertListName = 'open'): string {
+  return show === 'open' ? '/alerts' : `/alerts?show=${show}`;
+}
+
+/** The page a route shows, ignoring how it shows it (a job's view switch, or the inbox's or the alerts' list, is not a new page). */
 export function pageKey(route: Route): string {
   if (route.name === 'job') return `job:${route.id}`;
-  return route.name === 'approvals' ? 'approvals' : JSON.stringify(route);
+  return route.name === 'approvals' || route.name === 'alerts' ? route.name : JSON.stringify(route);
 }
 
 export function navigate(path: string): void {

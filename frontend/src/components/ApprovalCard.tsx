@@ -1,14 +1,15 @@
 // One approval request of the inbox, as a card: its node (a link to the job page with the
 // node's panel open) and kind, the prompt, the job, where it stands, an `after` request's
-// result or an escalation's failure, its other levels and its decisions; the decision form
-// when the key may decide it now (Approve and Reject; Retry, Retry with…, Skip and Fail for
-// an escalation), else — while it is pending — whose decision it waits for.
+// result, an escalation's failure or a plan approval's plan, its other levels and its
+// decisions; the decision form when the key may decide it now (Approve and Reject; Retry,
+// Retry with…, Skip and Fail for an escalation), else — while it is pending — whose
+// decision it waits for.
 import { useId } from 'react';
 import type { ApprovalView, Verdict } from '../api/types';
 import { kindQuestion, kindText, waitingText } from '../app/approvals';
 import { jobHash, nodeHash } from '../app/route';
 import { ApprovalDecisionForm } from './ApprovalDecisionForm';
-import { ApprovalDecisions, ApprovalFacts, ApprovalFailure, ApprovalLevels, ApprovalResult } from './ApprovalDetails';
+import { ApprovalDecisions, ApprovalFacts, ApprovalFailure, ApprovalLevels, ApprovalPlan, ApprovalResult } from './ApprovalDetails';
 
 export interface ApprovalCardProps {
   approval: ApprovalView;
@@ -51,6 +52,7 @@ export function ApprovalCard({ approval, now, onDecided }: ApprovalCardProps) {
       <ApprovalFacts approval={approval} now={now} />
       <ApprovalResult approval={approval} />
       <ApprovalFailure approval={approval} />
+      <ApprovalPlan approval={approval} />
       {approval.levels.length > 1 && (
         <details className="approval-more">
           <summary>All {approval.levels.length} levels</summary>

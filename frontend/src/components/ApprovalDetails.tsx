@@ -4,8 +4,9 @@
 // asked and when), every level it may climb, the decisions made on it (who — or the
 // timeout's default —, what: approved, rejected, retried, retried with which terms, skipped,
 // failed —, at which level, when, the comment, from where), the result an `after` request
-// holds for the approver to accept (clipped), and the failure an escalation puts to a
-// person (its class in words, its error clipped, the attempts made).
+// holds for the approver to accept (clipped), the failure an escalation puts to a person
+// (its class in words, its error clipped, the attempts made), and the plan a plan approval
+// holds (its project, components, success criteria, and the children it placed).
 import type { ApprovalView } from '../api/types';
 import {
   approversText,
@@ -20,6 +21,7 @@ import {
   kindQuestion,
   letsGoOn,
   levelText,
+  planApprovalOf,
   progressText,
   readRetryTerms,
   relativeTime,
@@ -28,6 +30,7 @@ import {
 } from '../app/approvals';
 import { formatTime } from '../app/format';
 import { classText } from '../app/recovery';
+import { NodeLink } from './NodeLink';
 
 /** The state as a word coloured by state (always with the word); an escalation's says what its decision did. */
 export function ApprovalState({ state, kind }: { state: string; kind?: string }) {
@@ -167,6 +170,83 @@ export function ApprovalFailure({ approval, headingLevel = 3 }: { approval: Appr
         <dt>Error</dt>
         <dd className="error-text" data-testid="escalation-error">
           {failure.error ? clippedText(failure.error) : '—'}
+        </dd>
+      </dl>
+    </>
+  );
+}
+
+export interface ApprovalPlanProps {
+  approval: ApprovalView;
+  headingLevel?: 3 | 4;
+  /** The id of the node a placed child's name stands for, when the tree holds it. */
+  find?: (name: string) => string | undefined;
+  /** Selects a node (names shown as plain text without it). */
+  onSelect?: (nodeId: string) => void;
+}
+
+/**
+ * The plan a plan approval holds: its project, its components (name and type), its success
+ * criteria, and the children it placed (a manager with its agents); nothing for another kind.
+ */
+export function ApprovalPlan({ approval, headingLevel = 3, find, onSelect }: ApprovalPlanProps) {
+  const held = planApprovalOf(approval);
+  if (!held) return null;
+  const Heading = headingLevel === 3 ? 'h3' : 'h4';
+  const { plan, assignments, children } = held;
+  const components = plan?.components ?? [];
+  const criteria = plan?.success_criteria ?? [];
+  const agentsOf = (name: string) => assignments.find((g) => g.manager === name)?.agents.map((a) => a.agent) ?? [];
+  return (
+    <>
+      <Heading>Plan to approve</Heading>
+      <dl className="facts approval-plan" data-testid="approval-plan">
+        <dt>Project</dt>
+        <dd data-testid="approval-plan-project">{plan?.project_name ?? <span className="muted">not named</span>}</dd>
+        <dt>Components</dt>
+        <dd>
+          {components.length === 0 ? (
+            <span className="muted">none given</span>
+          ) : (
+            <ul aria-label="Components" data-testid="approval-plan-components">
+              {components.map((c, i) => (
+                <li key={i}>
+                  <strong>{c.name ?? '?'}</strong>
+                  {c.type && <span className="muted"> ({c.type})</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+        </dd>
+        <dt>Success criteria</dt>
+        <dd>
+          {criteria.length === 0 ? (
+            <span className="muted">none given</span>
+          ) : (
+            <ul aria-label="Success criteria" data-testid="approval-plan-criteria">
+              {criteria.map((c, i) => (
+                <li key={i}>{c}</li>
+              ))}
+            </ul>
+          )}
+        </dd>
+        <dt>Places</dt>
+        <dd>
+          {children.length === 0 ? (
+            <span className="muted">no children</span>
+          ) : (
+            <ul aria-label="Children it places" data-testid="approval-plan-children">
+              {children.map((name) => {
+                const agents = agentsOf(name);
+                return (
+                  <li key={name} data-child={name}>
+                    <NodeLink name={name} nodeId={find?.(name)} onSelect={onSelect} />
+                    {agents.length > 0 && <span className="muted"> (agents: {agents.join(', ')})</span>}
+                  </li>
+                );
+              })}
+            </ul>
+          )}
         </dd>
       </dl>
     </>

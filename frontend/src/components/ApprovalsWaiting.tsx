@@ -1,10 +1,11 @@
 // Above a job's summary, its nodes that wait for a person's approval (or, escalated, for a
-// decision on a failure): each node (selecting it opens its panel, where it is decided), what
-// it asks and its prompt, and whether the key may decide it (or only stop it) or whose
-// decision it waits for. Nothing while no request of the job waits.
+// decision on a failure, or to approve a model's plan): each node (selecting it opens its
+// panel, where it is decided), what it asks and its prompt (a plan's project, components and
+// the children it places when it has none), and whether the key may decide it (or only stop
+// it) or whose decision it waits for. Nothing while no request of the job waits.
 import { useId } from 'react';
 import type { ApprovalView } from '../api/types';
-import { approversText, currentLevel, ESCALATION, kindText } from '../app/approvals';
+import { approversText, currentLevel, ESCALATION, kindText, planSummary } from '../app/approvals';
 import { NodeLink } from './NodeLink';
 
 export interface ApprovalsWaitingProps {
@@ -20,6 +21,13 @@ function whose(a: ApprovalView): string {
   return level ? `waiting for ${approversText(level.approvers)}` : 'waiting for its approvers';
 }
 
+/** What the list says of a request: its prompt, and what a plan approval holds in a line. */
+function prompt(a: ApprovalView): string | null {
+  const plan = planSummary(a);
+  if (a.prompt && plan) return `${a.prompt} (${plan})`;
+  return a.prompt ?? plan;
+}
+
 export function ApprovalsWaiting({ approvals, onSelect }: ApprovalsWaitingProps) {
   const headingId = useId();
   const pending = approvals.filter((a) => a.state === 'pending');
@@ -32,7 +40,7 @@ export function ApprovalsWaiting({ approvals, onSelect }: ApprovalsWaitingProps)
       <ul>
         {pending.map((a) => (
           <li key={a.id} data-approval-id={a.id}>
-            <NodeLink name={a.node_name} nodeId={a.node_id} onSelect={onSelect} /> ({kindText(a.kind)}){a.prompt && `: ${a.prompt}`} —{' '}
+            <NodeLink name={a.node_name} nodeId={a.node_id} onSelect={onSelect} /> ({kindText(a.kind)}){prompt(a) && `: ${prompt(a)}`} —{' '}
             <strong>{whose(a)}</strong>
           </li>
         ))}

@@ -1,5 +1,6 @@
-// The Job detail side panel for the selected node: status, timings, attempts, slots, its
-// approval requests (with Approve and Reject while one waits for the key's decision),
+// The Job detail side panel for the selected node: status, timings, attempts, slots, the
+// alerts that concern it (a straggler), its approval requests (with Approve and Reject while
+// one waits for the key's decision),
 // error (saying so when its budget could not cover a call), how it recovers from its last
 // failed attempt (the failure's class and what follows), a decomposing node's plan (read
 // while it runs too), a checked worker's validation, result (pretty JSON), what its model
@@ -7,7 +8,7 @@
 // stdout/stderr tails of the logs route.
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { describeError } from '../api/client';
-import type { ApprovalView, JsonValue, NodeLogs, RecoveryView, Verdict } from '../api/types';
+import type { AlertView, ApprovalView, JsonValue, NodeLogs, RecoveryView, Verdict } from '../api/types';
 import { isBudgetRefusal } from '../app/budget';
 import { recoveryOf } from '../app/recovery';
 import { between, formatDuration, formatTime, prettyJson } from '../app/format';
@@ -18,6 +19,7 @@ import { ApprovalSection } from './ApprovalSection';
 import { BudgetSection } from './BudgetSection';
 import { Conversation } from './Conversation';
 import { hasDecomposition, readValidation } from './decomposition';
+import { NodeAlerts } from './NodeAlerts';
 import { PlanSection } from './PlanSection';
 import { RecoverySection } from './RecoverySection';
 import { Spend } from './Spend';
@@ -37,6 +39,8 @@ export interface NodePanelProps {
   approvals?: readonly ApprovalView[];
   /** A decision on one of them was stored. */
   onApprovalDecided?: (view: ApprovalView, verdict: Verdict) => void;
+  /** The alerts that concern the node (a straggler; none: no section). */
+  alerts?: readonly AlertView[];
 }
 
 type Loaded<T> = { state: 'idle' } | { state: 'done'; value: T } | { state: 'error'; message: string };
@@ -69,7 +73,7 @@ function resultReadable(status: string, kind: string): boolean {
   return isTerminal(status) || (kind === 'orchestrator' && status !== 'pending');
 }
 
-export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, onSelect, approvals = [], onApprovalDecided }: NodePanelProps) {
+export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, onSelect, approvals = [], onApprovalDecided, alerts = [] }: NodePanelProps) {
   const { api } = useServices();
   const subscribe = useCallback((cb: () => void) => model.subscribeNode(nodeId, cb), [model, nodeId]);
   useSyncExternalStore(subscribe, () => model.get(nodeId)?.rev ?? -1);
@@ -143,7 +147,10 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, o
           Cancel subtree
         </button>
       )}
-      {approvals.length > 0 && <ApprovalSection approvals={approvals} onDecided={(view, verdict) => onApprovalDecided?.(view, verdict)} />}
+      <NodeAlerts alerts={alerts} />
+      {approvals.length > 0 && (
+        <ApprovalSection approvals={approvals} onDecided={(view, verdict) => onApprovalDecided?.(view, verdict)} find={find} onSelect={onSelect} />
+      )}
       {(node.usage || node.subtreeUsage) && <Spend usage={node.usage} subtree={node.subtreeUsage} />}
       {node.budget && <BudgetSection budget={node.budget} />}
       {node.error && (

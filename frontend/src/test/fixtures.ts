@@ -1,5 +1,5 @@
 // Test fixtures: job trees and event frames shaped like the server's (see samples.md).
-import type { ApprovalView, BudgetView, NodeView } from '../api/types';
+import type { AlertView, ApprovalView, BudgetView, NodeView } from '../api/types';
 import type { EventFrame } from '../live/events';
 
 export const JOB = 'job-1';
@@ -98,6 +98,64 @@ export function escalation(over: Partial<ApprovalView> = {}): ApprovalView {
     prompt: "'broken' failed (process) after 1 attempt(s): boom. Retry, retry with other limits, skip or fail?",
     levels: [{ owner: 'job owners', approvers: ['scope:admin'], required: 1, timeout_s: null, on_timeout: 'reject' }],
     context: { error: 'boom', class: 'process', attempts: 1 },
+    ...over,
+  });
+}
+
+/** A pending plan approval of node `app` in JOB: the model planned Chirp and placed managers `database` and `backend`. */
+export function planApproval(over: Partial<ApprovalView> = {}): ApprovalView {
+  return approval({
+    id: 'ap-p',
+    node_id: 'app',
+    node_name: 'app',
+    kind: 'plan',
+    prompt: null,
+    levels: [{ owner: 'job owners', approvers: ['scope:admin'], required: 1, timeout_s: null, on_timeout: 'reject' }],
+    context: {
+      plan: {
+        project_name: 'Chirp',
+        components: [
+          { type: 'database', name: 'Posts store', specific_requirements: ['Posts table'] },
+          { type: 'backend', name: 'API', specific_requirements: ['POST /api/posts'] },
+        ],
+        technical_constraints: ['SQLite'],
+        success_criteria: ['A post can be created', 'Posts list newest first'],
+      },
+      assignments: [
+        { manager: 'database', title: 'Database', agents: [{ agent: 'table_creation', tasks: ['Create Posts table'] }] },
+        { manager: 'backend', title: 'Backend', agents: [{ agent: 'api_endpoints', tasks: ['POST /api/posts'] }] },
+      ],
+      children: ['database', 'backend'],
+    },
+    ...over,
+  });
+}
+
+/** An open failure-rate alert of JOB that holds its new starts: 5 of 5 finished workers failed (100 % > 20 %). */
+export function alert(over: Partial<AlertView> = {}): AlertView {
+  return {
+    id: 'al-1',
+    job_id: JOB,
+    node_id: null,
+    rule: 'failure_rate',
+    message: '5 of 5 finished workers failed (100 % > 20 %); new starts are held until someone resumes the job',
+    data: { finished: 5, failed: 5, rate: 1, threshold: 0.2, held: true },
+    created_at: '2026-11-21T19:20:41.000Z',
+    resolved_at: null,
+    resolved_by: null,
+    open: true,
+    ...over,
+  };
+}
+
+/** An open straggler alert of node `a1` in JOB. */
+export function straggler(over: Partial<AlertView> = {}): AlertView {
+  return alert({
+    id: 'al-s',
+    node_id: 'a1',
+    rule: 'straggler',
+    message: "'a1' has run 12 s, more than 2 × its siblings' median of 4 s",
+    data: { elapsed_ms: 12_000, median_ms: 4000, factor: 2, siblings: 3 },
     ...over,
   });
 }

@@ -118,6 +118,10 @@ export function applyFrame(model: FrameTarget, frame: EventFrame, out: ApplyOutc
       } else if (approval.state === 'approved' && approval.kind === 'before' && node.status === AWAITING_APPROVAL) {
         model.setStatus(node, 'pending', out.changed);
         out.changed.add(node.id);
+      } else if (approval.state === 'approved' && approval.kind === 'plan' && node.status === AWAITING_APPROVAL) {
+        // Its plan approved, the node goes on running: its children start.
+        model.setStatus(node, 'running', out.changed);
+        out.changed.add(node.id);
       }
       return;
     }

@@ -383,6 +383,17 @@ describe('TreeModel approvals', () => {
     expect(m.get('b1')?.status).toBe('failed');
   });
 
+  it('holds a running orchestrator for its plan, running again once the plan is approved', () => {
+    const m = TreeModel.fromJobTree(JOB, smallTree());
+    m.applyEvents([frame('orchestrator_spawned', { node_id: 'a', name: 'a', children: 2 }), requested('a', 'plan')]);
+    expect(m.get('a')?.status).toBe('awaiting_approval');
+    m.applyEvents([decided('a', 'plan', 'approved')]);
+    expect(m.get('a')?.status).toBe('running');
+    // A rejected plan is left to node_completed.
+    m.applyEvents([requested('b', 'plan'), decided('b', 'plan', 'rejected')]);
+    expect(m.get('b')?.status).toBe('awaiting_approval');
+  });
+
   it('asks for the job again when an approval names a node it does not hold, and ignores one without a node', () => {
     const m = TreeModel.fromJobTree(JOB, smallTree());
     expect([...m.applyEvents([requested('zz', 'before')]).refetch]).toEqual([JOB]);

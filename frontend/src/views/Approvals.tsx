@@ -1,6 +1,6 @@
 // Approvals inbox (issue 15, docs/PEOPLE.md): the requests of plan nodes that wait for a
-// person — to start, to have their result accepted, or (escalations) to be told what follows
-// a failure; by default those the key may decide now, or every pending one, or the decided
+// person — to start, to have their result accepted, to have a model's plan approved before
+// any of it runs, or (escalations) to be told what follows a failure; by default those the key may decide now, or every pending one, or the decided
 // ones with their decisions — as cards with one-click Approve and Reject (Retry and Fail, and
 // Retry with… and Skip, for an escalation). The list is read
 // again after each approval frame (debounced) and on a resync, and kept in the URL

@@ -5,14 +5,16 @@
 // question and answer form (live from the clarification frames too), the report, and the
 // job's budget (in the summary, grown live) with the budget warnings streamed, and a job
 // paused by an approval (its waiting node listed and opened, decided in its panel, no
-// question form, statuses read again after the approval frames; a node link opening a panel).
+// question form, statuses read again after the approval frames; a node link opening a panel),
+// and a job held by its failure-rate alert (the banner, no question form, Resume job; the
+// banner gone once the alert is resolved; a straggler's alert in its node's panel).
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
 import { JobDetail } from './JobDetail';
 import { renderWithServices, type Handler } from '../test/services';
-import { approval, budget, frame, JOB, node, smallTree } from '../test/fixtures';
+import { alert, approval, budget, frame, JOB, node, smallTree, straggler } from '../test/fixtures';
 import type { NodeView, Usage } from '../api/types';
 import { LLM_CALLS } from '../test/llmCalls';
 import { parseHash, useHash } from '../app/route';
@@ -40,11 +42,13 @@ function jobView(tree: NodeView, status = 'running') {
   };
 }
 
-/** The page with a job that has no approval requests (the page reads them besides the job; not counted as the job's reads). */
+/** The page with a job that has no approval requests nor alerts (the page reads them besides the job; not counted as the job's reads). */
 function renderJob(ui: ReactElement, handler: Handler) {
-  return renderWithServices(ui, (method, url, body) =>
-    method === 'GET' && url.startsWith('/api/v1/approvals?') ? { status: 200, body: { approvals: [], next_cursor: null } } : handler(method, url, body),
-  );
+  return renderWithServices(ui, (method, url, body) => {
+    if (method === 'GET' && url.startsWith('/api/v1/approvals?')) return { status: 200, body: { approvals: [], next_cursor: null } };
+    if (method === 'GET' && url.startsWith('/api/v1/alerts?')) return { status: 200, body: { alerts: [], next_cursor: null } };
+    return handler(method, url, body);
+  });
 }
 
 /** For the tests that go through several fetches (the default 5 s is tight on a busy machine). */
@@ -363,6 +367,55 @@ describe('JobDetail view', () => {
     await waitFor(() => expect(screen.queryByRole('region', { name: 'Waiting for approval' })).toBeNull(), { timeout: 2000 });
     expect(screen.getByTestId('decision-text').textContent).toBe('approved by e2e at level 1');
   }, LONG_TEST_MS);
+
+  it('shows a job held by its failure rate: the banner, no question form, Resume job, and the banner gone once resolved', async () => {
+    const user = userEvent.setup();
+    let held = true;
+    const alertReads: string[] = [];
+    const tree = () => node('root', 0, [node('f1', 1, [], 'failed'), node('a1', 1, [], 'running'), node('s1', 1)], 'running');
+    const { bus } = renderWithServices(<JobDetail id={JOB} />, (method, url) => {
+      if (method === 'GET' && url.startsWith('/api/v1/approvals?')) return { status: 200, body: { approvals: [], next_cursor: null } };
+      if (method === 'GET' && url.startsWith('/api/v1/alerts?')) {
+        alertReads.push(url);
+        return { status: 200, body: { alerts: held ? [alert(), straggler()] : [straggler()], next_cursor: null } };
+      }
+      if (method === 'POST' && url === `/api/v1/recursion/job/${JOB}/resume`) {
+        held = false;
+        return { status: 202, body: { job_id: JOB, status: 'running', request: 'test job', labels: {}, node_count: 4, created_at: '2026-11-21T19:21:41.892Z' } };
+      }
+      return { status: 200, body: jobView(tree(), held ? 'paused' : 'running') };
+    });
+    const banner = await screen.findByRole('region', { name: 'Job held by an alert' });
+    expect(alertReads[0]).toBe(`/api/v1/alerts?job_id=${JOB}&open=true&limit=500`);
+    expect(screen.getByTestId('held-text').textContent).toContain('New starts are held: 5 of 5 finished nodes failed (100 % > 20 %).');
+    expect(screen.getByTestId('job-status').dataset.status).toBe('paused');
+    expect(screen.queryByTestId('clarification')).toBeNull();
+    // The straggler's alert in its node's panel.
+    await user.click(item('a1') as HTMLElement);
+    const alerts = await screen.findByRole('region', { name: 'Alerts' });
+    expect(alerts.textContent).toContain("Straggler: 'a1' has run 12 s");
+    await user.click(screen.getByRole('button', { name: 'Resume job' }));
+    expect(await screen.findByText('Job resumed: new nodes start again.')).toBeTruthy();
+    expect(screen.getByTestId('job-status').dataset.status).toBe('running');
+    expect(banner.isConnected).toBe(true);
+    // Its frame: the banner goes at once, the job and its alerts are read again.
+    act(() => bus.emit(frame('alert_resolved', { alert_id: 'al-1', rule: 'failure_rate', job_id: JOB, resolved_by: 'e2e' }, { depth: 0 })));
+    expect(screen.queryByRole('region', { name: 'Job held by an alert' })).toBeNull();
+    await waitFor(() => expect(alertReads.length).toBeGreaterThanOrEqual(2), { timeout: 2000 });
+    expect(screen.queryByRole('region', { name: 'Job held by an alert' })).toBeNull();
+  }, LONG_TEST_MS);
+
+  it('shows the banner as soon as the alert holding the job fires', async () => {
+    const { bus } = renderJob(<JobDetail id={JOB} />, () => ({ status: 200, body: jobView(smallTree()) }));
+    await waitFor(() => expect(item('a1')).not.toBeNull());
+    expect(screen.queryByRole('region', { name: 'Job held by an alert' })).toBeNull();
+    const a = alert();
+    act(() => bus.emit(frame('alert', { alert_id: a.id, rule: a.rule, job_id: JOB, node_id: null, message: a.message, data: a.data }, { depth: 0 })));
+    expect(screen.getByRole('region', { name: 'Job held by an alert' })).toBeTruthy();
+    // Another job's alert is not this job's.
+    act(() => bus.emit(frame('alert', { alert_id: 'x', rule: a.rule, job_id: 'another-job', node_id: null, message: a.message, data: a.data }, { job_id: 'another-job' })));
+    expect(screen.getAllByRole('region', { name: 'Job held by an alert' })).toHaveLength(1);
+  });
 
   it('opens the panel of the node a link names', async () => {
     renderJob(<JobDetail id={JOB} node="b1" />, () => ({ status: 200, body: jobView(smallTree()) }));

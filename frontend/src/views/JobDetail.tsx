@@ -3,23 +3,27 @@
 // grown live the same way), the budget warnings streamed while it is watched, the live tree
 // (as cards, an overview or a timeline), the selected node's panel, cancelling the job or one
 // subtree behind a confirmation dialog, a paused job's question with a form to answer it,
-// its nodes waiting for a person's approval (decided in their panels), and the job's report.
-// A `?node=` in the URL opens that node's panel.
+// its nodes waiting for a person's approval (decided in their panels), the hold its
+// failure-rate alert puts on its new starts (with Resume job), the alerts of a node (a
+// straggler) in its panel, and the job's report. A `?node=` in the URL opens that node's panel.
 import { useCallback, useId, useRef, useState } from 'react';
 import { describeError } from '../api/client';
 import type { ApprovalView, BudgetWarningData, JobSummary, JobView, JsonValue, NodeView, Verdict } from '../api/types';
+import { heldOf, isAlertEvent } from '../app/alerts';
 import { decidedNotice, isApprovalEvent } from '../app/approvals';
 import { budgetShort, mergeWarning, readBudget, readBudgetWarning } from '../app/budget';
 import { between, formatDuration, formatLabels, formatTime } from '../app/format';
 import { addUsage, formatCost, formatCount, readUsage, tokensLong } from '../app/usage';
 import type { JobViewName } from '../app/route';
 import { useServices } from '../app/services';
+import { useAlerts } from '../app/useAlerts';
 import { useApprovals } from '../app/useApprovals';
 import { ApprovalsWaiting } from '../components/ApprovalsWaiting';
 import { BudgetBar } from '../components/BudgetBar';
 import { BudgetWarnings } from '../components/BudgetWarnings';
 import { ClarificationForm } from '../components/ClarificationForm';
 import { ConfirmDialog } from '../components/ConfirmDialog';
+import { HeldBanner } from '../components/HeldBanner';
 import { JobReport } from '../components/JobReport';
 import { NodePanel } from '../components/NodePanel';
 import { StatusBadge } from '../components/StatusBadge';
@@ -39,6 +43,8 @@ const DECOMPOSITION_TYPES: ReadonlySet<string> = new Set(['decomposition', ASKED
 const RELOAD_TYPES: ReadonlySet<string> = new Set([...JOB_END_TYPES, ...DECOMPOSITION_TYPES]);
 /** The most requests of one job read at once (the server's largest page). */
 const JOB_APPROVALS_LIMIT = 500;
+/** The most open alerts of one job read at once (the server's largest page). */
+const JOB_ALERTS_LIMIT = 500;
 
 type Confirming = { what: 'job' } | { what: 'node'; nodeId: string } | null;
 
@@ -82,9 +88,10 @@ export function JobDetail({ id, view = 'tree', node }: { id: string; view?: JobV
     return TreeModel.fromJobTree(id, view.tree);
   }, [api, id]);
   const accepts = useCallback((frame: EventFrame) => frame.job_id === id, [id]);
-  // An approval requested or decided moves the job between running and paused, which no
-  // frame of its own says: the job is read again.
-  const needsReload = useCallback((frame: EventFrame) => RELOAD_TYPES.has(frame.type) || isApprovalEvent(frame.type), []);
+  // An approval requested or decided, or an alert holding the job or resolved by its resume,
+  // moves the job between running and paused, which no frame of its own says: the job is
+  // read again.
+  const needsReload = useCallback((frame: EventFrame) => RELOAD_TYPES.has(frame.type) || isApprovalEvent(frame.type) || isAlertEvent(frame.type), []);
   const onFrames = useCallback((frames: EventFrame[]) => {
     for (const f of frames) {
       const warning = readBudgetWarning(f.type, f.data);
@@ -127,11 +134,21 @@ export function JobDetail({ id, view = 'tree', node }: { id: string; view?: JobV
     refresh();
   };
 
+  const jobAlerts = useAlerts({ jobId: id, open: true, limit: JOB_ALERTS_LIMIT });
+  const held = heldOf(jobAlerts.alerts ?? []);
+  const onResumed = (summary: JobSummary) => {
+    setJob((j) => (j && !isTerminal(j.status) ? { ...j, status: summary.status ?? 'running' } : j));
+    setNotice('Job resumed: new nodes start again.');
+    jobAlerts.refresh();
+    refresh();
+  };
+
   const paused = job?.status === 'paused';
-  const pending = usePendingQuestion(paused, model?.roots[0]?.id ?? null, loadResult, asked);
-  // A job is also paused while nothing but approvals can move it: no question to answer then.
+  // A job is also paused while nothing but approvals can move it, or while an alert holds
+  // it: no question to answer then (nor one to look for).
   const approvalsWaiting = jobApprovals.approvals?.some((a) => a.state === 'pending') ?? false;
-  const questionShown = paused && (asked !== null || pending.question !== null || !approvalsWaiting);
+  const pending = usePendingQuestion(paused && !held, model?.roots[0]?.id ?? null, loadResult, asked);
+  const questionShown = paused && (asked !== null || pending.question !== null || (!approvalsWaiting && !held));
   const onAnswered = (summary: JobSummary) => {
     setAsked(null);
     setPlanRev((n) => n + 1);
@@ -199,6 +216,7 @@ export function JobDetail({ id, view = 'tree', node }: { id: string; view?: JobV
         onDismiss={() => setWarnings([])}
       />
       {loading && !job && <p>Loading…</p>}
+      {held && <HeldBanner held={held} onResumed={onResumed} />}
       {jobApprovals.approvals && <ApprovalsWaiting approvals={jobApprovals.approvals} onSelect={setSelected} />}
       {questionShown && <ClarificationForm jobId={id} question={pending.question} questionError={pending.error} onAnswered={onAnswered} />}
       {job && (
@@ -287,6 +305,7 @@ export function JobDetail({ id, view = 'tree', node }: { id: string; view?: JobV
               onSelect={setSelected}
               approvals={jobApprovals.approvals?.filter((a) => a.node_id === selectedNode.id)}
               onApprovalDecided={onApprovalDecided}
+              alerts={jobAlerts.alerts?.filter((a) => a.node_id === selectedNode.id)}
               onCancelSubtree={() => setConfirming({ what: 'node', nodeId: selectedNode.id })}
             />
           ) : (

@@ -1,8 +1,10 @@
 // Jobs view: a filterable, paginated table of jobs whose statuses follow the stream (read
-// again when an approval is requested or decided, which pauses or resumes a job).
+// again when an approval is requested or decided, or an alert fires or is resolved, which
+// pauses or resumes a job).
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { describeError } from '../api/client';
 import type { JobSummary } from '../api/types';
+import { isAlertEvent } from '../app/alerts';
 import { isApprovalEvent } from '../app/approvals';
 import { between, formatDuration, formatLabels, formatTime } from '../app/format';
 import { useServices, useStreamEvents } from '../app/services';
@@ -80,8 +82,9 @@ export function Jobs() {
       setStatus(frame.job_id, asked ? 'paused' : 'running');
       return;
     }
-    if (isApprovalEvent(frame.type)) {
-      // A request made or decided moves its job between running and paused: read the page again.
+    if (isApprovalEvent(frame.type) || isAlertEvent(frame.type)) {
+      // A request made or decided, or a failure-rate alert holding its job or resolved by its
+      // resume, moves the job between running and paused: read the page again.
       if (frame.job_id && jobs?.some((j) => j.job_id === frame.job_id)) scheduleRefetch();
       return;
     }

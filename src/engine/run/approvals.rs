@@ -16,12 +16,11 @@ use uuid::Uuid;
 
 use super::{JobMsg, JobRun};
 use crate::domain::approval::ApprovalSpec;
-use crate::domain::recovery::FailureClass;
-use crate::domain::{json_text, JsonText, NodeStatus};
+use crate::domain::{JsonText, NodeStatus};
 use crate::engine::tree::Phase;
 use crate::events::{now_ms, EventKind};
-use crate::people::approvals::{Level, OnTimeout, Request, State, Verdict};
-use crate::people::inbox::{Approval, Kind, Refused, RetryTerms, Ruling};
+use crate::people::approvals::{Level, OnTimeout, Request, State};
+use crate::people::inbox::{Approval, Kind, Refused, Ruling};
 
 /// Who decides when no node's approvers did: any admin key, unless `config.owners` says.
 const DEFAULT_OWNER: &str = "scope:admin";
@@ -70,42 +69,12 @@ impl JobRun {
         true
     }
 
-    /// A failure its recovery policy escalates: the node is held, its error and result
-    /// stored, and a person decides — retry, retry with other terms, skip or fail.
-    pub(super) fn escalate(&mut self, index: usize, error: String, result: Option<Value>, class: FailureClass) {
-        let node = &mut self.nodes[index];
-        node.result = result.map(|value| json_text(&value));
-        node.error = Some(error.clone());
-        let context = json!({"error": error, "class": class, "attempts": node.attempts});
-        self.ask_approval(index, Kind::Escalation, context);
-    }
-
-    /// A model's plan, placed: with `config.approve_plan` the topmost one waits for a person
-    /// before any child runs. Returns whether it waits.
-    pub(super) fn holds_plan(&mut self, index: usize, record: &Value) -> bool {
-        let mut above = self.nodes[index].parent;
-        while let Some(ancestor) = above {
-            if self.nodes[ancestor].spec.decompose.is_some() {
-                return false;
-            }
-            above = self.nodes[ancestor].parent;
-        }
-        if !self.settings.approve_plan || self.people.accepted.contains(&index) {
-            return false;
-        }
-        let children: Vec<&str> = self.nodes[index].children.iter().map(|&c| &*self.nodes[c].name).collect();
-        let context =
-            json!({"plan": record.get("plan"), "assignments": record.get("assignments"), "children": children});
-        self.ask_approval(index, Kind::Plan, context);
-        true
-    }
-
-    fn ask_approval(&mut self, index: usize, kind: Kind, context: Value) {
+    pub(super) fn ask_approval(&mut self, index: usize, kind: Kind, context: Value) {
         let mut spec = self.nodes[index].spec.approval.clone().unwrap_or_default();
         if kind == Kind::Escalation {
             // Deciding how to recover is not approving one's own work: anyone at the level may.
             (spec.allow_self, spec.input_schema, spec.required) = (true, None, Some(1));
-            spec.prompt = Some(escalation_prompt(&self.nodes[index].name, &context));
+            spec.prompt = Some(super::escalation::prompt(&self.nodes[index].name, &context));
         }
         let now = now_ms();
         let requested_by = self.settings.submitted_by.clone();
@@ -273,38 +242,6 @@ impl JobRun {
         }
     }
 
-    /// An escalation decided: the node runs again (as it was, or on the decision's terms),
-    /// succeeds with the decision's input as its result, or fails as it did.
-    fn settle_escalation(&mut self, index: usize, approval: &Approval) {
-        let verdict = approval.request.decisions.last().map(|d| d.verdict);
-        match verdict {
-            Some(Verdict::Retry | Verdict::RetryWith | Verdict::Approve) => {
-                if let Ok(terms) = RetryTerms::of(approval.input.as_ref()) {
-                    self.retry_with(index, &terms);
-                }
-                self.nodes[index].status = NodeStatus::Retrying;
-                let node = &self.nodes[index];
-                self.ctx.journal.node(node.update());
-                let data = json!({"node_id": node.id, "name": &*node.name, "attempt": node.attempts,
-                    "max_attempts": node.spec.retry.max_attempts, "delay_ms": 0, "error": node.error,
-                    "decided_by": approval.last_decider()});
-                self.emit(EventKind::NodeRetrying, node.depth, &data);
-                self.queue_for_slot(index);
-            }
-            Some(Verdict::Skip) => {
-                self.people.accepted.insert(index);
-                let result = json_text(approval.input.as_ref().unwrap_or(&Value::Null));
-                self.end_node(index, NodeStatus::Succeeded, Some(result), None);
-            }
-            _ => {
-                let error = self.nodes[index].error.clone().unwrap_or_default();
-                let error = format!("{error} (escalated; {} let the failure stand)", approval.last_decider());
-                let result = self.nodes[index].result.take();
-                self.end_node(index, NodeStatus::Failed, result, Some(error));
-            }
-        }
-    }
-
     /// A node that ends while its request waits (cancelled): the request is withdrawn.
     pub(super) fn withdraw_approval(&mut self, index: usize) {
         let Some(mut approval) = self.people.waiting.remove(&index) else { return };
@@ -341,16 +278,6 @@ impl JobRun {
             "source": approval.sources.last().cloned().flatten()});
         self.emit(EventKind::ApprovalDecided, node.depth, &data);
     }
-}
-
-/// What the people an escalation reaches are asked.
-fn escalation_prompt(name: &str, context: &Value) -> String {
-    let class = context["class"].as_str().unwrap_or("process");
-    let attempts = context["attempts"].as_u64().unwrap_or(1);
-    let error: String = context["error"].as_str().unwrap_or("").chars().take(500).collect();
-    format!(
-        "'{name}' failed ({class}) after {attempts} attempt(s): {error}. Retry, retry with other limits, skip or fail?"
-    )
 }
 
 /// One node's level of approvers.

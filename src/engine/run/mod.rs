@@ -14,6 +14,7 @@ mod budgets;
 mod clarify;
 mod decomposing;
 mod endings;
+mod escalation;
 mod notices;
 mod recovery;
 mod restore;
