@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::extract::{parse_id, AppQuery, Source};
+use super::page::TimePage;
 use super::views::JobSummary;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -120,16 +121,11 @@ pub async fn list_alerts(
     AppQuery(params): AppQuery<AlertParams>,
 ) -> ApiResult<Json<AlertList>> {
     caller.require(Scope::Read)?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::BadRequest(format!("limit must be 1–{MAX_PAGE}")));
-    }
-    let before = params.cursor.as_deref().map(super::page::after_cursor).transpose()?;
+    let page = TimePage::parse(params.limit, params.cursor.as_deref(), DEFAULT_PAGE, MAX_PAGE)?;
     let rule = params.rule.and_then(|r| serde_json::to_value(r).ok()).and_then(|v| v.as_str().map(String::from));
-    let query = AlertQuery { job_id: params.job_id, rule, open: params.open, before, limit };
+    let query = AlertQuery { job_id: params.job_id, rule, open: params.open, before: page.after, limit: page.size };
     let rows = app.engine.store().alerts(&query).await?;
-    let next_cursor =
-        (rows.len() as i64 == limit).then(|| rows.last().map(|r| format!("{}.{}", r.created_ms, r.id))).flatten();
+    let next_cursor = page.next(rows.len(), rows.last().map(|r| (r.created_ms, r.id)));
     Ok(Json(AlertList { alerts: rows.iter().map(AlertView::from).collect(), next_cursor }))
 }
 

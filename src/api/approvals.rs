@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use super::approval_view::{decider, ApprovalState, ApprovalView};
 use super::extract::{parse_id, AppJson, AppQuery, Source};
+use super::page::TimePage;
 use crate::auth::{Caller, Scope};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::people::approvals::Verdict;
@@ -88,17 +89,12 @@ pub async fn list_approvals(
     AppQuery(params): AppQuery<ApprovalParams>,
 ) -> ApiResult<Json<ApprovalList>> {
     let key = caller.require(Scope::Read)?;
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::BadRequest(format!("limit must be 1–{MAX_PAGE}")));
-    }
-    let before = params.cursor.as_deref().map(super::page::after_cursor).transpose()?;
+    let page = TimePage::parse(params.limit, params.cursor.as_deref(), DEFAULT_PAGE, MAX_PAGE)?;
     let state = params.state.map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(String::from)));
     let mine = params.mine.unwrap_or(matches!(params.state, Some(ApprovalState::Pending)));
-    let query = ApprovalQuery { state: state.flatten(), job_id: params.job_id, before, limit };
+    let query = ApprovalQuery { state: state.flatten(), job_id: params.job_id, before: page.after, limit: page.size };
     let rows = app.engine.store().approvals(&query).await?;
-    let next_cursor =
-        (rows.len() as i64 == limit).then(|| rows.last().map(|r| format!("{}.{}", r.created_ms, r.id))).flatten();
+    let next_cursor = page.next(rows.len(), rows.last().map(|r| (r.created_ms, r.id)));
     let me = decider(key);
     let approvals = rows
         .iter()

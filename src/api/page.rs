@@ -41,10 +41,32 @@ impl PageRequest {
     }
 }
 
-/// A cursor of the lists ordered by time and id (approvals, alerts): `MS.UUID` of the last
-/// row of the previous page, so rows of the same millisecond are neither skipped nor repeated.
-pub fn after_cursor(cursor: &str) -> ApiResult<(i64, uuid::Uuid)> {
-    let bad = || ApiError::BadRequest("cursor is not valid".into());
-    let (ms, id) = cursor.split_once('.').ok_or_else(bad)?;
-    Ok((ms.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?))
+/// A page of a list ordered by time and id (approvals, alerts): its size, and the row it goes
+/// on after — the cursor `MS.UUID` of the previous page's last row, so rows of the same
+/// millisecond are neither skipped nor repeated.
+#[derive(Debug, Clone, Copy)]
+pub struct TimePage {
+    pub size: i64,
+    pub after: Option<(i64, uuid::Uuid)>,
+}
+
+impl TimePage {
+    /// Parses `limit` (1–`max`, `default` when absent) and `cursor`.
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>, default: i64, max: i64) -> ApiResult<Self> {
+        let size = limit.unwrap_or(default);
+        if !(1..=max).contains(&size) {
+            return Err(ApiError::BadRequest(format!("limit must be 1–{max}")));
+        }
+        let bad = || ApiError::BadRequest("cursor is not valid".into());
+        let after = match cursor.map(|c| c.split_once('.').ok_or_else(bad)).transpose()? {
+            Some((ms, id)) => Some((ms.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?)),
+            None => None,
+        };
+        Ok(Self { size, after })
+    }
+
+    /// The next page's cursor, when the page is full: its last row's time and id.
+    pub fn next(self, fetched: usize, last: Option<(i64, uuid::Uuid)>) -> Option<String> {
+        (fetched as i64 == self.size).then_some(last).flatten().map(|(ms, id)| format!("{ms}.{id}"))
+    }
 }

@@ -140,6 +140,11 @@ async fn refusals_change_nothing_and_a_rejection_fails_the_node() {
             .to_string()
     };
     let (mine, scaled) = (by_name("mine"), by_name("scaled"));
+    let first = app.get_json(&format!("/approvals?job_id={id}&mine=false&limit=1")).await;
+    let cursor = first["next_cursor"].as_str().expect("a full page has a cursor");
+    let second = app.get_json(&format!("/approvals?job_id={id}&mine=false&limit=1&cursor={cursor}")).await;
+    let paged = [&first["approvals"][0]["id"], &second["approvals"][0]["id"]];
+    assert!(paged.contains(&&json!(mine)) && paged.contains(&&json!(scaled)), "one page each: {paged:?}");
     let own = app.get_json(&format!("/approvals/{mine}")).await;
     assert_eq!((&own["may_decide"], &own["may_approve"]), (&json!(true), &json!(false)), "it may only reject its own");
 
