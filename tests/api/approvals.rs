@@ -140,11 +140,7 @@ async fn refusals_change_nothing_and_a_rejection_fails_the_node() {
             .to_string()
     };
     let (mine, scaled) = (by_name("mine"), by_name("scaled"));
-    let first = app.get_json(&format!("/approvals?job_id={id}&mine=false&limit=1")).await;
-    let cursor = first["next_cursor"].as_str().expect("a full page has a cursor");
-    let second = app.get_json(&format!("/approvals?job_id={id}&mine=false&limit=1&cursor={cursor}")).await;
-    let paged = [&first["approvals"][0]["id"], &second["approvals"][0]["id"]];
-    assert!(paged.contains(&&json!(mine)) && paged.contains(&&json!(scaled)), "one page each: {paged:?}");
+    pages_hold_one_each(&app, &id, [&mine, &scaled]).await;
     let own = app.get_json(&format!("/approvals/{mine}")).await;
     assert_eq!((&own["may_decide"], &own["may_approve"]), (&json!(true), &json!(false)), "it may only reject its own");
 
@@ -176,6 +172,15 @@ async fn refusals_change_nothing_and_a_rejection_fails_the_node() {
     assert_eq!(node(&job["tree"], "after-mine")["status"], "cancelled", "its dependent does not run");
     let (status, _) = decide(&app, &carol, &mine, json!({"decision": "approve"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "a decided request stays decided");
+}
+
+/// Pages of one request each go through both, by their cursor.
+async fn pages_hold_one_each(app: &TestApp, job: &str, ids: [&str; 2]) {
+    let first = app.get_json(&format!("/approvals?job_id={job}&mine=false&limit=1")).await;
+    let cursor = first["next_cursor"].as_str().expect("a full page has a cursor");
+    let second = app.get_json(&format!("/approvals?job_id={job}&mine=false&limit=1&cursor={cursor}")).await;
+    let paged = [&first["approvals"][0]["id"], &second["approvals"][0]["id"]];
+    assert!(ids.iter().all(|id| paged.contains(&&json!(id))), "one page each: {paged:?}");
 }
 
 #[tokio::test]
