@@ -38,6 +38,8 @@ pub enum AlertRule {
     Straggler,
     /// A depth's quota busy for minutes.
     QuotaBusy,
+    /// A budget envelope that spent most of its allocation.
+    Budget,
 }
 
 /// Filters and cursor.
@@ -69,7 +71,7 @@ pub struct AlertView {
     pub message: String,
     /// What the rule saw (`failure_rate`: finished, failed, rate, threshold, held;
     /// `straggler`: elapsed_ms, median_ms, factor, siblings; `quota_busy`: depth, in_use,
-    /// quota, percent, for_s).
+    /// quota, percent, for_s; `budget`: node_id, name, percent, allocated, spent).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
     pub created_at: String,

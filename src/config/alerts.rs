@@ -25,6 +25,9 @@ pub struct AlertsConfig {
     pub quota_busy_percent: u32,
     /// …for this many seconds.
     pub quota_busy_for_s: u64,
+    /// A budget envelope that has spent this percentage (80, 90 or 100: its warning levels)
+    /// fires `budget`; 0 turns the rule off.
+    pub budget_percent: u8,
     /// How often running nodes and quotas are looked at (seconds).
     pub check_every_s: u64,
 }
@@ -39,6 +42,7 @@ impl Default for AlertsConfig {
             straggler_min_siblings: 3,
             quota_busy_percent: 90,
             quota_busy_for_s: 300,
+            budget_percent: 90,
             check_every_s: 5,
         }
     }
@@ -58,6 +62,9 @@ impl AlertsConfig {
         }
         if self.quota_busy_percent > 100 {
             return Some(format!("alerts.quota_busy_percent must be 0 to 100, not {}", self.quota_busy_percent));
+        }
+        if self.budget_percent > 100 {
+            return Some(format!("alerts.budget_percent must be 0 to 100, not {}", self.budget_percent));
         }
         (self.check_every_s == 0).then(|| "alerts.check_every_s must be at least 1".to_string())
     }

@@ -100,7 +100,7 @@ pub(crate) struct EngineCtx {
     pub approvals: crate::people::inbox::Meters,
     /// The alert rules, and the alerts fired.
     pub alert_rules: crate::config::AlertsConfig,
-    pub alerts: crate::people::alerts::Meters,
+    pub alerts: Arc<crate::people::alerts::Meters>,
 }
 
 /// The orchestrator handle; cheap to clone.
@@ -143,8 +143,9 @@ impl Engine {
             public_url: std::sync::OnceLock::new(),
             approvals: crate::people::inbox::Meters::default(),
             alert_rules: config.alerts.clone(),
-            alerts: crate::people::alerts::Meters::default(),
+            alerts: Arc::default(),
         });
+        ctx.ledger.budgets().alert_at(config.alerts.budget_percent, ctx.alerts.clone());
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };
         monitor::spawn_all(config, &engine, warnings_rx, &parts.tracker);

@@ -2,7 +2,7 @@
 //! sent — who it concerns (a job, a node, or the server), what it saw, and when and by whom
 //! it was resolved. The rules themselves are checked where their facts live: a job's failure
 //! rate and its stragglers in its driver (`engine::run::alerts`), a busy quota in the
-//! resource monitor.
+//! resource monitor, a budget's in its books (`engine::budget::live`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -21,16 +21,19 @@ pub enum Rule {
     Straggler,
     /// A depth's quota busy for minutes.
     QuotaBusy,
+    /// A budget envelope that spent most of its allocation.
+    Budget,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 3] = [Rule::FailureRate, Rule::Straggler, Rule::QuotaBusy];
+    pub const ALL: [Rule; 4] = [Rule::FailureRate, Rule::Straggler, Rule::QuotaBusy, Rule::Budget];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::FailureRate => "failure_rate",
             Self::Straggler => "straggler",
             Self::QuotaBusy => "quota_busy",
+            Self::Budget => "budget",
         }
     }
 }
@@ -38,7 +41,7 @@ impl Rule {
 /// Alerts fired, by rule, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct Meters {
-    fired: [AtomicU64; 3],
+    fired: [AtomicU64; 4],
 }
 
 impl Meters {

@@ -49,6 +49,23 @@ async fn reported_usage_is_charged_to_the_envelope_and_each_warning_level_is_emi
     assert_eq!(used.as_f64(), Some(1.0), "{hierarchy}");
     let metrics = reqwest::get(app.url("/metrics")).await.expect("metrics").text().await.expect("text");
     assert!(metrics.contains("cadre_budget_warnings_total 3"), "{metrics}");
+    the_levels_past_90_raised_alerts(&app, &id, &metrics).await;
+}
+
+/// The `budget` alert rule (at 90 % by default) raised one alert per level from 90 % up.
+async fn the_levels_past_90_raised_alerts(app: &crate::helpers::TestApp, id: &str, metrics: &str) {
+    let alerts = app.get_json(&format!("/alerts?job_id={id}&rule=budget")).await;
+    let mut messages: Vec<&str> =
+        alerts["alerts"].as_array().expect("alerts").iter().filter_map(|a| a["message"].as_str()).collect();
+    messages.sort_unstable();
+    assert_eq!(
+        messages,
+        [
+            "'agent' has spent 100 % of its budget (the alert is at 90 %)",
+            "'agent' has spent 90 % of its budget (the alert is at 90 %)"
+        ]
+    );
+    assert!(metrics.contains("cadre_alerts_total{rule=\"budget\"} 2"), "{metrics}");
 }
 
 #[tokio::test]

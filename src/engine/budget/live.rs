@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::{Amount, Books, Budgets, CallKey, Crossed, Exhausted, Grant, Limit, OnExhausted, Stored};
 use crate::engine::journal::Journal;
 use crate::events::{EventDraft, EventKind};
+use crate::people::alerts::Rule;
 use crate::store::{BudgetRow, LlmCallRow};
 
 /// How a node's error starts when its envelope could not cover a call (never retried: the
@@ -71,15 +72,22 @@ pub struct JobBudget {
     journal: Journal,
     meters: Arc<Meters>,
     live: Mutex<Live>,
+    /// The `budget` alert rule: the percentage that raises an alert, and the alerts' meters.
+    alerting: Option<Alerting>,
 }
+
+/// The `budget` alert rule as a job's books apply it.
+pub type Alerting = (u8, Arc<crate::people::alerts::Meters>);
 
 impl JobBudget {
     /// The books of a job whose root `root` holds `limit` (unlimited: nothing is stored for
     /// the root, and only nodes with envelopes of their own are held to anything).
-    fn new(job_id: Uuid, root: &Seat, limit: Limit, journal: Journal, meters: Arc<Meters>) -> Self {
+    fn new(job_id: Uuid, root: &Seat, limit: Limit, budgeting: &Budgeting) -> Self {
         let books = Budgets::new(root.id, limit, OnExhausted::Fail);
         let seats = HashMap::from([(root.id, (root.name.clone(), root.depth))]);
-        let budget = Self { job_id, journal, meters, live: Mutex::new(Live { books, seats }) };
+        let (journal, meters, alerting) =
+            (budgeting.journal.clone(), budgeting.meters.clone(), budgeting.alerting.get().cloned());
+        let budget = Self { job_id, journal, meters, live: Mutex::new(Live { books, seats }), alerting };
         budget.write(&budget.lock(), &[root.id]);
         budget
     }
@@ -211,6 +219,15 @@ impl JobBudget {
             "percent": crossed.percent, "allocated": limit_json(books.allocated), "spent": amount_json(books.spent),
         });
         self.journal.emit(EventDraft::job(EventKind::BudgetWarning, self.job_id, depth, &data));
+        if let Some((at, meters)) = self.alerting.as_ref().filter(|(at, _)| *at > 0 && crossed.percent >= *at) {
+            let name = self.name(live, crossed.envelope);
+            let message = format!("'{name}' has spent {} % of its budget (the alert is at {at} %)", crossed.percent);
+            let alert =
+                crate::people::alerts::fire(Rule::Budget, Some(self.job_id), Some(crossed.envelope), message, &data);
+            self.journal.alert(alert.clone());
+            self.journal.emit(crate::people::alerts::event(&alert, depth));
+            meters.count(Rule::Budget);
+        }
     }
 
     fn name(&self, live: &Live, node: Uuid) -> Arc<str> {
@@ -273,11 +290,18 @@ pub struct Budgeting {
     journal: Journal,
     meters: Arc<Meters>,
     jobs: Mutex<HashMap<Uuid, Arc<JobBudget>>>,
+    /// The `budget` alert rule, once the engine has set it.
+    alerting: std::sync::OnceLock<Alerting>,
 }
 
 impl Budgeting {
     pub fn new(journal: Journal) -> Self {
-        Self { journal, meters: Arc::default(), jobs: Mutex::default() }
+        Self { journal, meters: Arc::default(), jobs: Mutex::default(), alerting: std::sync::OnceLock::new() }
+    }
+
+    /// Sets the `budget` alert rule: an envelope that spends `percent` raises an alert (0: off).
+    pub fn alert_at(&self, percent: u8, meters: Arc<crate::people::alerts::Meters>) {
+        let _ = self.alerting.set((percent, meters));
     }
 
     fn jobs(&self) -> MutexGuard<'_, HashMap<Uuid, Arc<JobBudget>>> {
@@ -286,7 +310,7 @@ impl Budgeting {
 
     /// The books of a job starting (or picked up after a restart).
     pub fn start(&self, job_id: Uuid, root: &Seat, limit: Limit) -> Arc<JobBudget> {
-        let budget = Arc::new(JobBudget::new(job_id, root, limit, self.journal.clone(), self.meters.clone()));
+        let budget = Arc::new(JobBudget::new(job_id, root, limit, self));
         self.jobs().insert(job_id, budget.clone());
         budget
     }
