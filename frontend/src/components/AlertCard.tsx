@@ -24,7 +24,7 @@ export function AlertCard({ alert, now, onResumed }: AlertCardProps) {
   const jobId = alert.job_id;
   return (
     <article
-      className={`alert-card alert-card-${alert.open ? 'open' : 'resolved'} alert-card-rule-${alert.rule}`}
+      className={`edge-card alert-card alert-card-${alert.open ? 'open' : 'resolved'} alert-card-rule-${alert.rule}`}
       aria-labelledby={headingId}
       data-alert-id={alert.id}
       data-rule={alert.rule}

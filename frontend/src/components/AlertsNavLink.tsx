@@ -2,22 +2,21 @@
 // (`GET /alerts?open=true`), kept fresh from the event stream: changed by alert frames and
 // read again after them, not polled. No badge at 0.
 import { useAlerts } from '../app/useAlerts';
-import { BADGE_LIMIT } from './ApprovalsNavLink';
+import { BADGE_LIMIT, BadgeNavLink } from './BadgeNavLink';
 
 export function AlertsNavLink({ href, current }: { href: string; current: boolean }) {
   const { alerts, more } = useAlerts({ open: true, limit: BADGE_LIMIT });
-  const count = alerts?.length ?? 0;
   return (
-    <a href={href} aria-current={current ? 'page' : undefined} data-testid="nav-alerts">
-      Alerts
-      {count > 0 && (
-        <>
-          {' '}
-          <span className="nav-badge nav-badge-alert" data-testid="alerts-badge" data-count={count}>
-            {more ? `${count}+` : count} <span className="visually-hidden">open</span>
-          </span>
-        </>
-      )}
-    </a>
+    <BadgeNavLink
+      href={href}
+      current={current}
+      label="Alerts"
+      testId="nav-alerts"
+      count={alerts?.length ?? 0}
+      more={more}
+      counted="open"
+      badgeTestId="alerts-badge"
+      badgeClass="nav-badge-alert"
+    />
   );
 }

@@ -24,7 +24,7 @@ export function ApprovalCard({ approval, now, onDecided }: ApprovalCardProps) {
   const why = pending ? waitingText(approval) : null;
   return (
     <article
-      className={`approval-card approval-card-${approval.state} approval-card-kind-${approval.kind}`}
+      className={`edge-card approval-card approval-card-${approval.state} approval-card-kind-${approval.kind}`}
       aria-labelledby={headingId}
       data-approval-id={approval.id}
       data-node-name={approval.node_name}

@@ -6,16 +6,17 @@
 // it (debounced) and on a resync; a resume is announced.
 import { useState } from 'react';
 import type { AlertView, JobSummary } from '../api/types';
-import { alertsHash, replaceHash, type AlertListName } from '../app/route';
+import { alertsHash, type AlertListName } from '../app/route';
 import { useAlerts } from '../app/useAlerts';
 import { AlertCard } from '../components/AlertCard';
 import { APPROVAL_CLOCK_MS } from '../components/ApprovalSection';
+import { ListViewFrame, type ListChoice } from '../components/ListViewFrame';
 import { useNow } from '../timeline/useNow';
 
 /** Alerts read per page. */
 export const ALERTS_PAGE = 50;
 
-const LISTS: readonly { value: AlertListName; text: string }[] = [
+const LISTS: readonly ListChoice<AlertListName>[] = [
   { value: 'open', text: 'Open' },
   { value: 'resolved', text: 'Resolved' },
 ];
@@ -41,42 +42,22 @@ export function Alerts({ show = 'open' }: { show?: AlertListName }) {
   };
 
   return (
-    <>
-      <h1 tabIndex={-1}>Alerts</h1>
-      <div className="actions">
-        <div role="group" aria-label="Alerts shown" className="segmented">
-          {LISTS.map((l) => (
-            <button key={l.value} type="button" aria-pressed={show === l.value} onClick={() => replaceHash(alertsHash(l.value))}>
-              {l.text}
-            </button>
-          ))}
-        </div>
-      </div>
-      <p className="muted">{INTROS[show]}</p>
-      <p role="status" className="alerts-notice">
-        {notice}
-      </p>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      {!alerts && !error && <p>Loading…</p>}
-      {alerts && alerts.length === 0 && <p data-testid="alerts-empty">{EMPTY[show]}</p>}
-      {alerts && alerts.length > 0 && (
-        <div className="alert-list" data-testid="alert-list">
-          {alerts.map((a) => (
-            <AlertCard key={a.id} alert={a} now={now} onResumed={onResumed} />
-          ))}
-        </div>
-      )}
-      {more && (
-        <p>
-          <button type="button" onClick={loadMore}>
-            Show more
-          </button>
-        </p>
-      )}
-    </>
+    <ListViewFrame
+      title="Alerts"
+      choicesLabel="Alerts shown"
+      choices={LISTS}
+      show={show}
+      hashOf={alertsHash}
+      intro={INTROS[show]}
+      notice={notice}
+      error={error}
+      items={alerts}
+      empty={EMPTY[show]}
+      emptyTestId="alerts-empty"
+      listTestId="alert-list"
+      renderItem={(a) => <AlertCard alert={a} now={now} onResumed={onResumed} />}
+      more={more}
+      loadMore={loadMore}
+    />
   );
 }

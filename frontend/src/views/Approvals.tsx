@@ -8,16 +8,17 @@
 import { useState } from 'react';
 import type { ApprovalView, Verdict } from '../api/types';
 import { decidedNotice } from '../app/approvals';
-import { approvalsHash, replaceHash, type ApprovalListName } from '../app/route';
+import { approvalsHash, type ApprovalListName } from '../app/route';
 import { useApprovals, type ApprovalsFilter } from '../app/useApprovals';
 import { APPROVAL_CLOCK_MS } from '../components/ApprovalSection';
 import { ApprovalCard } from '../components/ApprovalCard';
+import { ListViewFrame, type ListChoice } from '../components/ListViewFrame';
 import { useNow } from '../timeline/useNow';
 
 /** Requests read per page. */
 export const APPROVALS_PAGE = 50;
 
-const LISTS: readonly { value: ApprovalListName; text: string }[] = [
+const LISTS: readonly ListChoice<ApprovalListName>[] = [
   { value: 'mine', text: 'Yours to decide' },
   { value: 'pending', text: 'All pending' },
   { value: 'decided', text: 'Decided' },
@@ -54,42 +55,22 @@ export function Approvals({ show = 'mine' }: { show?: ApprovalListName }) {
   };
 
   return (
-    <>
-      <h1 tabIndex={-1}>Approvals</h1>
-      <div className="actions">
-        <div role="group" aria-label="Requests shown" className="segmented">
-          {LISTS.map((l) => (
-            <button key={l.value} type="button" aria-pressed={show === l.value} onClick={() => replaceHash(approvalsHash(l.value))}>
-              {l.text}
-            </button>
-          ))}
-        </div>
-      </div>
-      <p className="muted">{INTROS[show]}</p>
-      <p role="status" className="approvals-notice">
-        {notice}
-      </p>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      {!shown && !error && <p>Loading…</p>}
-      {shown && shown.length === 0 && <p data-testid="approvals-empty">{EMPTY[show]}</p>}
-      {shown && shown.length > 0 && (
-        <div className="approval-list" data-testid="approval-list">
-          {shown.map((a) => (
-            <ApprovalCard key={a.id} approval={a} now={now} onDecided={onDecided} />
-          ))}
-        </div>
-      )}
-      {more && (
-        <p>
-          <button type="button" onClick={loadMore}>
-            Show more
-          </button>
-        </p>
-      )}
-    </>
+    <ListViewFrame
+      title="Approvals"
+      choicesLabel="Requests shown"
+      choices={LISTS}
+      show={show}
+      hashOf={approvalsHash}
+      intro={INTROS[show]}
+      notice={notice}
+      error={error}
+      items={shown}
+      empty={EMPTY[show]}
+      emptyTestId="approvals-empty"
+      listTestId="approval-list"
+      renderItem={(a) => <ApprovalCard approval={a} now={now} onDecided={onDecided} />}
+      more={more}
+      loadMore={loadMore}
+    />
   );
 }
