@@ -40,6 +40,8 @@ pub enum AlertRule {
     QuotaBusy,
     /// A budget envelope that spent most of its allocation.
     Budget,
+    /// A command worker with no output and no call back for too long.
+    SilentWorker,
 }
 
 /// Filters and cursor.
@@ -71,7 +73,8 @@ pub struct AlertView {
     pub message: String,
     /// What the rule saw (`failure_rate`: finished, failed, rate, threshold, held;
     /// `straggler`: elapsed_ms, median_ms, factor, siblings; `quota_busy`: depth, in_use,
-    /// quota, percent, for_s; `budget`: node_id, name, percent, allocated, spent).
+    /// quota, percent, for_s; `budget`: node_id, name, percent, allocated, spent;
+    /// `silent_worker`: silent_ms, limit_s).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
     pub created_at: String,

@@ -86,7 +86,10 @@ fn identify(app: &AppState, secret: &str) -> Option<Caller> {
     if let Some(entry) = app.keys.check(secret) {
         return Some(Caller::Key(entry.identity()));
     }
-    app.engine.tokens().check(secret).map(Caller::Worker)
+    let grant = app.engine.tokens().check(secret)?;
+    // A worker calling back is alive (the `silent_worker` alert rule).
+    app.engine.heard_from(grant.node_id);
+    Some(Caller::Worker(grant))
 }
 
 /// A key's own rate limit, if it has one.

@@ -25,6 +25,9 @@ pub struct AlertsConfig {
     pub quota_busy_percent: u32,
     /// …for this many seconds.
     pub quota_busy_for_s: u64,
+    /// A `command` worker that has written no output and made no call back with its token
+    /// for this many seconds fires `silent_worker`; 0 turns the rule off.
+    pub silent_after_s: u64,
     /// A budget envelope that has spent this percentage (80, 90 or 100: its warning levels)
     /// fires `budget`; 0 turns the rule off.
     pub budget_percent: u8,
@@ -42,6 +45,7 @@ impl Default for AlertsConfig {
             straggler_min_siblings: 3,
             quota_busy_percent: 90,
             quota_busy_for_s: 300,
+            silent_after_s: 600,
             budget_percent: 90,
             check_every_s: 5,
         }

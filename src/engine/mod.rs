@@ -23,6 +23,7 @@ pub mod orphans;
 pub mod recovery;
 pub mod resources;
 mod run;
+pub mod signs;
 pub mod tokens;
 mod tree;
 pub mod validation;
@@ -101,6 +102,8 @@ pub(crate) struct EngineCtx {
     /// The alert rules, and the alerts fired.
     pub alert_rules: crate::config::AlertsConfig,
     pub alerts: Arc<crate::people::alerts::Meters>,
+    /// When each running command worker last wrote output or called back.
+    pub signs: signs::SignsOfLife,
 }
 
 /// The orchestrator handle; cheap to clone.
@@ -144,6 +147,7 @@ impl Engine {
             approvals: crate::people::inbox::Meters::default(),
             alert_rules: config.alerts.clone(),
             alerts: Arc::default(),
+            signs: signs::SignsOfLife::default(),
         });
         ctx.ledger.budgets().alert_at(config.alerts.budget_percent, ctx.alerts.clone());
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
@@ -246,6 +250,11 @@ impl Engine {
     /// The journal (audit entries are written through it too).
     pub fn journal(&self) -> &Journal {
         &self.inner.ctx.journal
+    }
+
+    /// A worker called back with its token: a sign of life.
+    pub fn heard_from(&self, node_id: Uuid) {
+        self.inner.ctx.signs.heard_from(node_id);
     }
 
     /// The alerts fired, by rule.

@@ -23,10 +23,12 @@ pub enum Rule {
     QuotaBusy,
     /// A budget envelope that spent most of its allocation.
     Budget,
+    /// A command worker with no output and no call back for too long.
+    SilentWorker,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 4] = [Rule::FailureRate, Rule::Straggler, Rule::QuotaBusy, Rule::Budget];
+    pub const ALL: [Rule; 5] = [Rule::FailureRate, Rule::Straggler, Rule::QuotaBusy, Rule::Budget, Rule::SilentWorker];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,6 +36,7 @@ impl Rule {
             Self::Straggler => "straggler",
             Self::QuotaBusy => "quota_busy",
             Self::Budget => "budget",
+            Self::SilentWorker => "silent_worker",
         }
     }
 }
@@ -41,7 +44,7 @@ impl Rule {
 /// Alerts fired, by rule, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct Meters {
-    fired: [AtomicU64; 4],
+    fired: [AtomicU64; 5],
 }
 
 impl Meters {

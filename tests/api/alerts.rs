@@ -94,3 +94,30 @@ async fn a_straggler_and_a_busy_quota_raise_alerts() {
     let resolved = wait_for_alert(&app, "rule=quota_busy&open=false", |a| a["id"] == fired["id"]).await;
     assert_eq!(resolved["resolved_by"], Value::Null, "resolved by the quota coming free");
 }
+
+#[tokio::test]
+async fn a_worker_silent_past_its_limit_raises_an_alert_and_output_or_a_call_back_keep_one_quiet() {
+    let app = spawn_app_with(|config| {
+        config.alerts.check_every_s = 1;
+        config.alerts.silent_after_s = 1;
+        config.alerts.straggler_factor = 0.0;
+    })
+    .await;
+    let sh = |script: &str| json!({"type": "command", "argv": ["sh", "-c", script]});
+    let call_back = "import os, time, urllib.request as u\n\
+        r = u.Request(os.environ['CADRE_URL'] + '/api/v1/recursion/job/' + os.environ['CADRE_JOB_ID'],\n\
+                      headers={'Authorization': 'Bearer ' + os.environ['CADRE_TOKEN']})\n\
+        for _ in range(10):\n    u.urlopen(r).read(); time.sleep(0.3)";
+    let job = json!({"request": "quiet and chatty", "plan": {"name": "team", "children": [
+        {"name": "quiet", "run": sh("sleep 3")},
+        {"name": "chatty", "run": sh("for i in 1 2 3 4 5 6 7 8 9 10; do echo tick; sleep 0.3; done")},
+        {"name": "caller", "run": {"type": "command", "argv": ["python3", "-c", call_back]}}]}});
+    let id = app.submit(&job).await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let silent = alerts(&app, &format!("job_id={id}&rule=silent_worker")).await;
+    let quiet_id = node(&job["tree"], "quiet")["id"].clone();
+    let nodes: Vec<&Value> = silent.iter().map(|a| &a["node_id"]).collect();
+    assert_eq!(nodes, [&quiet_id], "only the quiet one: {silent:?}");
+    assert_eq!(silent[0]["data"]["limit_s"], 1);
+}

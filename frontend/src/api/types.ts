@@ -240,7 +240,7 @@ export interface DecisionBody {
  * What fired: too many of a job's finished workers failed, a node ran far longer than its
  * siblings, a depth's quota stayed busy, a budget ran low.
  */
-export type AlertRule = 'failure_rate' | 'straggler' | 'quota_busy' | 'budget';
+export type AlertRule = 'failure_rate' | 'straggler' | 'quota_busy' | 'budget' | 'silent_worker';
 
 /** An alert (`GET /alerts`), open until resolved — by a person (resuming a held job) or by its condition passing. */
 export interface AlertView {

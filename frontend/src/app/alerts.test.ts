@@ -64,6 +64,9 @@ describe('alerts in words', () => {
     );
     expect(alertDetail(alert({ rule: 'budget', data: { node: 'lead', percent: 85 } }))).toBe('lead: 85 % of its budget used');
     expect(alertDetail(alert({ rule: 'budget', data: {} }))).toBe('? % of its budget used');
+    expect(alertDetail(alert({ rule: 'budget', data: { name: 'agent', node_id: 'n1', percent: 90 } }))).toBe('agent: 90 % of its budget used');
+    expect(ruleText('silent_worker')).toBe('Silent worker');
+    expect(alertDetail(alert({ rule: 'silent_worker', data: { silent_ms: 120000, limit_s: 60 } }))).toMatch(/^no output and no call back for .+ \(the limit is 60 s\)$/);
     expect(alertDetail(alert({ data: null }))).toBeNull();
     expect(alertDetail(alert({ rule: 'silence' }))).toBeNull();
   });

@@ -93,9 +93,10 @@ const RULES: Record<string, string> = {
   straggler: 'Straggler',
   quota_busy: 'Quota busy',
   budget: 'Budget running low',
+  silent_worker: 'Silent worker',
 };
 
-/** The rule in words: "Failure rate too high", "Straggler", "Quota busy", "Budget running low". */
+/** The rule in words: "Failure rate too high", "Straggler", "Quota busy", "Budget running low", "Silent worker". */
 export function ruleText(rule: string): string {
   return RULES[rule] ?? rule;
 }
@@ -149,8 +150,12 @@ export function alertDetail(a: Pick<AlertView, 'rule' | 'data' | 'open'>): strin
       return `depth ${num(d.depth)}: ${num(d.in_use)} of ${num(d.quota)} slots in use (${num(d.percent)} %) for ${forMs === null ? '?' : durationText(forMs * MS_PER_S)}`;
     }
     case 'budget': {
-      const node = text(d.node);
+      const node = text(d.name) ?? text(d.node);
       return `${node ? `${node}: ` : ''}${num(d.percent)} % of its budget used`;
+    }
+    case 'silent_worker': {
+      const silent = count(d.silent_ms);
+      return `no output and no call back for ${silent === null ? '?' : durationText(silent)} (the limit is ${num(d.limit_s)} s)`;
     }
     default:
       return null;

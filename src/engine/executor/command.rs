@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -83,7 +84,7 @@ pub async fn run(req: &CommandRequest<'_>, ctx: &ExecContext) -> ExecOutcome {
     if let Some(hook) = &ctx.on_spawn {
         (hook.0)(pid);
     }
-    let output = OutputTails::capture(&mut child, ctx.process.output_tail_bytes);
+    let output = OutputTails::capture(&mut child, ctx.process.output_tail_bytes, ctx.signs.as_ref());
     let timeout = req.timeout_s.map_or(ctx.process.timeout, Duration::from_secs);
     let (ending, status) = supervise(&mut child, &group, timeout, ctx).await;
     // Background processes left behind would outlive the node and keep the output pipes open.
@@ -276,10 +277,10 @@ struct OutputTails {
 }
 
 impl OutputTails {
-    fn capture(child: &mut Child, capacity: usize) -> Self {
+    fn capture(child: &mut Child, capacity: usize, signs: Option<&Arc<AtomicI64>>) -> Self {
         Self {
-            stdout: TailReader::spawn(child.stdout.take(), capacity),
-            stderr: TailReader::spawn(child.stderr.take(), capacity),
+            stdout: TailReader::spawn(child.stdout.take(), capacity, signs.cloned()),
+            stderr: TailReader::spawn(child.stderr.take(), capacity, signs.cloned()),
         }
     }
 
@@ -298,12 +299,12 @@ struct TailReader {
 }
 
 impl TailReader {
-    fn spawn<R>(pipe: Option<R>, capacity: usize) -> Self
+    fn spawn<R>(pipe: Option<R>, capacity: usize, signs: Option<Arc<AtomicI64>>) -> Self
     where
         R: AsyncRead + Unpin + Send + 'static,
     {
         let tail = Arc::new(Mutex::new(TailBuffer::new(capacity)));
-        let task = pipe.map(|pipe| AbortOnDropHandle::new(tokio::spawn(read_into(pipe, Arc::clone(&tail)))));
+        let task = pipe.map(|pipe| AbortOnDropHandle::new(tokio::spawn(read_into(pipe, Arc::clone(&tail), signs))));
         Self { tail, task }
     }
 
@@ -316,12 +317,16 @@ impl TailReader {
     }
 }
 
-async fn read_into<R: AsyncRead + Unpin>(mut pipe: R, tail: Arc<Mutex<TailBuffer>>) {
+async fn read_into<R: AsyncRead + Unpin>(mut pipe: R, tail: Arc<Mutex<TailBuffer>>, signs: Option<Arc<AtomicI64>>) {
     let mut chunk = vec![0; READ_CHUNK_BYTES];
     // A read error ends the capture like EOF does: the exit status, not the pipe, decides how
     // the run went.
     while let Ok(read @ 1..) = pipe.read(&mut chunk).await {
         lock(&tail).push(&chunk[..read]);
+        if let Some(clock) = &signs {
+            // Output is a sign of life (the `silent_worker` alert rule).
+            clock.store(crate::events::now_ms(), std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 

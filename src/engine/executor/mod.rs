@@ -56,6 +56,8 @@ pub struct ExecContext {
     pub on_spawn: Option<SpawnHook>,
     /// What an `llm` worker needs beside its spec (`None` for the other executors).
     pub agent: Option<Arc<crate::engine::agent::AgentContext>>,
+    /// A command worker's clock of its last output (ms), for the `silent_worker` rule.
+    pub signs: Option<Arc<std::sync::atomic::AtomicI64>>,
 }
 
 /// A callback given a started command's process group id, so that the driver can record it
@@ -161,5 +163,6 @@ pub(crate) fn test_context(timeout: Duration) -> ExecContext {
         worker_env: Vec::new(),
         on_spawn: None,
         agent: None,
+        signs: None,
     }
 }

@@ -29,6 +29,8 @@ pub(super) struct Watch {
     pub held_back: Vec<usize>,
     /// Nodes already reported as stragglers.
     stragglers: HashSet<usize>,
+    /// Attempts already reported as silent: (node, attempt).
+    silent: HashSet<(usize, u32)>,
 }
 
 impl JobRun {
@@ -103,9 +105,10 @@ impl JobRun {
         self.watch.held = failure_rate().find(holding).cloned();
     }
 
-    /// Looks for stragglers every `alerts.check_every_s` while the job runs.
+    /// Looks for stragglers and silent workers every `alerts.check_every_s` while the job runs.
     pub(super) fn arm_sweeps(&self) {
-        if self.ctx.alert_rules.straggler_factor <= 0.0 {
+        let rules = &self.ctx.alert_rules;
+        if rules.straggler_factor <= 0.0 && rules.silent_after_s == 0 {
             return;
         }
         let every = Duration::from_secs(self.ctx.alert_rules.check_every_s.max(1));
@@ -121,8 +124,43 @@ impl JobRun {
         });
     }
 
+    /// The periodic look at running nodes.
+    pub(super) fn sweep(&mut self) {
+        self.look_for_stragglers();
+        self.look_for_silence();
+    }
+
+    /// Command workers that have shown no sign of life (output, a call back) for
+    /// `silent_after_s`, once per attempt.
+    fn look_for_silence(&mut self) {
+        let limit_s = self.ctx.alert_rules.silent_after_s;
+        if limit_s == 0 {
+            return;
+        }
+        let now = now_ms();
+        for index in 0..self.nodes.len() {
+            let node = &self.nodes[index];
+            let key = (index, node.attempts);
+            let Some(last) = (node.phase == Phase::Working).then(|| self.ctx.signs.last(node.id)).flatten() else {
+                continue;
+            };
+            let silent_ms = now - last;
+            if silent_ms < i64::try_from(limit_s * 1000).unwrap_or(i64::MAX) || self.watch.silent.contains(&key) {
+                continue;
+            }
+            self.watch.silent.insert(key);
+            let message = format!("'{}' has written nothing and not called back for {} s", node.name, silent_ms / 1000);
+            let data = json!({"silent_ms": silent_ms, "limit_s": limit_s, "attempt": node.attempts});
+            let alert = alerts::fire(Rule::SilentWorker, Some(self.job_id), Some(node.id), message, &data);
+            self.raise(&alert, node.depth);
+        }
+    }
+
     /// Working nodes past `straggler_factor` times their finished siblings' median.
-    pub(super) fn look_for_stragglers(&mut self) {
+    fn look_for_stragglers(&mut self) {
+        if self.ctx.alert_rules.straggler_factor <= 0.0 {
+            return;
+        }
         let now = now_ms();
         let working: Vec<usize> = (0..self.nodes.len())
             .filter(|&i| self.nodes[i].phase == Phase::Working && !self.watch.stragglers.contains(&i))

@@ -272,7 +272,7 @@ impl JobRun {
             JobMsg::Resume { by, reply } => {
                 let _ = reply.send(self.resume(by));
             }
-            JobMsg::Sweep => self.look_for_stragglers(),
+            JobMsg::Sweep => self.sweep(),
             JobMsg::RetryDue { index } => {
                 if self.nodes[index].phase == Phase::BackingOff {
                     self.queue_for_slot(index);

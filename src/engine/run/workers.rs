@@ -79,6 +79,7 @@ impl JobRun {
             worker_env: self.worker_env(index),
             on_spawn: self.spawn_hook(index),
             agent,
+            signs: matches!(node.spec.run, Some(ExecutorSpec::Command { .. })).then(|| self.ctx.signs.start(node.id)),
         };
         let (spec, outbox, journal) = (node.spec.clone(), self.outbox.clone(), self.ctx.journal.clone());
         let judged = spec.validate.as_ref().map(|_| (self.judges(), self.subject(index)));
@@ -174,6 +175,7 @@ impl JobRun {
         if matches!(self.nodes[index].spec.run, Some(ExecutorSpec::Command { .. })) {
             // The executor has stopped the whole group before reporting.
             self.ctx.journal.process_ended(self.nodes[index].id);
+            self.ctx.signs.end(self.nodes[index].id);
         }
         let node = &mut self.nodes[index];
         if node.phase != Phase::Working {
