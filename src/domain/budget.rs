@@ -47,7 +47,8 @@ pub enum OnBudgetExhausted {
     /// Its ancestors' remaining money tops it up, nearest first, up to the job's (default).
     #[default]
     AskParent,
-    /// A person is asked for more — once approvals exist; until then the same as `fail`.
+    /// A person is to be asked for more; granting budget through an escalation is not built
+    /// yet, so it is the same as `fail`.
     AskHuman,
 }
 
@@ -96,7 +97,7 @@ pub fn check_nodes(roots: Vec<(String, &NodeSpec)>, above: Option<BudgetLimit>) 
     while let Some((path, node, above)) = stack.pop() {
         let here = node_problems(&path, node, above, &mut error);
         if node.on_budget_exhausted == Some(OnBudgetExhausted::AskHuman) {
-            let message = "asks a person for more once approvals exist; until then it fails like `fail`".to_string();
+            let message = "asking a person for more budget is not built yet: it fails like `fail`".to_string();
             warnings.push(FieldError { path: format!("{path}.on_budget_exhausted"), message });
         }
         for (i, child) in node.children.iter().flatten().enumerate() {

@@ -71,7 +71,7 @@ pub enum RecoveryAction {
     /// Level 2: another attempt with more memory and time (a command), as the retry policy
     /// allows.
     Reallocate,
-    /// Level 3: a person decides (once approvals exist; until then the same as `fail`).
+    /// Level 3: the node is held and a person decides (retry, retry with, skip or fail).
     Escalate,
     /// No other attempt.
     Fail,
