@@ -46,8 +46,7 @@ impl Busy {
             self.since_ms[depth] = None;
             if let Some(alert) = self.fired[depth].take() {
                 let resolved = alerts::resolve(&alert, None);
-                ctx.journal.alert(resolved.clone());
-                ctx.journal.emit(alerts::event(&resolved, u8::try_from(depth).ok()));
+                ctx.journal.alert(resolved, u8::try_from(depth).ok());
             }
             return;
         }
@@ -61,8 +60,7 @@ impl Busy {
             data["in_use"], data["quota"], data["percent"], ctx.alert_rules.quota_busy_for_s
         );
         let alert = alerts::fire(Rule::QuotaBusy, None, None, message, data);
-        ctx.journal.alert(alert.clone());
-        ctx.journal.emit(alerts::event(&alert, u8::try_from(depth).ok()));
+        ctx.journal.alert(alert.clone(), u8::try_from(depth).ok());
         ctx.alerts.count(Rule::QuotaBusy);
         self.fired[depth] = Some(alert);
     }

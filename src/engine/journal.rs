@@ -191,9 +191,12 @@ impl Journal {
         self.send(Entry::Approval(Box::new(row)));
     }
 
-    /// Enqueues an alert as it stands (the last of an alert in a batch is written).
-    pub fn alert(&self, row: AlertRow) {
+    /// Enqueues an alert as it stands (the last of an alert in a batch is written) and its
+    /// event (`alert`, or `alert_resolved` once it is resolved).
+    pub fn alert(&self, row: AlertRow, depth: Option<u8>) {
+        let event = crate::people::alerts::event(&row, depth);
         self.send(Entry::Alert(Box::new(row)));
+        self.send(Entry::Event(event));
     }
 
     /// Enqueues an event.

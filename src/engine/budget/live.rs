@@ -224,8 +224,7 @@ impl JobBudget {
             let message = format!("'{name}' has spent {} % of its budget (the alert is at {at} %)", crossed.percent);
             let alert =
                 crate::people::alerts::fire(Rule::Budget, Some(self.job_id), Some(crossed.envelope), message, &data);
-            self.journal.alert(alert.clone());
-            self.journal.emit(crate::people::alerts::event(&alert, depth));
+            self.journal.alert(alert, depth);
             meters.count(Rule::Budget);
         }
     }

@@ -63,19 +63,17 @@ impl JobRun {
         let message = format!("{failed} of {finished} finished workers failed ({percent} % > {threshold} %){then}");
         let data = json!({"finished": finished, "failed": failed, "rate": rate, "threshold": rules.failure_rate, "held": held});
         let alert = alerts::fire(Rule::FailureRate, Some(self.job_id), None, message, &data);
-        self.raise(&alert, 0);
+        self.raise(alert.clone(), 0, Some(Rule::FailureRate));
         if held {
             self.watch.held = Some(alert);
             self.refresh_pause();
         }
     }
 
-    /// Stores an alert and tells the stream.
-    fn raise(&self, alert: &AlertRow, depth: u8) {
-        self.ctx.journal.alert(alert.clone());
-        self.ctx.journal.emit(alerts::event(alert, Some(depth)));
-        if alert.resolved_ms.is_none() {
-            let rule = Rule::ALL.into_iter().find(|r| r.as_str() == alert.rule).unwrap_or(Rule::FailureRate);
+    /// Stores an alert and tells the stream; one that fires (`rule`) is counted.
+    fn raise(&self, alert: AlertRow, depth: u8, fired: Option<Rule>) {
+        self.ctx.journal.alert(alert, Some(depth));
+        if let Some(rule) = fired {
             self.ctx.alerts.count(rule);
         }
     }
@@ -83,7 +81,7 @@ impl JobRun {
     /// A person lets the held job start nodes again: its alert is resolved by them.
     pub(super) fn resume(&mut self, by: String) -> Result<(), String> {
         let alert = self.watch.held.take().ok_or("the job is not held")?;
-        self.raise(&alerts::resolve(&alert, Some(by)), 0);
+        self.raise(alerts::resolve(&alert, Some(by)), 0, None);
         for index in std::mem::take(&mut self.watch.held_back) {
             if self.nodes[index].phase == Phase::Queued {
                 self.queue_for_slot(index);
@@ -152,7 +150,7 @@ impl JobRun {
             let message = format!("'{}' has written nothing and not called back for {} s", node.name, silent_ms / 1000);
             let data = json!({"silent_ms": silent_ms, "limit_s": limit_s, "attempt": node.attempts});
             let alert = alerts::fire(Rule::SilentWorker, Some(self.job_id), Some(node.id), message, &data);
-            self.raise(&alert, node.depth);
+            self.raise(alert, node.depth, Some(Rule::SilentWorker));
         }
     }
 
@@ -177,7 +175,7 @@ impl JobRun {
                     data["median_ms"].as_i64().unwrap_or(0) / 1000
                 );
                 let alert = alerts::fire(Rule::Straggler, Some(self.job_id), Some(node.id), message, &data);
-                self.raise(&alert, node.depth);
+                self.raise(alert, node.depth, Some(Rule::Straggler));
             }
         }
     }
