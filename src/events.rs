@@ -51,6 +51,8 @@ event_kinds! {
     Alert => "alert",
     AlertResolved => "alert_resolved",
     BudgetWarning => "budget_warning",
+    Delegation => "delegation",
+    AgentChanged => "agent_changed",
     Error => "error",
     Heartbeat => "heartbeat",
 }

@@ -14,4 +14,5 @@ pub mod people;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod workforce;
 pub mod ws;

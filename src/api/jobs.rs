@@ -102,8 +102,15 @@ pub async fn get_job(
     let holding = app.engine.resources().holding();
     let usage = store.job_usage(id).await?;
     let budgets = super::budget_view::by_node(&store.job_budgets(id).await?);
-    let options =
-        TreeOptions { max_depth: query.max_depth, results, holding: &holding, usage: &usage, budgets: &budgets };
+    let delegations = super::agent_view::by_node(store.job_delegations(id).await?);
+    let options = TreeOptions {
+        max_depth: query.max_depth,
+        results,
+        holding: &holding,
+        usage: &usage,
+        budgets: &budgets,
+        delegations: &delegations,
+    };
     let view = job_view(&job, &nodes, options)?;
     let ended = JobStatus::parse(&job.status).is_some_and(JobStatus::is_terminal);
     if !(ended && subtree.is_none()) {

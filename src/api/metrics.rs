@@ -1,6 +1,6 @@
 //! `GET /metrics`: Prometheus text exposition of the few gauges and counters cadre keeps —
-//! the event stream's, admission's, the resource manager's, the call ledger's and the
-//! webhooks'. They are atomics and small maps already kept for `/recursion/stats`, the ledger
+//! the event stream's, admission's, the resource manager's, the call ledger's, the
+//! webhooks' and the workforce's (`agent_metrics.rs`). They are atomics and small maps already kept for `/recursion/stats`, the ledger
 //! and the webhooks' status, so the format is written here rather than through a metrics
 //! registry crate.
 
@@ -32,6 +32,7 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     approval_metrics(app.engine.approval_meters(), &mut out);
     alert_metrics(app.engine.alert_meters(), &mut out);
     webhook_metrics(&app.webhooks, &mut out);
+    super::agent_metrics::workforce_metrics(app.engine.workforce(), &mut out);
     ([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], out)
 }
 
@@ -187,11 +188,11 @@ fn duration_series(out: &mut String, provider: &str, histogram: &DurationHistogr
 }
 
 /// A label value as the exposition format writes it: backslash, quote and newline escaped.
-fn label(value: &str) -> String {
+pub(super) fn label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(super) fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 

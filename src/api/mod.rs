@@ -5,6 +5,9 @@
 //! OpenAPI 3.1 document is generated from the handlers' annotations (utoipa), so it cannot
 //! drift from the code.
 
+mod agent_metrics;
+pub mod agent_view;
+pub mod agents;
 pub mod alerts;
 pub mod answer;
 pub mod approval_view;
@@ -17,6 +20,7 @@ pub mod health;
 pub mod hierarchy;
 pub mod jobs;
 pub mod keys;
+pub mod lineage;
 pub mod llm_calls;
 pub mod logs;
 pub mod metrics;
@@ -54,6 +58,7 @@ pub use reference::OPENAPI_PATH;
     tags(
         (name = "jobs", description = "Submit, inspect and cancel job trees"),
         (name = "alerts", description = "What the alert rules raised"),
+        (name = "agents", description = "The standing workforce: the agent registry and the organisation chart"),
         (name = "approvals", description = "People approving nodes: the inbox and decisions"),
         (name = "stats", description = "Quotas and usage"),
         (name = "keys", description = "API keys (admin)"),
@@ -94,6 +99,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(jobs::router())
         .merge(logs::router())
+        .merge(lineage::router())
         .merge(llm_calls::router())
         .merge(usage::router())
         .merge(validate::router())
@@ -101,6 +107,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(answer::router())
         .merge(approvals::router())
         .merge(alerts::router())
+        .merge(agents::router())
         .merge(report::router())
         .merge(hierarchy::router())
         .merge(stats::router())

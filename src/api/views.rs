@@ -137,6 +137,9 @@ pub struct NodeView {
     /// Its budget envelope, when it has one (the root's is the job's); null otherwise.
     #[serde(default)]
     pub budget: Option<BudgetView>,
+    /// The agent doing or running the node (or why it still waits for one), when it is staffed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<super::agent_view::DelegationView>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,6 +166,8 @@ pub struct TreeOptions<'a> {
     pub usage: &'a [NodeUsageRow],
     /// The job's budget envelopes (`Store::job_budgets`).
     pub budgets: &'a HashMap<Uuid, BudgetView>,
+    /// Which agent each staffed node has or waits for.
+    pub delegations: &'a HashMap<Uuid, super::agent_view::DelegationView>,
 }
 
 /// The nodes shown, their children and what each (and each subtree) spent, by position.
@@ -281,6 +286,7 @@ fn node_view(tree: &Tree<'_>, index: usize, options: TreeOptions<'_>) -> NodeVie
         usage: tree.own[index],
         subtree_usage: tree.subtree[index],
         budget: options.budgets.get(&node.id).cloned(),
+        delegation: options.delegations.get(&node.id).cloned(),
         started_at: node.started_ms.map(ms_to_rfc3339),
         finished_at: node.finished_ms.map(ms_to_rfc3339),
         result: if options.results { json_or_null(node.result.as_ref()) } else { None },

@@ -18,9 +18,11 @@ use crate::domain::{PlanLimits, RetryPolicy, DEPTHS, HARD_MAX_DEPTH};
 mod alerts;
 mod decomposer;
 mod notify;
+mod workforce;
 pub use alerts::AlertsConfig;
 pub use decomposer::DecomposerConfig;
 pub use notify::{redacted_url, NotifyConfig, WebhookConfig, DEFAULT_WEBHOOK_EVENTS};
+pub use workforce::WorkforceConfig;
 
 /// The configuration file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "config/cadre.toml";
@@ -64,6 +66,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// The rules that raise alerts (`[alerts]`).
     pub alerts: AlertsConfig,
+    /// The agent registry (`[workforce]`).
+    pub workforce: WorkforceConfig,
 }
 
 /// The event stream (`/ws/recursion`).
@@ -323,7 +327,9 @@ impl Config {
         if self.quotas().contains(&0) {
             return Err(ConfigError::Invalid("resources.quotas: every depth 0–5 needs a quota ≥ 1".into()));
         }
-        if let Some(problem) = self.notify.problem().or_else(|| self.alerts.problem()) {
+        if let Some(problem) =
+            self.notify.problem().or_else(|| self.alerts.problem()).or_else(|| self.workforce.problem())
+        {
             return Err(ConfigError::Invalid(problem));
         }
         let providers: Vec<&String> = self.llm.providers.keys().collect();

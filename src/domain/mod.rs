@@ -8,6 +8,7 @@ pub mod decompose;
 pub mod plan;
 pub mod recovery;
 pub mod spec;
+pub mod staffing;
 pub mod status;
 pub mod validate;
 pub mod validate_decompose;

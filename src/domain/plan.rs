@@ -106,6 +106,16 @@ pub struct RuntimeSpec {
     /// The node's approval, if it has one (not inherited: requests climb the tree instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<super::approval::ApprovalSpec>,
+    /// The agent that does or runs the node, when the workforce staffs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<super::staffing::Staff>,
+}
+
+impl RuntimeSpec {
+    /// A worker: a leaf with an executor, or one an agent does.
+    pub fn is_worker(&self) -> bool {
+        self.run.is_some() || self.staff.as_ref().is_some_and(|s| s.works)
+    }
 }
 
 /// What a node inherits from its parent: the resolved retry, failure and recovery policies.
@@ -163,7 +173,7 @@ pub struct PlannedNode {
 impl PlannedNode {
     /// True for a worker (a leaf with an executor).
     pub fn is_worker(&self) -> bool {
-        self.spec.run.is_some()
+        self.spec.is_worker()
     }
 
     /// The task fingerprint (SPEC §2.2): normalised title plus executor spec. A spawn whose
@@ -277,6 +287,11 @@ impl Shared {
             on_budget_exhausted: spec.on_budget_exhausted,
             recovery: (*inherited.recovery).clone(),
             approval: spec.approval.clone(),
+            staff: spec.is_staffed().then(|| super::staffing::Staff {
+                agent: spec.agent.clone(),
+                delegate: spec.delegate.clone(),
+                works: spec.children.is_none() && spec.decompose.is_none() && spec.run.is_none(),
+            }),
         });
         PlannedNode {
             id: Uuid::now_v7(),

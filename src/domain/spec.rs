@@ -160,6 +160,49 @@ pub struct NodeSpec {
     /// (`after`), or — with neither — decides what its descendants escalate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<super::approval::ApprovalSpec>,
+    /// The registered agent that does this node's work: a leaf without `run` takes its
+    /// executor from the agent; an orchestrator is run by it (and its descendants may
+    /// delegate to the agent's subordinates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[a-z0-9_.-]{1,64}$")]
+    pub agent: Option<String>,
+    /// An agent picked from the registry by capability: least loaded first, weighted by
+    /// preferences, sticky on request, optionally only among a manager's subordinates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegate: Option<super::staffing::DelegateSpec>,
+}
+
+impl NodeSpec {
+    /// A node with a name and nothing else: every setting left to inheritance.
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            title: None,
+            description: None,
+            role: None,
+            depends_on: Vec::new(),
+            children: None,
+            run: None,
+            decompose: None,
+            validate: None,
+            retry: None,
+            aggregate: None,
+            on_child_failure: None,
+            max_parallel: None,
+            resources: None,
+            budget: None,
+            on_budget_exhausted: None,
+            recovery: None,
+            approval: None,
+            agent: None,
+            delegate: None,
+        }
+    }
+
+    /// The node names or asks for an agent.
+    pub fn is_staffed(&self) -> bool {
+        self.agent.is_some() || self.delegate.is_some()
+    }
 }
 
 /// How a worker does its work.

@@ -87,6 +87,7 @@ pub fn validate(spec: &JobSpec, limits: &PlanLimits) -> Validation {
             let roots = [("plan".to_string(), root)];
             v.errors.extend(super::validate_llm::unknown_providers(&roots, &limits.providers));
             v.errors.extend(super::validate_decompose::problems(&roots, limits));
+            v.errors.extend(super::staffing::unmanaged(root, "plan"));
             if v.estimate.nodes > limits.max_nodes {
                 v.error(
                     "plan",
@@ -197,7 +198,9 @@ fn check_node(node: &NodeSpec, path: &str, depth: u8, max_depth: u8, v: &mut Val
         let limit = super::validate_llm::MAX_DESCRIPTION_CHARS;
         v.error(format!("{path}.description"), format!("{description} characters, more than {limit}"));
     }
-    if node.validate.is_some() && node.run.is_none() {
+    check_staffing(node, path, v);
+    let staffed_leaf = node.is_staffed() && node.children.is_none() && node.decompose.is_none();
+    if node.validate.is_some() && node.run.is_none() && !staffed_leaf {
         v.error(format!("{path}.validate"), "only a worker's result is validated: this node has no `run`");
     }
     for (field, message) in node.approval.iter().flat_map(super::approval::check) {
@@ -207,8 +210,29 @@ fn check_node(node: &NodeSpec, path: &str, depth: u8, max_depth: u8, v: &mut Val
         (Some(children), None, None) => check_children(children, path, depth, max_depth, v),
         (None, Some(run), None) => check_worker(node, run, path, depth, v),
         (None, None, Some(decompose)) => check_decomposing(decompose, path, depth, max_depth, v),
-        (None, None, None) => v.error(path.to_string(), "a node needs `children`, `run` or `decompose`"),
+        (None, None, None) if staffed_leaf => {
+            v.estimate.leaves += 1;
+            *v.estimate.workers_by_depth.entry(depth.to_string()).or_default() += 1;
+        }
+        (None, None, None) => v.error(path.to_string(), "a node needs `children`, `run`, `decompose` or an agent"),
         _ => v.error(path.to_string(), "a node has one of `children`, `run` and `decompose`, not several"),
+    }
+}
+
+/// A node's `agent` or `delegate`: one of them, on a node without its own `run`.
+fn check_staffing(node: &NodeSpec, path: &str, v: &mut Validation) {
+    if node.agent.is_some() && node.delegate.is_some() {
+        v.error(format!("{path}.delegate"), "a node names an `agent` or asks for one (`delegate`), not both");
+    }
+    if node.is_staffed() && node.run.is_some() {
+        v.error(format!("{path}.run"), "a node done by an agent takes its executor from the agent: remove `run`");
+    }
+    if node.agent.as_deref().is_some_and(|name| !super::staffing::is_label(name)) {
+        v.error(format!("{path}.agent"), "an agent's name is 1–64 of [a-z0-9_.-]");
+    }
+    for (field, message) in node.delegate.iter().flat_map(super::staffing::check) {
+        let at = if field.is_empty() { String::new() } else { format!(".{field}") };
+        v.error(format!("{path}.delegate{at}"), message);
     }
 }
 

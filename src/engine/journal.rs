@@ -80,6 +80,10 @@ enum Entry {
     Approval(Box<ApprovalRow>),
     /// An alert as it stands.
     Alert(Box<AlertRow>),
+    /// A registered agent as it stands, or its removal.
+    Agent(Box<crate::store::AgentRow>),
+    /// A node's delegation as it stands.
+    Delegation(Box<crate::store::DelegationRow>),
     Flush(oneshot::Sender<Result<(), JournalError>>),
 }
 
@@ -191,6 +195,17 @@ impl Journal {
         self.send(Entry::Approval(Box::new(row)));
     }
 
+    /// Enqueues a registered agent as it stands, or its removal (the last of an agent in a
+    /// batch is written).
+    pub fn agent(&self, row: crate::store::AgentRow) {
+        self.send(Entry::Agent(Box::new(row)));
+    }
+
+    /// Enqueues a node's delegation as it stands (the last of a node in a batch is written).
+    pub fn delegation(&self, row: crate::store::DelegationRow) {
+        self.send(Entry::Delegation(Box::new(row)));
+    }
+
     /// Enqueues an alert as it stands (the last of an alert in a batch is written) and its
     /// event (`alert`, or `alert_resolved` once it is resolved).
     pub fn alert(&self, row: AlertRow, depth: Option<u8>) {
@@ -250,6 +265,8 @@ struct Pending {
     budget_index: HashMap<Uuid, usize>,
     /// The position of each approval request in the batch.
     approval_index: HashMap<Uuid, usize>,
+    /// The position of each node's delegation in the batch.
+    delegation_index: HashMap<Uuid, usize>,
     flushes: Vec<oneshot::Sender<Result<(), JournalError>>>,
     entries: usize,
 }
@@ -271,6 +288,23 @@ impl Pending {
         match self.batch.alerts.iter().position(|a| a.id == row.id) {
             Some(i) => self.batch.alerts[i] = row,
             None => self.batch.alerts.push(row),
+        }
+    }
+
+    /// An agent's row replaces what it was earlier in the batch (a handful per batch at most).
+    fn agent(&mut self, row: crate::store::AgentRow) {
+        self.batch.agents.retain(|a| a.name != row.name);
+        self.batch.agents.push(row);
+    }
+
+    /// A delegation replaces what it was earlier in the batch.
+    fn delegation(&mut self, row: crate::store::DelegationRow) {
+        match self.delegation_index.get(&row.node_id) {
+            Some(&i) => self.batch.delegations[i] = row,
+            None => {
+                self.delegation_index.insert(row.node_id, self.batch.delegations.len());
+                self.batch.delegations.push(row);
+            }
         }
     }
 
@@ -373,6 +407,8 @@ impl Writer {
             Entry::Budget(row) => pending.budget(row),
             Entry::Approval(row) => pending.approval(*row),
             Entry::Alert(row) => pending.alert(*row),
+            Entry::Agent(row) => pending.agent(*row),
+            Entry::Delegation(row) => pending.delegation(*row),
             Entry::Flush(done) => pending.flushes.push(done),
         }
     }

@@ -32,6 +32,8 @@ pub struct Ledger {
     journal: Journal,
     metrics: Arc<Mutex<Totals>>,
     budgets: Arc<Budgeting>,
+    /// Charged with each call of a node an agent holds (its `/metrics` figures).
+    workforce: crate::workforce::Workforce,
 }
 
 /// The `llm_call` event's data: the figures, never a prompt or a body.
@@ -121,9 +123,9 @@ fn non_negative(value: i64) -> u64 {
 
 impl Ledger {
     /// A ledger writing through `journal`.
-    pub fn new(journal: Journal) -> Self {
+    pub fn new(journal: Journal, workforce: crate::workforce::Workforce) -> Self {
         let budgets = Arc::new(Budgeting::new(journal.clone()));
-        Self { journal, metrics: Arc::default(), budgets }
+        Self { journal, metrics: Arc::default(), budgets, workforce }
     }
 
     /// The running jobs' budgets.
@@ -166,6 +168,8 @@ impl Ledger {
         if let Some(budget) = self.budgets.of(row.job_id) {
             budget.record(&row);
         }
+        let tokens = u64::try_from(row.input_tokens + row.output_tokens).unwrap_or(0);
+        self.workforce.meters().charge(row.node_id, tokens, row.cost);
         self.journal.llm_call(row);
         self.journal.emit(draft);
     }

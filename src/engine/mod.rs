@@ -21,6 +21,7 @@ mod memory;
 mod monitor;
 pub mod orphans;
 pub mod recovery;
+mod registry;
 pub mod resources;
 mod run;
 pub mod signs;
@@ -104,6 +105,14 @@ pub(crate) struct EngineCtx {
     pub alerts: Arc<crate::people::alerts::Meters>,
     /// When each running command worker last wrote output or called back.
     pub signs: signs::SignsOfLife,
+    /// The agent registry's roster and load.
+    pub workforce: crate::workforce::Workforce,
+    /// How long a node waits for an agent by default (`workforce.wait_timeout_s`).
+    pub wait_timeout_s: u64,
+    /// The agent templates (`config/agents/*.yaml` and `workforce.templates_dir`).
+    pub templates: crate::workforce::templates::Templates,
+    /// Registry changes go one at a time.
+    pub registry_lock: tokio::sync::Mutex<()>,
 }
 
 /// The orchestrator handle; cheap to clone.
@@ -132,8 +141,11 @@ impl Engine {
         let decomposers = decompose::pipeline::Decomposers::new(&config.decomposer, providers.clone())
             .map_err(EngineError::Config)?;
         let decomposer = decomposers.server().map_err(EngineError::Config)?.map(Arc::new);
+        let workforce = crate::workforce::Workforce::default();
+        let templates = crate::workforce::templates::Templates::load(config.workforce.templates_dir())
+            .map_err(EngineError::Config)?;
         let ctx = Arc::new(EngineCtx {
-            ledger: ledger::Ledger::new(journal.clone()),
+            ledger: ledger::Ledger::new(journal.clone(), workforce.clone()),
             journal,
             tokens: tokens::TokenRing::default(),
             resources,
@@ -148,7 +160,12 @@ impl Engine {
             alert_rules: config.alerts.clone(),
             alerts: Arc::default(),
             signs: signs::SignsOfLife::default(),
+            workforce,
+            wait_timeout_s: config.workforce.wait_timeout_s,
+            templates,
+            registry_lock: tokio::sync::Mutex::new(()),
         });
+        registry::load(&parts.store, &ctx.workforce).await?;
         ctx.ledger.budgets().alert_at(config.alerts.budget_percent, ctx.alerts.clone());
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };
@@ -165,7 +182,10 @@ impl Engine {
 
     /// Validates a submission without creating anything.
     pub fn validate(&self, spec: &crate::domain::JobSpec) -> Validation {
-        crate::domain::validate::validate(&spec.clone().with_decomposer(self.limits()), self.limits())
+        let mut validation =
+            crate::domain::validate::validate(&spec.clone().with_decomposer(self.limits()), self.limits());
+        validation.errors.extend(admission::staffing_problems(&self.inner.ctx.workforce, spec));
+        validation
     }
 
     /// A person's decision on approval request `id`; the request as it stands once stored.

@@ -31,6 +31,8 @@ pub(super) enum Phase {
     BackingOff,
     /// A node waiting for a person to approve its start or accept its result (holds no slot).
     AwaitApproval,
+    /// A staffed node waiting for an eligible agent with room (holds no slot).
+    AwaitAgent,
     /// An orchestrator waiting for its children (holds no slot).
     Children,
     /// An orchestrator whose children have ended, waiting for a slot to aggregate.
@@ -87,11 +89,13 @@ pub(super) struct RtNode {
     pub ended_children: usize,
     /// Orchestrators: a child failed under `fail_fast`.
     pub failing: bool,
+    /// The agent doing or running the node, held until it ends.
+    pub lease: Option<crate::workforce::Lease>,
 }
 
 impl RtNode {
     pub fn is_worker(&self) -> bool {
-        self.spec.run.is_some()
+        self.spec.is_worker()
     }
 
     /// Normalised title and executor: what circular recursion is checked against. Made when
@@ -121,6 +125,9 @@ impl RtNode {
         self.finished_ms = Some(now_ms());
         self.slot = None;
         self.cancel = None;
+        if let Some(lease) = self.lease.take() {
+            lease.end(status == NodeStatus::Succeeded);
+        }
         if result.is_some() {
             self.result = result;
         }
@@ -193,6 +200,7 @@ fn rt_node(node: &PlannedNode) -> RtNode {
         ready: VecDeque::new(),
         ended_children: 0,
         failing: false,
+        lease: None,
     }
 }
 

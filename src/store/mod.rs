@@ -7,6 +7,7 @@
 //! transaction and a handful of multi-row statements — which is what makes durability cheap.
 
 mod fold;
+mod lineage;
 mod notify;
 mod people_rows;
 mod pg_bulk;
@@ -14,6 +15,7 @@ mod rows;
 mod sql;
 mod sql_people;
 mod sql_writes;
+mod workforce;
 
 pub mod postgres;
 pub mod sqlite;
@@ -23,9 +25,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use lineage::{DescendantQuery, LineageRow, LineageStore};
 pub use notify::NotifyStore;
 pub use people_rows::*;
 pub use rows::*;
+pub use workforce::{AgentRow, AgentSpend, DelegationRow, TaskRow, WorkforceStore};
 
 /// How a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -96,9 +100,10 @@ pub enum Backend {
     Sqlite,
 }
 
-/// Everything cadre keeps (webhooks' cursors through [`NotifyStore`]).
+/// Everything cadre keeps (webhooks' cursors through [`NotifyStore`]; reads up and down a
+/// tree through [`LineageStore`]; the agent registry and delegations through [`WorkforceStore`]).
 #[async_trait]
-pub trait Store: NotifyStore + Send + Sync + 'static {
+pub trait Store: NotifyStore + LineageStore + WorkforceStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Checks the database answers.

@@ -1,7 +1,7 @@
 //! PostgreSQL's batch write: a whole journal batch as one statement.
 //!
 //! Every kind of row (new jobs, labels, node rows, node and job updates, events, audit
-//! entries, process records, ledger rows, budgets' books) is bound as one array per column and spread back into rows by
+//! entries, process records, ledger rows, budgets' books, approvals, alerts, agents, delegations) is bound as one array per column and spread back into rows by
 //! `unnest`, each kind in a data-modifying `with` clause of a single statement. The shape
 //! never changes, so PostgreSQL parses and plans it once per connection, and a batch costs
 //! one round trip and one commit instead of a `begin`, a statement per kind and a `commit`:
@@ -77,7 +77,17 @@ const WRITE_BATCH: &str = "with \
         select * from unnest($104::uuid[], $105::uuid[], $106::uuid[], $107::text[], $108::text[], $109::text[], \
         $110::int8[], $111::int8[], $112::text[]) \
         on conflict (id) do update set resolved_ms = excluded.resolved_ms, resolved_by = excluded.resolved_by, \
-        data = excluded.data) \
+        data = excluded.data), \
+    agent_rows as (insert into agents (name, status, reports_to, body, created_ms, updated_ms) \
+        select * from unnest($113::text[], $114::text[], $115::text[], $116::text[], $117::int8[], $118::int8[]) \
+        on conflict (name) do update set status = excluded.status, reports_to = excluded.reports_to, \
+        body = excluded.body, updated_ms = excluded.updated_ms), \
+    agents_gone as (delete from agents where name = any($119::text[])), \
+    delegation_rows as (insert into delegations (node_id, job_id, agent, state, reason, requested_ms, assigned_ms) \
+        select * from unnest($120::uuid[], $121::uuid[], $122::text[], $123::text[], $124::text[], $125::int8[], \
+        $126::int8[]) \
+        on conflict (node_id) do update set agent = excluded.agent, state = excluded.state, reason = excluded.reason, \
+        assigned_ms = excluded.assigned_ms) \
     select 1";
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -88,7 +98,7 @@ fn statements(b: &Batch) -> usize {
     [b.new_jobs.len(), b.new_labels.len(), nodes, b.node_updates.len(), b.events.len(), b.audit.len()]
         .into_iter()
         .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len(), b.llm_calls.len()])
-        .chain([b.budgets.len(), b.approvals.len(), b.alerts.len()])
+        .chain([b.budgets.len(), b.approvals.len(), b.alerts.len(), b.agents.len(), b.delegations.len()])
         .map(|rows| rows.div_ceil(ROWS_PER_STATEMENT))
         .max()
         .unwrap_or(0)
@@ -135,7 +145,34 @@ fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<
         .bind(budgets.iter().map(|b| b.job_id).collect::<Vec<_>>())
         .bind(budgets.iter().map(|b| b.books.as_str()).collect::<Vec<_>>());
     let query = bind_approvals(query, part(&f.batch.approvals, k));
-    bind_alerts(query, part(&f.batch.alerts, k))
+    let query = bind_alerts(query, part(&f.batch.alerts, k));
+    let query = bind_agents(query, part(&f.batch.agents, k));
+    bind_delegations(query, part(&f.batch.delegations, k))
+}
+
+/// Agents kept (upserted) and removed (deleted); one row per agent in a batch, so the two
+/// clauses never touch the same row.
+fn bind_agents<'q>(query: PgQuery<'q>, rows: &'q [crate::store::AgentRow]) -> PgQuery<'q> {
+    let (gone, kept): (Vec<&'q crate::store::AgentRow>, Vec<_>) = rows.iter().partition(|a| a.removed);
+    query
+        .bind(kept.iter().map(|a| a.name.as_str()).collect::<Vec<_>>())
+        .bind(kept.iter().map(|a| a.status.as_str()).collect::<Vec<_>>())
+        .bind(kept.iter().map(|a| a.reports_to.as_deref()).collect::<Vec<_>>())
+        .bind(kept.iter().map(|a| a.body.as_str()).collect::<Vec<_>>())
+        .bind(kept.iter().map(|a| a.created_ms).collect::<Vec<_>>())
+        .bind(kept.iter().map(|a| a.updated_ms).collect::<Vec<_>>())
+        .bind(gone.iter().map(|a| a.name.as_str()).collect::<Vec<_>>())
+}
+
+fn bind_delegations<'q>(query: PgQuery<'q>, rows: &'q [crate::store::DelegationRow]) -> PgQuery<'q> {
+    query
+        .bind(rows.iter().map(|d| d.node_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.job_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.agent.as_deref()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.state.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.reason.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.requested_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.assigned_ms).collect::<Vec<_>>())
 }
 
 fn bind_alerts<'q>(query: PgQuery<'q>, rows: &'q [crate::store::AlertRow]) -> PgQuery<'q> {

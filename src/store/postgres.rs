@@ -30,3 +30,4 @@ impl PgStore {
 }
 
 sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+super::lineage::sql_lineage!(PgStore);

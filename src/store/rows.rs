@@ -277,6 +277,10 @@ pub struct Batch {
     pub approvals: Vec<super::ApprovalRow>,
     /// Alerts, the last of each in the batch only.
     pub alerts: Vec<super::AlertRow>,
+    /// Registered agents (or their removal), the last of each in the batch only.
+    pub agents: Vec<super::AgentRow>,
+    /// Delegations, the last of each node in the batch only.
+    pub delegations: Vec<super::DelegationRow>,
 }
 
 impl Batch {
@@ -299,6 +303,8 @@ impl Batch {
             && self.budgets.is_empty()
             && self.approvals.is_empty()
             && self.alerts.is_empty()
+            && self.agents.is_empty()
+            && self.delegations.is_empty()
     }
 }
 

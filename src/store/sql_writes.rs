@@ -152,6 +152,48 @@ macro_rules! sql_batch_writes {
             Ok(())
         }
 
+        /// A batch holds at most one row per agent (the journal keeps the last): an upsert,
+        /// or a removal.
+        async fn write_agents(tx: &mut Tx<'_>, rows: &[$crate::store::AgentRow]) -> Result<(), sqlx::Error> {
+            for row in rows {
+                let query = match row.removed {
+                    true => sqlx::query("delete from agents where name = $1").bind(&row.name),
+                    false => sqlx::query(
+                        "insert into agents (name, status, reports_to, body, created_ms, updated_ms) \
+                         values ($1, $2, $3, $4, $5, $6) on conflict (name) do update set status = excluded.status, \
+                         reports_to = excluded.reports_to, body = excluded.body, updated_ms = excluded.updated_ms",
+                    )
+                    .bind(&row.name)
+                    .bind(&row.status)
+                    .bind(&row.reports_to)
+                    .bind(&row.body)
+                    .bind(row.created_ms)
+                    .bind(row.updated_ms),
+                };
+                query.execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        /// A batch holds at most one row per node (the journal keeps the last).
+        async fn upsert_delegations(tx: &mut Tx<'_>, rows: &[$crate::store::DelegationRow]) -> Result<(), sqlx::Error> {
+            for chunk in rows.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into delegations (node_id, job_id, agent, state, reason, requested_ms, assigned_ms) ",
+                );
+                sql.push_values(chunk, |mut row, d| {
+                    row.push_bind(d.node_id).push_bind(d.job_id).push_bind(&d.agent).push_bind(&d.state);
+                    row.push_bind(&d.reason).push_bind(d.requested_ms).push_bind(d.assigned_ms);
+                });
+                sql.push(
+                    " on conflict (node_id) do update set agent = excluded.agent, state = excluded.state, \
+                     reason = excluded.reason, assigned_ms = excluded.assigned_ms",
+                );
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
         async fn insert_llm_calls(tx: &mut Tx<'_>, calls: &[$crate::store::LlmCallRow]) -> Result<(), sqlx::Error> {
             for chunk in calls.chunks($crate::store::sql::LLM_CALL_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(

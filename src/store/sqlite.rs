@@ -52,6 +52,7 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+super::lineage::sql_lineage!(SqliteStore);
 super::sql_writes::sql_batch_writes!(sqlx::Sqlite);
 super::sql_writes::values_bulk_writes!(sqlx::Sqlite);
 
@@ -77,5 +78,7 @@ async fn insert_logs(tx: &mut Tx<'_>, batch: &super::Batch) -> Result<(), sqlx::
     insert_llm_calls(tx, &batch.llm_calls).await?;
     upsert_budgets(tx, &batch.budgets).await?;
     upsert_approvals(tx, &batch.approvals).await?;
-    upsert_alerts(tx, &batch.alerts).await
+    upsert_alerts(tx, &batch.alerts).await?;
+    write_agents(tx, &batch.agents).await?;
+    upsert_delegations(tx, &batch.delegations).await
 }

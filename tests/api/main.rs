@@ -10,11 +10,13 @@ mod cancel;
 mod common;
 mod dashboard;
 mod decomposition;
+mod delegation;
 mod errors;
 mod escalations;
 mod failures;
 mod helpers;
 mod ledger_store;
+mod lineage;
 #[path = "../support/llm_server.rs"]
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod llm_server;
@@ -31,3 +33,4 @@ mod usage;
 mod webhook_receiver;
 mod webhooks;
 mod worker_recursion;
+mod workforce;

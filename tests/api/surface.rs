@@ -29,6 +29,10 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
     let mut paths: Vec<&str> = doc["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
     paths.sort_unstable();
     let api = [
+        "/agents",
+        "/agents/org",
+        "/agents/templates",
+        "/agents/{name}",
         "/alerts",
         "/approvals",
         "/approvals/{id}",
@@ -42,7 +46,9 @@ async fn the_openapi_document_lists_every_route_and_the_reference_page_is_served
         "/recursion/job/{id}",
         "/recursion/job/{id}/answer",
         "/recursion/job/{id}/nodes/{node_id}",
+        "/recursion/job/{id}/nodes/{node_id}/ancestors",
         "/recursion/job/{id}/nodes/{node_id}/children",
+        "/recursion/job/{id}/nodes/{node_id}/descendants",
         "/recursion/job/{id}/nodes/{node_id}/llm-calls",
         "/recursion/job/{id}/nodes/{node_id}/logs",
         "/recursion/job/{id}/nodes/{node_id}/usage",

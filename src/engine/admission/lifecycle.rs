@@ -24,6 +24,7 @@ struct Kept {
     spending: Vec<SpendRow>,
     approvals: Vec<ApprovalRow>,
     alerts: Vec<AlertRow>,
+    delegations: Vec<crate::store::DelegationRow>,
 }
 
 /// How often the shutdown looks whether the work has stopped.
@@ -86,6 +87,7 @@ impl Admission {
             spending: store.job_spending(job_id).await?,
             approvals: store.job_approvals(job_id).await?,
             alerts: store.alerts(&alerts).await?,
+            delegations: store.job_delegations(job_id).await?,
         })
     }
 
@@ -116,7 +118,17 @@ impl Admission {
         let cancelling = job.status == JobStatus::Cancelling.as_str();
         let (budgets, spending) = (&books.budgets, &books.spending);
         let (approvals, alerts) = (&books.approvals, &books.alerts);
-        let stored = Stored { rows: &rows, processes: interrupted, cancelling, budgets, spending, approvals, alerts };
+        let delegations = &books.delegations;
+        let stored = Stored {
+            rows: &rows,
+            processes: interrupted,
+            cancelling,
+            budgets,
+            spending,
+            approvals,
+            alerts,
+            delegations,
+        };
         let started_ms = job.started_ms.unwrap_or_else(now_ms);
         tracing::info!(job.id = %job.id, nodes = rows.len(), "continuing a job the previous server left unfinished");
         self.spawn_driver(job.id, (&config, &job.request), &planned, inbox, Some((&stored, started_ms)));

@@ -105,7 +105,8 @@ impl Admission {
         submitted_by: Option<String>,
     ) -> Result<Submitted, EngineError> {
         let mut spec = spec.with_decomposer(&self.limits);
-        let validation = validate(&spec, &self.limits);
+        let mut validation = validate(&spec, &self.limits);
+        validation.errors.extend(staffing_problems(&self.ctx.workforce, &spec));
         if !validation.errors.is_empty() {
             return Err(EngineError::Invalid(validation.errors));
         }
@@ -422,4 +423,12 @@ fn job_row(spec: &JobSpec, planned: &[PlannedNode], seq: i64) -> Result<JobRow, 
         result: None,
         error: None,
     })
+}
+
+/// A plan's agents against the registry (named ones registered, delegations matchable).
+pub(super) fn staffing_problems(
+    workforce: &crate::workforce::Workforce,
+    spec: &JobSpec,
+) -> Vec<crate::domain::FieldError> {
+    spec.plan.as_ref().map(|root| workforce.check_plan(&[("plan".to_string(), root)])).unwrap_or_default()
 }

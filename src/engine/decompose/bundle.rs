@@ -82,24 +82,5 @@ fn worker(agent: &AgentPlan, agent_run: &ExecutorSpec, instructions: &str) -> No
 
 /// A node with a name, title and dependencies and everything else left to inheritance.
 fn node(name: &str, title: &str, depends_on: &[String]) -> NodeSpec {
-    NodeSpec {
-        name: name.to_string(),
-        title: Some(title.to_string()),
-        description: None,
-        role: None,
-        depends_on: depends_on.to_vec(),
-        children: None,
-        run: None,
-        decompose: None,
-        validate: None,
-        retry: None,
-        aggregate: None,
-        on_child_failure: None,
-        max_parallel: None,
-        resources: None,
-        budget: None,
-        on_budget_exhausted: None,
-        recovery: None,
-        approval: None,
-    }
+    NodeSpec { title: Some(title.to_string()), depends_on: depends_on.to_vec(), ..NodeSpec::named(name) }
 }

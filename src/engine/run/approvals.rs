@@ -52,6 +52,9 @@ impl JobRun {
         if asks && !self.people.cleared.contains_key(&index) {
             return self.ask_approval(index, Kind::Before, Value::Null);
         }
+        if self.needs_agent(index) {
+            return self.staff(index);
+        }
         self.queue_for_slot(index);
     }
 

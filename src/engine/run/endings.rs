@@ -228,7 +228,12 @@ impl JobRun {
             }
             node.cancel_reason.get_or_insert(reason);
             match node.phase {
-                Phase::Blocked | Phase::Queued | Phase::BackingOff | Phase::AwaitAnswer | Phase::AwaitApproval => {
+                Phase::Blocked
+                | Phase::Queued
+                | Phase::BackingOff
+                | Phase::AwaitAnswer
+                | Phase::AwaitApproval
+                | Phase::AwaitAgent => {
                     unstarted.push(index);
                     stack.extend(node.children.iter().copied());
                 }

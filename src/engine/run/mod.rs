@@ -20,6 +20,7 @@ mod recovery;
 mod restore;
 mod slots;
 mod spawn;
+mod staffing;
 mod workers;
 
 pub(crate) use approvals::NotDecided;
@@ -87,6 +88,10 @@ pub(crate) enum JobMsg {
     Resume { by: String, reply: oneshot::Sender<Result<(), String>> },
     /// Time to look for stragglers.
     Sweep,
+    /// An agent freed a place, or the registry changed: nodes waiting for one try again.
+    AgentFreed,
+    /// A node's wait for an agent may have run out.
+    StaffDue { index: usize },
     /// Add children under a running node (recursion from inside a worker).
     Spawn {
         parent: Uuid,
@@ -154,6 +159,8 @@ pub(crate) struct JobRun {
     people: approvals::People,
     /// What the alert rules watch: the failure rate, a hold, stragglers flagged.
     watch: alerts::Watch,
+    /// Nodes waiting for an agent.
+    staffing: staffing::Staffing,
 }
 
 impl JobRun {
@@ -186,6 +193,7 @@ impl JobRun {
             budget,
             people: approvals::People::default(),
             watch: alerts::Watch::default(),
+            staffing: staffing::Staffing::default(),
         }
     }
 
@@ -224,6 +232,7 @@ impl JobRun {
             self.refresh_pause();
         }
         self.stop_all.cancel();
+        self.end_staffing();
         // A token is valid only while its job runs.
         self.ctx.tokens.revoke_job(self.job_id);
         (self.nodes[0].phase == Phase::Done).then(|| self.finish_job(started_ms))
@@ -273,6 +282,8 @@ impl JobRun {
                 let _ = reply.send(self.resume(by));
             }
             JobMsg::Sweep => self.sweep(),
+            JobMsg::AgentFreed => self.on_agent_freed(),
+            JobMsg::StaffDue { index } => self.on_staff_due(index),
             JobMsg::RetryDue { index } => {
                 if self.nodes[index].phase == Phase::BackingOff {
                     self.queue_for_slot(index);
@@ -344,6 +355,11 @@ impl JobRun {
         if self.watch.held.is_some() && node.phase == Phase::Queued {
             drop(slot);
             return self.watch.held_back.push(index);
+        }
+        // A node restored without the agent it had (gone from the registry) asks again.
+        if node.phase == Phase::Queued && self.needs_agent(index) && !self.resuming.contains(&index) {
+            drop(slot);
+            return self.staff(index);
         }
         if node.phase == Phase::Queued && !self.resuming.contains(&index) {
             if let Err(refused) = self.open_envelope(index) {

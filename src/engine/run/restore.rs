@@ -48,6 +48,8 @@ pub(crate) struct Stored<'a> {
     /// Its approval requests and alerts.
     pub approvals: &'a [crate::store::ApprovalRow],
     pub alerts: &'a [crate::store::AlertRow],
+    /// Which agent each staffed node had.
+    pub delegations: &'a [crate::store::DelegationRow],
 }
 
 impl JobRun {
@@ -58,6 +60,7 @@ impl JobRun {
         for (index, row) in stored.rows.iter().enumerate().take(self.nodes.len()) {
             self.load_row(index, row);
         }
+        self.restore_staff(stored.delegations);
         let mut requests = self.load_approvals(stored.approvals);
         self.restore_watch(stored.alerts);
         for index in 0..self.nodes.len() {

@@ -55,6 +55,8 @@ impl JobRun {
         let validation =
             validate_spawn(children, (node.depth, self.settings.max_depth), &siblings, &self.settings.limits);
         let mut errors = validation.errors;
+        let roots: Vec<(String, &NodeSpec)> = (0..).map(|i| format!("children[{i}]")).zip(children).collect();
+        errors.extend(self.ctx.workforce.check_plan(&roots));
         let limit = self.settings.limits.max_nodes;
         if self.nodes.len() + validation.estimate.nodes > limit {
             let message = format!(

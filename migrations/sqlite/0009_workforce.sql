@@ -1,0 +1,25 @@
+-- The standing workforce (issue 16). `agents`: the registry — each agent as JSON (`body`,
+-- workforce::agent::AgentSpec) with the columns it is listed and charted by. `delegations`:
+-- which agent each staffed node was given (or is waiting for), and why; the per-agent figures
+-- (tasks, durations, tokens and cost) join it with `nodes` and `llm_calls`. Both are written
+-- through the journal.
+create table agents (
+    name        text primary key,
+    status      text not null,
+    reports_to  text,
+    body        text not null,
+    created_ms  integer not null,
+    updated_ms  integer not null
+);
+
+create table delegations (
+    node_id      blob primary key,
+    job_id       blob not null,
+    agent        text,
+    state        text not null,
+    reason       text not null,
+    requested_ms integer not null,
+    assigned_ms  integer
+);
+create index delegations_agent on delegations (agent, assigned_ms);
+create index delegations_job on delegations (job_id);
