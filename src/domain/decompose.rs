@@ -38,6 +38,10 @@ pub struct DecomposeSpec {
     /// the judgement when it fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validate: Option<bool>,
+    /// Fill the agents from the registry instead: each agent node asks for one by
+    /// capability (this delegation), and runs the executor of the agent it is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegate: Option<super::staffing::DelegateSpec>,
 }
 
 /// The kinds of decomposition.

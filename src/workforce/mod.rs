@@ -230,12 +230,17 @@ fn staffing_problem(members: &BTreeMap<String, Member>, node: &NodeSpec) -> Opti
             Some(_) => None,
         };
     }
-    let delegate = node.delegate.as_ref()?;
+    if let Some(problem) = node.delegate.as_ref().and_then(|d| unmatched(members, d)) {
+        return Some(("delegate.require", problem));
+    }
+    let planned = node.decompose.as_ref().and_then(|d| d.delegate.as_ref())?;
+    unmatched(members, planned).map(|problem| ("decompose.delegate.require", problem))
+}
+
+fn unmatched(members: &BTreeMap<String, Member>, delegate: &DelegateSpec) -> Option<String> {
     let required: Vec<Condition> = delegate.require.iter().filter_map(|r| Condition::parse(r).ok()).collect();
     let any = members.values().any(|m| m.spec.status != AgentStatus::Retired && m.spec.meets(&required));
-    (!any).then(|| {
-        ("delegate.require", format!("no registered agent that is not retired meets [{}]", delegate.require.join(", ")))
-    })
+    (!any).then(|| format!("no registered agent that is not retired meets [{}]", delegate.require.join(", ")))
 }
 
 /// What makes two delegations of a job "the same" for stickiness: their requirements and scope.

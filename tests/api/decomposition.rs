@@ -173,3 +173,35 @@ async fn an_agent_grows_a_sub_team_repairs_its_answer_and_hears_its_children() {
     assert_eq!(received.len(), 3, "a spawn, an answer sent back, its correction");
     assert!(received[1].body.to_string().contains("helped"), "the children's results came back as the tool's");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_breakdowns_agents_are_filled_from_the_registry() {
+    let routes = vec![
+        Route::new(&["You are the architect"], vec![ok(&plan().to_string())]),
+        Route::new(&["You break a software project down"], vec![ok(&breakdown().to_string())]),
+    ];
+    let provider = ScriptedLlm::start_routed(routes, Vec::new()).await;
+    let app = app(&provider, false).await;
+    let coder = json!({"name": "coder", "capabilities": ["code"], "concurrency": 4,
+        "run": {"type": "command", "argv": ["sh", "-c", "printf '%s|%s' \"$CADRE_AGENT\" \"$CADRE_TASK_PROMPT\""]}});
+    crate::workforce::register(&app, coder).await;
+    let decompose = json!({"type": "llm", "provider": "scripted", "delegate": {"require": ["code"]}});
+    let refused = json!({"type": "llm", "provider": "scripted", "delegate": {"require": ["design"]}});
+    let response =
+        app.post("/recursion/job", &json!({"request": "r", "plan": {"name": "app", "decompose": refused}})).await;
+    assert_eq!(response.status(), 422, "no registered agent could take the breakdown's work");
+    let id = app
+        .submit(&json!({"request": "Build a Twitter-like app", "plan": {"name": "app", "decompose": decompose}}))
+        .await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let leaves: Vec<&Value> =
+        crate::helpers::flatten(&job["tree"]).into_iter().filter(|n| n["kind"] == "worker").collect();
+    assert_eq!(leaves.len(), 2, "one agent per domain: {job}");
+    for leaf in leaves {
+        assert_eq!(leaf["delegation"]["agent"], "coder", "{leaf}");
+        let stdout = leaf["result"]["stdout"].as_str().expect("stdout");
+        assert!(stdout.starts_with("coder|") && stdout.contains("TASK 1/1"), "the bundle reached the agent: {stdout}");
+    }
+    assert_eq!(app.get_json("/agents/coder").await["performance"]["all"]["succeeded"], 2);
+}

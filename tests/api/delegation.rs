@@ -203,3 +203,27 @@ async fn a_node_waits_for_its_busy_agent_and_another_times_out() {
         "the patient one started once the first ended"
     );
 }
+
+#[tokio::test]
+async fn a_restarted_server_gives_a_started_node_back_its_agent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = crate::common::fresh_database_url().await;
+    let app = crate::helpers::spawn_app_at(dir.path(), url.clone(), |c| c.server.shutdown_grace_s = 0).await;
+    register(&app, json!({"name": "solo", "concurrency": 1, "run": command(&["sleep", "1"])})).await;
+    register(&app, json!({"name": "other", "concurrency": 1, "run": command(&["sleep", "1"])})).await;
+    let id = app.submit(&team(json!([{"name": "long", "agent": "solo"}, {"name": "next", "agent": "solo"}]))).await;
+    app.wait_for(&id, |job| node(&job["tree"], "long")["status"] == "running").await;
+    app.stop().await;
+
+    let app = crate::helpers::spawn_app_at(dir.path(), url, |_| {}).await;
+    let job = app.wait_for_end(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let (long, next) = (node(&job["tree"], "long"), node(&job["tree"], "next"));
+    assert_eq!((&long["delegation"]["agent"], &long["attempts"]), (&json!("solo"), &json!(2)), "{long}");
+    assert!(
+        next["started_at"].as_str() >= long["finished_at"].as_str(),
+        "solo's one place was held across the restart"
+    );
+    assert_eq!(app.get_json("/agents/solo").await["load"]["running"], 0);
+    app.stop().await;
+}

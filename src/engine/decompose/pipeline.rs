@@ -39,6 +39,8 @@ pub struct Decomposer {
     pub(super) validate: bool,
     /// A manager whose tasks weigh this much or more decomposes its share itself (0: never).
     pub(super) nest_weight: u32,
+    /// Agents come from the registry: each agent node delegates with this.
+    pub(super) delegate: Option<crate::domain::staffing::DelegateSpec>,
 }
 
 /// Where the children of a breakdown go: the shape they may take, and the checks (at run
@@ -123,6 +125,7 @@ impl Decomposers {
             max_repairs: config.max_repairs,
             validate: spec.and_then(|s| s.validate).unwrap_or(false),
             nest_weight: config.nest_weight,
+            delegate: spec.and_then(|s| s.delegate.clone()),
         })
     }
 }

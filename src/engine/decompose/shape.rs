@@ -53,6 +53,9 @@ impl Decomposer {
         if self.validate {
             self.add_checks(&plans, &mut managers);
         }
+        if let Some(delegate) = &self.delegate {
+            staff_from_registry(&mut managers, delegate);
+        }
         let nested: Vec<bool> = plans.iter().map(|p| shape.nest && self.is_heavy(p)).collect();
         for ((manager, plan), _) in managers.iter_mut().zip(&plans).zip(&nested).filter(|(_, &n)| n) {
             self.nest(manager, plan);
@@ -95,7 +98,16 @@ impl Decomposer {
             agent: Some(self.agent.clone()),
             max_agents_per_group: Some(self.grouping.max_agents_per_group),
             validate: Some(self.validate),
+            delegate: self.delegate.clone(),
         });
+    }
+}
+
+/// Each agent node asks the registry for its agent (and runs that agent's executor) instead
+/// of running the decomposer's template; its bundle stays its description.
+fn staff_from_registry(managers: &mut [NodeSpec], delegate: &crate::domain::staffing::DelegateSpec) {
+    for agent in managers.iter_mut().flat_map(|m| m.children.iter_mut().flatten()) {
+        (agent.run, agent.delegate) = (None, Some(delegate.clone()));
     }
 }
 
