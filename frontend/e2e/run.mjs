@@ -5,7 +5,8 @@
 // the scenarios of the brief (approvals too: a request approved, one rejected, two left
 // waiting for the inbox's axe check and screenshots; escalations: one skipped with a result,
 // one retried with more memory, one left waiting; alerts: a suite held by its failure rate and
-// resumed, another left held), runs axe on every view, takes
+// resumed, another left held; the workforce: three agents, two tasks delegated to one of them,
+// watched on the organisation chart), runs axe on every view, takes
 // screenshots, and always stops the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -458,6 +459,29 @@ const FLAKY_JOB = flakyJob('flaky suite', 'alerts');
 /** Left held for the axe and screenshot steps. */
 const HELD_JOB = flakyJob('e2e: a flaky suite left held', 'alerts-held');
 const HELD_TEXT = 'New starts are held: 5 of 5 finished nodes failed (100 % > 20 %).';
+
+/**
+ * The standing workforce (issue 16): a CEO, an engineering lead reporting to it, and a Rust
+ * developer reporting to the lead, who takes one task at a time (each a second's `sleep`).
+ */
+const WORKFORCE_AGENTS = [
+  { name: 'ceo', title: 'Chief Executive', run: { type: 'command', argv: ['true'] }, concurrency: 2 },
+  { name: 'eng-lead', title: 'Engineering lead', reports_to: 'ceo', department: 'engineering', run: { type: 'command', argv: ['true'] } },
+  { name: 'dev-a', reports_to: 'eng-lead', capabilities: ['lang=rust'], run: { type: 'command', argv: ['sleep', '1'] }, concurrency: 1 },
+];
+/** Two tasks delegated by capability: both go to dev-a, one after the other. */
+const WORKFORCE_JOB = {
+  request: 'e2e: two tasks for whoever writes Rust',
+  labels: { e2e: 'workforce' },
+  plan: {
+    name: 'root',
+    children: [
+      { name: 't1', delegate: { require: ['lang=rust'] } },
+      { name: 't2', delegate: { require: ['lang=rust'] } },
+    ],
+  },
+};
+const WORKFORCE_TASKS = ['t1', 't2'];
 
 // ---- page helpers ------------------------------------------------------------------------
 
@@ -1415,6 +1439,90 @@ async function main() {
       assert(problems.length === 0, `console problems on the alert jobs:\n${problems.join('\n')}`);
     });
 
+    /** The organisation chart's card of `name`, and what it shows, for the messages of a wait. */
+    const orgCard = (p, name) => p.locator(`button.org-card[data-agent="${name}"]`);
+    const describeOrg = (p) =>
+      p.$$eval('button.org-card', (els) =>
+        els.map((e) => `${e.dataset.agent}@${e.dataset.level}<${e.dataset.manager}:${e.dataset.running}/${e.dataset.concurrency},${e.dataset.success}`).join(' '),
+      );
+    const waitForCard = (p, name, what, fn) =>
+      waitFor(p, fn, name, JOB_TIMEOUT_MS, async () => `${name}'s card to show ${what} (cards: ${await describeOrg(p)})`);
+
+    let orgReady = false;
+    await step('n. organisation chart: three agents on three levels; dev-a works two delegated tasks live (load 1/1, then 100 % success), its panel lists them', async () => {
+      const problemsBefore = consoleProblems.length;
+      for (const agent of WORKFORCE_AGENTS) {
+        const res = await fetch(`${base}/api/v1/agents`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(agent),
+        });
+        assert(res.status === 201, `POST /agents ${agent.name}: ${res.status} ${await res.text()}`);
+      }
+      await page.getByRole('link', { name: 'Organisation', exact: true }).click();
+      await waitFor(page, () => document.querySelectorAll('button.org-card').length === 3, null, LIVE_TIMEOUT_MS, 'three agent cards');
+      const shape = await page.$$eval('button.org-card', (els) => els.map((e) => `${e.dataset.agent}@${e.dataset.level}<${e.dataset.manager}`).join(' '));
+      assert(shape === 'ceo@0< eng-lead@1<ceo dev-a@2<eng-lead', `the chart shows ${await describeOrg(page)}`);
+      const loads = await page.$$eval('button.org-card', (els) => els.map((e) => e.querySelector('[data-testid="org-load"]')?.textContent));
+      // eng-lead's concurrency is the server's default.
+      assert(loads[0] === '0/2' && loads[2] === '0/1', `the chart shows ${await describeOrg(page)}`);
+      const levels = await page.$$eval('button.org-card', (els) => new Set(els.map((e) => e.getBoundingClientRect().top)).size);
+      assert(levels === 3, `the cards stand on ${levels} rows, not 3`);
+      const label = await orgCard(page, 'ceo').getAttribute('aria-label');
+      assert(label === 'Chief Executive, ceo, active, load 0/2, success —', `the CEO's card reads "${label}"`);
+      const pageBoot = await page.evaluate(() => window.__cadreBoot);
+
+      // Live: dev-a takes the tasks one at a time, then its success rate shows.
+      const job = await rest('POST', '/recursion/job', WORKFORCE_JOB);
+      await waitForCard(page, 'dev-a', 'a load of 1/1', (n) => {
+        const card = document.querySelector(`button.org-card[data-agent="${n}"]`);
+        return card?.querySelector('[data-testid="org-load"]')?.textContent === '1/1';
+      });
+      const deadline = Date.now() + JOB_TIMEOUT_MS;
+      for (;;) {
+        const { status } = await rest('GET', `/recursion/job/${job.job_id}`);
+        if (status === 'succeeded') break;
+        assert(!['failed', 'cancelled'].includes(status) && Date.now() < deadline, `the delegated job is ${status}`);
+        await sleep(POLL_MS);
+      }
+      await waitForCard(page, 'dev-a', 'a success rate of 100 % and no load', (n) => {
+        const card = document.querySelector(`button.org-card[data-agent="${n}"]`);
+        return card?.querySelector('[data-testid="org-success"]')?.textContent === '100 %' && card?.querySelector('[data-testid="org-load"]')?.textContent === '0/1';
+      });
+      assert((await page.evaluate(() => window.__cadreBoot)) === pageBoot, 'the page reloaded');
+
+      // Its panel: the two tasks, each a link to its node; one opens the job with its Agent line.
+      await orgCard(page, 'dev-a').click();
+      await waitFor(page, () => /^#\/org\?agent=dev-a$/.test(window.location.hash), null, LIVE_TIMEOUT_MS, "dev-a's panel in the URL");
+      const panel = page.getByRole('complementary', { name: 'Selected agent' });
+      await waitFor(page, () => document.querySelectorAll('[data-testid="agent-task"]').length === 2, null, LIVE_TIMEOUT_MS, "dev-a's two recent tasks");
+      const tasks = await panel.getByTestId('agent-task').evaluateAll((els) =>
+        els.map((e) => ({ name: e.querySelector('a code')?.textContent, href: e.querySelector('a')?.getAttribute('href'), status: e.dataset.status })),
+      );
+      const names = tasks.map((t) => t.name).sort();
+      assert(JSON.stringify(names) === JSON.stringify(WORKFORCE_TASKS), `dev-a's tasks are ${JSON.stringify(tasks)}`);
+      assert(tasks.every((t) => t.status === 'succeeded' && t.href?.startsWith(`#/jobs/${job.job_id}?node=`)), `dev-a's tasks are ${JSON.stringify(tasks)}`);
+      const success = await panel.getByTestId('agent-perf').locator('tr', { hasText: 'Success rate' }).locator('td').allInnerTexts();
+      assert(JSON.stringify(success) === JSON.stringify(['100 %', '100 %']), `dev-a's success rate reads ${JSON.stringify(success)}`);
+      // The e2e key is an admin's: it may pause the agent.
+      await panel.getByRole('button', { name: 'Pause' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+      await panel.getByRole('link', { name: 't1' }).click();
+      const agentLine = page.getByTestId('node-agent');
+      await agentLine.waitFor({ timeout: LIVE_TIMEOUT_MS });
+      assert((await agentLine.getAttribute('data-state')) === 'assigned', `t1's agent line is ${await agentLine.getAttribute('data-state')}`);
+      assert((await agentLine.innerText()).startsWith('dev-a'), `t1's agent line reads "${await agentLine.innerText()}"`);
+      await agentLine.getByRole('link').click();
+      await page.locator('button.org-card[data-agent="dev-a"][aria-current="true"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      orgReady = true;
+
+      await axeView('org', async (p) => {
+        await gotoHash(p, '#/org?agent=dev-a');
+        await p.getByTestId('agent-task').first().waitFor({ timeout: LIVE_TIMEOUT_MS });
+      });
+      const problems = consoleProblems.slice(problemsBefore);
+      assert(problems.length === 0, `console problems on the organisation view:\n${problems.join('\n')}`);
+    });
+
     // A job that stays busy while the views are checked and photographed.
     const showcase = await rest('POST', '/recursion/job', SHOWCASE_JOB).catch((err) => {
       console.log(`note: showcase job refused: ${err.message}`);
@@ -1439,6 +1547,7 @@ async function main() {
       views.push(['held-job', `#/jobs/${heldJob.job_id}`, '[data-testid="held-banner"]']);
     }
     if (alertResolved) views.push(['alerts-resolved', '#/alerts?show=resolved', 'article.alert-card']);
+    if (orgReady) views.push(['org', '#/org?agent=dev-a', '[data-testid="agent-task"]']);
     if (bigJobId) {
       views.push(['overview', `#/jobs/${bigJobId}?view=overview`, 'circle.ov-node']);
       views.push(['timeline', `#/jobs/${bigJobId}?view=timeline`, 'rect.tl-bar']);

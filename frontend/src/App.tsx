@@ -1,6 +1,7 @@
 // The application shell: key gate, header with navigation (the approvals inbox's link with a
-// badge of the requests the key may decide, the alerts' with one of the open alerts),
-// connection indicator and sign out, the event stream's lifetime, and the hash-routed views.
+// badge of the requests the key may decide, the alerts' with one of the open alerts, the
+// agents' organisation chart), connection indicator and sign out, the event stream's lifetime,
+// and the hash-routed views.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient } from './api/client';
 import { pageKey, parseHash, useHash, type Route } from './app/route';
@@ -17,6 +18,7 @@ import { Hierarchy } from './views/Hierarchy';
 import { JobDetail } from './views/JobDetail';
 import { Jobs } from './views/Jobs';
 import { KeyPrompt } from './views/KeyPrompt';
+import { Org } from './views/Org';
 import { Resources } from './views/Resources';
 import { Submit } from './views/Submit';
 
@@ -30,6 +32,7 @@ const NAV: readonly { href: string; text: string; matches: (r: Route) => boolean
   { href: '#/jobs', text: 'Jobs', matches: (r) => r.name === 'jobs' || r.name === 'job' },
   { href: APPROVALS_HREF, text: 'Approvals', matches: (r) => r.name === 'approvals' },
   { href: ALERTS_HREF, text: 'Alerts', matches: (r) => r.name === 'alerts' },
+  { href: '#/org', text: 'Organisation', matches: (r) => r.name === 'org' },
   { href: '#/submit', text: 'Submit', matches: (r) => r.name === 'submit' },
   { href: '#/resources', text: 'Resources', matches: (r) => r.name === 'resources' },
 ];
@@ -40,6 +43,7 @@ const TITLES: Record<Route['name'], string> = {
   job: 'Job',
   approvals: 'Approvals',
   alerts: 'Alerts',
+  org: 'Organisation',
   submit: 'Submit',
   resources: 'Resources',
   notfound: 'Not found',
@@ -57,6 +61,8 @@ function View({ route }: { route: Route }) {
       return <Approvals show={route.show ?? 'mine'} />;
     case 'alerts':
       return <Alerts show={route.show ?? 'open'} />;
+    case 'org':
+      return <Org agent={route.agent} />;
     case 'submit':
       return <Submit />;
     case 'resources':

@@ -2,6 +2,9 @@
 // Retry-After handling, and one typed method per route the dashboard uses.
 import { RateGate } from './rateGate';
 import type {
+  Agent,
+  AgentDetail,
+  AgentList,
   AlertList,
   AnswerBody,
   ApprovalList,
@@ -11,8 +14,10 @@ import type {
   JobPage,
   JobSummary,
   JobView,
+  KeyList,
   LlmCalls,
   NodeLogs,
+  OrgTree,
   Problem,
   Stats,
   SubmitResponse,
@@ -254,5 +259,30 @@ export class ApiClient {
     return this.request('GET', '/alerts', {
       query: { job_id: q.jobId, rule: q.rule, open: q.open, limit: q.limit, cursor: q.cursor },
     });
+  }
+
+  /** The registered agents. */
+  listAgents(): Promise<AgentList> {
+    return this.request('GET', '/agents');
+  }
+
+  /** One agent, with how it performs and its latest tasks. */
+  getAgent(name: string): Promise<AgentDetail> {
+    return this.request('GET', `/agents/${encodeURIComponent(name)}`);
+  }
+
+  /** The organisation chart: who reports to whom, with each agent's load and success rate. */
+  agentOrg(): Promise<OrgTree> {
+    return this.request('GET', '/agents/org');
+  }
+
+  /** Pauses (no new work) or resumes an agent; an admin key's. */
+  setAgentStatus(name: string, status: 'active' | 'paused'): Promise<Agent> {
+    return this.request('PATCH', `/agents/${encodeURIComponent(name)}`, { body: { status } });
+  }
+
+  /** The API keys: answered for an admin key only (403 otherwise). */
+  listKeys(): Promise<KeyList> {
+    return this.request('GET', '/keys');
   }
 }

@@ -295,6 +295,8 @@ export interface NodeView {
   subtree_usage?: Usage | null;
   /** Its budget envelope, when it has one (absent from servers without budgets). */
   budget?: BudgetView | null;
+  /** Who does its work when the workforce does (a node that names or asks for an agent). */
+  delegation?: DelegationView | null;
 }
 
 export interface Counts {
@@ -563,4 +565,120 @@ export interface ResultValidation {
 /** `POST /recursion/job/{id}/answer`. */
 export interface AnswerBody {
   answer: string;
+}
+
+// ---- the standing workforce: the agent registry (issue 16, docs/AGENTS.md) ------------------
+
+/** Where an agent stands: `paused` takes no new work, `retired` none ever again. */
+export type AgentStatus = 'active' | 'paused' | 'retired';
+
+/** How an agent runs the work it is given (the rest of the object depends on the type). */
+export interface AgentRun {
+  /** `llm`, `command` or `http` (kept a string, so that a type a newer server adds still reads). */
+  type: string;
+  [key: string]: JsonValue | undefined;
+}
+
+/** How much an agent runs now, against how much it may at once. */
+export interface AgentLoad {
+  running: number;
+  concurrency: number;
+}
+
+/** A registered agent (`GET /agents`). */
+export interface Agent {
+  name: string;
+  title?: string | null;
+  role?: string | null;
+  department?: string | null;
+  /** The agent it reports to; null or absent for a root of the organisation. */
+  reports_to?: string | null;
+  /** `label` or `label=value` (`lang=rust`, `sql`, `level=3`). */
+  capabilities: string[];
+  run: AgentRun;
+  concurrency: number;
+  budget?: { cost?: number | null; tokens?: number | null } | null;
+  /** An `AgentStatus` (a string, likewise). */
+  status: string;
+  created_ms: number;
+  updated_ms: number;
+  load: AgentLoad;
+}
+
+export interface AgentList {
+  agents: Agent[];
+}
+
+/** What an agent did over a period. */
+export interface AgentPerf {
+  started: number;
+  succeeded: number;
+  failed: number;
+  running: number;
+  /** Succeeded over finished, 0..1; null before any finished. */
+  success_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  tokens: number;
+  cost: number;
+}
+
+/** A node an agent was given. */
+export interface AgentTask {
+  job_id: string;
+  node_id: string;
+  node_name: string;
+  status: string;
+  assigned_ms: number;
+  started_ms: number | null;
+  finished_ms: number | null;
+  reason: string;
+}
+
+/** One agent with how it performs (the last 24 h and all time) and its latest tasks (`GET /agents/{name}`). */
+export interface AgentDetail extends Agent {
+  performance: { day: AgentPerf; all: AgentPerf };
+  recent_tasks: AgentTask[];
+}
+
+/** One agent in the organisation chart (`GET /agents/org`). */
+export interface OrgNode {
+  name: string;
+  title: string | null;
+  role: string | null;
+  department: string | null;
+  status: string;
+  running: number;
+  concurrency: number;
+  success_rate: number | null;
+  /** Tasks it finished (succeeded or failed). */
+  finished: number;
+  children: OrgNode[];
+}
+
+/** The organisation, D3-ready: a synthetic top whose children are the agents reporting to no one. */
+export interface OrgTree {
+  name: string;
+  children: OrgNode[];
+}
+
+/** Who a delegated node waits for or was given to (`delegation` of a node in a job view). */
+export interface DelegationView {
+  /** `waiting`, `assigned` or `timed_out`. */
+  state: string;
+  agent: string | null;
+  reason: string;
+  requested_ms: number;
+  assigned_ms: number | null;
+}
+
+/** An API key as listed (`GET /keys`, admin keys only; never the secret). */
+export interface KeyView {
+  id: string;
+  name: string;
+  scopes: string[];
+}
+
+export interface KeyList {
+  keys: KeyView[];
 }

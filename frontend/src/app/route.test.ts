@@ -1,6 +1,6 @@
 // Tests of hash parsing.
 import { describe, expect, it } from 'vitest';
-import { alertsHash, approvalsHash, jobHash, nodeHash, pageKey, parseHash } from './route';
+import { alertsHash, approvalsHash, jobHash, nodeHash, orgHash, pageKey, parseHash } from './route';
 
 describe('parseHash', () => {
   it('maps every route', () => {
@@ -13,6 +13,7 @@ describe('parseHash', () => {
     expect(parseHash('#/resources')).toEqual({ name: 'resources' });
     expect(parseHash('#/approvals')).toEqual({ name: 'approvals' });
     expect(parseHash('#/alerts')).toEqual({ name: 'alerts' });
+    expect(parseHash('#/org')).toEqual({ name: 'org' });
     expect(parseHash('#/nope')).toEqual({ name: 'notfound', path: '/nope' });
   });
 
@@ -57,5 +58,13 @@ describe('parseHash', () => {
     expect(alertsHash('resolved')).toBe('/alerts?show=resolved');
     expect(pageKey(parseHash('#/alerts?show=resolved'))).toBe(pageKey(parseHash('#/alerts')));
     expect(pageKey(parseHash('#/alerts'))).not.toBe(pageKey(parseHash('#/approvals')));
+  });
+
+  it('reads the organisation chart’s selected agent, which is no new page', () => {
+    expect(parseHash('#/org?agent=dev-a')).toStrictEqual({ name: 'org', agent: 'dev-a' });
+    expect(parseHash(`#${orgHash('eng lead')}`)).toStrictEqual({ name: 'org', agent: 'eng lead' });
+    expect(orgHash()).toBe('/org');
+    expect(orgHash('dev-a')).toBe('/org?agent=dev-a');
+    expect(pageKey(parseHash('#/org?agent=dev-a'))).toBe(pageKey(parseHash('#/org')));
   });
 });

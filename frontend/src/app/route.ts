@@ -1,7 +1,8 @@
 // Hash routing: `#/` hierarchy (`#/?job=<id>` for one job), `#/jobs`, `#/jobs/<id>`
 // (`?view=overview|timeline` for the job's other views, `?node=<id>` to open a node's panel),
 // `#/approvals` (`?show=pending|decided` for more than what the key may decide now),
-// `#/alerts` (`?show=resolved` for the resolved ones), `#/submit`, `#/resources`.
+// `#/alerts` (`?show=resolved` for the resolved ones), `#/org` (`?agent=<name>` to open an
+// agent's panel), `#/submit`, `#/resources`.
 import { useSyncExternalStore } from 'react';
 
 /** The ways the Job detail view shows a job's nodes. */
@@ -22,6 +23,7 @@ export type Route =
   | { name: 'job'; id: string; view?: JobViewName; node?: string }
   | { name: 'approvals'; show?: ApprovalListName }
   | { name: 'alerts'; show?: AlertListName }
+  | { name: 'org'; agent?: string }
   | { name: 'submit' }
   | { name: 'resources' }
   | { name: 'notfound'; path: string };
@@ -37,6 +39,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'jobs' && parts.length === 2) return jobRoute(decodeURIComponent(parts[1]), query);
   if (parts[0] === 'approvals' && parts.length === 1) return approvalsRoute(query);
   if (parts[0] === 'alerts' && parts.length === 1) return alertsRoute(query);
+  if (parts[0] === 'org' && parts.length === 1) return orgRoute(query);
   if (parts[0] === 'submit' && parts.length === 1) return { name: 'submit' };
   if (parts[0] === 'resources' && parts.length === 1) return { name: 'resources' };
   return { name: 'notfound', path };
@@ -64,6 +67,11 @@ function alertsRoute(query: string): Route {
   return new URLSearchParams(query).get('show') === 'resolved' ? { name: 'alerts', show: 'resolved' } : { name: 'alerts' };
 }
 
+function orgRoute(query: string): Route {
+  const agent = new URLSearchParams(query).get('agent');
+  return agent ? { name: 'org', agent } : { name: 'org' };
+}
+
 /** The hash of one job's page showing `view` (the tree when absent). */
 export function jobHash(id: string, view: JobViewName = 'tree'): string {
   const path = `/jobs/${encodeURIComponent(id)}`;
@@ -85,10 +93,18 @@ export function alertsHash(show: AlertListName = 'open'): string {
   return show === 'open' ? '/alerts' : `/alerts?show=${show}`;
 }
 
-/** The page a route shows, ignoring how it shows it (a job's view switch, or the inbox's or the alerts' list, is not a new page). */
+/** The hash of the organisation chart, with `agent`'s panel open when given. */
+export function orgHash(agent?: string | null): string {
+  return agent ? `/org?agent=${encodeURIComponent(agent)}` : '/org';
+}
+
+/**
+ * The page a route shows, ignoring how it shows it (a job's view switch, the inbox's or the
+ * alerts' list, the agent selected in the organisation chart is not a new page).
+ */
 export function pageKey(route: Route): string {
   if (route.name === 'job') return `job:${route.id}`;
-  return route.name === 'approvals' || route.name === 'alerts' ? route.name : JSON.stringify(route);
+  return route.name === 'approvals' || route.name === 'alerts' || route.name === 'org' ? route.name : JSON.stringify(route);
 }
 
 export function navigate(path: string): void {

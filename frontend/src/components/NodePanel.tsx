@@ -1,6 +1,6 @@
-// The Job detail side panel for the selected node: status, timings, attempts, slots, the
-// alerts that concern it (a straggler), its approval requests (with Approve and Reject while
-// one waits for the key's decision),
+// The Job detail side panel for the selected node: status, the agent doing its work (or that
+// it waits for one), timings, attempts, slots, the alerts that concern it (a straggler), its
+// approval requests (with Approve and Reject while one waits for the key's decision),
 // error (saying so when its budget could not cover a call), how it recovers from its last
 // failed attempt (the failure's class and what follows), a decomposing node's plan (read
 // while it runs too), a checked worker's validation, result (pretty JSON), what its model
@@ -18,6 +18,7 @@ import { isTerminal } from '../tree/status';
 import { ApprovalSection } from './ApprovalSection';
 import { BudgetSection } from './BudgetSection';
 import { Conversation } from './Conversation';
+import { DelegationFacts } from './DelegationFacts';
 import { hasDecomposition, readValidation } from './decomposition';
 import { NodeAlerts } from './NodeAlerts';
 import { PlanSection } from './PlanSection';
@@ -127,6 +128,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, o
         <dd>
           <StatusBadge status={node.status} />
         </dd>
+        {node.delegation && <DelegationFacts delegation={node.delegation} />}
         <dt>Kind</dt>
         <dd>{node.kind}</dd>
         <dt>Depth</dt>

@@ -9,12 +9,8 @@ import { useModelChanges } from '../tree/useModelChanges';
 import { drawOverview, paintOverview } from './draw';
 import { chooseOrientation, FIT_PADDING, fitTransform } from './fit';
 import { layoutOverview, spreadDepths, turnRight } from './layout';
-import { useOverviewZoom } from './useOverviewZoom';
+import { useOverviewZoom, ZOOM_STEP, zoomKey } from './useOverviewZoom';
 
-/** Zoom factor of one button press or key. */
-export const ZOOM_STEP = 1.5;
-/** Pixels one arrow key pans. */
-const PAN_STEP = 60;
 const PERCENT = 100;
 /** Size assumed before the panel is measured. */
 const UNMEASURED = { width: 800, height: 500 };
@@ -25,13 +21,6 @@ export interface OverviewProps {
   selectedId?: string | null;
   onSelect?: (id: string) => void;
 }
-
-const PAN_KEYS: Record<string, [number, number]> = {
-  ArrowLeft: [PAN_STEP, 0],
-  ArrowRight: [-PAN_STEP, 0],
-  ArrowUp: [0, PAN_STEP],
-  ArrowDown: [0, -PAN_STEP],
-};
 
 export function Overview({ model, label, selectedId = null, onSelect }: OverviewProps) {
   const version = useModelChanges(model);
@@ -64,13 +53,7 @@ export function Overview({ model, label, selectedId = null, onSelect }: Overview
   const totals = useMemo(() => model.totals(), [model, version]);
 
   const onKeyDown = (e: KeyboardEvent<SVGSVGElement>) => {
-    const pan = PAN_KEYS[e.key];
-    if (pan) view.panBy(pan[0], pan[1]);
-    else if (e.key === '+' || e.key === '=') view.zoomBy(ZOOM_STEP);
-    else if (e.key === '-') view.zoomBy(1 / ZOOM_STEP);
-    else if (e.key === '0') view.fit();
-    else return;
-    e.preventDefault();
+    if (zoomKey(view, e.key)) e.preventDefault();
   };
 
   return (

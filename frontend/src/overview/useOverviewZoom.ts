@@ -1,7 +1,8 @@
-// d3-zoom on the overview's SVG: wheel, drag and double-click zoom and pan the drawing's group;
-// the view follows the fit (on open, resize, new layout) until the user moves it, and `fit()`
-// goes back to it.
-import { select, zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior } from 'd3';
+// d3-zoom on a drawing's frame (the overview's SVG, the organisation chart's box): wheel, drag
+// and double-click zoom and pan the drawing's group (an SVG group's transform, or an HTML
+// element's CSS transform); the view follows the fit (on open, resize, new layout) until the
+// user moves it, and `fit()` goes back to it. `zoomKey` gives the keys their moves.
+import { select, zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior, type ZoomTransform } from 'd3';
 import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 import type { Size } from '../components/useElementSize';
 import type { Fit } from './fit';
@@ -10,6 +11,17 @@ import type { Fit } from './fit';
 export const ZOOM_MAX = 16;
 /** How much further out than the fit one can zoom. */
 const ZOOM_OUT_BEYOND_FIT = 2;
+/** Zoom factor of one button press or key. */
+export const ZOOM_STEP = 1.5;
+/** Pixels one arrow key pans. */
+const PAN_STEP = 60;
+
+const PAN_KEYS: Record<string, [number, number]> = {
+  ArrowLeft: [PAN_STEP, 0],
+  ArrowRight: [-PAN_STEP, 0],
+  ArrowUp: [0, PAN_STEP],
+  ArrowDown: [0, -PAN_STEP],
+};
 
 export interface OverviewZoom {
   /** The scale shown now. */
@@ -21,19 +33,34 @@ export interface OverviewZoom {
   fit: () => void;
 }
 
-type Behaviour = ZoomBehavior<SVGSVGElement, unknown>;
+/** Moves `view` for a key (arrows pan, `+` and `-` zoom, `0` fits); false for other keys. */
+export function zoomKey(view: OverviewZoom, key: string): boolean {
+  const pan = PAN_KEYS[key];
+  if (pan) view.panBy(pan[0], pan[1]);
+  else if (key === '+' || key === '=') view.zoomBy(ZOOM_STEP);
+  else if (key === '-') view.zoomBy(1 / ZOOM_STEP);
+  else if (key === '0') view.fit();
+  else return false;
+  return true;
+}
 
 function toTransform(f: Fit) {
   return zoomIdentity.translate(f.x, f.y).scale(f.k);
 }
 
-export function useOverviewZoom(
-  svgRef: RefObject<SVGSVGElement | null>,
-  groupRef: RefObject<SVGGElement | null>,
+/** Shows the drawing moved by `t`: an SVG group's transform attribute, an HTML element's style. */
+function place(group: Element, t: ZoomTransform): void {
+  if (group instanceof HTMLElement) group.style.transform = `translate(${t.x}px, ${t.y}px) scale(${t.k})`;
+  else group.setAttribute('transform', t.toString());
+}
+
+export function useOverviewZoom<E extends Element>(
+  svgRef: RefObject<E | null>,
+  groupRef: RefObject<Element | null>,
   size: Size,
   target: Fit,
 ): OverviewZoom {
-  const behaviour = useRef<Behaviour | null>(null);
+  const behaviour = useRef<ZoomBehavior<E, unknown> | null>(null);
   const [scale, setScale] = useState(target.k);
   const [moved, setMoved] = useState(false);
 
@@ -41,8 +68,8 @@ export function useOverviewZoom(
     const svg = svgRef.current;
     const group = groupRef.current;
     if (!svg || !group) return;
-    const z: Behaviour = zoom<SVGSVGElement, unknown>().on('zoom', (event: D3ZoomEvent<SVGSVGElement, unknown>) => {
-      group.setAttribute('transform', event.transform.toString());
+    const z = zoom<E, unknown>().on('zoom', (event: D3ZoomEvent<E, unknown>) => {
+      place(group, event.transform);
       setScale(event.transform.k);
       // Only a gesture has a source event; the buttons and the fit set `moved` themselves.
       if (event.sourceEvent) setMoved(true);

@@ -7,7 +7,8 @@
 // views that show it watch for it. An approval requested (or escalated) makes its node
 // `awaiting_approval`; a `before` request approved makes it pending again (its
 // `worker_started` follows), while a rejected, withdrawn or accepted one waits for the
-// node's own `node_completed`.
+// node's own `node_completed`. A `delegation` says which agent the node waits for or went to.
+import { delegationFromFrame } from '../app/agents';
 import { readApprovalFrame } from '../app/approvals';
 import { BUDGET_WARNING } from '../app/budget';
 import { readRetrying } from '../app/recovery';
@@ -123,6 +124,13 @@ export function applyFrame(model: FrameTarget, frame: EventFrame, out: ApplyOutc
         model.setStatus(node, 'running', out.changed);
         out.changed.add(node.id);
       }
+      return;
+    }
+    case 'delegation': {
+      const node = missing(str(d, 'node_id'));
+      if (!node) return;
+      node.delegation = delegationFromFrame(d, frame.ts, node.delegation);
+      out.changed.add(node.id);
       return;
     }
     case 'llm_call':

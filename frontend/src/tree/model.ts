@@ -1,7 +1,8 @@
 // The live tree model shared by the Hierarchy and Job detail views: nodes indexed by id,
 // collapse state, incremental roll-up counts, event application, and change notification
 // split into "structure changed" (re-layout) and "this node changed" (repaint in place).
-import type { BudgetView, HierarchyNode, JsonValue, NodeRetryingData, NodeView, Usage } from '../api/types';
+import type { BudgetView, DelegationView, HierarchyNode, JsonValue, NodeRetryingData, NodeView, Usage } from '../api/types';
+import { readDelegation } from '../app/agents';
 import { readBudget, spendBudget } from '../app/budget';
 import { addUsage, callUsage, readUsage } from '../app/usage';
 import type { EventFrame } from '../live/events';
@@ -44,6 +45,8 @@ export interface TreeNode {
    * what follows); null before any, once it has ended, and in a snapshot (which has none).
    */
   retry: NodeRetryingData | null;
+  /** Who does its work when the workforce does (null: no agent named or asked for). */
+  delegation: DelegationView | null;
   /** Bumped whenever anything shown for this node changes. */
   rev: number;
 }
@@ -64,12 +67,12 @@ function bump(counts: Record<string, number>, status: string, by: number): void 
 }
 
 function makeNode(
-  partial: Omit<TreeNode, 'parent' | 'children' | 'rollup' | 'rev' | 'usage' | 'subtreeUsage' | 'budget' | 'retry'>,
+  partial: Omit<TreeNode, 'parent' | 'children' | 'rollup' | 'rev' | 'usage' | 'subtreeUsage' | 'budget' | 'retry' | 'delegation'>,
   parent: TreeNode | null,
-  usage: { usage?: unknown; subtree_usage?: unknown; budget?: unknown } = {},
+  usage: { usage?: unknown; subtree_usage?: unknown; budget?: unknown; delegation?: unknown } = {},
 ): TreeNode {
   const spend = { usage: readUsage(usage.usage), subtreeUsage: readUsage(usage.subtree_usage), budget: readBudget(usage.budget) };
-  return { ...partial, ...spend, retry: null, parent, children: [], rollup: {}, rev: 0 };
+  return { ...partial, ...spend, retry: null, delegation: readDelegation(usage.delegation), parent, children: [], rollup: {}, rev: 0 };
 }
 
 export class TreeModel {
