@@ -400,3 +400,62 @@ async fn alerts_are_listed_and_a_held_job_resumed_from_the_cli() {
     let again = cadre(&server, &["resume", &id]);
     assert!(!again.status.success() && text(&again).contains("409"), "{}", text(&again));
 }
+
+/// Creates an agent from a file with `cadre agents create --file`.
+fn create_agent(server: &Server, dir: &Path, name: &str, body: &str) -> Output {
+    cadre(server, &["agents", "create", "--file", &write_job(dir, name, body)])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_are_created_listed_paused_charted_shown_and_deleted_from_the_cli() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let ceo = "name: ceo\ntitle: Chief executive\nrun: {type: command, argv: ['true']}\n";
+    let created = create_agent(&server, dir.path(), "ceo.yaml", ceo);
+    assert!(created.status.success() && text(&created).contains("agent ceo created [active]"), "{}", text(&created));
+    let dev = r#"{"name": "dev", "title": "Developer", "reports_to": "ceo", "capabilities": ["lang=rust"],
+        "concurrency": 2, "run": {"type": "command", "argv": ["true"]}}"#;
+    let created = create_agent(&server, dir.path(), "dev.json", dev);
+    assert!(created.status.success(), "{}", text(&created));
+    let listed = text(&cadre(&server, &["agents", "list"]));
+    assert!(listed.contains("ceo   Chief executive  active  0/5"), "{listed}");
+    assert!(listed.contains("dev   Developer        active  0/2   ceo         lang=rust"), "{listed}");
+    let job =
+        serde_json::json!({"request": "r", "plan": {"name": "team", "children": [{"name": "build", "agent": "dev"}]}});
+    let id = server::submit_id(&server, &job).await;
+    assert_eq!(server::wait_for(&server, &id, server::ended).await["status"], "succeeded");
+    let paused = text(&cadre(&server, &["agents", "pause", "dev"]));
+    assert_eq!(paused.trim(), "agent dev paused");
+    agents_read_back(&server);
+    let bad = "name: stray\nreports_to: nobody\nrun: {type: command, argv: ['true']}\n";
+    let refused = create_agent(&server, dir.path(), "stray.yaml", bad);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    let refusal = text(&refused);
+    assert!(
+        refusal.contains("stray.yaml:2:") && refusal.contains(": reports_to: no agent named 'nobody'"),
+        "{refusal}"
+    );
+    let held = cadre(&server, &["agents", "delete", "ceo"]);
+    assert!(!held.status.success() && text(&held).contains("409"), "dev reports to it: {}", text(&held));
+    let deleted = cadre(&server, &["agents", "delete", "dev"]);
+    assert!(deleted.status.success() && text(&deleted).contains("agent dev deleted"), "{}", text(&deleted));
+    assert!(!text(&cadre(&server, &["agents", "list"])).contains("dev"));
+}
+
+/// The chart (as a tree, and as JSON) and the figures of `dev`, which ran one task.
+fn agents_read_back(server: &Server) {
+    let org = text(&cadre(server, &["agents", "org"]));
+    assert_eq!(
+        org.lines().collect::<Vec<_>>(),
+        ["ceo (Chief executive) active 0/5", "└─ dev (Developer) paused 0/2 · 100 %"]
+    );
+    let chart = json_line(&cadre(server, &["agents", "org", "-o", "json"]));
+    assert_eq!(chart["children"][0]["children"][0]["name"], "dev", "{chart}");
+    let shown = text(&cadre(server, &["agents", "show", "dev"]));
+    assert!(shown.starts_with("dev (Developer) [paused]\n  reports to ceo\n"), "{shown}");
+    assert!(shown.contains("performance  started  succeeded  failed"), "{shown}");
+    let day = shown.lines().find(|l| l.starts_with("  last 24 h")).expect("the day's figures");
+    assert_eq!(day.split_whitespace().take(9).collect::<Vec<_>>(), ["last", "24", "h", "1", "1", "0", "0", "100", "%"]);
+    assert!(shown.contains("recent tasks\n  build [succeeded] job "), "{shown}");
+}

@@ -20,10 +20,13 @@ const MAX_TASKS_READ: i64 = 100_000;
 const RECENT_TASKS: usize = 20;
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-/// An agent with its live load.
+/// An agent (every field of an `AgentSpec`) with its live load.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AgentView {
+    /// The agent's fields, as registered (`AgentSpec`; a registration refuses unknown fields,
+    /// which is why the answer's schema names them apart rather than flattening a closed one).
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     pub agent: AgentSpec,
     pub created_ms: i64,
     pub updated_ms: i64,
@@ -55,7 +58,7 @@ pub struct AgentDetail {
     pub view: AgentView,
     pub performance: Performance,
     /// The newest tasks first.
-    pub recent_tasks: Vec<Task>,
+    pub recent_tasks: Vec<TaskRow>,
 }
 
 /// The figures over two windows.
@@ -83,20 +86,6 @@ pub struct Figures {
     /// Input and output tokens, and cost, of the model calls its tasks made.
     pub tokens: i64,
     pub cost: f64,
-}
-
-/// A task an agent took on.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Task {
-    pub job_id: Uuid,
-    pub node_id: Uuid,
-    pub node_name: String,
-    pub status: String,
-    /// Why the agent was chosen.
-    pub reason: String,
-    pub assigned_ms: i64,
-    pub started_ms: Option<i64>,
-    pub finished_ms: Option<i64>,
 }
 
 /// A staffed node's delegation, as its node shows it.
@@ -141,21 +130,8 @@ pub async fn detail(app: &App, member: &Member) -> ApiResult<AgentDetail> {
     (day.tokens, day.cost) = (spent.tokens, spent.cost);
     let spent = store.agent_spend(name, 0).await?;
     (all.tokens, all.cost) = (spent.tokens, spent.cost);
-    let recent_tasks = tasks.into_iter().take(RECENT_TASKS).map(task).collect();
+    let recent_tasks = tasks.into_iter().take(RECENT_TASKS).collect();
     Ok(AgentDetail { view: AgentView::from(member), performance: Performance { day, all }, recent_tasks })
-}
-
-fn task(row: TaskRow) -> Task {
-    Task {
-        job_id: row.job_id,
-        node_id: row.node_id,
-        node_name: row.node_name,
-        status: row.status,
-        reason: row.reason,
-        assigned_ms: row.assigned_ms,
-        started_ms: row.started_ms,
-        finished_ms: row.finished_ms,
-    }
 }
 
 /// Counts and percentiles of `tasks` (tokens and cost are filled from the ledger apart).

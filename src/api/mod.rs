@@ -54,7 +54,7 @@ pub use reference::OPENAPI_PATH;
 #[openapi(
     info(title = "cadre", description = "Hierarchical job orchestrator: the recursion API."),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::Problem, crate::domain::FieldError)),
+    components(schemas(crate::error::Problem, crate::domain::FieldError, crate::workforce::agent::AgentSpec)),
     tags(
         (name = "jobs", description = "Submit, inspect and cancel job trees"),
         (name = "alerts", description = "What the alert rules raised"),

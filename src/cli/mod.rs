@@ -10,7 +10,10 @@
 //!   the live terminal view); `board` and `render`: the pure model behind it; `spend`: what
 //!   model calls spent (tokens, cost) and how it reads.
 //! - `out`: writing to stdout, where a closed pipe is a quiet end; `serve`: the server side.
+//! - `agents` and `agents_render`: the agent registry (`cadre agents …`) and how it reads.
 
+mod agents;
+mod agents_render;
 mod approvals;
 mod board;
 mod client;
@@ -124,6 +127,12 @@ pub enum Command {
     },
     /// Let a job its failure-rate alert held start nodes again.
     Resume { job_id: String },
+    /// The standing workforce: list, show, create, pause, resume, retire and delete agents,
+    /// the organisation chart, the templates (changes need an admin key).
+    Agents {
+        #[command(subcommand)]
+        action: agents::AgentsAction,
+    },
 }
 
 /// Which jobs `cadre jobs` lists.
@@ -236,6 +245,7 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
             people_command(&client, command).await
         }
         Command::Watch(args) => client.watch(args).await,
+        Command::Agents { action } => agents::run(&client, &server, action).await,
         Command::Serve | Command::Migrate => Err("not a client command".into()),
     }
 }

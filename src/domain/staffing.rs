@@ -62,6 +62,7 @@ fn default_weight() -> u32 {
 
 /// A comparison on a capability's value.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = CapabilityOp)]
 pub enum Op {
     #[default]
     #[serde(rename = "=")]
@@ -84,6 +85,7 @@ pub enum Op {
 /// Which agents a delegation may pick.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DelegationScope)]
 pub enum Scope {
     /// Any agent in the registry.
     #[default]

@@ -37,13 +37,15 @@ pub struct DelegationRow {
     pub assigned_ms: Option<i64>,
 }
 
-/// A task an agent took on, with its node's outcome.
-#[derive(Debug, Clone, FromRow)]
+/// A task an agent took on, with its node's outcome (shown as it is by `GET /agents/{name}`).
+#[derive(Debug, Clone, FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = Task)]
 pub struct TaskRow {
     pub job_id: Uuid,
     pub node_id: Uuid,
     pub node_name: String,
     pub status: String,
+    /// Why the agent was chosen.
     pub reason: String,
     pub assigned_ms: i64,
     pub started_ms: Option<i64>,
