@@ -59,6 +59,9 @@ pub struct AgentDetail {
     pub performance: Performance,
     /// The newest tasks first.
     pub recent_tasks: Vec<TaskRow>,
+    /// Whether the caller's key may change the agent (an admin key): what the dashboard
+    /// offers Pause and Resume by.
+    pub may_manage: bool,
 }
 
 /// The figures over two windows.
@@ -119,7 +122,7 @@ pub fn by_node(rows: Vec<crate::store::DelegationRow>) -> std::collections::Hash
 }
 
 /// The agent with its figures and recent tasks.
-pub async fn detail(app: &App, member: &Member) -> ApiResult<AgentDetail> {
+pub async fn detail(app: &App, member: &Member, may_manage: bool) -> ApiResult<AgentDetail> {
     let store = app.engine.store();
     let name = &member.spec.name;
     let tasks = store.agent_tasks(name, 0, MAX_TASKS_READ).await?;
@@ -131,7 +134,7 @@ pub async fn detail(app: &App, member: &Member) -> ApiResult<AgentDetail> {
     let spent = store.agent_spend(name, 0).await?;
     (all.tokens, all.cost) = (spent.tokens, spent.cost);
     let recent_tasks = tasks.into_iter().take(RECENT_TASKS).collect();
-    Ok(AgentDetail { view: AgentView::from(member), performance: Performance { day, all }, recent_tasks })
+    Ok(AgentDetail { view: AgentView::from(member), performance: Performance { day, all }, recent_tasks, may_manage })
 }
 
 /// Counts and percentiles of `tasks` (tokens and cost are filled from the ledger apart).

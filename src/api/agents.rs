@@ -137,7 +137,8 @@ pub async fn get_agent(
 ) -> ApiResult<Json<AgentDetail>> {
     caller.require(Scope::Read)?;
     let member = app.engine.workforce().member(&name).ok_or_else(|| not_found(&name))?;
-    Ok(Json(super::agent_view::detail(&app, &member).await?))
+    let may_manage = caller.require(Scope::Admin).is_ok();
+    Ok(Json(super::agent_view::detail(&app, &member, may_manage).await?))
 }
 
 /// Change an agent: a JSON merge patch (RFC 7396) of its fields — `{"status": "paused"}`,

@@ -126,7 +126,7 @@ impl RtNode {
         self.slot = None;
         self.cancel = None;
         if let Some(lease) = self.lease.take() {
-            lease.end(status == NodeStatus::Succeeded);
+            lease.end((status != NodeStatus::Cancelled).then_some(status == NodeStatus::Succeeded));
         }
         if result.is_some() {
             self.result = result;

@@ -60,9 +60,12 @@ impl Lease {
         &self.agent
     }
 
-    /// The node ended: counted as its agent's success or failure, and the place freed.
-    pub fn end(self, succeeded: bool) {
-        self.workforce.inner.meters.ended(&self.agent, succeeded, self.started.elapsed());
+    /// The node ended: counted as its agent's success (`Some(true)`) or failure
+    /// (`Some(false)`) — a cancelled task (`None`) as neither — and the place freed.
+    pub fn end(self, succeeded: Option<bool>) {
+        if let Some(succeeded) = succeeded {
+            self.workforce.inner.meters.ended(&self.agent, succeeded, self.started.elapsed());
+        }
     }
 }
 

@@ -227,3 +227,22 @@ async fn a_restarted_server_gives_a_started_node_back_its_agent() {
     assert_eq!(app.get_json("/agents/solo").await["load"]["running"], 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_agents_budget_per_task_is_the_envelope_of_a_node_that_sets_none() {
+    let app = spawn_app().await;
+    let agent =
+        json!({"name": "thrifty", "capabilities": ["x"], "budget": {"tokens": 1000}, "run": command(&["true"])});
+    register(&app, agent).await;
+    let job = ended(
+        &app,
+        team(json!([
+            {"name": "own", "delegate": {"require": ["x"]}},
+            {"name": "set", "delegate": {"require": ["x"]}, "budget": {"tokens": 50}},
+        ])),
+    )
+    .await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(node(&job["tree"], "own")["budget"]["allocated"]["tokens"], 1000, "the agent's envelope");
+    assert_eq!(node(&job["tree"], "set")["budget"]["allocated"]["tokens"], 50, "the node's own wins");
+}

@@ -152,5 +152,8 @@ async fn only_admin_keys_change_the_registry_and_it_survives_a_restart() {
     assert_eq!(names(&app).await, ["ceo", "cfo"]);
     let cfo = app.get_json("/agents/cfo").await;
     assert_eq!((&cfo["status"], &cfo["reports_to"]), (&json!("retired"), &json!("ceo")));
+    assert_eq!(cfo["may_manage"], true, "the admin key may change it");
+    let seen = app.client.get(app.api("/agents/cfo")).bearer_auth(&secret).send().await.expect("request");
+    assert_eq!(seen.json::<Value>().await.expect("json")["may_manage"], false, "a key without `admin` may not");
     app.stop().await;
 }

@@ -14,7 +14,6 @@ import type {
   JobPage,
   JobSummary,
   JobView,
-  KeyList,
   LlmCalls,
   NodeLogs,
   OrgTree,
@@ -279,10 +278,5 @@ export class ApiClient {
   /** Pauses (no new work) or resumes an agent; an admin key's. */
   setAgentStatus(name: string, status: 'active' | 'paused'): Promise<Agent> {
     return this.request('PATCH', `/agents/${encodeURIComponent(name)}`, { body: { status } });
-  }
-
-  /** The API keys: answered for an admin key only (403 otherwise). */
-  listKeys(): Promise<KeyList> {
-    return this.request('GET', '/keys');
   }
 }

@@ -639,6 +639,8 @@ export interface AgentTask {
 export interface AgentDetail extends Agent {
   performance: { day: AgentPerf; all: AgentPerf };
   recent_tasks: AgentTask[];
+  /** Whether the caller's key may change the agent (an admin key): Pause and Resume are offered by it. */
+  may_manage: boolean;
 }
 
 /** One agent in the organisation chart (`GET /agents/org`). */
@@ -670,15 +672,4 @@ export interface DelegationView {
   reason: string;
   requested_ms: number;
   assigned_ms: number | null;
-}
-
-/** An API key as listed (`GET /keys`, admin keys only; never the secret). */
-export interface KeyView {
-  id: string;
-  name: string;
-  scopes: string[];
-}
-
-export interface KeyList {
-  keys: KeyView[];
 }

@@ -1,6 +1,6 @@
 // Tests of the agent panel: its facts (reports to, capabilities as chips, executor, load), its
 // performance over 24 h and all time, its recent tasks linking to their nodes, and Pause /
-// Resume only for an admin key (asked of `GET /keys`), sent as a PATCH.
+// Resume only where the agent's detail says the key may change it (`may_manage`), sent as a PATCH.
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
@@ -10,12 +10,11 @@ import { JOB } from '../test/fixtures';
 import { renderWithServices } from '../test/services';
 import { AgentPanel } from './AgentPanel';
 
-/** A server with dev-a; `admin` says how it answers `GET /keys`. */
+/** A server with dev-a; `admin` says whether its detail lets the key change it (`may_manage`). */
 function server(admin: boolean, agent: AgentDetail = devA()) {
-  const state = { agent, patches: [] as unknown[] };
+  const state = { agent: { ...agent, may_manage: admin }, patches: [] as unknown[] };
   const handler = (method: string, url: string, body: unknown) => {
     const path = new URL(url, 'http://x').pathname;
-    if (path === '/api/v1/keys') return admin ? { status: 200, body: { keys: [] } } : { status: 403, body: { status: 403, title: 'Forbidden', detail: 'not an admin key' } };
     if (method === 'GET' && path === '/api/v1/agents/dev-a') return { status: 200, body: state.agent };
     if (method === 'PATCH' && path === '/api/v1/agents/dev-a') {
       state.patches.push(body);

@@ -1,8 +1,8 @@
 // The organisation view's side panel for the selected agent (`GET /agents/{name}`, read again
 // whenever the chart is): its status, role, whom it reports to (selecting that agent), its
 // capabilities as chips, how it runs its work, its concurrency and load, its budget; how it
-// performed over 24 h and all time; its latest tasks (links to their nodes); and, for an
-// admin key, Pause or Resume.
+// performed over 24 h and all time; its latest tasks (links to their nodes); and Pause or
+// Resume where the server says the key may change the agent (`may_manage`: an admin key).
 import { useEffect, useState } from 'react';
 import { describeError } from '../api/client';
 import type { Agent, AgentDetail } from '../api/types';
@@ -10,7 +10,6 @@ import { executorText, formatLoad } from '../app/agents';
 import { formatBudgetCost } from '../app/budget';
 import { orgHash } from '../app/route';
 import { useServices } from '../app/services';
-import { useIsAdmin } from '../app/useIsAdmin';
 import { formatCount } from '../app/usage';
 import { AgentStatusBadge } from '../components/AgentStatusBadge';
 import { AgentPauseButton } from './AgentPauseButton';
@@ -87,7 +86,6 @@ function Facts({ agent }: { agent: AgentDetail }) {
 
 export function AgentPanel({ name, version, onChanged }: AgentPanelProps) {
   const { api } = useServices();
-  const admin = useIsAdmin();
   const [shown, setShown] = useState<Shown>({ name, detail: null, error: null });
   const [own, setOwn] = useState(0);
 
@@ -126,7 +124,7 @@ export function AgentPanel({ name, version, onChanged }: AgentPanelProps) {
       {agent && (
         <>
           <Facts agent={agent} />
-          {admin && agent.status !== 'retired' && <AgentPauseButton name={name} status={agent.status} onChanged={changed} />}
+          {agent.may_manage && agent.status !== 'retired' && <AgentPauseButton name={name} status={agent.status} onChanged={changed} />}
           <AgentPerformance day={agent.performance.day} all={agent.performance.all} />
           <AgentTasks tasks={agent.recent_tasks} />
         </>

@@ -37,7 +37,7 @@ export function perf(over: Partial<AgentPerf> = {}): AgentPerf {
 
 const ASSIGNED_MS = Date.parse('2026-11-21T19:20:41.000Z');
 
-/** dev-a after the e2e's job: two tasks, both succeeded in about a second. */
+/** dev-a after the e2e's job: two tasks, both succeeded in about a second; as a read key sees it (not `may_manage`). */
 export function devA(over: Partial<AgentDetail> = {}): AgentDetail {
   const done = perf({ started: 2, succeeded: 2, success_rate: 1, p50_ms: 1_010, p95_ms: 1_200, tokens: 12_345, cost: 0.0123 });
   return {
@@ -59,6 +59,7 @@ export function devA(over: Partial<AgentDetail> = {}): AgentDetail {
       { job_id: JOB, node_id: 'n-t2', node_name: 't2', status: 'succeeded', assigned_ms: ASSIGNED_MS + 1_000, started_ms: ASSIGNED_MS + 1_000, finished_ms: ASSIGNED_MS + 2_010, reason: 'requires lang=rust; least loaded' },
       { job_id: JOB, node_id: 'n-t1', node_name: 't1', status: 'succeeded', assigned_ms: ASSIGNED_MS, started_ms: ASSIGNED_MS, finished_ms: ASSIGNED_MS + 1_010, reason: 'requires lang=rust' },
     ],
+    may_manage: false,
     ...over,
   };
 }

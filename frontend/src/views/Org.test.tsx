@@ -23,7 +23,6 @@ function server(org: OrgTree) {
       state.agentReads += 1;
       return { status: 200, body: state.agent };
     }
-    if (path === '/api/v1/keys') return { status: 403, body: { status: 403, title: 'Forbidden', detail: 'not an admin key' } };
     return { status: 404, body: {} };
   };
   return { state, handler };
