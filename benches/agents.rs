@@ -17,13 +17,23 @@
 //! must succeed, every call must have reserved (`cadre_budget_reservations_total`) and the
 //! job's books must end with nothing reserved and the ledger's tokens spent.
 //!
+//! A sixth, `llm-delegated`, splits what the agent registry (issue 16) costs a node: the same
+//! 1,000 `llm` leaves, but each without a `run`, asking the registry for an agent instead
+//! (`delegate: {require: [bench]}`), over three agents registered once at the start (`bench-a`,
+//! `bench-b`, `bench-c`, each an `llm` agent of the same provider, with room for far more than
+//! a job's leaves, so that no node ever waits: what is measured is the pick under the
+//! workforce's lock, the `delegations` row through the journal and the `delegation` event, not
+//! waiting). Every leaf must show `delegation.state == "assigned"` with an agent, and the three
+//! agents must have taken within one of each other's share of the job (334/333/333).
+//!
 //! `cargo bench --bench agents -- [RUNS] [LEAVES]` (defaults 5 and 1,000); on PostgreSQL with
 //! `DATABASE_URL=postgres://…` in front. Prints, and writes to
 //! `target/bench/agents-<backend>.json`: the quotas the server runs with (the same for every
 //! workload), then per workload the job's end-to-end time (median / min / max), the server's
 //! CPU time, the leaves' own durations (start to end as the API reports them), the
-//! provider's own time and, for the `llm` leaves, cadre's call durations (`/metrics`); then
-//! the differences per leaf and the budgeted runs' ratios to the `llm` run.
+//! provider's own time and, for the `llm` leaves, cadre's call durations (`/metrics`), and for
+//! `llm-delegated` each run's leaves per agent; then the differences per leaf and the budgeted
+//! and delegated runs' ratios to the `llm` run.
 //!
 //! The journal's commits are not counted by `/metrics`. To count them on SQLite, run the server
 //! under strace and name its log: `BENCH_SERVER_WRAPPER="strace -f -qq --seccomp-bpf -e
@@ -34,6 +44,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -69,10 +80,13 @@ enum Workload {
     LlmBudgeted,
     /// The same, each leaf with an envelope of its own carved out of the job's.
     LlmEnveloped,
+    /// `llm` leaves without a `run`, each given one of [`AGENTS`] by the registry.
+    LlmDelegated,
 }
 
 impl Workload {
-    const ALL: [Self; 5] = [Self::Echo, Self::Http, Self::Llm, Self::LlmBudgeted, Self::LlmEnveloped];
+    const ALL: [Self; 6] =
+        [Self::Echo, Self::Http, Self::Llm, Self::LlmBudgeted, Self::LlmEnveloped, Self::LlmDelegated];
 
     fn name(self) -> &'static str {
         match self {
@@ -81,6 +95,7 @@ impl Workload {
             Self::Llm => "llm",
             Self::LlmBudgeted => "llm-budgeted",
             Self::LlmEnveloped => "llm-enveloped",
+            Self::LlmDelegated => "llm-delegated",
         }
     }
 
@@ -100,6 +115,13 @@ const LEAF_BUDGET_TOKENS: u64 = 1_000_000;
 /// The provider's prices per million tokens, so that the cost dimension is reserved and spent.
 const INPUT_PER_MTOK: &str = "1.0";
 const OUTPUT_PER_MTOK: &str = "2.0";
+/// The agents `llm-delegated`'s leaves are given, registered once at the start.
+const AGENTS: [&str; 3] = ["bench-a", "bench-b", "bench-c"];
+/// The capability every leaf of `llm-delegated` requires and every agent holds.
+const CAPABILITY: &str = "bench";
+/// Each agent's concurrency: the registry's most, far more than a job's leaves, so that no node
+/// waits for an agent.
+const AGENT_CONCURRENCY: u32 = 10_000;
 
 /// One run of one workload.
 #[derive(Default, Clone)]
@@ -126,6 +148,8 @@ struct Run {
     /// fsync and fdatasync calls of the server during the run, when `BENCH_SYNC_LOG` names
     /// the log of an strace wrapping it.
     syncs: Option<u64>,
+    /// The job's leaves per agent, in `llm-delegated`.
+    per_agent: BTreeMap<String, usize>,
 }
 
 #[tokio::main]
@@ -139,27 +163,33 @@ async fn main() {
     let base = format!("http://{}", server.address);
     let client = reqwest::Client::new();
     let quotas = quotas(&client, &base).await;
+    register_agents(&client, &base).await;
     eprintln!("quotas by depth (as the server reports them; the same for every workload): {quotas}");
     let bodies = Workload::ALL.map(|w| (w, bytes::Bytes::from(plan(w, leaves, &provider_url).to_string())));
     // One untimed round first: the store's files grow, the connections open.
     for (workload, body) in &bodies {
         measure(*workload, &client, &base, &server, body.clone(), leaves).await;
     }
-    let mut results: [Vec<Run>; 5] = Default::default();
+    let mut results: [Vec<Run>; 6] = Default::default();
     for run in 0..runs {
         // Rotate which goes first, so that none always follows the same other's leftovers.
         for i in (0..bodies.len()).map(|k| (run + k) % bodies.len()) {
             let (workload, body) = &bodies[i];
             let measured = measure(*workload, &client, &base, &server, body.clone(), leaves).await;
             eprintln!(
-                "run {} {:>13}: {:7.1} ms, server CPU {:7.1} ms, leaf mean {:.2} ms, reservations {}{}",
+                "run {} {:>13}: {:7.1} ms, server CPU {:7.1} ms, leaf mean {:.2} ms, reservations {}{}{}",
                 run + 1,
                 workload.name(),
                 measured.wall_ms,
                 measured.server_cpu_ms,
                 measured.leaf_mean_ms,
                 measured.reservations,
-                measured.syncs.map(|s| format!(", fsyncs {s}")).unwrap_or_default()
+                measured.syncs.map(|s| format!(", fsyncs {s}")).unwrap_or_default(),
+                if measured.per_agent.is_empty() {
+                    String::new()
+                } else {
+                    format!(", agents {:?}", measured.per_agent)
+                }
             );
             results[i].push(measured);
         }
@@ -182,27 +212,53 @@ fn provider_env(url: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// Registers [`AGENTS`]: `llm` agents of the provider, each holding [`CAPABILITY`].
+async fn register_agents(client: &reqwest::Client, base: &str) {
+    for name in AGENTS {
+        let agent = json!({"name": name, "capabilities": [CAPABILITY], "run": {"type": "llm", "provider": PROVIDER},
+            "concurrency": AGENT_CONCURRENCY});
+        let response =
+            client.post(format!("{base}/api/v1/agents")).bearer_auth(KEY).json(&agent).send().await.expect("register");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(status, 201, "agent {name} registered: {text}");
+    }
+}
+
 /// The job: `leaves` `echo` leaves whose value has the shape of an `llm` leaf's result (so
 /// both store results of the same size), `leaves` `http` leaves posting to the provider's
-/// route, or `leaves` `llm` leaves (in a job with a budget, and each with its own).
+/// route, or `leaves` `llm` leaves (in a job with a budget, and each with its own; or each
+/// asking the registry for an agent instead of naming its `run`).
 fn plan(workload: Workload, leaves: usize, provider_url: &str) -> Value {
     let run = match workload {
         Workload::Echo => json!({"type": "echo", "value": {"output": "ok", "model": "m", "usage":
             {"input_tokens": 10, "output_tokens": 2, "cached_tokens": 0, "cost": 0.0, "calls": 1}}}),
         Workload::Http => json!({"type": "http", "url": format!("{provider_url}/chat/completions"),
             "method": "POST", "body": {"model": "m", "messages": [{"role": "user", "content": "ok"}]}}),
-        Workload::Llm | Workload::LlmBudgeted | Workload::LlmEnveloped => json!({"type": "llm", "provider": PROVIDER}),
+        _ => json!({"type": "llm", "provider": PROVIDER}),
     };
     let mut job = flat_with(leaves, &run);
     if workload.budgeted() {
         job["config"]["budget"] = json!({"cost": JOB_BUDGET_COST, "tokens": JOB_BUDGET_TOKENS});
     }
-    if workload == Workload::LlmEnveloped {
-        for leaf in job["plan"]["children"].as_array_mut().expect("the root's children") {
-            leaf["budget"] = json!({"cost": LEAF_BUDGET_COST, "tokens": LEAF_BUDGET_TOKENS});
-        }
+    for leaf in job["plan"]["children"].as_array_mut().expect("the root's children") {
+        edit_leaf(workload, leaf);
     }
     job
+}
+
+/// Gives a leaf of `llm-enveloped` its envelope, and one of `llm-delegated` its delegation in
+/// place of its `run`.
+fn edit_leaf(workload: Workload, leaf: &mut Value) {
+    match workload {
+        Workload::LlmEnveloped => leaf["budget"] = json!({"cost": LEAF_BUDGET_COST, "tokens": LEAF_BUDGET_TOKENS}),
+        Workload::LlmDelegated => {
+            let leaf = leaf.as_object_mut().expect("a leaf");
+            leaf.remove("run");
+            leaf.insert("delegate".into(), json!({"require": [CAPABILITY]}));
+        }
+        _ => {}
+    }
 }
 
 /// Starts the provider on a loopback port the kernel picks; its base URL.
@@ -283,6 +339,7 @@ async fn measure(
     if workload.budgeted() {
         check_books(workload, &job, leaves, reservations);
     }
+    let per_agent = if workload == Workload::LlmDelegated { check_delegations(&job, leaves) } else { BTreeMap::new() };
     Run {
         wall_ms,
         server_cpu_ms,
@@ -297,6 +354,7 @@ async fn measure(
         budget_spent_cost: spent["cost"].as_f64().unwrap_or(0.0),
         budget_spent_tokens: spent["tokens"].as_i64().unwrap_or(0),
         syncs: synced,
+        per_agent,
     }
 }
 
@@ -332,6 +390,26 @@ fn check_leaf_books(name: &str, job: &Value, leaves: usize) {
         assert_eq!(books["reserved"]["tokens"], 0, "{name}: nothing stays reserved in a leaf: {books}");
         assert!(books["spent"]["tokens"].as_i64().unwrap_or(0) > 0, "{name}: each leaf spent from its own: {books}");
     }
+}
+
+/// Fails loudly unless every leaf of `llm-delegated` shows an agent assigned, and the agents
+/// took within one of each other's share; the leaves per agent.
+fn check_delegations(job: &Value, leaves: usize) -> BTreeMap<String, usize> {
+    let children = job["tree"]["children"].as_array().map(Vec::as_slice).unwrap_or_default();
+    assert_eq!(children.len(), leaves, "llm-delegated: every leaf is in the job");
+    let mut per_agent: BTreeMap<String, usize> = AGENTS.iter().map(|a| ((*a).to_string(), 0)).collect();
+    for leaf in children {
+        let delegation = &leaf["delegation"];
+        assert_eq!(delegation["state"], "assigned", "llm-delegated: every leaf is assigned an agent: {leaf}");
+        let agent = delegation["agent"].as_str().unwrap_or_else(|| panic!("llm-delegated: an agent: {leaf}"));
+        *per_agent.get_mut(agent).unwrap_or_else(|| panic!("llm-delegated: one of {AGENTS:?}: {leaf}")) += 1;
+    }
+    let (least, most) = (per_agent.values().min(), per_agent.values().max());
+    assert!(
+        most.zip(least).is_some_and(|(most, least)| most - least <= 1),
+        "llm-delegated: the agents take within one of each other's share: {per_agent:?}"
+    );
+    per_agent
 }
 
 /// Submits the job and waits until the API reports that it succeeded; its id.
@@ -407,6 +485,9 @@ fn summary(runs: &[Run], leaves: usize) -> Value {
     if runs.iter().all(|r| r.syncs.is_some()) {
         out["fsyncs"] = spread(runs.iter().map(|r| r.syncs.unwrap_or(0) as f64));
     }
+    if runs.iter().any(|r| !r.per_agent.is_empty()) {
+        out["leaves_per_agent"] = json!(runs.iter().map(|r| &r.per_agent).collect::<Vec<_>>());
+    }
     out
 }
 
@@ -438,8 +519,8 @@ fn difference(base: &[Run], runs: &[Run], leaves: usize) -> Value {
     })
 }
 
-fn report(server: &BenchServer, quotas: &str, leaves: usize, results: &[Vec<Run>; 5]) {
-    let [echo, http, llm, budgeted, enveloped] = results;
+fn report(server: &BenchServer, quotas: &str, leaves: usize, results: &[Vec<Run>; 6]) {
+    let [echo, http, llm, budgeted, enveloped, delegated] = results;
     let (cpu, cores) = common::machine();
     let result = json!({
         "workload": "agents", "backend": server.backend, "runs": echo.len(), "leaves": leaves,
@@ -447,16 +528,19 @@ fn report(server: &BenchServer, quotas: &str, leaves: usize, results: &[Vec<Run>
         "provider_prices_per_mtok": {"input": INPUT_PER_MTOK, "output": OUTPUT_PER_MTOK},
         "echo": summary(echo, leaves), "http": summary(http, leaves), "llm": summary(llm, leaves),
         "llm-budgeted": summary(budgeted, leaves), "llm-enveloped": summary(enveloped, leaves),
+        "llm-delegated": summary(delegated, leaves), "agents": AGENTS, "agent_concurrency": AGENT_CONCURRENCY,
         "per_leaf_ms": {
             "llm_minus_echo": difference(echo, llm, leaves),
             "http_minus_echo": difference(echo, http, leaves),
             "llm_minus_http": difference(http, llm, leaves),
             "llm_budgeted_minus_llm": difference(llm, budgeted, leaves),
             "llm_enveloped_minus_llm": difference(llm, enveloped, leaves),
+            "llm_delegated_minus_llm": difference(llm, delegated, leaves),
         },
         "ratios": {
             "llm_budgeted_over_llm": ratio(llm, budgeted),
             "llm_enveloped_over_llm": ratio(llm, enveloped),
+            "llm_delegated_over_llm": ratio(llm, delegated),
         },
         "peak_rss_kib": server.peak_rss_kib(),
         "machine": {"cpu": cpu, "cores": cores}});
