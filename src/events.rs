@@ -53,6 +53,10 @@ event_kinds! {
     BudgetWarning => "budget_warning",
     Delegation => "delegation",
     AgentChanged => "agent_changed",
+    MessageSent => "message_sent",
+    MessageDelivered => "message_delivered",
+    MessageAcknowledged => "message_acknowledged",
+    MessageDeadLettered => "message_dead_lettered",
     Error => "error",
     Heartbeat => "heartbeat",
 }

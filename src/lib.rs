@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod llm;
+pub mod mail;
 pub mod people;
 pub mod state;
 pub mod store;

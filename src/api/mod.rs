@@ -23,6 +23,7 @@ pub mod keys;
 pub mod lineage;
 pub mod llm_calls;
 pub mod logs;
+pub mod messages;
 pub mod metrics;
 pub mod notify;
 pub mod page;
@@ -58,6 +59,7 @@ pub use reference::OPENAPI_PATH;
     tags(
         (name = "jobs", description = "Submit, inspect and cancel job trees"),
         (name = "alerts", description = "What the alert rules raised"),
+        (name = "mail", description = "Messages between the nodes of a job: send, receive, acknowledge, dead letters"),
         (name = "agents", description = "The standing workforce: the agent registry and the organisation chart"),
         (name = "approvals", description = "People approving nodes: the inbox and decisions"),
         (name = "stats", description = "Quotas and usage"),
@@ -108,6 +110,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(approvals::router())
         .merge(alerts::router())
         .merge(agents::router())
+        .merge(messages::router())
         .merge(report::router())
         .merge(hierarchy::router())
         .merge(stats::router())

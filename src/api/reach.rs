@@ -61,3 +61,43 @@ pub fn is_within(nodes: &[NodeRow], ancestor: Uuid, node: Uuid) -> bool {
     }
     false
 }
+
+/// Who sends a message to `to` in job `job_id`: a `write` key by its name, or a worker whose
+/// reach takes in `to` — its own subtree, its ancestors and its siblings' subtrees (everything
+/// under its parent, and the line above it).
+pub async fn mail_sender(
+    store: &dyn Store,
+    caller: &Caller,
+    job_id: Uuid,
+    to: Uuid,
+) -> ApiResult<(String, Option<Uuid>)> {
+    let grant = match caller {
+        Caller::Key(key) => return caller.require(Scope::Write).map(|_| (key.name.clone(), None)),
+        Caller::Worker(grant) if grant.job_id == job_id => grant,
+        Caller::Worker(_) => return Err(ApiError::NotFound(format!("job {job_id}"))),
+    };
+    let nodes = store.job_nodes(job_id).await?;
+    let sender = grant.node_id;
+    let parent = nodes.iter().find(|n| n.id == sender).and_then(|n| n.parent_id);
+    let reached = is_within(&nodes, parent.unwrap_or(sender), to) || is_within(&nodes, to, sender);
+    if !nodes.iter().any(|n| n.id == to) {
+        return Err(ApiError::NotFound(format!("node {to}")));
+    }
+    if !reached {
+        return Err(ApiError::Forbidden(format!("node {to} is outside this worker's reach")));
+    }
+    Ok((format!("node:{sender}"), Some(sender)))
+}
+
+/// That `caller` may read and acknowledge node `node_id`'s mailbox in job `job_id`: the node's
+/// own token, or a `write` key; 404 when the job has no such node.
+pub async fn mailbox_owner(store: &dyn Store, caller: &Caller, job_id: Uuid, node_id: Uuid) -> ApiResult<()> {
+    let node = store.node(node_id).await?.filter(|n| n.job_id == job_id);
+    node.ok_or_else(|| ApiError::NotFound(format!("node {node_id}")))?;
+    match caller {
+        Caller::Key(_) => caller.require(Scope::Write).map(drop),
+        Caller::Worker(grant) if grant.job_id != job_id => Err(ApiError::NotFound(format!("job {job_id}"))),
+        Caller::Worker(grant) if grant.node_id == node_id => Ok(()),
+        Caller::Worker(_) => Err(ApiError::Forbidden("a worker reads its own mailbox only".into())),
+    }
+}

@@ -17,10 +17,12 @@ use crate::domain::{PlanLimits, RetryPolicy, DEPTHS, HARD_MAX_DEPTH};
 
 mod alerts;
 mod decomposer;
+mod mail;
 mod notify;
 mod workforce;
 pub use alerts::AlertsConfig;
 pub use decomposer::DecomposerConfig;
+pub use mail::MailConfig;
 pub use notify::{redacted_url, NotifyConfig, WebhookConfig, DEFAULT_WEBHOOK_EVENTS};
 pub use workforce::WorkforceConfig;
 
@@ -68,6 +70,8 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// The agent registry (`[workforce]`).
     pub workforce: WorkforceConfig,
+    /// Messages between nodes (`[mail]`).
+    pub mail: MailConfig,
 }
 
 /// The event stream (`/ws/recursion`).
@@ -327,8 +331,12 @@ impl Config {
         if self.quotas().contains(&0) {
             return Err(ConfigError::Invalid("resources.quotas: every depth 0–5 needs a quota ≥ 1".into()));
         }
-        if let Some(problem) =
-            self.notify.problem().or_else(|| self.alerts.problem()).or_else(|| self.workforce.problem())
+        if let Some(problem) = self
+            .notify
+            .problem()
+            .or_else(|| self.alerts.problem())
+            .or_else(|| self.workforce.problem())
+            .or_else(|| self.mail.problem())
         {
             return Err(ConfigError::Invalid(problem));
         }

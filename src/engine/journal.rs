@@ -84,6 +84,8 @@ enum Entry {
     Agent(Box<crate::store::AgentRow>),
     /// A node's delegation as it stands.
     Delegation(Box<crate::store::DelegationRow>),
+    /// A message as it stands.
+    Message(Box<crate::store::MessageRow>),
     Flush(oneshot::Sender<Result<(), JournalError>>),
 }
 
@@ -206,6 +208,11 @@ impl Journal {
         self.send(Entry::Delegation(Box::new(row)));
     }
 
+    /// Enqueues a message as it stands (the last of a message in a batch is written).
+    pub fn message(&self, row: crate::store::MessageRow) {
+        self.send(Entry::Message(Box::new(row)));
+    }
+
     /// Enqueues an alert as it stands (the last of an alert in a batch is written) and its
     /// event (`alert`, or `alert_resolved` once it is resolved).
     pub fn alert(&self, row: AlertRow, depth: Option<u8>) {
@@ -267,6 +274,8 @@ struct Pending {
     approval_index: HashMap<Uuid, usize>,
     /// The position of each node's delegation in the batch.
     delegation_index: HashMap<Uuid, usize>,
+    /// The position of each message in the batch.
+    message_index: HashMap<Uuid, usize>,
     flushes: Vec<oneshot::Sender<Result<(), JournalError>>>,
     entries: usize,
 }
@@ -304,6 +313,17 @@ impl Pending {
             None => {
                 self.delegation_index.insert(row.node_id, self.batch.delegations.len());
                 self.batch.delegations.push(row);
+            }
+        }
+    }
+
+    /// A message replaces what it was earlier in the batch.
+    fn message(&mut self, row: crate::store::MessageRow) {
+        match self.message_index.get(&row.id) {
+            Some(&i) => self.batch.messages[i] = row,
+            None => {
+                self.message_index.insert(row.id, self.batch.messages.len());
+                self.batch.messages.push(row);
             }
         }
     }
@@ -409,6 +429,7 @@ impl Writer {
             Entry::Alert(row) => pending.alert(*row),
             Entry::Agent(row) => pending.agent(*row),
             Entry::Delegation(row) => pending.delegation(*row),
+            Entry::Message(row) => pending.message(*row),
             Entry::Flush(done) => pending.flushes.push(done),
         }
     }

@@ -17,6 +17,7 @@ pub mod decompose;
 pub mod executor;
 pub mod journal;
 pub mod ledger;
+pub mod mail;
 mod memory;
 mod monitor;
 pub mod orphans;
@@ -113,6 +114,10 @@ pub(crate) struct EngineCtx {
     pub templates: crate::workforce::templates::Templates,
     /// Registry changes go one at a time.
     pub registry_lock: tokio::sync::Mutex<()>,
+    /// Every open message, by recipient; `mail_arrived` wakes waiting receives.
+    pub mail: crate::mail::PostOffice,
+    pub mail_arrived: tokio::sync::Notify,
+    pub mail_config: crate::config::MailConfig,
 }
 
 /// The orchestrator handle; cheap to clone.
@@ -164,8 +169,12 @@ impl Engine {
             wait_timeout_s: config.workforce.wait_timeout_s,
             templates,
             registry_lock: tokio::sync::Mutex::new(()),
+            mail: crate::mail::PostOffice::default(),
+            mail_arrived: tokio::sync::Notify::new(),
+            mail_config: config.mail.clone(),
         });
         registry::load(&parts.store, &ctx.workforce).await?;
+        mail::start(&ctx, &parts.tracker).await?;
         ctx.ledger.budgets().alert_at(config.alerts.budget_percent, ctx.alerts.clone());
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };

@@ -8,6 +8,7 @@
 
 mod fold;
 mod lineage;
+mod mail;
 mod notify;
 mod people_rows;
 mod pg_bulk;
@@ -26,6 +27,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 pub use lineage::{DescendantQuery, LineageRow, LineageStore};
+pub use mail::{MailStore, MessageRow};
 pub use notify::NotifyStore;
 pub use people_rows::*;
 pub use rows::*;
@@ -103,7 +105,7 @@ pub enum Backend {
 /// Everything cadre keeps (webhooks' cursors through [`NotifyStore`]; reads up and down a
 /// tree through [`LineageStore`]; the agent registry and delegations through [`WorkforceStore`]).
 #[async_trait]
-pub trait Store: NotifyStore + LineageStore + WorkforceStore + Send + Sync + 'static {
+pub trait Store: NotifyStore + LineageStore + WorkforceStore + MailStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Checks the database answers.

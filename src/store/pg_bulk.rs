@@ -87,7 +87,14 @@ const WRITE_BATCH: &str = "with \
         select * from unnest($120::uuid[], $121::uuid[], $122::text[], $123::text[], $124::text[], $125::int8[], \
         $126::int8[]) \
         on conflict (node_id) do update set agent = excluded.agent, state = excluded.state, reason = excluded.reason, \
-        assigned_ms = excluded.assigned_ms) \
+        assigned_ms = excluded.assigned_ms), \
+    message_rows as (insert into messages (id, job_id, to_node, from_node, sender, thread_id, priority, body, state, \
+        deliveries, visible_ms, expires_ms, created_ms, updated_ms, dead_reason) \
+        select * from unnest($127::uuid[], $128::uuid[], $129::uuid[], $130::uuid[], $131::text[], $132::text[], \
+        $133::int8[], $134::text[], $135::text[], $136::int8[], $137::int8[], $138::int8[], $139::int8[], $140::int8[], \
+        $141::text[]) \
+        on conflict (id) do update set state = excluded.state, deliveries = excluded.deliveries, \
+        visible_ms = excluded.visible_ms, updated_ms = excluded.updated_ms, dead_reason = excluded.dead_reason) \
     select 1";
 
 type PgQuery<'q> = Query<'q, Postgres, PgArguments>;
@@ -99,6 +106,7 @@ fn statements(b: &Batch) -> usize {
         .into_iter()
         .chain([b.job_updates.len(), b.process_starts.len(), b.process_ends.len(), b.llm_calls.len()])
         .chain([b.budgets.len(), b.approvals.len(), b.alerts.len(), b.agents.len(), b.delegations.len()])
+        .chain([b.messages.len()])
         .map(|rows| rows.div_ceil(ROWS_PER_STATEMENT))
         .max()
         .unwrap_or(0)
@@ -147,7 +155,27 @@ fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<
     let query = bind_approvals(query, part(&f.batch.approvals, k));
     let query = bind_alerts(query, part(&f.batch.alerts, k));
     let query = bind_agents(query, part(&f.batch.agents, k));
-    bind_delegations(query, part(&f.batch.delegations, k))
+    let query = bind_delegations(query, part(&f.batch.delegations, k));
+    bind_messages(query, part(&f.batch.messages, k))
+}
+
+fn bind_messages<'q>(query: PgQuery<'q>, rows: &'q [crate::store::MessageRow]) -> PgQuery<'q> {
+    query
+        .bind(rows.iter().map(|m| m.id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.job_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.to_node).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.from_node).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.sender.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.thread_id.as_deref()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.priority).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.body.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.state.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.deliveries).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.visible_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.expires_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.created_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.updated_ms).collect::<Vec<_>>())
+        .bind(rows.iter().map(|m| m.dead_reason.as_deref()).collect::<Vec<_>>())
 }
 
 /// Agents kept (upserted) and removed (deleted); one row per agent in a batch, so the two

@@ -281,6 +281,8 @@ pub struct Batch {
     pub agents: Vec<super::AgentRow>,
     /// Delegations, the last of each node in the batch only.
     pub delegations: Vec<super::DelegationRow>,
+    /// Messages as they stand, the last of each in the batch only.
+    pub messages: Vec<super::MessageRow>,
 }
 
 impl Batch {
@@ -305,6 +307,7 @@ impl Batch {
             && self.alerts.is_empty()
             && self.agents.is_empty()
             && self.delegations.is_empty()
+            && self.messages.is_empty()
     }
 }
 

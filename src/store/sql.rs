@@ -396,6 +396,7 @@ macro_rules! sql_store {
         $crate::store::sql_people::sql_people_reads!($db);
         $crate::store::notify::sql_notify!($store);
         $crate::store::workforce::sql_workforce!($store);
+        $crate::store::mail::sql_mail!($store);
     };
 }
 

@@ -194,6 +194,28 @@ macro_rules! sql_batch_writes {
             Ok(())
         }
 
+        /// A batch holds at most one row per message (the journal keeps the last).
+        async fn upsert_messages(tx: &mut Tx<'_>, rows: &[$crate::store::MessageRow]) -> Result<(), sqlx::Error> {
+            for chunk in rows.chunks($crate::store::sql::SMALL_ROW_CHUNK) {
+                let mut sql = sqlx::QueryBuilder::<$db>::new(
+                    "insert into messages (id, job_id, to_node, from_node, sender, thread_id, priority, body, state, \
+                     deliveries, visible_ms, expires_ms, created_ms, updated_ms, dead_reason) ",
+                );
+                sql.push_values(chunk, |mut row, m| {
+                    row.push_bind(m.id).push_bind(m.job_id).push_bind(m.to_node).push_bind(m.from_node);
+                    row.push_bind(&m.sender).push_bind(&m.thread_id).push_bind(m.priority).push_bind(&m.body);
+                    row.push_bind(&m.state).push_bind(m.deliveries).push_bind(m.visible_ms).push_bind(m.expires_ms);
+                    row.push_bind(m.created_ms).push_bind(m.updated_ms).push_bind(&m.dead_reason);
+                });
+                sql.push(
+                    " on conflict (id) do update set state = excluded.state, deliveries = excluded.deliveries, \
+                     visible_ms = excluded.visible_ms, updated_ms = excluded.updated_ms, dead_reason = excluded.dead_reason",
+                );
+                sql.build().persistent(chunk.len() == $crate::store::sql::SMALL_ROW_CHUNK).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
         async fn insert_llm_calls(tx: &mut Tx<'_>, calls: &[$crate::store::LlmCallRow]) -> Result<(), sqlx::Error> {
             for chunk in calls.chunks($crate::store::sql::LLM_CALL_CHUNK) {
                 let mut sql = sqlx::QueryBuilder::<$db>::new(

@@ -79,6 +79,12 @@ async fn insert_logs(tx: &mut Tx<'_>, batch: &super::Batch) -> Result<(), sqlx::
     upsert_budgets(tx, &batch.budgets).await?;
     upsert_approvals(tx, &batch.approvals).await?;
     upsert_alerts(tx, &batch.alerts).await?;
+    insert_rooms(tx, batch).await
+}
+
+/// The rows of the rooms beside the engine: the workforce's and the mailboxes'.
+async fn insert_rooms(tx: &mut Tx<'_>, batch: &super::Batch) -> Result<(), sqlx::Error> {
     write_agents(tx, &batch.agents).await?;
-    upsert_delegations(tx, &batch.delegations).await
+    upsert_delegations(tx, &batch.delegations).await?;
+    upsert_messages(tx, &batch.messages).await
 }

@@ -20,6 +20,7 @@ mod lineage;
 #[path = "../support/llm_server.rs"]
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod llm_server;
+mod mail;
 mod quotas;
 mod recovery_classes;
 mod recursion;
