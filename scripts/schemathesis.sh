@@ -57,7 +57,8 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 CADRE_ST_KEY_ID=$(post /keys '{"name": "revoked-by-schemathesis", "scopes": ["read"]}' | field id)
-export CADRE_ST_AGENT
+export CADRE_ST_AGENT CADRE_ST_MESSAGE
+CADRE_ST_MESSAGE=$(post "/recursion/job/$CADRE_ST_JOB/messages" "{\"to\": \"$CADRE_ST_WORKER\", \"body\": \"probe\"}" | field id)
 CADRE_ST_AGENT=$(post /agents '{"name": "probed-by-schemathesis", "run": {"type": "command", "argv": ["true"]}}' | field name)
 
 status=0

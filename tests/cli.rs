@@ -459,3 +459,39 @@ fn agents_read_back(server: &Server) {
     assert_eq!(day.split_whitespace().take(9).collect::<Vec<_>>(), ["last", "24", "h", "1", "1", "0", "0", "100", "%"]);
     assert!(shown.contains("recent tasks\n  build [succeeded] job "), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_are_sent_by_node_name_received_by_priority_acknowledged_and_listed_from_the_cli() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let plan = serde_json::json!({"name": "team", "children": [{"name": "lead", "children": [
+        {"name": "worker", "run": {"type": "sleep", "ms": 120_000}}]}]});
+    let id = server::submit_id(&server, &serde_json::json!({"request": "talk", "plan": plan})).await;
+    let running = |job: &serde_json::Value| {
+        server::flatten(&job["tree"]).iter().any(|n| n["name"] == "worker" && n["status"] == "running")
+    };
+    server::wait_for(&server, &id, running).await;
+    for (text_body, priority) in [("later", "1"), ("hi", "9")] {
+        let sent =
+            cadre(&server, &["messages", "send", &id, "--to", "worker", "--text", text_body, "--priority", priority]);
+        assert!(sent.status.success() && text(&sent).contains("to worker [pending]"), "{}", text(&sent));
+    }
+    let received = cadre(&server, &["messages", "receive", &id, "--node", "worker", "--ack"]);
+    let got = text(&received);
+    assert!(received.status.success(), "{got}");
+    let (urgent, later) = (got.find("priority 9").expect("the urgent one"), got.find("priority 1").expect("the other"));
+    assert!(urgent < later && got.contains(r#"  {"text":"hi"}"#) && got.contains("  acknowledged"), "{got}");
+    let listed = text(&cadre(&server, &["messages", "list", &id]));
+    assert_eq!(
+        listed.lines().filter(|l| l.contains(" acknowledged ") && l.contains(" worker ")).count(),
+        2,
+        "{listed}"
+    );
+    let json = json_line(&cadre(&server, &["messages", "list", &id, "--state", "acknowledged", "-o", "json"]));
+    assert_eq!(json["messages"].as_array().map(Vec::len), Some(2), "{json}");
+    assert_eq!(text(&cadre(&server, &["messages", "dead", &id])).trim(), "no dead letters");
+    let stray = cadre(&server, &["messages", "send", &id, "--to", "nobody", "--text", "hello?"]);
+    assert!(!stray.status.success() && text(&stray).contains("no node named 'nobody'"), "{}", text(&stray));
+    assert!(cadre(&server, &["cancel", &id]).status.success());
+}

@@ -76,14 +76,13 @@ pub async fn mail_sender(
         Caller::Worker(grant) if grant.job_id == job_id => grant,
         Caller::Worker(_) => return Err(ApiError::NotFound(format!("job {job_id}"))),
     };
-    let nodes = store.job_nodes(job_id).await?;
+    let parents: std::collections::HashMap<Uuid, Option<Uuid>> =
+        store.job_nodes(job_id).await?.iter().map(|n| (n.id, n.parent_id)).collect();
     let sender = grant.node_id;
-    let parent = nodes.iter().find(|n| n.id == sender).and_then(|n| n.parent_id);
-    let reached = is_within(&nodes, parent.unwrap_or(sender), to) || is_within(&nodes, to, sender);
-    if !nodes.iter().any(|n| n.id == to) {
+    if !parents.contains_key(&to) {
         return Err(ApiError::NotFound(format!("node {to}")));
     }
-    if !reached {
+    if !crate::mail::reaches(&parents, sender, to) {
         return Err(ApiError::Forbidden(format!("node {to} is outside this worker's reach")));
     }
     Ok((format!("node:{sender}"), Some(sender)))

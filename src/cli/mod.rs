@@ -11,6 +11,7 @@
 //!   model calls spent (tokens, cost) and how it reads.
 //! - `out`: writing to stdout, where a closed pipe is a quiet end; `serve`: the server side.
 //! - `agents` and `agents_render`: the agent registry (`cadre agents …`) and how it reads.
+//! - `messages` and `messages_render`: a job's mailboxes (`cadre messages …`) and how they read.
 
 mod agents;
 mod agents_render;
@@ -21,6 +22,8 @@ mod envelope;
 mod http;
 mod jobfile;
 mod locate;
+mod messages;
+mod messages_render;
 mod out;
 mod plan;
 mod render;
@@ -132,6 +135,12 @@ pub enum Command {
     Agents {
         #[command(subcommand)]
         action: agents::AgentsAction,
+    },
+    /// A running job's mailboxes: send to a node (by id or name), receive, acknowledge or give
+    /// back, list the messages and the dead letters.
+    Messages {
+        #[command(subcommand)]
+        action: messages::MessagesAction,
     },
 }
 
@@ -245,7 +254,9 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
             people_command(&client, command).await
         }
         Command::Watch(args) => client.watch(args).await,
-        Command::Agents { action } => agents::run(&client, &server, action).await,
+        command @ (Command::Agents { .. } | Command::Messages { .. }) => {
+            workforce_command(&client, &server, command).await
+        }
         Command::Serve | Command::Migrate => Err("not a client command".into()),
     }
 }
@@ -257,6 +268,15 @@ async fn people_command(client: &client::Client, command: Command) -> out::Outco
         Command::Approvals { action } => client.approvals(action).await,
         Command::Alerts { all, job } => client.alerts(all, job).await,
         _ => Err("not a command about people".into()),
+    }
+}
+
+/// The commands about agents and the mail between nodes.
+async fn workforce_command(client: &client::Client, server: &ServerArgs, command: Command) -> out::Outcome {
+    match command {
+        Command::Agents { action } => agents::run(client, server, action).await,
+        Command::Messages { action } => messages::run(client, action).await,
+        _ => Err("not a command about the workforce".into()),
     }
 }
 

@@ -6,7 +6,7 @@ use super::spec::{ExecutorSpec, LlmRun, NodeSpec};
 use super::validate::FieldError;
 
 /// Tools an `llm` worker may be given.
-pub const TOOLS: &[&str] = &["spawn_children"];
+pub const TOOLS: &[&str] = &["spawn_children", "send_message", "read_messages"];
 /// Most model calls asking for tools in one attempt.
 pub const MAX_TURNS_LIMIT: u32 = 100;
 /// Most schema corrections in one attempt.

@@ -109,23 +109,61 @@ fn refused(refusal: Refusal, id: Uuid) -> EngineError {
     }
 }
 
+impl EngineCtx {
+    /// Sends a message to a node of a running job; returns once it is stored.
+    pub(crate) async fn post_message(&self, job_id: Uuid, out: Outgoing) -> Result<MessageRow, EngineError> {
+        let job = self.store.job(job_id).await?.ok_or_else(|| EngineError::NotFound(format!("job {job_id}")))?;
+        if JobStatus::parse(&job.status).is_some_and(JobStatus::is_terminal) {
+            return Err(EngineError::Conflict(format!("job {job_id} has ended: its mailboxes are closed")));
+        }
+        let node = self.store.node(out.to).await?.filter(|n| n.job_id == job_id);
+        node.ok_or_else(|| EngineError::NotFound(format!("node {} in job {job_id}", out.to)))?;
+        let row = new_row(job_id, &out);
+        self.record(&row, EventKind::MessageSent, sent_data(&row));
+        self.journal.flush().await?;
+        self.mail.post(row.clone());
+        self.mail_arrived.notify_waiters();
+        Ok(row)
+    }
+
+    /// Delivers up to `max` of `node`'s due messages, waiting up to `wait` for one to come.
+    pub(crate) async fn deliver(&self, node: Uuid, wait: Duration, max: usize) -> Vec<MessageRow> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let arrived = self.mail_arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            let (delivered, dead) = self.mail.take(node, max, now_ms(), self.mail_rules());
+            if !dead.is_empty() {
+                self.dead_letters(dead).await;
+            }
+            for row in &delivered {
+                let data = json!({"message_id": row.id, "to": row.to_node, "deliveries": row.deliveries});
+                self.record(row, EventKind::MessageDelivered, data);
+            }
+            let now = tokio::time::Instant::now();
+            if !delivered.is_empty() || now >= deadline {
+                return delivered;
+            }
+            let _ = tokio::time::timeout((deadline - now).min(RECHECK), arrived).await;
+        }
+    }
+
+    /// Acknowledges a delivered message: it is never delivered again. Returns once stored.
+    pub(crate) async fn acknowledge(&self, node: Uuid, id: Uuid) -> Result<MessageRow, EngineError> {
+        let row = self.mail.ack(node, id, now_ms()).map_err(|r| refused(r, id))?;
+        let data = json!({"message_id": id, "to": node, "deliveries": row.deliveries});
+        self.record(&row, EventKind::MessageAcknowledged, data);
+        self.journal.flush().await?;
+        Ok(row)
+    }
+}
+
 impl Engine {
     /// Sends a message to a node of a running job; answered once it is stored.
     pub async fn send_message(&self, job_id: Uuid, out: Outgoing) -> Result<MessageRow, EngineError> {
         self.inner.ensure_store_reachable()?;
-        let ctx = &self.inner.ctx;
-        let job = ctx.store.job(job_id).await?.ok_or_else(|| EngineError::NotFound(format!("job {job_id}")))?;
-        if JobStatus::parse(&job.status).is_some_and(JobStatus::is_terminal) {
-            return Err(EngineError::Conflict(format!("job {job_id} has ended: its mailboxes are closed")));
-        }
-        let node = ctx.store.node(out.to).await?.filter(|n| n.job_id == job_id);
-        node.ok_or_else(|| EngineError::NotFound(format!("node {} in job {job_id}", out.to)))?;
-        let row = new_row(job_id, &out);
-        ctx.record(&row, EventKind::MessageSent, sent_data(&row));
-        ctx.journal.flush().await?;
-        ctx.mail.post(row.clone());
-        ctx.mail_arrived.notify_waiters();
-        Ok(row)
+        self.inner.ctx.post_message(job_id, out).await
     }
 
     /// Delivers up to `max` of `node`'s due messages, waiting up to `wait` for one to come.
@@ -135,40 +173,13 @@ impl Engine {
         wait: Duration,
         max: usize,
     ) -> Result<Vec<MessageRow>, EngineError> {
-        let ctx = &self.inner.ctx;
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let arrived = ctx.mail_arrived.notified();
-            tokio::pin!(arrived);
-            arrived.as_mut().enable();
-            let (delivered, dead) = ctx.mail.take(node, max, now_ms(), ctx.mail_rules());
-            if !dead.is_empty() {
-                ctx.dead_letters(dead).await;
-            }
-            for row in &delivered {
-                let data = json!({"message_id": row.id, "to": row.to_node, "deliveries": row.deliveries});
-                ctx.record(row, EventKind::MessageDelivered, data);
-            }
-            let now = tokio::time::Instant::now();
-            if !delivered.is_empty() || now >= deadline {
-                return Ok(delivered);
-            }
-            let _ = tokio::time::timeout((deadline - now).min(RECHECK), arrived).await;
-        }
+        Ok(self.inner.ctx.deliver(node, wait, max).await)
     }
 
     /// Acknowledges a delivered message: it is never delivered again. Answered once stored.
     pub async fn ack_message(&self, node: Uuid, id: Uuid) -> Result<MessageRow, EngineError> {
         self.inner.ensure_store_reachable()?;
-        let ctx = &self.inner.ctx;
-        let row = ctx.mail.ack(node, id, now_ms()).map_err(|r| refused(r, id))?;
-        ctx.record(
-            &row,
-            EventKind::MessageAcknowledged,
-            json!({"message_id": id, "to": node, "deliveries": row.deliveries}),
-        );
-        ctx.journal.flush().await?;
-        Ok(row)
+        self.inner.ctx.acknowledge(node, id).await
     }
 
     /// Gives a delivered message back, to be delivered again at once.

@@ -146,6 +146,27 @@ impl PostOffice {
     }
 }
 
+/// Whether a worker at `from` may write to `to` (given each node's parent): its own subtree,
+/// its siblings' subtrees (everything under its parent) and its ancestors — nowhere else.
+pub fn reaches(parents: &HashMap<Uuid, Option<Uuid>>, from: Uuid, to: Uuid) -> bool {
+    let top = parents.get(&from).copied().flatten().unwrap_or(from);
+    below(parents, top, to) || below(parents, to, from)
+}
+
+/// Whether `node` is `ancestor` or lies below it.
+fn below(parents: &HashMap<Uuid, Option<Uuid>>, ancestor: Uuid, node: Uuid) -> bool {
+    let mut at = Some(node);
+    // Bounded by the tree's size, so a corrupt parent loop cannot spin.
+    for _ in 0..=parents.len() {
+        match at {
+            Some(id) if id == ancestor => return true,
+            Some(id) => at = parents.get(&id).copied().flatten(),
+            None => return false,
+        }
+    }
+    false
+}
+
 /// Why an open message dies now, if it does: past its time to live, or delivered as often as
 /// allowed and not acknowledged within the last visibility timeout.
 fn dies(row: &MessageRow, now: i64, rules: Rules) -> Option<&'static str> {

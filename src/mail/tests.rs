@@ -69,3 +69,29 @@ fn acks_nacks_and_time_to_live() {
     let dead = office.sweep(50, RULES);
     assert_eq!((dead[0].id, dead[0].dead_reason.as_deref()), (short.id, Some("ttl")));
 }
+
+#[test]
+fn a_worker_reaches_its_subtree_its_siblings_subtrees_and_its_ancestors() {
+    let [root, lead, other_lead, worker, sibling, nephew, cousin] = [(); 7].map(|()| Uuid::now_v7());
+    let parents = HashMap::from([
+        (root, None),
+        (lead, Some(root)),
+        (other_lead, Some(root)),
+        (worker, Some(lead)),
+        (sibling, Some(lead)),
+        (nephew, Some(sibling)),
+        (cousin, Some(other_lead)),
+    ]);
+    for (to, reached) in [
+        (worker, true),
+        (sibling, true),
+        (nephew, true),
+        (lead, true),
+        (root, true),
+        (cousin, false),
+        (other_lead, false),
+    ] {
+        assert_eq!(reaches(&parents, worker, to), reached, "{to}");
+    }
+    assert!(reaches(&parents, root, cousin), "the root reaches the whole tree");
+}

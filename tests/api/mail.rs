@@ -126,3 +126,56 @@ async fn a_time_to_live_a_long_poll_and_the_refusals() {
     let (status, _) = send(&app, &job, json!({"to": lead, "body": 1})).await;
     assert_eq!(status, StatusCode::CONFLICT, "an ended job's mailboxes are closed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_sends_to_a_sibling_and_reads_its_own_mailbox() {
+    use crate::llm_server::{openai_text, openai_tool_call, Reply, ScriptedLlm};
+    let provider = ScriptedLlm::start(vec![
+        Reply::ok(openai_tool_call(
+            "c1",
+            "send_message",
+            &json!({"to": "listener", "body": {"q": "ready?"}, "priority": 8}),
+        )),
+        Reply::ok(openai_tool_call("c2", "send_message", &json!({"to": "stranger", "body": "hi"}))),
+        Reply::ok(openai_tool_call("c3", "read_messages", &json!({"wait_s": 20}))),
+        Reply::ok(openai_text("heard 42", 10, 2)),
+    ])
+    .await;
+    let toml = format!(
+        "[providers.scripted]\nkind = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\napi_key_env = \"\"\nmax_retries = 0",
+        provider.url
+    );
+    let llm: cadre::llm::LlmConfig = toml::from_str(&toml).expect("providers");
+    let app = spawn_app_with(move |config| config.llm = llm).await;
+    let talker = json!({"type": "llm", "provider": "scripted", "tools": ["send_message", "read_messages"]});
+    let plan = json!({"name": "team", "children": [
+        {"name": "pair", "children": [{"name": "talker", "run": talker}, {"name": "listener", "run": {"type": "sleep", "ms": 60_000}}]},
+        {"name": "other", "children": [{"name": "stranger", "run": {"type": "sleep", "ms": 60_000}}]}]});
+    let job = app.submit(&json!({"request": "talk", "plan": plan})).await;
+    let view = app.wait_for(&job, |j| node(&j["tree"], "listener")["status"] == "running").await;
+    let (listener, talker) = (
+        node(&view["tree"], "listener")["id"].as_str().unwrap().to_string(),
+        node(&view["tree"], "talker")["id"].as_str().unwrap().to_string(),
+    );
+    let heard = receive(&app, &job, &listener, "wait_s=20").await;
+    assert_eq!(
+        (&heard[0]["body"], &heard[0]["priority"], &heard[0]["from"]),
+        (&json!({"q": "ready?"}), &json!(8), &json!(talker))
+    );
+    send(&app, &job, json!({"to": talker, "body": {"answer": 42}})).await;
+    let view = app.wait_for(&job, |j| node(&j["tree"], "talker")["status"] == "succeeded").await;
+    assert_eq!(node(&view["tree"], "talker")["result"]["output"], "heard 42");
+    let received = provider.received();
+    assert!(
+        received[2].body.to_string().contains("outside your reach"),
+        "a cousin is out of reach: {}",
+        received[2].body
+    );
+    assert!(received[3].body.to_string().contains("42"), "the message came back as the tool's result");
+    let acknowledged = app.get_json(&format!("/recursion/job/{job}/messages?state=acknowledged")).await;
+    assert!(
+        acknowledged["messages"].as_array().unwrap().iter().any(|m| m["body"] == json!({"answer": 42})),
+        "read means acknowledged"
+    );
+    app.delete(&format!("/recursion/job/{job}")).await;
+}

@@ -12,6 +12,7 @@
 //! attempt, once they have all ended.
 
 pub mod conversation;
+pub mod mail_tools;
 pub mod prompt;
 pub mod tools;
 
@@ -31,6 +32,7 @@ use crate::llm::structured::{check, describe, repair_prompt};
 use crate::llm::{Block, Completion, LlmError, Message, Provider, Providers, Request, Role};
 use crate::store::{LlmCallRow, SharedStore};
 use conversation::{Conversation, Purpose, Step};
+pub use mail_tools::Post;
 pub use prompt::{Ancestor, Task};
 pub use tools::{ChildReport, Team};
 
@@ -47,6 +49,8 @@ pub struct AgentContext {
     pub journal: Journal,
     pub store: SharedStore,
     pub team: Arc<dyn Team>,
+    /// Its mailbox and its way to others' (`send_message`, `read_messages`).
+    pub post: Arc<dyn Post>,
     pub task: Task,
     pub depth: u8,
     /// The node's children when this start began.
@@ -165,7 +169,7 @@ impl Turns<'_> {
             model: self.spec.model.clone(),
             system: Some(prompt::system(self.spec, &self.agent.task)),
             messages: self.conversation.messages.clone(),
-            tools: tools::offered(&self.spec.tools),
+            tools: [tools::offered(&self.spec.tools), mail_tools::tools(&self.spec.tools)].concat(),
             output_schema: self.spec.output_schema.clone(),
             max_tokens: self.spec.max_tokens,
             temperature: self.spec.temperature,
@@ -200,8 +204,11 @@ impl Turns<'_> {
 
     /// One tool's result: its text, `None` while it waits for children, or its error.
     async fn use_tool(&self, id: &str, name: &str, input: &Value) -> Result<Option<String>, String> {
-        if name != tools::SPAWN_CHILDREN || !self.spec.tools.iter().any(|t| t == name) {
+        if !self.spec.tools.iter().any(|t| t == name) {
             return Err(format!("unknown tool '{name}'"));
+        }
+        if let Some(answer) = mail_tools::call(self.agent.post.as_ref(), name, input).await {
+            return answer.map(Some);
         }
         let children = tools::requested(input)?;
         let key = format!("{}/{}/{id}", self.ctx.attempt, self.conversation.turns);

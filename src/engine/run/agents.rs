@@ -72,6 +72,11 @@ impl JobRun {
             journal: self.ctx.journal.clone(),
             store: self.ctx.store.clone(),
             team,
+            post: Arc::new(super::mailroom::DriverPost {
+                ctx: self.ctx.clone(),
+                job_id: self.job_id,
+                node_id: node.id,
+            }),
             task: self.task(index),
             depth: node.depth,
             children: self.child_reports(index),

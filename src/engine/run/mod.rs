@@ -15,6 +15,7 @@ mod clarify;
 mod decomposing;
 mod endings;
 mod escalation;
+mod mailroom;
 mod notices;
 mod recovery;
 mod restore;
