@@ -4,6 +4,8 @@
 //! sequence number reused, an idempotency key still naming its job.
 
 mod common;
+#[path = "recovery/mail.rs"]
+mod mail;
 #[path = "support/server.rs"]
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod server;

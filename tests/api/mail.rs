@@ -179,3 +179,38 @@ async fn an_agent_sends_to_a_sibling_and_reads_its_own_mailbox() {
     );
     app.delete(&format!("/recursion/job/{job}")).await;
 }
+
+/// A worker that waits for FILE to name its sibling and a cousin, then tries its token on each.
+const REACHING: &str = r#"i=0; while [ ! -s "$1" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+read sibling cousin < "$1"
+api="$CADRE_URL/api/v1/recursion/job/$CADRE_JOB_ID"
+call() { curl -s -o /dev/null -w '%{http_code}' -X "$1" -H "Authorization: Bearer $CADRE_TOKEN" -H 'Content-Type: application/json' ${3:+-d "$3"} "$api$2"; }
+echo "sibling $(call POST /messages "{\"to\":\"$sibling\",\"body\":\"hi\"}")"
+echo "cousin $(call POST /messages "{\"to\":\"$cousin\",\"body\":\"hi\"}")"
+echo "own-box $(call GET "/nodes/$CADRE_NODE_ID/messages")"
+echo "sibling-box $(call GET "/nodes/$sibling/messages")""#;
+
+#[tokio::test]
+async fn a_worker_token_writes_within_its_reach_and_reads_only_its_own_mailbox() {
+    let app = spawn_app_with(quick).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("ids");
+    let writer = json!({"type": "command", "argv": ["sh", "-c", REACHING, "reaching", file.to_str().unwrap()]});
+    let sleep = json!({"type": "sleep", "ms": 60_000});
+    let plan = json!({"name": "team", "on_child_failure": "continue", "children": [
+        {"name": "lead", "children": [{"name": "writer", "run": writer}, {"name": "sibling", "run": sleep}]},
+        {"name": "other", "children": [{"name": "cousin", "run": sleep}]}]});
+    let job = app.submit(&json!({"request": "reach", "plan": plan})).await;
+    let view = app.wait_for(&job, |j| node(&j["tree"], "writer")["status"] == "running").await;
+    let id = |name: &str| node(&view["tree"], name)["id"].as_str().unwrap().to_string();
+    std::fs::write(&file, format!("{} {}\n", id("sibling"), id("cousin"))).expect("write");
+    let view = app.wait_for(&job, |j| node(&j["tree"], "writer")["status"] == "succeeded").await;
+    let stdout = node(&view["tree"], "writer")["result"]["stdout"].as_str().unwrap().to_string();
+    assert_eq!(stdout, "sibling 201\ncousin 403\nown-box 200\nsibling-box 403\n");
+    let heard = receive(&app, &job, &id("sibling"), "").await;
+    assert_eq!(
+        (&heard[0]["sender"], &heard[0]["from"]),
+        (&json!(format!("node:{}", id("writer"))), &json!(id("writer")))
+    );
+    app.delete(&format!("/recursion/job/{job}")).await;
+}
