@@ -75,6 +75,15 @@ if [[ -n "$unexplained" ]]; then
     echo "$unexplained" >&2
     status=1
 fi
+# A message's recipient is a generated id and the one stored message is soon acknowledged, so
+# sending and giving back answer 404 throughout (see the toml); nothing else may.
+EXPLAINED_MISSING='^  - POST /api/v1/recursion/job/\{id\}/messages(/\{msg_id\}/(ack|nack))?$'
+missing=$(sed -n '/^Missing test data/,/^💡/p' "$dir/st.log" | grep '^  - ' | grep -Ev "$EXPLAINED_MISSING" || true)
+if [[ -n "$missing" ]]; then
+    echo "schemathesis: these operations only ever answered 404, and nothing explains why:" >&2
+    echo "$missing" >&2
+    status=1
+fi
 if [[ $status -ne 0 ]]; then
     echo "schemathesis failed; the server's log:" >&2
     tail -n 50 "$dir/server.log" >&2

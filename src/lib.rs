@@ -16,4 +16,5 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod workforce;
+pub mod workspace;
 pub mod ws;

@@ -6,7 +6,8 @@
 // waiting for the inbox's axe check and screenshots; escalations: one skipped with a result,
 // one retried with more memory, one left waiting; alerts: a suite held by its failure rate and
 // resumed, another left held; the workforce: three agents, two tasks delegated to one of them,
-// watched on the organisation chart), runs axe on every view, takes
+// watched on the organisation chart; mailboxes: a worker's messages in its panel, one sent from
+// there, a dead letter in the job's Dead letters), runs axe on every view, takes
 // screenshots, and always stops the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -482,6 +483,24 @@ const WORKFORCE_JOB = {
   },
 };
 const WORKFORCE_TASKS = ['t1', 't2'];
+
+/** Mailboxes (issue 17): a team whose one worker sleeps long enough to be written to. */
+const TALK_JOB = {
+  request: 'talk',
+  plan: { name: 'team', children: [{ name: 'lead', children: [{ name: 'worker', run: { type: 'sleep', ms: 60000 } }] }] },
+};
+/** The server sweeps expired messages every 0.5 s: a 1 s time to live is dead well within this. */
+const TTL_WAIT_MS = 2500;
+
+/** The id of the node named `name` in a job view's tree (breadth first). */
+function nodeIdNamed(view, name) {
+  const queue = [view.tree];
+  for (let n = queue.shift(); n; n = queue.shift()) {
+    if (n.name === name) return n.id;
+    queue.push(...(n.children ?? []));
+  }
+  throw new Error(`no node named ${name} in job ${view.job_id}`);
+}
 
 // ---- page helpers ------------------------------------------------------------------------
 
@@ -1523,6 +1542,91 @@ async function main() {
       assert(problems.length === 0, `console problems on the organisation view:\n${problems.join('\n')}`);
     });
 
+    /** The mailbox job's views for axe and the screenshots (its job cancelled by then: the messages stay). */
+    let mailViews = [];
+    await step('o. mailboxes: a worker’s Mailbox lists two messages (the priority-9 one marked) and one sent from its panel; a message past its time to live shows in the job’s Dead letters live', async () => {
+      const created = await rest('POST', '/recursion/job', TALK_JOB);
+      const jobId = created.job_id;
+      try {
+        let view = null;
+        const deadline = Date.now() + JOB_TIMEOUT_MS;
+        for (;;) {
+          view = await rest('GET', `/recursion/job/${jobId}`);
+          const worker = view.tree?.children?.[0]?.children?.[0];
+          if (worker?.status === 'running') break;
+          assert(Date.now() < deadline && !['failed', 'cancelled', 'succeeded'].includes(view.status), `the talk job is ${view.status}, its worker ${worker?.status}`);
+          await sleep(POLL_MS);
+        }
+        const workerId = nodeIdNamed(view, 'worker');
+        const leadId = nodeIdNamed(view, 'lead');
+        const urgent = await rest('POST', `/recursion/job/${jobId}/messages`, { to: workerId, priority: 9, thread_id: 'deploy', body: { text: 'stop the deploy' } });
+        const low = await rest('POST', `/recursion/job/${jobId}/messages`, { to: workerId, priority: 1, body: { text: 'lunch at noon' } });
+        assert(urgent.state === 'pending' && low.priority === 1, `the messages were stored as ${JSON.stringify([urgent, low])}`);
+
+        await gotoHash(page, `#/jobs/${jobId}?node=${workerId}`);
+        const panel = page.getByRole('complementary', { name: 'Selected node' });
+        const mailbox = panel.getByRole('region', { name: 'Mailbox' });
+        const shown = () => mailbox.getByTestId('message').evaluateAll((els) => els.map((e) => ({ id: e.dataset.messageId, urgent: e.dataset.urgent, who: e.querySelector('[data-testid="message-who"]')?.textContent })));
+        await waitFor(page, () => document.querySelectorAll('[data-testid="mailbox"] [data-testid="message"]').length === 2, null, LIVE_TIMEOUT_MS, 'two messages in the worker’s Mailbox');
+        const two = await shown();
+        assert(two.map((m) => m.id).join() === [low.id, urgent.id].join(), `the Mailbox shows ${JSON.stringify(two)}`);
+        assert(two[1].urgent === 'true' && two[0].urgent === 'false', `the priority-9 message is not marked: ${JSON.stringify(two)}`);
+        if (keyName) assert(two.every((m) => m.who === `from key ${keyName}`), `the senders read ${JSON.stringify(two)}`);
+        const thread = await mailbox.locator(`[data-message-id="${urgent.id}"] [data-testid="message-thread"]`).innerText();
+        assert(thread === 'deploy', `the urgent message's thread reads "${thread}"`);
+        const pageBoot = await page.evaluate(() => window.__cadreBoot);
+
+        // One more, from the panel's form: a JSON body with priority 7 in the same thread.
+        await panel.getByRole('button', { name: 'Send a message' }).click();
+        const form = panel.getByRole('form', { name: 'Send a message to worker' });
+        await form.getByLabel('Priority').selectOption('7');
+        await form.getByLabel('Thread (optional)').fill('deploy');
+        await form.getByLabel('Body').fill('{"from": "the panel", "ok": true}');
+        await form.getByRole('button', { name: 'Send' }).click();
+        await form.getByRole('status').filter({ hasText: 'Sent to worker with priority 7.' }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+        await waitFor(page, () => document.querySelectorAll('[data-testid="mailbox"] [data-testid="message"]').length === 3, null, LIVE_TIMEOUT_MS, 'three messages in the worker’s Mailbox');
+        const { messages } = await rest('GET', `/recursion/job/${jobId}/messages`);
+        const fromPanel = messages.find((m) => m.id !== urgent.id && m.id !== low.id && m.to === workerId);
+        assert(
+          fromPanel && fromPanel.priority === 7 && fromPanel.thread_id === 'deploy' && canonicalJson(fromPanel.body) === canonicalJson({ from: 'the panel', ok: true }),
+          `the panel sent ${JSON.stringify(fromPanel)}`,
+        );
+        assert((await shown())[0].id === fromPanel.id, 'the message sent is not the newest in the Mailbox');
+        assert(messages.every((m) => m.state === 'pending'), `listing delivered messages: ${JSON.stringify(messages.map((m) => m.state))}`);
+
+        // A message to the lead that nobody receives within its second to live: a dead letter, live.
+        const doomed = await rest('POST', `/recursion/job/${jobId}/messages`, { to: leadId, ttl_s: 1, body: { text: 'too late' } });
+        await sleep(TTL_WAIT_MS);
+        await waitFor(page, () => document.querySelector('[data-testid="job-nodes-badge-dead-letters"]')?.getAttribute('data-count') === '1', null, LIVE_TIMEOUT_MS, 'the Dead letters badge to count 1');
+        await page.getByRole('tab', { name: /^Dead letters/ }).click();
+        const dead = page.getByRole('region', { name: 'Dead letters' }).getByTestId('message');
+        await dead.first().waitFor({ timeout: LIVE_TIMEOUT_MS });
+        const letter = await dead.evaluateAll((els) =>
+          els.map((e) => ({ id: e.dataset.messageId, reason: e.querySelector('[data-testid="message-reason"]')?.dataset.reason, who: e.querySelector('[data-testid="message-who"]')?.textContent })),
+        );
+        assert(letter.length === 1 && letter[0].id === doomed.id && letter[0].reason === 'ttl' && letter[0].who?.startsWith('to lead'), `the dead letters are ${JSON.stringify(letter)}`);
+        assert((await page.evaluate(() => window.__cadreBoot)) === pageBoot, 'the page reloaded');
+        await dead.first().getByRole('button', { name: 'Select node lead' }).click();
+        await panel.getByRole('heading', { name: /lead$/, level: 2 }).waitFor({ timeout: LIVE_TIMEOUT_MS });
+
+        await axeView('mailbox', async (p) => {
+          await gotoHash(p, `#/jobs/${jobId}?node=${workerId}`);
+          await p.getByTestId('mailbox').getByTestId('message').first().waitFor({ timeout: LIVE_TIMEOUT_MS });
+          await p.getByRole('button', { name: 'Send a message' }).click();
+        });
+        await axeView('dead-letters', async (p) => {
+          await gotoHash(p, `#/jobs/${jobId}?view=dead-letters`);
+          await p.getByTestId('dead-letters').getByTestId('message').first().waitFor({ timeout: LIVE_TIMEOUT_MS });
+        });
+        mailViews = [
+          ['mailbox', `#/jobs/${jobId}?node=${workerId}`, '[data-testid="mailbox"] [data-testid="message"]'],
+          ['dead-letters', `#/jobs/${jobId}?view=dead-letters`, '[data-testid="dead-letters"] [data-testid="message"]'],
+        ];
+      } finally {
+        await rest('DELETE', `/recursion/job/${jobId}`).catch(() => undefined);
+      }
+    });
+
     // A job that stays busy while the views are checked and photographed.
     const showcase = await rest('POST', '/recursion/job', SHOWCASE_JOB).catch((err) => {
       console.log(`note: showcase job refused: ${err.message}`);
@@ -1548,6 +1652,7 @@ async function main() {
     }
     if (alertResolved) views.push(['alerts-resolved', '#/alerts?show=resolved', 'article.alert-card']);
     if (orgReady) views.push(['org', '#/org?agent=dev-a', '[data-testid="agent-task"]']);
+    views.push(...mailViews);
     if (bigJobId) {
       views.push(['overview', `#/jobs/${bigJobId}?view=overview`, 'circle.ov-node']);
       views.push(['timeline', `#/jobs/${bigJobId}?view=timeline`, 'rect.tl-bar']);
@@ -1589,7 +1694,14 @@ async function main() {
         await page.locator(ready).first().waitFor({ timeout: LIVE_TIMEOUT_MS });
         if (view === 'job') await page.locator('[role="treeitem"]').first().click();
         await sleep(400);
-        await shoot(page, view, view === 'overview' || view === 'timeline' ? showNodes : view === 'approvals-escalation' ? openRetryTerms : undefined);
+        const prepare = {
+          overview: showNodes,
+          timeline: showNodes,
+          'dead-letters': showNodes,
+          'approvals-escalation': openRetryTerms,
+          mailbox: (p) => p.evaluate(() => document.querySelector('[data-testid="mailbox"]')?.scrollIntoView({ block: 'start' })),
+        }[view];
+        await shoot(page, view, prepare);
       }
       console.log(`      screenshots in ${SCREENSHOT_DIR}`);
     });

@@ -68,7 +68,7 @@ pub struct MessageView {
     pub sender: String,
     pub thread_id: Option<String>,
     pub priority: i64,
-    #[schema(value_type = Object)]
+    /// Any JSON.
     pub body: Value,
     /// `pending`, `delivered`, `acknowledged` or `dead`.
     pub state: String,
@@ -110,7 +110,8 @@ pub struct MessageList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReceiveQuery {
-    /// Seconds to wait for a message when none is due (0–`mail.max_wait_s`, default 0).
+    /// Seconds to wait for a message when none is due (default 0; more than `mail.max_wait_s`
+    /// waits that long).
     pub wait_s: Option<u64>,
     /// Most messages to take (1–100, default 10).
     #[param(minimum = 1, maximum = 100)]
@@ -192,6 +193,7 @@ fn check(message: &SendMessage, max_body: usize) -> ApiResult<()> {
     responses(
         (status = 200, description = "The messages (at most 1,000)", body = MessageList),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown `state`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn list_messages(
@@ -202,7 +204,11 @@ pub async fn list_messages(
 ) -> ApiResult<Json<MessageList>> {
     caller.require(Scope::Read)?;
     let job_id = parse_id(&id, "job")?;
-    let state = query.state.filter(|s| matches!(s.as_str(), "pending" | "delivered" | "acknowledged" | "dead"));
+    let state = query.state;
+    if state.as_deref().is_some_and(|s| !matches!(s, "pending" | "delivered" | "acknowledged" | "dead")) {
+        let message = "one of pending, delivered, acknowledged, dead".to_string();
+        return Err(ApiError::Validation(vec![crate::domain::FieldError { path: "state".into(), message }]));
+    }
     let store = app.engine.store();
     store.job(job_id).await?.ok_or_else(|| ApiError::NotFound(format!("job {job_id}")))?;
     let rows = store.job_messages(job_id, state.as_deref(), MAX_LISTED).await?;
@@ -228,10 +234,10 @@ pub async fn receive_messages(
 ) -> ApiResult<Json<MessageList>> {
     let (job_id, node_id) = (parse_id(&id, "job")?, parse_id(&node_id, "node")?);
     let max = query.max.unwrap_or(10);
-    let wait = Duration::from_secs(query.wait_s.unwrap_or(0));
-    if !(1..=MAX_RECEIVE).contains(&max) || wait > app.engine.max_mail_wait() {
-        let limit = app.engine.max_mail_wait().as_secs();
-        let message = format!("max is 1–{MAX_RECEIVE} and wait_s at most {limit}");
+    // A longer wait than the server allows is shortened, not refused.
+    let wait = Duration::from_secs(query.wait_s.unwrap_or(0)).min(app.engine.max_mail_wait());
+    if !(1..=MAX_RECEIVE).contains(&max) {
+        let message = format!("1–{MAX_RECEIVE}");
         return Err(ApiError::Validation(vec![crate::domain::FieldError { path: "max".into(), message }]));
     }
     super::reach::mailbox_owner(app.engine.store().as_ref(), &caller, job_id, node_id).await?;

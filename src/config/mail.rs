@@ -11,13 +11,14 @@ pub struct MailConfig {
     pub max_deliveries: u32,
     /// The largest message body, in bytes of JSON.
     pub max_body_bytes: usize,
-    /// The longest a receive may wait for a message (`wait_s`), in seconds.
+    /// The longest a receive may wait for a message (`wait_s`), in seconds; below
+    /// `server.request_timeout_s`, which would cut the wait short.
     pub max_wait_s: u64,
 }
 
 impl Default for MailConfig {
     fn default() -> Self {
-        Self { visibility_timeout_s: 30, max_deliveries: 5, max_body_bytes: 65_536, max_wait_s: 60 }
+        Self { visibility_timeout_s: 30, max_deliveries: 5, max_body_bytes: 65_536, max_wait_s: 20 }
     }
 }
 

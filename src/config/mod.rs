@@ -337,11 +337,18 @@ impl Config {
             .or_else(|| self.alerts.problem())
             .or_else(|| self.workforce.problem())
             .or_else(|| self.mail.problem())
+            .or_else(|| self.long_poll_problem())
         {
             return Err(ConfigError::Invalid(problem));
         }
         let providers: Vec<&String> = self.llm.providers.keys().collect();
         self.decomposer.problem(&providers).map_or(Ok(()), |problem| Err(ConfigError::Invalid(problem)))
+    }
+
+    /// A receive's longest wait must end before the request's timeout does.
+    fn long_poll_problem(&self) -> Option<String> {
+        (self.mail.max_wait_s >= self.server.request_timeout_s)
+            .then(|| "mail.max_wait_s must be below server.request_timeout_s".to_string())
     }
 
     /// Quotas as an array by depth.

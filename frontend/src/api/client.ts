@@ -15,9 +15,13 @@ import type {
   JobSummary,
   JobView,
   LlmCalls,
+  MessageList,
+  MessageState,
+  MessageView,
   NodeLogs,
   OrgTree,
   Problem,
+  SendMessageBody,
   Stats,
   SubmitResponse,
   ValidationReport,
@@ -219,6 +223,19 @@ export class ApiClient {
   /** A node's model calls, oldest first: its conversation. */
   llmCalls(id: string, nodeId: string): Promise<LlmCalls> {
     return this.request('GET', `/recursion/job/${encodeURIComponent(id)}/nodes/${encodeURIComponent(nodeId)}/llm-calls`);
+  }
+
+  /**
+   * A job's messages, oldest first (at most 1,000), in one state or all: only lists them.
+   * (Receiving, `GET …/nodes/{node}/messages`, delivers them: the dashboard never calls it.)
+   */
+  listMessages(jobId: string, state?: MessageState): Promise<MessageList> {
+    return this.request('GET', `/recursion/job/${encodeURIComponent(jobId)}/messages`, { query: { state } });
+  }
+
+  /** Sends a message to a node of a running job (a `write` key); answers it as stored. */
+  sendMessage(jobId: string, body: SendMessageBody): Promise<MessageView> {
+    return this.request('POST', `/recursion/job/${encodeURIComponent(jobId)}/messages`, { body });
   }
 
   hierarchy(jobId?: string): Promise<HierarchyNode> {

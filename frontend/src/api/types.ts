@@ -673,3 +673,42 @@ export interface DelegationView {
   requested_ms: number;
   assigned_ms: number | null;
 }
+
+/** Where a message stands (issue 17, docs/MAIL.md): `dead` ones are the job's dead letters. */
+export type MessageState = 'pending' | 'delivered' | 'acknowledged' | 'dead';
+
+/** A message to a node of a job (`GET|POST /recursion/job/{id}/messages`). */
+export interface MessageView {
+  id: string;
+  job_id: string;
+  /** The recipient node. */
+  to: string;
+  /** The sending node; null when a key (or cadre itself) sent it. */
+  from: string | null;
+  /** A key's name, `node:<id>` for a worker, `cadre` for a notice. */
+  sender: string;
+  thread_id: string | null;
+  /** 0–9, 9 the most urgent. */
+  priority: number;
+  body: JsonValue;
+  /** A `MessageState` (a string, so that a state a newer server adds still reads). */
+  state: string;
+  deliveries: number;
+  created_ms: number;
+  expires_ms: number | null;
+  /** Why it went to the dead letters: `ttl` or `max_deliveries`. */
+  dead_reason: string | null;
+}
+
+export interface MessageList {
+  messages: MessageView[];
+}
+
+/** A message to send (`POST /recursion/job/{id}/messages`). */
+export interface SendMessageBody {
+  to: string;
+  thread_id?: string;
+  priority?: number;
+  body: JsonValue;
+  ttl_s?: number;
+}

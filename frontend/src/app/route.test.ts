@@ -20,12 +20,13 @@ describe('parseHash', () => {
   it("reads a job page's view, ignoring unknown ones", () => {
     expect(parseHash('#/jobs/j1?view=overview')).toStrictEqual({ name: 'job', id: 'j1', view: 'overview' });
     expect(parseHash('#/jobs/j1?view=timeline')).toStrictEqual({ name: 'job', id: 'j1', view: 'timeline' });
+    expect(parseHash('#/jobs/j1?view=dead-letters')).toStrictEqual({ name: 'job', id: 'j1', view: 'dead-letters' });
     expect(parseHash('#/jobs/j1?view=tree')).toStrictEqual({ name: 'job', id: 'j1' });
     expect(parseHash('#/jobs/j1?view=pie')).toStrictEqual({ name: 'job', id: 'j1' });
   });
 
   it('writes job hashes that parse back, and keys a job page without its view', () => {
-    for (const view of ['tree', 'overview', 'timeline'] as const) {
+    for (const view of ['tree', 'overview', 'timeline', 'dead-letters'] as const) {
       const route = parseHash(`#${jobHash('a b', view)}`);
       expect(route).toMatchObject({ name: 'job', id: 'a b' });
       expect(pageKey(route)).toBe('job:a b');

@@ -1,12 +1,12 @@
 // Hash routing: `#/` hierarchy (`#/?job=<id>` for one job), `#/jobs`, `#/jobs/<id>`
-// (`?view=overview|timeline` for the job's other views, `?node=<id>` to open a node's panel),
+// (`?view=overview|timeline|dead-letters` for the job's other views, `?node=<id>` to open a node's panel),
 // `#/approvals` (`?show=pending|decided` for more than what the key may decide now),
 // `#/alerts` (`?show=resolved` for the resolved ones), `#/org` (`?agent=<name>` to open an
 // agent's panel), `#/submit`, `#/resources`.
 import { useSyncExternalStore } from 'react';
 
-/** The ways the Job detail view shows a job's nodes. */
-export const JOB_VIEWS = ['tree', 'overview', 'timeline'] as const;
+/** The ways the Job detail view shows a job's nodes, and its dead letters. */
+export const JOB_VIEWS = ['tree', 'overview', 'timeline', 'dead-letters'] as const;
 export type JobViewName = (typeof JOB_VIEWS)[number];
 
 /** What the approvals inbox lists: what the key may decide now, every pending request, or the decided ones. */

@@ -1,6 +1,7 @@
 // The Job detail side panel for the selected node: status, the agent doing its work (or that
 // it waits for one), timings, attempts, slots, the alerts that concern it (a straggler), its
-// approval requests (with Approve and Reject while one waits for the key's decision),
+// approval requests (with Approve and Reject while one waits for the key's decision), its
+// mailbox (the messages to it and those it sent; sending it one while it has not ended),
 // error (saying so when its budget could not cover a call), how it recovers from its last
 // failed attempt (the failure's class and what follows), a decomposing node's plan (read
 // while it runs too), a checked worker's validation, result (pretty JSON), what its model
@@ -20,6 +21,7 @@ import { BudgetSection } from './BudgetSection';
 import { Conversation } from './Conversation';
 import { DelegationFacts } from './DelegationFacts';
 import { hasDecomposition, readValidation } from './decomposition';
+import { Mailbox } from './Mailbox';
 import { NodeAlerts } from './NodeAlerts';
 import { PlanSection } from './PlanSection';
 import { RecoverySection } from './RecoverySection';
@@ -112,6 +114,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, o
   }, [api, jobId, nodeId, ended, kind]);
 
   const find = useCallback((name: string) => descendantNamed(model.get(nodeId), name), [model, nodeId]);
+  const nameOf = useCallback((id: string) => model.get(id)?.name, [model]);
 
   if (!node) return <p>That node is no longer in the tree.</p>;
   const loaded = result.state === 'done' ? result.value : undefined;
@@ -153,6 +156,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, o
       {approvals.length > 0 && (
         <ApprovalSection approvals={approvals} onDecided={(view, verdict) => onApprovalDecided?.(view, verdict)} find={find} onSelect={onSelect} />
       )}
+      <Mailbox jobId={jobId} nodeId={nodeId} nameOf={nameOf} onSelect={onSelect} canSend={!ended} />
       {(node.usage || node.subtreeUsage) && <Spend usage={node.usage} subtree={node.subtreeUsage} />}
       {node.budget && <BudgetSection budget={node.budget} />}
       {node.error && (

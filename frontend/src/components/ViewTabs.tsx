@@ -1,10 +1,13 @@
 // A row of tabs choosing how a panel shows its content (WAI-ARIA tabs: roving tabindex, the
-// arrow keys, Home and End move and select; the panel is labelled by the selected tab).
+// arrow keys, Home and End move and select; the panel is labelled by the selected tab). A tab
+// may carry a count badge (none at 0).
 import { useRef, type KeyboardEvent, type ReactNode } from 'react';
 
 export interface TabChoice<T extends string> {
   value: T;
   text: string;
+  /** A count shown as a badge after the text (none when absent or 0). */
+  badge?: number;
 }
 
 export interface ViewTabsProps<T extends string> {
@@ -66,6 +69,14 @@ export function ViewTabs<T extends string>({ idPrefix, label, tabs, current, onC
             onClick={() => onChange(t.value)}
           >
             {t.text}
+            {t.badge ? (
+              <>
+                {' '}
+                <span className="nav-badge tab-badge" data-testid={`${idPrefix}-badge-${t.value}`} data-count={t.badge}>
+                  {t.badge}
+                </span>
+              </>
+            ) : null}
           </button>
         ))}
       </div>

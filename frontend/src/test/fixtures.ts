@@ -1,5 +1,5 @@
 // Test fixtures: job trees and event frames shaped like the server's (see samples.md).
-import type { AlertView, ApprovalView, BudgetView, NodeView } from '../api/types';
+import type { AlertView, ApprovalView, BudgetView, MessageView, NodeView } from '../api/types';
 import type { EventFrame } from '../live/events';
 
 export const JOB = 'job-1';
@@ -158,4 +158,27 @@ export function straggler(over: Partial<AlertView> = {}): AlertView {
     data: { elapsed_ms: 12_000, median_ms: 4000, factor: 2, siblings: 3 },
     ...over,
   });
+}
+
+/** 2026-11-21T19:21:41.000Z, when the fixtures' messages are sent (MSG_AT + n s for the n-th). */
+export const MSG_AT = Date.parse('2026-11-21T19:21:41.000Z');
+
+/** A pending message of JOB from the key `ops` to node `a1`, priority 5, no thread. */
+export function message(over: Partial<MessageView> = {}): MessageView {
+  return {
+    id: 'm-1',
+    job_id: JOB,
+    to: 'a1',
+    from: null,
+    sender: 'ops',
+    thread_id: null,
+    priority: 5,
+    body: { text: 'hello' },
+    state: 'pending',
+    deliveries: 0,
+    created_ms: MSG_AT,
+    expires_ms: null,
+    dead_reason: null,
+    ...over,
+  };
 }

@@ -7,14 +7,16 @@
 // paused by an approval (its waiting node listed and opened, decided in its panel, no
 // question form, statuses read again after the approval frames; a node link opening a panel),
 // and a job held by its failure-rate alert (the banner, no question form, Resume job; the
-// banner gone once the alert is resolved; a straggler's alert in its node's panel).
+// banner gone once the alert is resolved; a straggler's alert in its node's panel), and the
+// Dead letters tab (its count badge, read again after message_dead_lettered frames, a
+// recipient opening its node's panel with its Mailbox).
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { ReactElement } from 'react';
 import { describe, expect, it } from 'vitest';
 import { JobDetail } from './JobDetail';
 import { renderWithServices, type Handler } from '../test/services';
-import { alert, approval, budget, frame, JOB, node, smallTree, straggler } from '../test/fixtures';
+import { alert, approval, budget, frame, JOB, message, MSG_AT, node, smallTree, straggler } from '../test/fixtures';
 import type { NodeView, Usage } from '../api/types';
 import { LLM_CALLS } from '../test/llmCalls';
 import { parseHash, useHash } from '../app/route';
@@ -42,11 +44,12 @@ function jobView(tree: NodeView, status = 'running') {
   };
 }
 
-/** The page with a job that has no approval requests nor alerts (the page reads them besides the job; not counted as the job's reads). */
+/** The page with a job that has no approval requests, alerts nor messages (the page reads them besides the job; not counted as the job's reads). */
 function renderJob(ui: ReactElement, handler: Handler) {
   return renderWithServices(ui, (method, url, body) => {
     if (method === 'GET' && url.startsWith('/api/v1/approvals?')) return { status: 200, body: { approvals: [], next_cursor: null } };
     if (method === 'GET' && url.startsWith('/api/v1/alerts?')) return { status: 200, body: { alerts: [], next_cursor: null } };
+    if (method === 'GET' && url.startsWith(`/api/v1/recursion/job/${JOB}/messages`)) return { status: 200, body: { messages: [] } };
     return handler(method, url, body);
   });
 }
@@ -420,5 +423,41 @@ describe('JobDetail view', () => {
   it('opens the panel of the node a link names', async () => {
     renderJob(<JobDetail id={JOB} node="b1" />, () => ({ status: 200, body: jobView(smallTree()) }));
     expect(await screen.findByRole('heading', { name: 'tech_lead b1' })).toBeTruthy();
+  });
+
+  it('shows the dead letters in their tab with a count badge, live from message_dead_lettered, a recipient opening its panel', async () => {
+    const user = userEvent.setup();
+    window.location.hash = `#/jobs/${JOB}`;
+    const first = message({ id: 'd-1', state: 'dead', dead_reason: 'ttl', body: 'late' });
+    const second = message({ id: 'd-2', to: 'b1', state: 'dead', dead_reason: 'max_deliveries', deliveries: 5, created_ms: MSG_AT + 1000 });
+    let deadReads = 0;
+    const { bus } = renderWithServices(<RoutedJob />, (_method, url) => {
+      if (url.startsWith('/api/v1/approvals?')) return { status: 200, body: { approvals: [], next_cursor: null } };
+      if (url.startsWith('/api/v1/alerts?')) return { status: 200, body: { alerts: [], next_cursor: null } };
+      if (url === `/api/v1/recursion/job/${JOB}/messages?state=dead`) {
+        deadReads += 1;
+        return { status: 200, body: { messages: deadReads === 1 ? [first] : [first, second] } };
+      }
+      if (url === `/api/v1/recursion/job/${JOB}/messages`) return { status: 200, body: { messages: [first, second] } };
+      return { status: 200, body: jobView(smallTree()) };
+    });
+    await waitFor(() => expect(screen.getByTestId('job-nodes-badge-dead-letters').dataset.count).toBe('1'));
+    await user.click(screen.getByRole('tab', { name: 'Dead letters 1' }));
+    await waitFor(() => expect(window.location.hash).toBe(`#/jobs/${JOB}?view=dead-letters`));
+    const section = await screen.findByRole('region', { name: 'Dead letters' });
+    expect(screen.getByRole('tabpanel', { name: 'Dead letters 1' }).contains(section)).toBe(true);
+    expect(section.querySelectorAll('[data-testid="message"]')).toHaveLength(1);
+    // Another message's frames change nothing; a dead letter's has the list read again.
+    act(() => bus.emit(frame('message_sent', { message_id: 'x', to: 'a1', from: null })));
+    act(() => bus.emit(frame('message_dead_lettered', { message_id: 'd-2', to: 'b1', sender: 'ops', thread_id: null, reason: 'max_deliveries', deliveries: 5 })));
+    await waitFor(() => expect(screen.getByTestId('job-nodes-badge-dead-letters').dataset.count).toBe('2'), { timeout: 2000 });
+    expect(deadReads).toBe(2);
+    const [newest] = section.querySelectorAll<HTMLElement>('[data-testid="message"]');
+    expect(newest.dataset.messageId).toBe('d-2');
+    await user.click(screen.getByRole('button', { name: 'Select node b1' }));
+    expect(await screen.findByRole('heading', { name: 'tech_lead b1' })).toBeTruthy();
+    const mailbox = await screen.findByRole('region', { name: 'Mailbox' });
+    expect(mailbox.querySelector('[data-message-id="d-2"]')?.getAttribute('data-state')).toBe('dead');
+    expect(window.location.hash).toBe(`#/jobs/${JOB}?view=dead-letters`);
   });
 });
