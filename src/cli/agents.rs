@@ -6,7 +6,6 @@
 //! server's answers as they came; the words are `agents_render.rs`'s.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use reqwest::Method;
@@ -17,7 +16,7 @@ use super::client::Client;
 use super::http::{describe_problem, Api};
 use super::jobfile::JobFile;
 use super::out::Outcome;
-use super::{Format, ServerArgs};
+use super::ServerArgs;
 
 /// What to do with the agent registry.
 #[derive(Debug, Subcommand)]
@@ -105,14 +104,7 @@ impl Agents<'_> {
 
     /// The answer as one line of JSON, or the lines `words` makes of it.
     fn print(&self, answer: &Value, words: impl FnOnce(&Value) -> Vec<String>) -> Outcome {
-        if self.client.format() == Format::Json {
-            self.client.out().json(answer)?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        for line in words(answer) {
-            self.client.out().line(&line)?;
-        }
-        Ok(ExitCode::SUCCESS)
+        self.client.print_answer(answer, words)
     }
 
     async fn list(&self) -> Outcome {

@@ -42,6 +42,18 @@ impl Client {
         self.api.send(method, path, body, None).await
     }
 
+    /// An answer as one line of JSON (`-o json`), or the lines `words` makes of it.
+    pub(super) fn print_answer(&self, answer: &Value, words: impl FnOnce(&Value) -> Vec<String>) -> Outcome {
+        if self.format == Format::Json {
+            self.out.json(answer)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        for line in words(answer) {
+            self.out.line(&line)?;
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
     pub(super) fn format(&self) -> Format {
         self.format
     }

@@ -101,14 +101,7 @@ struct Mail<'a> {
 impl Mail<'_> {
     /// The answer as one line of JSON, or the lines `words` makes of it.
     fn print(&self, answer: &Value, words: impl FnOnce(&Value) -> Vec<String>) -> Outcome {
-        if self.client.format() == Format::Json {
-            self.client.out().json(answer)?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        for line in words(answer) {
-            self.client.out().line(&line)?;
-        }
-        Ok(ExitCode::SUCCESS)
+        self.client.print_answer(answer, words)
     }
 
     /// The job's tree (without results).
