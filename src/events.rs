@@ -57,6 +57,9 @@ event_kinds! {
     MessageDelivered => "message_delivered",
     MessageAcknowledged => "message_acknowledged",
     MessageDeadLettered => "message_dead_lettered",
+    WorkspaceCreated => "workspace_created",
+    WorkspaceMerged => "workspace_merged",
+    WorkspaceMergeFailed => "workspace_merge_failed",
     Error => "error",
     Heartbeat => "heartbeat",
 }

@@ -33,7 +33,35 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     alert_metrics(app.engine.alert_meters(), &mut out);
     webhook_metrics(&app.webhooks, &mut out);
     super::agent_metrics::workforce_metrics(app.engine.workforce(), &mut out);
+    mail_metrics(app.engine.post_office(), &mut out);
+    workspace_metrics(app.engine.workspaces().merge_counts(), &mut out);
     ([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], out)
+}
+
+/// Messages open now and moved since the start.
+fn mail_metrics(office: &crate::mail::PostOffice, out: &mut String) {
+    let open = office.open_total() as u64;
+    metric(out, "cadre_messages_open", "gauge", "Messages not yet acknowledged or dead-lettered.", open);
+    header(out, "cadre_messages_total", "counter", "Messages by what happened to them (a redelivery counts again).");
+    let m = &office.meters;
+    for (event, counter) in [
+        ("sent", &m.sent),
+        ("delivered", &m.delivered),
+        ("acknowledged", &m.acknowledged),
+        ("dead_lettered", &m.dead_lettered),
+    ] {
+        let _ = writeln!(out, "cadre_messages_total{{event=\"{event}\"}} {}", counter.load(Ordering::Relaxed));
+    }
+}
+
+/// Merges up a workspace's tree, by outcome.
+fn workspace_metrics(counts: crate::workspace::MergeCounts, out: &mut String) {
+    header(out, "cadre_workspace_merges_total", "counter", "Merges of a node's branch into its parent's, by outcome.");
+    for (outcome, n) in
+        [("merged", counts.merged), ("conflict", counts.conflict), ("check_failed", counts.check_failed)]
+    {
+        let _ = writeln!(out, "cadre_workspace_merges_total{{outcome=\"{outcome}\"}} {n}");
+    }
 }
 
 /// Alerts fired, by rule.

@@ -37,6 +37,7 @@ pub mod usage;
 pub mod validate;
 pub mod view_cache;
 pub mod views;
+pub mod workspace;
 
 use axum::middleware;
 use axum::routing::get;
@@ -111,6 +112,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(alerts::router())
         .merge(agents::router())
         .merge(messages::router())
+        .merge(workspace::router())
         .merge(report::router())
         .merge(hierarchy::router())
         .merge(stats::router())

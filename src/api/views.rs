@@ -60,6 +60,9 @@ pub struct JobView {
     /// The job's budget (its root's envelope); null when it has none.
     #[serde(default)]
     pub budget: Option<BudgetView>,
+    /// The job's git workspace (`workspace` at submission); null when it declares none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<super::workspace::WorkspaceView>,
     pub tree: Option<NodeView>,
 }
 
@@ -263,6 +266,7 @@ pub fn job_view(job: &JobRow, nodes: &[NodeRow], options: TreeOptions<'_>) -> Re
         error: job.error.clone(),
         usage: shown.total(),
         budget: nodes.first().and_then(|root| options.budgets.get(&root.id).cloned()),
+        workspace: super::workspace::WorkspaceView::of_job(job.id, &job.config),
         tree,
     })
 }

@@ -13,6 +13,7 @@ pub mod status;
 pub mod validate;
 pub mod validate_decompose;
 pub mod validate_llm;
+pub mod workspace;
 
 pub use decompose::{CheckSpec, DecomposeKind, DecomposeSpec, Intent, ManagerSpec};
 pub use plan::{PlannedNode, RetryPolicy, RuntimeSpec};

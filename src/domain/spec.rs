@@ -38,6 +38,10 @@ pub struct JobSpec {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 200)]
     pub idempotency_key: Option<String>,
+    /// A git repository the job's command workers work in, each in a worktree of its own,
+    /// their branches merged up the tree (see docs/WORKSPACES.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<super::workspace::WorkspaceSpec>,
 }
 
 /// Settings that apply to one job.
@@ -88,6 +92,11 @@ pub struct JobConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(read_only)]
     pub submitted_by: Option<String>,
+    /// The job's `workspace`, kept with its settings (set by the server from the
+    /// submission's top-level `workspace`; a submission may not set it here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(read_only)]
+    pub workspace: Option<super::workspace::WorkspaceSpec>,
 }
 
 /// One node of the plan: an orchestrator (with `children`, or `decompose` for children a

@@ -74,6 +74,9 @@ pub fn validate(spec: &JobSpec, limits: &PlanLimits) -> Validation {
     let mut v = Validation::default();
     check_request(spec, &mut v);
     let max_depth = check_config(spec, limits, &mut v);
+    if let Some(workspace) = &spec.workspace {
+        v.errors.extend(super::workspace::problems(workspace, spec.plan.as_ref()));
+    }
     let (budget_errors, budget_warnings) = super::budget::check(spec);
     v.errors.extend(budget_errors);
     v.warnings.extend(budget_warnings);
@@ -134,6 +137,9 @@ fn check_owners(config: &super::spec::JobConfig, v: &mut Validation) {
     }
     if config.submitted_by.is_some() {
         v.error("config.submitted_by", "is set by the server from the submitting key");
+    }
+    if config.workspace.is_some() {
+        v.error("config.workspace", "is set by the server from the job's top-level workspace");
     }
 }
 

@@ -41,6 +41,17 @@ impl EngineCtx {
     }
 
     fn record(&self, row: &MessageRow, kind: EventKind, data: Value) {
+        let meters = &self.mail.meters;
+        let counter = match kind {
+            EventKind::MessageSent => Some(&meters.sent),
+            EventKind::MessageDelivered => Some(&meters.delivered),
+            EventKind::MessageAcknowledged => Some(&meters.acknowledged),
+            EventKind::MessageDeadLettered => Some(&meters.dead_lettered),
+            _ => None,
+        };
+        if let Some(counter) = counter {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         self.journal.message(row.clone());
         self.journal.emit(EventDraft::job(kind, row.job_id, None, &data));
     }
@@ -195,6 +206,11 @@ impl Engine {
     /// The recipient of an open message of job `job_id`.
     pub fn message_recipient(&self, id: Uuid) -> Option<Uuid> {
         self.inner.ctx.mail.recipient(id)
+    }
+
+    /// Every open message, and the mail counters.
+    pub fn post_office(&self) -> &crate::mail::PostOffice {
+        &self.inner.ctx.mail
     }
 
     /// The most a receive may wait.

@@ -29,6 +29,7 @@ pub mod signs;
 pub mod tokens;
 mod tree;
 pub mod validation;
+mod workspaces;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,6 +119,8 @@ pub(crate) struct EngineCtx {
     pub mail: crate::mail::PostOffice,
     pub mail_arrived: tokio::sync::Notify,
     pub mail_config: crate::config::MailConfig,
+    /// Git worktrees and merges for jobs that declare a workspace.
+    pub workspaces: crate::workspace::Workspaces,
 }
 
 /// The orchestrator handle; cheap to clone.
@@ -172,6 +175,7 @@ impl Engine {
             mail: crate::mail::PostOffice::default(),
             mail_arrived: tokio::sync::Notify::new(),
             mail_config: config.mail.clone(),
+            workspaces: crate::workspace::Workspaces::new(worktrees_root(config)?),
         });
         registry::load(&parts.store, &ctx.workforce).await?;
         mail::start(&ctx, &parts.tracker).await?;
@@ -328,4 +332,11 @@ fn process_defaults(config: &Config) -> ProcessDefaults {
         output_tail_bytes: w.output_tail_bytes,
         reallocation: recovery::Factors { memory: w.reallocate_memory_factor, time: w.reallocate_time_factor },
     }
+}
+
+/// Where worktrees live: `<data_dir>/worktrees`, absolute, since git resolves a relative path
+/// against the repository it runs in, not against the server's directory.
+fn worktrees_root(config: &Config) -> Result<std::path::PathBuf, EngineError> {
+    std::path::absolute(config.store.data_dir.join("worktrees"))
+        .map_err(|e| EngineError::Config(format!("store.data_dir: {e}")))
 }

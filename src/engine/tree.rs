@@ -39,6 +39,9 @@ pub(super) enum Phase {
     Finishing,
     /// A worker whose process has ended, waiting for children it spawned (holds no slot).
     AwaitChildren,
+    /// A node with children, all ended, whose branch is being merged into its parent's
+    /// (holds no slot).
+    Merging,
     /// Ended.
     Done,
 }

@@ -11,6 +11,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 
 use uuid::Uuid;
@@ -51,9 +52,26 @@ pub enum Refusal {
 #[derive(Default)]
 pub struct PostOffice {
     boxes: Mutex<HashMap<Uuid, BTreeMap<Place, MessageRow>>>,
+    /// What happened to messages since the server started.
+    pub meters: MailMeters,
+}
+
+/// Messages sent, delivered, acknowledged and dead-lettered since the server started (a
+/// redelivery counts again), for `/metrics`.
+#[derive(Debug, Default)]
+pub struct MailMeters {
+    pub sent: AtomicU64,
+    pub delivered: AtomicU64,
+    pub acknowledged: AtomicU64,
+    pub dead_lettered: AtomicU64,
 }
 
 impl PostOffice {
+    /// Open messages in every mailbox.
+    pub fn open_total(&self) -> usize {
+        self.boxes().values().map(BTreeMap::len).sum()
+    }
+
     fn boxes(&self) -> MutexGuard<'_, HashMap<Uuid, BTreeMap<Place, MessageRow>>> {
         self.boxes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -162,6 +162,7 @@ fn run_problems(run: &ExecutorSpec, limits: &PlanLimits) -> Vec<FieldError> {
         plan: Some(node),
         labels: Default::default(),
         idempotency_key: None,
+        workspace: None,
     };
     let validation = crate::domain::validate::validate(&job, limits);
     validation

@@ -51,6 +51,7 @@ impl Workspaces {
         let cleanup = git::remove_worktree(&repo, &scratch).await;
         let outcome = outcome?;
         cleanup?;
+        self.count_merge(&outcome);
         if let MergeOutcome::Merged { sha } = &outcome {
             move_branch(&repo, into_branch, &old, sha).await?;
         }

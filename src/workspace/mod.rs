@@ -8,8 +8,9 @@
 //! repository holds that repository's lock, so concurrent drivers never race git's own lock
 //! files (`index.lock`, `.git/worktrees`, packed refs).
 //!
-//! Not yet wired: the engine, the API (`GET …/nodes/{node_id}/diff`) and the job spec
-//! (`workspace: {repo, base, merge, check}`) will call in here; nothing calls it today.
+//! The engine calls in here for a job that declares `workspace: {repo, base, merge,
+//! check}` (through [`nodes`], which names a node by its chain from the root), and so does
+//! the API for a node's diff and a kept workspace's removal.
 //!
 //! Branches: the job branch is `cadre/<job_id>/job` and a node's is
 //! `cadre/<job_id>/<node name>-<short node id>`. The issue's `cadre/<job_id>` cannot be used
@@ -19,9 +20,11 @@
 
 pub mod git;
 pub mod merge;
+pub mod nodes;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +72,16 @@ struct Inner {
     /// One lock per canonical repository path. Entries are never dropped: a job's repositories
     /// are few, and a lock that outlives its last user costs a few bytes.
     locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+    /// Merges made, by outcome: merged, conflict, check failed (for `/metrics`).
+    merges: [AtomicU64; 3],
+}
+
+/// How many merges ended each way since the server started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeCounts {
+    pub merged: u64,
+    pub conflict: u64,
+    pub check_failed: u64,
 }
 
 /// The job branch's name.
@@ -105,12 +118,29 @@ fn slug(name: &str) -> String {
 impl Workspaces {
     /// A handle keeping worktrees under `root` (e.g. `<data_dir>/worktrees`).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { inner: Arc::new(Inner { root: root.into(), locks: Mutex::new(HashMap::new()) }) }
+        Self {
+            inner: Arc::new(Inner { root: root.into(), locks: Mutex::new(HashMap::new()), merges: Default::default() }),
+        }
     }
 
     /// Where worktrees live.
     pub fn root(&self) -> &Path {
         &self.inner.root
+    }
+
+    /// Merges so far, by outcome.
+    pub fn merge_counts(&self) -> MergeCounts {
+        let [merged, conflict, check_failed] = self.inner.merges.each_ref().map(|n| n.load(Ordering::Relaxed));
+        MergeCounts { merged, conflict, check_failed }
+    }
+
+    fn count_merge(&self, outcome: &MergeOutcome) {
+        let at = match outcome {
+            MergeOutcome::Merged { .. } => 0,
+            MergeOutcome::Conflict { .. } => 1,
+            MergeOutcome::CheckFailed { .. } => 2,
+        };
+        self.inner.merges[at].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The repository's canonical path and its lock, held until the guard drops.
@@ -129,15 +159,7 @@ impl Workspaces {
     /// a job branch left by an earlier run (a restart) is kept as it is.
     pub async fn job_branch(&self, repo: &Path, base: &str, job_id: Uuid) -> Result<String, WorkspaceError> {
         let (repo, _guard) = self.lock(repo).await?;
-        let branch = job_branch_name(job_id);
-        if base == branch {
-            return Err(WorkspaceError::BranchIsBase(branch));
-        }
-        let base_sha = branch_sha(&repo, base).await?;
-        if branch_sha(&repo, &branch).await.is_err() {
-            git(&repo, &["branch", "--no-track", &branch, &base_sha]).await?;
-        }
-        Ok(branch)
+        nodes::ensure_job_branch(&repo, base, job_id).await
     }
 
     /// Creates a node's branch from `parent_branch` and checks it out in a new worktree at
@@ -204,13 +226,14 @@ impl Workspaces {
         if keep_branches {
             return Ok(());
         }
-        let prefix = format!("refs/heads/cadre/{}/", job_id.simple());
-        let listed = git(&repo, &["for-each-ref", "--format=%(refname:lstrip=2)", &prefix]).await?;
-        let branches: Vec<&str> = listed.lines().filter(|b| !b.is_empty()).collect();
-        if !branches.is_empty() {
-            let mut args = vec!["branch", "-D"];
-            args.extend(branches);
-            git(&repo, &args).await?;
+        // Branches and the refs keeping where each was made from go together.
+        for prefix in
+            [format!("refs/heads/cadre/{}/", job_id.simple()), format!("refs/cadre-base/{}/", job_id.simple())]
+        {
+            let listed = git(&repo, &["for-each-ref", "--format=%(refname)", &prefix]).await?;
+            for full in listed.lines().filter(|r| !r.is_empty()) {
+                git(&repo, &["update-ref", "-d", full]).await?;
+            }
         }
         Ok(())
     }

@@ -35,3 +35,4 @@ mod webhook_receiver;
 mod webhooks;
 mod worker_recursion;
 mod workforce;
+mod workspace;

@@ -15,7 +15,7 @@ async fn health_and_readiness_answer_without_a_key() {
 }
 
 /// Every route under `/api/v1`.
-const API_ROUTES: [&str; 33] = [
+const API_ROUTES: [&str; 35] = [
     "/agents",
     "/agents/org",
     "/agents/templates",
@@ -39,12 +39,14 @@ const API_ROUTES: [&str; 33] = [
     "/recursion/job/{id}/nodes/{node_id}/ancestors",
     "/recursion/job/{id}/nodes/{node_id}/children",
     "/recursion/job/{id}/nodes/{node_id}/descendants",
+    "/recursion/job/{id}/nodes/{node_id}/diff",
     "/recursion/job/{id}/nodes/{node_id}/llm-calls",
     "/recursion/job/{id}/nodes/{node_id}/logs",
     "/recursion/job/{id}/nodes/{node_id}/messages",
     "/recursion/job/{id}/nodes/{node_id}/usage",
     "/recursion/job/{id}/report",
     "/recursion/job/{id}/resume",
+    "/recursion/job/{id}/workspace",
     "/recursion/jobs",
     "/recursion/plan",
     "/recursion/stats",

@@ -1,6 +1,6 @@
 // Tests of the REST client: bearer key, problem bodies, 401 callback, 429 Retry-After, the
 // label filter's translation, answering a paused job, reading a job's Markdown report, and
-// listing and deciding approval requests.
+// listing and deciding approval requests, and a node's workspace diff.
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClient, ApiError, labelParam } from './client';
 import { RateGate } from './rateGate';
@@ -140,5 +140,19 @@ describe('ApiClient', () => {
     expect(calls[2][1].body).toBeUndefined();
     expect((err as ApiError).status).toBe(409);
     expect((err as ApiError).problem?.detail).toBe('the job is not held');
+  });
+
+  it('reads a node’s workspace diff, and its 404 (no branch yet) as an ApiError with the detail', async () => {
+    const diff = { job_id: 'j1', node_id: 'n1', branch: 'cadre/j1/w-0a1b2c3d', parent_branch: 'cadre/j1/job', base: 'a', head: 'b', files: [{ path: 'x', status: 'M' }], diff: '' };
+    const none = { type: 'about:blank', title: 'Not Found', status: 404, detail: 'node n1 has no branch yet' };
+    const answers = [jsonResponse(200, diff), jsonResponse(404, none)];
+    const fetchImpl = vi.fn(async () => answers.shift() as Response);
+    const api = new ApiClient({ key: KEY, fetchImpl, gate: instantGate() });
+    await expect(api.nodeDiff('j1', 'n 1')).resolves.toEqual(diff);
+    const err = await api.nodeDiff('j1', 'n1').catch((e: unknown) => e);
+    const calls = fetchImpl.mock.calls.map((c) => c as unknown as [string, RequestInit]);
+    expect(calls.map(([url, init]) => `${init.method} ${url}`)).toEqual(['GET /api/v1/recursion/job/j1/nodes/n%201/diff', 'GET /api/v1/recursion/job/j1/nodes/n1/diff']);
+    expect((err as ApiError).status).toBe(404);
+    expect((err as ApiError).problem?.detail).toBe('node n1 has no branch yet');
   });
 });

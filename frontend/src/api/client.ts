@@ -18,6 +18,7 @@ import type {
   MessageList,
   MessageState,
   MessageView,
+  NodeDiff,
   NodeLogs,
   OrgTree,
   Problem,
@@ -218,6 +219,14 @@ export class ApiClient {
 
   nodeLogs(id: string, nodeId: string): Promise<NodeLogs> {
     return this.request('GET', `/recursion/job/${encodeURIComponent(id)}/nodes/${encodeURIComponent(nodeId)}/logs`);
+  }
+
+  /**
+   * What a node's branch changed in the job's workspace (404: the job has no workspace, or
+   * the node has no branch yet).
+   */
+  nodeDiff(id: string, nodeId: string): Promise<NodeDiff> {
+    return this.request('GET', `/recursion/job/${encodeURIComponent(id)}/nodes/${encodeURIComponent(nodeId)}/diff`);
   }
 
   /** A node's model calls, oldest first: its conversation. */

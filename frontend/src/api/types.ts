@@ -321,6 +321,8 @@ export interface JobView {
   usage?: Usage | null;
   /** The job's budget (its root's envelope); null when it has none. */
   budget?: BudgetView | null;
+  /** The git repository its command workers work in, a branch each (absent or null: none declared). */
+  workspace?: WorkspaceView | null;
 }
 
 /** A job without its tree (`GET /recursion/jobs`). */
@@ -711,4 +713,82 @@ export interface SendMessageBody {
   priority?: number;
   body: JsonValue;
   ttl_s?: number;
+}
+
+// ---- workspaces: a job's git repository, a branch per node (issue 17) ----------------------
+
+/** How a node's branch goes back: `up` merges it into its parent's once its check passes, `none` keeps it apart. */
+export type WorkspaceMerge = 'up' | 'none';
+
+/** A job's workspace (`workspace` of a job view). */
+export interface WorkspaceView {
+  /** The repository's absolute path on the server. */
+  repo: string;
+  /** The branch (or ref) the job's branch was made from. */
+  base: string;
+  /** A `WorkspaceMerge` (kept a string, so that a mode a newer server adds still reads). */
+  merge: string;
+  /** The command run on a merge before it is kept (argv); null when none. */
+  check: string[] | null;
+  /** `cadre/<job id hex>/job`: the branch the top nodes merge into. */
+  job_branch: string;
+}
+
+/** A file a node's branch changed, with git's status letter (`A`, `M`, `D`, `R`, …). */
+export interface WorkspaceFile {
+  path: string;
+  status: string;
+}
+
+/** What a node's branch changed (`GET /recursion/job/{id}/nodes/{node_id}/diff`). */
+export interface NodeDiff {
+  job_id: string;
+  node_id: string;
+  /** `cadre/<job>/<name>-<8 hex>`. */
+  branch: string;
+  /** The job's branch, or its parent node's. */
+  parent_branch: string;
+  /** The commit the branch was made from. */
+  base: string;
+  /** The commit at the branch's tip. */
+  head: string;
+  files: WorkspaceFile[];
+  /** Unified diff text of `base`..`head`. */
+  diff: string;
+}
+
+/** The data of a `workspace_created` frame: a command worker's worktree was made for an attempt. */
+export interface WorkspaceCreatedData {
+  node_id: string;
+  name: string;
+  branch: string;
+  parent_branch: string;
+  path: string;
+}
+
+/** The data of a `workspace_merged` frame: the node's branch went into `into` at `sha`, its check passed. */
+export interface WorkspaceMergedData {
+  node_id: string;
+  name: string;
+  branch: string;
+  into: string;
+  sha: string;
+}
+
+/** Why a merge was not kept. */
+export type MergeFailure = 'conflict' | 'check_failed';
+
+/** The data of a `workspace_merge_failed` frame. */
+export interface WorkspaceMergeFailedData {
+  node_id: string;
+  name: string;
+  branch: string;
+  into: string;
+  /** A `MergeFailure` (a string, so that an outcome a newer server adds still reads). */
+  outcome: string;
+  /** The conflicting files (a conflict). */
+  files: string[];
+  /** The check's exit code (null: none, or it did not exit). */
+  exit_code: number | null;
+  output_tail: string;
 }

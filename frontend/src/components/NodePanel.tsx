@@ -5,13 +5,15 @@
 // error (saying so when its budget could not cover a call), how it recovers from its last
 // failed attempt (the failure's class and what follows), a decomposing node's plan (read
 // while it runs too), a checked worker's validation, result (pretty JSON), what its model
-// calls spent, its budget envelope, its conversation with the model, and, for workers, the
-// stdout/stderr tails of the logs route.
+// calls spent, its budget envelope, its branch and diff in the job's git workspace (when the
+// job has one), its conversation with the model, and, for workers, the stdout/stderr tails of
+// the logs route.
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { describeError } from '../api/client';
-import type { AlertView, ApprovalView, JsonValue, NodeLogs, RecoveryView, Verdict } from '../api/types';
+import type { AlertView, ApprovalView, JsonValue, NodeLogs, RecoveryView, Verdict, WorkspaceView } from '../api/types';
 import { isBudgetRefusal } from '../app/budget';
 import { recoveryOf } from '../app/recovery';
+import type { WorkspaceEvent } from '../app/workspace';
 import { between, formatDuration, formatTime, prettyJson } from '../app/format';
 import { useServices } from '../app/services';
 import type { TreeModel, TreeNode } from '../tree/model';
@@ -28,6 +30,7 @@ import { RecoverySection } from './RecoverySection';
 import { Spend } from './Spend';
 import { StatusBadge } from './StatusBadge';
 import { ValidationSection } from './ValidationSection';
+import { WorkspaceSection } from './WorkspaceSection';
 
 export interface NodePanelProps {
   model: TreeModel;
@@ -44,6 +47,10 @@ export interface NodePanelProps {
   onApprovalDecided?: (view: ApprovalView, verdict: Verdict) => void;
   /** The alerts that concern the node (a straggler; none: no section). */
   alerts?: readonly AlertView[];
+  /** The job's git workspace (none: no Workspace section). */
+  workspace?: WorkspaceView | null;
+  /** The node's latest workspace frame (a merge kept or failed) seen while the job is watched. */
+  workspaceEvent?: WorkspaceEvent | null;
 }
 
 type Loaded<T> = { state: 'idle' } | { state: 'done'; value: T } | { state: 'error'; message: string };
@@ -76,7 +83,7 @@ function resultReadable(status: string, kind: string): boolean {
   return isTerminal(status) || (kind === 'orchestrator' && status !== 'pending');
 }
 
-export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, onSelect, approvals = [], onApprovalDecided, alerts = [] }: NodePanelProps) {
+export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, onSelect, approvals = [], onApprovalDecided, alerts = [], workspace, workspaceEvent = null }: NodePanelProps) {
   const { api } = useServices();
   const subscribe = useCallback((cb: () => void) => model.subscribeNode(nodeId, cb), [model, nodeId]);
   useSyncExternalStore(subscribe, () => model.get(nodeId)?.rev ?? -1);
@@ -176,6 +183,7 @@ export function NodePanel({ model, jobId, nodeId, loadResult, onCancelSubtree, o
       {ended && result.state === 'idle' && <p>Loading…</p>}
       {result.state === 'error' && <p className="error">{result.message}</p>}
       {ended && result.state === 'done' && <pre className="json" tabIndex={0}>{prettyJson(result.value ?? null)}</pre>}
+      {workspace && <WorkspaceSection jobId={jobId} nodeId={nodeId} latest={workspaceEvent} />}
       {node.usage && node.usage.calls > 0 && <Conversation jobId={jobId} nodeId={nodeId} calls={node.usage.calls} />}
       {node.kind === 'worker' && (
         <>

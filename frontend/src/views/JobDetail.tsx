@@ -5,7 +5,9 @@
 // subtree behind a confirmation dialog, a paused job's question with a form to answer it,
 // its nodes waiting for a person's approval (decided in their panels), the hold its
 // failure-rate alert puts on its new starts (with Resume job), the alerts of a node (a
-// straggler) in its panel, and the job's report. A `?node=` in the URL opens that node's panel.
+// straggler) in its panel, the job's report, and its git workspace (a line under the title;
+// each node's branch, diff and last merge in its panel). A `?node=` in the URL opens that
+// node's panel.
 import { useCallback, useId, useRef, useState } from 'react';
 import { describeError } from '../api/client';
 import type { ApprovalView, BudgetWarningData, JobSummary, JobView, JsonValue, NodeView, Verdict } from '../api/types';
@@ -18,6 +20,8 @@ import type { JobViewName } from '../app/route';
 import { useServices } from '../app/services';
 import { useAlerts } from '../app/useAlerts';
 import { useApprovals } from '../app/useApprovals';
+import { useWorkspaceFrames } from '../app/useWorkspaceFrames';
+import { workspaceText } from '../app/workspace';
 import { ApprovalsWaiting } from '../components/ApprovalsWaiting';
 import { BudgetBar } from '../components/BudgetBar';
 import { BudgetWarnings } from '../components/BudgetWarnings';
@@ -135,6 +139,7 @@ export function JobDetail({ id, view = 'tree', node }: { id: string; view?: JobV
   };
 
   const jobAlerts = useAlerts({ jobId: id, open: true, limit: JOB_ALERTS_LIMIT });
+  const workspaceEventOf = useWorkspaceFrames(id);
   const held = heldOf(jobAlerts.alerts ?? []);
   const onResumed = (summary: JobSummary) => {
     setJob((j) => (j && !isTerminal(j.status) ? { ...j, status: summary.status ?? 'running' } : j));
@@ -202,6 +207,11 @@ export function JobDetail({ id, view = 'tree', node }: { id: string; view?: JobV
           </div>
         )}
       </div>
+      {job?.workspace && (
+        <p className="workspace-line small" data-testid="job-workspace">
+          {workspaceText(job.workspace)}
+        </p>
+      )}
       {(error || actionError) && (
         <div role="alert" className="error">
           {error && <p>{error}</p>}
@@ -306,6 +316,8 @@ export function JobDetail({ id, view = 'tree', node }: { id: string; view?: JobV
               approvals={jobApprovals.approvals?.filter((a) => a.node_id === selectedNode.id)}
               onApprovalDecided={onApprovalDecided}
               alerts={jobAlerts.alerts?.filter((a) => a.node_id === selectedNode.id)}
+              workspace={job?.workspace}
+              workspaceEvent={workspaceEventOf(selectedNode.id)}
               onCancelSubtree={() => setConfirming({ what: 'node', nodeId: selectedNode.id })}
             />
           ) : (

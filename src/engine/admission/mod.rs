@@ -19,9 +19,11 @@ use crate::config::Config;
 use crate::domain::plan::flatten;
 use crate::domain::spec::JobConfig;
 use crate::domain::validate::validate;
-use crate::domain::{JobSpec, JobStatus, NodeStatus, PlanLimits, PlannedNode};
+use crate::domain::workspace::WorkspaceSpec;
+use crate::domain::{FieldError, JobSpec, JobStatus, NodeStatus, PlanLimits, PlannedNode};
 use crate::events::{now_ms, EventDraft, EventKind};
 use crate::store::{JobRow, JobUpdate, LabelRow, NewNodes, NodeRow, NodeUpdate, SharedStore};
+use crate::workspace::WorkspaceError;
 
 mod decisions;
 mod lifecycle;
@@ -107,10 +109,14 @@ impl Admission {
         let mut spec = spec.with_decomposer(&self.limits);
         let mut validation = validate(&spec, &self.limits);
         validation.errors.extend(staffing_problems(&self.ctx.workforce, &spec));
+        if validation.errors.is_empty() {
+            validation.errors.extend(self.workspace_problems(spec.workspace.as_ref()).await);
+        }
         if !validation.errors.is_empty() {
             return Err(EngineError::Invalid(validation.errors));
         }
         spec.config.submitted_by = submitted_by;
+        spec.config.workspace = spec.workspace.take();
         self.ensure_store_reachable()?;
         let _keyed = match &spec.idempotency_key {
             Some(key) => {
@@ -149,6 +155,20 @@ impl Admission {
         drop(planned);
         self.ctx.journal.flush().await?;
         Ok(Submitted { job, created: true })
+    }
+
+    /// Asks git whether the declared repository and base exist (the shape was checked).
+    async fn workspace_problems(&self, workspace: Option<&WorkspaceSpec>) -> Vec<FieldError> {
+        let Some(workspace) = workspace else { return Vec::new() };
+        let repo = std::path::Path::new(&workspace.repo);
+        let problem = match self.ctx.workspaces.probe(repo, &workspace.base).await {
+            Ok(()) => return Vec::new(),
+            Err(WorkspaceError::NoSuchBranch(branch)) => {
+                ("workspace.base", format!("the repository has no branch {branch}"))
+            }
+            Err(error) => ("workspace.repo", format!("not a git working tree cadre can use: {error}")),
+        };
+        vec![FieldError { path: problem.0.into(), message: problem.1 }]
     }
 
     /// Refuses a change the store could not take now, rather than keep it in memory only.
@@ -201,6 +221,7 @@ impl Admission {
             submitted_by: config.submitted_by.clone(),
             owners: config.owners.clone(),
             approve_plan: config.approve_plan,
+            workspace: config.workspace.clone().map(Arc::new),
         };
         let mut run = JobRun::new(self.ctx.clone(), job_id, settings, tree::build(planned), (outbox, inbox));
         let started_ms = match stored {

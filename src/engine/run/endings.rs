@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::notices::NodeCompleted;
+use super::workspace::AfterMerge;
 use super::{JobRun, REASON_CANCELLED, REASON_DEPENDENCY_FAILED, REASON_SIBLING_FAILED};
 use crate::domain::{json_text, FailurePolicy, JsonText, NodeStatus};
 use crate::engine::aggregate::{aggregate, ChildOutcome};
@@ -98,6 +99,17 @@ impl JobRun {
         if status == NodeStatus::Succeeded && self.holds_for_acceptance(index, &result) {
             return;
         }
+        // A leaf merged as its attempt ended; a node with children merges once they all have.
+        let (status, result) = match status {
+            NodeStatus::Succeeded if !self.nodes[index].children.is_empty() => {
+                match self.merge_first(index, AfterMerge::End(result)) {
+                    Ok(()) => return,
+                    Err(AfterMerge::End(result)) => (status, result),
+                    Err(AfterMerge::Work(_)) => unreachable!("given back as it was given"),
+                }
+            }
+            _ => (status, result),
+        };
         self.withdraw_approval(index);
         self.count_for_alerts(index, status);
         self.nodes[index].end(status, result, error);
@@ -244,7 +256,7 @@ impl JobRun {
                     stack.extend(node.children.iter().copied());
                 }
                 Phase::Children | Phase::AwaitChildren => stack.extend(node.children.iter().copied()),
-                Phase::Finishing | Phase::Done => {}
+                Phase::Finishing | Phase::Merging | Phase::Done => {}
             }
         }
         // Children before parents (the arena is breadth-first), so events read bottom-up.

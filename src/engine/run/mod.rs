@@ -23,6 +23,7 @@ mod slots;
 mod spawn;
 mod staffing;
 mod workers;
+mod workspace;
 
 pub(crate) use approvals::NotDecided;
 pub(crate) use restore::Stored;
@@ -93,6 +94,12 @@ pub(crate) enum JobMsg {
     AgentFreed,
     /// A node's wait for an agent may have run out.
     StaffDue { index: usize },
+    /// A node's branch was merged into its parent's, or could not be.
+    Merged {
+        index: usize,
+        step: Result<Option<crate::workspace::nodes::MergeStep>, String>,
+        then: workspace::AfterMerge,
+    },
     /// Add children under a running node (recursion from inside a worker).
     Spawn {
         parent: Uuid,
@@ -128,6 +135,8 @@ pub(crate) struct JobSettings {
     pub owners: Vec<String>,
     /// Hold the topmost model plan for approval (`config.approve_plan`).
     pub approve_plan: bool,
+    /// The job's git workspace, if it declares one.
+    pub workspace: Option<Arc<crate::domain::workspace::WorkspaceSpec>>,
 }
 
 /// One running job.
@@ -162,6 +171,8 @@ pub(crate) struct JobRun {
     watch: alerts::Watch,
     /// Nodes waiting for an agent.
     staffing: staffing::Staffing,
+    /// The job's git workspace, if it declares one.
+    workspace: Option<workspace::JobWorkspace>,
 }
 
 impl JobRun {
@@ -175,6 +186,7 @@ impl JobRun {
         let (outbox, inbox) = channel;
         let slots = slots::SlotQueue::new(ctx.resources.clone(), job_id, settings.caps);
         let budget = budgets::start_budget(&ctx, job_id, &settings, &nodes);
+        let workspace = settings.workspace.clone().map(workspace::JobWorkspace::new);
         Self {
             ctx,
             job_id,
@@ -195,6 +207,7 @@ impl JobRun {
             people: approvals::People::default(),
             watch: alerts::Watch::default(),
             staffing: staffing::Staffing::default(),
+            workspace,
         }
     }
 
@@ -236,6 +249,8 @@ impl JobRun {
         self.end_staffing();
         // A token is valid only while its job runs.
         self.ctx.tokens.revoke_job(self.job_id);
+        // Only a succeeded job's worktrees go, so this does nothing for one a shutdown stopped.
+        self.clear_worktrees().await;
         (self.nodes[0].phase == Phase::Done).then(|| self.finish_job(started_ms))
     }
 
@@ -271,20 +286,15 @@ impl JobRun {
             }
             JobMsg::WorkDone { index, outcome } => self.on_work_done(index, outcome),
             JobMsg::Planned { index, planned } => self.on_planned(index, planned),
-            JobMsg::Answer { answer, reply } => {
-                let _ = reply.send(self.on_answer(answer));
-            }
+            JobMsg::Answer { answer, reply } => drop(reply.send(self.on_answer(answer))),
             JobMsg::AnswerDue { index, asked } => self.on_answer_due(index, asked),
-            JobMsg::Decide { id, ruling, reply } => {
-                let _ = reply.send(self.on_ruling(id, ruling));
-            }
+            JobMsg::Decide { id, ruling, reply } => drop(reply.send(self.on_ruling(id, ruling))),
             JobMsg::ApprovalDue { index, id } => self.on_approval_due(index, id),
-            JobMsg::Resume { by, reply } => {
-                let _ = reply.send(self.resume(by));
-            }
+            JobMsg::Resume { by, reply } => drop(reply.send(self.resume(by))),
             JobMsg::Sweep => self.sweep(),
             JobMsg::AgentFreed => self.on_agent_freed(),
             JobMsg::StaffDue { index } => self.on_staff_due(index),
+            JobMsg::Merged { index, step, then } => self.on_merged(index, step, then),
             JobMsg::RetryDue { index } => {
                 if self.nodes[index].phase == Phase::BackingOff {
                     self.queue_for_slot(index);

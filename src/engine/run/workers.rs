@@ -85,22 +85,26 @@ impl JobRun {
         let judged = spec.validate.as_ref().map(|_| (self.judges(), self.subject(index)));
         // A reallocated attempt runs with the limits its recovery gave it.
         let (run, resources) = self.attempt_terms(index);
+        let mut workspace = self.attempt_workspace(index);
         tokio::spawn(async move {
             let Some(run) = &run else { return };
             let outcome = match durable_start(run, &journal, &exec).await {
                 Some(refused) => refused,
-                None => {
-                    // A panicking executor must still report, or its node would hold its slot forever.
-                    let attempt = std::panic::AssertUnwindSafe(executor::execute(run, resources.as_ref(), &exec));
-                    attempt
-                        .catch_unwind()
-                        .await
-                        .unwrap_or_else(|_| ExecOutcome::Failed { error: "the executor panicked".into(), result: None })
-                }
+                None => match &mut workspace {
+                    Some(workspace) => match workspace.enter(run).await {
+                        Ok(run) => execute(&run, resources.as_ref(), &exec).await,
+                        Err(failed) => failed,
+                    },
+                    None => execute(run, resources.as_ref(), &exec).await,
+                },
             };
             let outcome = match (&spec.validate, judged) {
                 (Some(check), Some((judges, subject))) => judges.checked(check, &subject, outcome, &exec).await,
                 _ => outcome,
+            };
+            let outcome = match &workspace {
+                Some(workspace) => workspace.leave(outcome).await,
+                None => outcome,
             };
             let _ = outbox.send(JobMsg::WorkDone { index, outcome });
         });
@@ -190,6 +194,8 @@ impl JobRun {
         if outcome == ExecOutcome::Waiting {
             return self.on_waiting(index);
         }
+        let Some(outcome) = self.merged_leaf(index, outcome) else { return };
+        let node = &mut self.nodes[index];
         node.cancel = None;
         let retryable = node.cancel_reason.is_none() && node.children.is_empty();
         let again = node.attempts < node.spec.retry.max_attempts;
@@ -252,6 +258,20 @@ impl JobRun {
 fn result_field(result: Option<&serde_json::value::RawValue>, field: &str) -> Option<serde_json::Value> {
     let value: serde_json::Value = serde_json::from_str(result?.get()).ok()?;
     value.get(field).cloned()
+}
+
+/// Runs an attempt's executor. A panicking executor must still report, or its node would
+/// hold its slot forever.
+async fn execute(
+    run: &ExecutorSpec,
+    resources: Option<&crate::domain::spec::ResourceLimits>,
+    exec: &ExecContext,
+) -> ExecOutcome {
+    let attempt = std::panic::AssertUnwindSafe(executor::execute(run, resources, exec));
+    attempt
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| ExecOutcome::Failed { error: "the executor panicked".into(), result: None })
 }
 
 /// Work that reaches outside cadre starts only once its attempt is stored: otherwise a crash
