@@ -60,15 +60,30 @@ CADRE_ST_KEY_ID=$(post /keys '{"name": "revoked-by-schemathesis", "scopes": ["re
 export CADRE_ST_AGENT CADRE_ST_MESSAGE
 CADRE_ST_MESSAGE=$(post "/recursion/job/$CADRE_ST_JOB/messages" "{\"to\": \"$CADRE_ST_WORKER\", \"body\": \"probe\"}" | field id)
 CADRE_ST_AGENT=$(post /agents '{"name": "probed-by-schemathesis", "run": {"type": "command", "argv": ["true"]}}' | field name)
+# A job in a throwaway repository whose one worker runs throughout: its branch answers the diff.
+repo="$dir/repo"
+git init --quiet --initial-branch=main "$repo"
+echo probe >"$repo/probe.txt"
+git -C "$repo" add probe.txt
+git -C "$repo" -c user.name=st -c user.email=st@localhost -c commit.gpgsign=false commit --quiet -m probe
+ws_job=$(post /recursion/job "{\"request\": \"a job in a workspace\", \"workspace\": {\"repo\": \"$repo\", \"base\": \"main\"},
+    \"plan\": {\"name\": \"editor\", \"run\": {\"type\": \"command\", \"argv\": [\"sleep\", \"3600\"]}}}")
+export CADRE_ST_WS_JOB CADRE_ST_WS_NODE
+CADRE_ST_WS_JOB=$(field job_id <<<"$ws_job")
+CADRE_ST_WS_NODE=$(field root_node_id <<<"$ws_job")
+for _ in $(seq 50); do
+    curl -sf "$api/recursion/job/$CADRE_ST_WS_JOB/nodes/$CADRE_ST_WS_NODE/diff" -H "Authorization: Bearer $KEY" >/dev/null && break
+    sleep 0.1
+done
 
 status=0
 "$VENV/bin/st" --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/api/v1/openapi.json" \
     --wait-for-schema 30 -H "Authorization: Bearer $KEY" | tee "$dir/st.log" || status=$?
 # The operations whose plans or keys have rules JSON Schema cannot state, and the dry run on a
 # server without a decomposer, the answer to a job that asked nothing, and decisions on a request
-# decided by the first of them, and agents (see the toml): the
+# decided by the first of them, agents, and removing the workspace of a job that runs (see the toml): the
 # only ones allowed to refuse every generated body.
-EXPLAINED_MISMATCHES='^  - POST /api/v1/(recursion/job|recursion/job/\{id\}/nodes/\{node_id\}/children|recursion/plan|recursion/job/\{id\}/answer|recursion/job/\{id\}/resume|keys|approvals/\{id\}/decision|agents)$|^  - PATCH /api/v1/agents/\{name\}$'
+EXPLAINED_MISMATCHES='^  - POST /api/v1/(recursion/job|recursion/job/\{id\}/nodes/\{node_id\}/children|recursion/plan|recursion/job/\{id\}/answer|recursion/job/\{id\}/resume|keys|approvals/\{id\}/decision|agents)$|^  - PATCH /api/v1/agents/\{name\}$|^  - DELETE /api/v1/recursion/job/\{id\}/workspace$'
 unexplained=$(sed -n '/^Schema validation mismatch/,/^💡/p' "$dir/st.log" | grep '^  - ' | grep -Ev "$EXPLAINED_MISMATCHES" || true)
 if [[ -n "$unexplained" ]]; then
     echo "schemathesis: these operations refused all generated data, and nothing explains why:" >&2

@@ -149,7 +149,11 @@ pub async fn send_message(
     let job_id = parse_id(&id, "job")?;
     let (sender, from_node) =
         super::reach::mail_sender(app.engine.store().as_ref(), &caller, job_id, message.to).await?;
-    check(&message, app.engine.max_mail_body())?;
+    check_message(
+        (message.priority, message.thread_id.as_deref(), message.ttl_s),
+        &message.body,
+        app.engine.max_mail_body(),
+    )?;
     let out = Outgoing {
         to: message.to,
         from_node,
@@ -163,20 +167,25 @@ pub async fn send_message(
     Ok((StatusCode::CREATED, Json(MessageView::from(row))))
 }
 
-fn check(message: &SendMessage, max_body: usize) -> ApiResult<()> {
+/// A message's priority, thread, time to live (`(priority, thread_id, ttl_s)`) and body size.
+pub(super) fn check_message(
+    (priority, thread_id, ttl_s): (Option<u8>, Option<&str>, Option<u64>),
+    body: &Value,
+    max_body: usize,
+) -> ApiResult<()> {
     let mut errors = Vec::new();
     let mut error =
         |path: &str, text: String| errors.push(crate::domain::FieldError { path: path.into(), message: text });
-    if message.priority.is_some_and(|p| p > 9) {
+    if priority.is_some_and(|p| p > 9) {
         error("priority", "0–9".into());
     }
-    if message.thread_id.as_deref().is_some_and(|t| t.trim().is_empty() || t.chars().count() > 200) {
+    if thread_id.is_some_and(|t| t.trim().is_empty() || t.chars().count() > 200) {
         error("thread_id", "1–200 characters, not only spaces".into());
     }
-    if message.ttl_s == Some(0) {
+    if ttl_s == Some(0) {
         error("ttl_s", "at least 1".into());
     }
-    let size = message.body.to_string().len();
+    let size = body.to_string().len();
     if size > max_body {
         error("body", format!("{size} bytes of JSON, more than {max_body}"));
     }
@@ -233,16 +242,21 @@ pub async fn receive_messages(
     AppQuery(query): AppQuery<ReceiveQuery>,
 ) -> ApiResult<Json<MessageList>> {
     let (job_id, node_id) = (parse_id(&id, "job")?, parse_id(&node_id, "node")?);
+    let (wait, max) = receive_terms(&query, app.engine.max_mail_wait())?;
+    super::reach::mailbox_owner(app.engine.store().as_ref(), &caller, job_id, node_id).await?;
+    let rows = app.engine.receive_messages(node_id, wait, max).await?;
+    Ok(Json(MessageList { messages: rows.into_iter().map(MessageView::from).collect() }))
+}
+
+/// How long a receive waits and how many it takes; a longer wait than the server allows is
+/// shortened, not refused.
+pub(super) fn receive_terms(query: &ReceiveQuery, max_wait: Duration) -> ApiResult<(Duration, usize)> {
     let max = query.max.unwrap_or(10);
-    // A longer wait than the server allows is shortened, not refused.
-    let wait = Duration::from_secs(query.wait_s.unwrap_or(0)).min(app.engine.max_mail_wait());
     if !(1..=MAX_RECEIVE).contains(&max) {
         let message = format!("1–{MAX_RECEIVE}");
         return Err(ApiError::Validation(vec![crate::domain::FieldError { path: "max".into(), message }]));
     }
-    super::reach::mailbox_owner(app.engine.store().as_ref(), &caller, job_id, node_id).await?;
-    let rows = app.engine.receive_messages(node_id, wait, max).await?;
-    Ok(Json(MessageList { messages: rows.into_iter().map(MessageView::from).collect() }))
+    Ok((Duration::from_secs(query.wait_s.unwrap_or(0)).min(max_wait), max))
 }
 
 /// Acknowledge a delivered message: it is never delivered again.

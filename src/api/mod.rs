@@ -5,6 +5,7 @@
 //! OpenAPI 3.1 document is generated from the handlers' annotations (utoipa), so it cannot
 //! drift from the code.
 
+mod agent_mail;
 mod agent_metrics;
 pub mod agent_view;
 pub mod agents;
@@ -111,6 +112,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(approvals::router())
         .merge(alerts::router())
         .merge(agents::router())
+        .merge(agent_mail::router())
         .merge(messages::router())
         .merge(workspace::router())
         .merge(report::router())

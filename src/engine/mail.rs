@@ -53,7 +53,13 @@ impl EngineCtx {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         self.journal.message(row.clone());
-        self.journal.emit(EventDraft::job(kind, row.job_id, None, &data));
+        // A message to an agent from outside any job is the server's news, not a job's.
+        let event = if row.job_id.is_nil() {
+            EventDraft::server(kind, None, &data)
+        } else {
+            EventDraft::job(kind, row.job_id, None, &data)
+        };
+        self.journal.emit(event);
     }
 
     /// Stores dead messages with their events, and tells each recipient's parent.
@@ -62,7 +68,9 @@ impl EngineCtx {
             let data = json!({"message_id": row.id, "to": row.to_node, "sender": &row.sender,
                 "thread_id": &row.thread_id, "reason": &row.dead_reason, "deliveries": row.deliveries});
             self.record(&row, EventKind::MessageDeadLettered, data);
-            let parent = self.store.node(row.to_node).await.ok().flatten().and_then(|n| n.parent_id);
+            // A node's parent hears of it; for an agent's mailbox, its manager.
+            let node = self.store.node(row.to_node).await.ok().flatten();
+            let parent = node.map_or_else(|| self.agent_manager_box(row.to_node), |n| n.parent_id);
             if let Some(parent) = parent {
                 let body: Value = serde_json::from_str(&row.body).unwrap_or(Value::Null);
                 let notice = json!({"dead_letter": {"message_id": row.id, "to": row.to_node, "sender": &row.sender,
@@ -129,6 +137,11 @@ impl EngineCtx {
         }
         let node = self.store.node(out.to).await?.filter(|n| n.job_id == job_id);
         node.ok_or_else(|| EngineError::NotFound(format!("node {} in job {job_id}", out.to)))?;
+        self.post_any(job_id, out).await
+    }
+
+    /// Stores a message to any mailbox (a node's or an agent's) and wakes its receivers.
+    pub(crate) async fn post_any(&self, job_id: Uuid, out: Outgoing) -> Result<MessageRow, EngineError> {
         let row = new_row(job_id, &out);
         self.record(&row, EventKind::MessageSent, sent_data(&row));
         self.journal.flush().await?;

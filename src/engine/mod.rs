@@ -9,6 +9,7 @@
 
 mod admission;
 pub mod agent;
+mod agent_mail;
 pub mod aggregate;
 pub mod budget;
 mod busy;
@@ -175,7 +176,10 @@ impl Engine {
             mail: crate::mail::PostOffice::default(),
             mail_arrived: tokio::sync::Notify::new(),
             mail_config: config.mail.clone(),
-            workspaces: crate::workspace::Workspaces::new(worktrees_root(config)?),
+            workspaces: crate::workspace::Workspaces::with_check_timeout(
+                worktrees_root(config)?,
+                Duration::from_secs(config.workers.timeout_s),
+            ),
         });
         registry::load(&parts.store, &ctx.workforce).await?;
         mail::start(&ctx, &parts.tracker).await?;

@@ -39,6 +39,15 @@ pub struct Rules {
     pub max_deliveries: i64,
 }
 
+/// The namespace agents' mailbox ids are made in (the bytes of "cadre-agent-mail").
+const AGENT_MAILBOXES: Uuid = Uuid::from_u128(0x6361_6472_652d_6167_656e_742d_6d61_696c);
+
+/// Agent `name`'s mailbox id: made from the name alone, so an agent's stored messages find
+/// their mailbox again after a restart, with nothing stored beside them.
+pub fn agent_mailbox(name: &str) -> Uuid {
+    Uuid::new_v5(&AGENT_MAILBOXES, name.as_bytes())
+}
+
 /// Why a change to a message was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {

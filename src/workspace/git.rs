@@ -76,16 +76,19 @@ pub fn failure(args: &[&str], out: &Output) -> WorkspaceError {
 /// Runs a merge's check: `argv[0]` with the rest as its arguments, in `cwd`, stdout and stderr
 /// together. Returns its exit code (`None` when killed by a signal or not startable) and the
 /// tail of its output; a check that cannot start is a failed check, not an engine error.
-pub async fn run_check(cwd: &Path, argv: &[String]) -> (Option<i32>, String) {
+pub async fn run_check(cwd: &Path, argv: &[String], limit: std::time::Duration) -> (Option<i32>, String) {
     let Some((program, args)) = argv.split_first() else { return (Some(0), String::new()) };
-    let result = Command::new(program)
+    let running = Command::new(program)
         .args(args)
         .current_dir(cwd)
         .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(Stdio::null())
         .kill_on_drop(true)
-        .output()
-        .await;
+        .output();
+    // It runs holding the repository's lock: one that hangs must not stall every job using it.
+    let Ok(result) = tokio::time::timeout(limit, running).await else {
+        return (None, format!("the check did not finish within {} s and was stopped", limit.as_secs()));
+    };
     match result {
         Ok(out) => {
             let mut text = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -46,7 +46,8 @@ impl Workspaces {
         branch_sha(&repo, from_branch).await?;
         let scratch = self.root().join(".merge").join(Uuid::new_v4().simple().to_string());
         git(&repo, &["worktree", "add", "--detach", path_arg(&scratch)?, &old]).await?;
-        let outcome = merge_in(&scratch, into_branch, from_branch, check.unwrap_or_default()).await;
+        let check = (check.unwrap_or_default(), self.inner.check_timeout);
+        let outcome = merge_in(&scratch, into_branch, from_branch, check).await;
         // The scratch worktree goes whatever happened: the result lives in the object store.
         let cleanup = git::remove_worktree(&repo, &scratch).await;
         let outcome = outcome?;
@@ -64,7 +65,7 @@ async fn merge_in(
     scratch: &Path,
     into_branch: &str,
     from_branch: &str,
-    check: &[String],
+    (check, limit): (&[String], std::time::Duration),
 ) -> Result<MergeOutcome, WorkspaceError> {
     let message = format!("cadre: merge {from_branch} into {into_branch}");
     let from_ref = format!("refs/heads/{from_branch}");
@@ -75,7 +76,7 @@ async fn merge_in(
     if !out.success() {
         return conflict(scratch, &args, &out).await;
     }
-    let (exit_code, output_tail) = git::run_check(scratch, check).await;
+    let (exit_code, output_tail) = git::run_check(scratch, check, limit).await;
     if exit_code != Some(0) {
         return Ok(MergeOutcome::CheckFailed { exit_code, output_tail });
     }

@@ -74,6 +74,8 @@ struct Inner {
     locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
     /// Merges made, by outcome: merged, conflict, check failed (for `/metrics`).
     merges: [AtomicU64; 3],
+    /// The longest a merge's check may run.
+    check_timeout: std::time::Duration,
 }
 
 /// How many merges ended each way since the server started.
@@ -83,6 +85,9 @@ pub struct MergeCounts {
     pub conflict: u64,
     pub check_failed: u64,
 }
+
+/// How long a check may run when the server sets no limit (`workers.timeout_s`).
+const DEFAULT_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The job branch's name.
 pub fn job_branch_name(job_id: Uuid) -> String {
@@ -118,9 +123,14 @@ fn slug(name: &str) -> String {
 impl Workspaces {
     /// A handle keeping worktrees under `root` (e.g. `<data_dir>/worktrees`).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self {
-            inner: Arc::new(Inner { root: root.into(), locks: Mutex::new(HashMap::new()), merges: Default::default() }),
-        }
+        Self::with_check_timeout(root, DEFAULT_CHECK_TIMEOUT)
+    }
+
+    /// As [`Workspaces::new`], a merge's check stopped (and failed) after `check_timeout`.
+    pub fn with_check_timeout(root: impl Into<PathBuf>, check_timeout: std::time::Duration) -> Self {
+        let inner =
+            Inner { root: root.into(), locks: Mutex::new(HashMap::new()), merges: Default::default(), check_timeout };
+        Self { inner: Arc::new(inner) }
     }
 
     /// Where worktrees live.
@@ -276,3 +286,7 @@ fn warn_unremoved(path: &Path, error: &WorkspaceError) {
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "nodes_tests.rs"]
+mod nodes_tests;

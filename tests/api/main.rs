@@ -2,6 +2,7 @@
 //! `CADRE_TEST_DATABASE_URL`) PostgreSQL. `scripts/test.sh` runs it on both.
 
 mod admission;
+mod agent_mail;
 mod alerts;
 mod approvals;
 mod budgets;

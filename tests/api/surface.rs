@@ -15,11 +15,14 @@ async fn health_and_readiness_answer_without_a_key() {
 }
 
 /// Every route under `/api/v1`.
-const API_ROUTES: [&str; 35] = [
+const API_ROUTES: [&str; 38] = [
     "/agents",
     "/agents/org",
     "/agents/templates",
     "/agents/{name}",
+    "/agents/{name}/messages",
+    "/agents/{name}/messages/{msg_id}/ack",
+    "/agents/{name}/messages/{msg_id}/nack",
     "/alerts",
     "/approvals",
     "/approvals/{id}",

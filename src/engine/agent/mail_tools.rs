@@ -38,11 +38,11 @@ fn send_message() -> Tool {
     Tool {
         name: SEND_MESSAGE.into(),
         description: "Send a message to another node of this job: one in your own subtree, your siblings' \
-            subtrees, or your ancestors (by its name, or its id). Priority 0-9, 9 the most urgent; a thread_id \
-            groups a conversation."
+            subtrees, or your ancestors (by its name, or its id); or to a registered agent as `agent:NAME`. \
+            Priority 0-9, 9 the most urgent; a thread_id groups a conversation."
             .into(),
         parameters: json!({"type": "object", "required": ["to", "body"], "properties": {
-            "to": {"type": "string", "description": "The recipient node's name or id."},
+            "to": {"type": "string", "description": "The recipient node's name or id, or `agent:NAME`."},
             "body": {"description": "Any JSON: text or an object."},
             "priority": {"type": "integer", "minimum": 0, "maximum": 9},
             "thread_id": {"type": "string"}
@@ -53,8 +53,9 @@ fn send_message() -> Tool {
 fn read_messages() -> Tool {
     Tool {
         name: READ_MESSAGES.into(),
-        description: "Read the messages waiting in your mailbox, most urgent first (each is acknowledged). \
-            wait_s: seconds to wait for one when none is waiting (at most 30)."
+        description: "Read the messages waiting in your mailbox (and, when a registered agent runs you, in \
+            that agent's), most urgent first (each is acknowledged). wait_s: seconds to wait for one when none \
+            is waiting (at most 30)."
             .into(),
         parameters: json!({"type": "object", "properties": {"wait_s": {"type": "integer", "minimum": 0, "maximum": 30}}}),
     }

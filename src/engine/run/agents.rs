@@ -76,6 +76,7 @@ impl JobRun {
                 ctx: self.ctx.clone(),
                 job_id: self.job_id,
                 node_id: node.id,
+                agent: node.lease.as_ref().map(|lease| lease.agent().to_string()),
             }),
             task: self.task(index),
             depth: node.depth,

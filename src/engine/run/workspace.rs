@@ -131,6 +131,20 @@ fn refusal(step: &MergeStep) -> Option<(String, Value)> {
     Some((error, result))
 }
 
+/// A refused merge's detail laid over what the attempt itself returned (a command's exit
+/// code and output stay for the reader), an object either way.
+fn with_attempt(refusal: Value, outcome: ExecOutcome) -> Value {
+    let mut result = match outcome {
+        ExecOutcome::Succeeded(Value::Object(map)) => Value::Object(map),
+        ExecOutcome::Succeeded(other) => json!({"output": other}),
+        _ => json!({}),
+    };
+    if let (Value::Object(fields), Some(map)) = (refusal, result.as_object_mut()) {
+        map.extend(fields);
+    }
+    result
+}
+
 impl JobRun {
     /// The node's way from the root, ids and names.
     fn chain(&self, index: usize) -> Chain {
@@ -214,7 +228,8 @@ impl JobRun {
                     AfterMerge::End(result) => self.end_node(index, NodeStatus::Succeeded, result, None),
                 }
             }
-            (Some((error, result)), AfterMerge::Work(_)) => {
+            (Some((error, refusal)), AfterMerge::Work(outcome)) => {
+                let result = with_attempt(refusal, outcome);
                 self.on_work_done(index, ExecOutcome::Failed { error, result: Some(result) });
             }
             (Some((error, _)), AfterMerge::End(result)) => {
