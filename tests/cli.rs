@@ -98,6 +98,10 @@ async fn every_example_job_file_is_valid() {
     let mut checked = 0;
     for entry in std::fs::read_dir("examples").expect("examples/") {
         let path = entry.expect("entry").path();
+        // Job files only: examples/ also holds scripts that run them.
+        if !path.extension().is_some_and(|e| e == "json" || e == "yaml" || e == "yml") {
+            continue;
+        }
         let output = cadre(&server, &["validate", path.to_str().expect("utf-8")]);
         assert!(output.status.success(), "{}: {}", path.display(), text(&output));
         checked += 1;
@@ -494,4 +498,137 @@ async fn messages_are_sent_by_node_name_received_by_priority_acknowledged_and_li
     let stray = cadre(&server, &["messages", "send", &id, "--to", "nobody", "--text", "hello?"]);
     assert!(!stray.status.success() && text(&stray).contains("no node named 'nobody'"), "{}", text(&stray));
     assert!(cadre(&server, &["cancel", &id]).status.success());
+}
+
+/// Runs git in `repo` with an identity of its own (the machine may have no git config).
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(repo)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// A throwaway repository on `main` with a ten-line `notes.txt`.
+fn notes_repo(dir: &Path) -> std::path::PathBuf {
+    let repo = dir.join("repo");
+    std::fs::create_dir(&repo).expect("repo dir");
+    git(&repo, &["init", "--quiet", "--initial-branch=main"]);
+    std::fs::write(repo.join("notes.txt"), "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n")
+        .expect("write");
+    git(&repo, &["add", "notes.txt"]);
+    git(&repo, &["commit", "--quiet", "-m", "notes"]);
+    repo
+}
+
+fn cadre_branches(repo: &Path) -> String {
+    git(repo, &["branch", "--list", "cadre/*"])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workspace_diff_shows_a_nodes_change_by_name_or_id_and_remove_deletes_its_branches() {
+    let dir = tempfile::tempdir().expect("dir");
+    let repo = notes_repo(dir.path());
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let workspace = serde_json::json!({"repo": repo.to_str().expect("utf-8"), "base": "main"});
+    let sh = |name: &str, script: &str| serde_json::json!({"name": name, "run": {"type": "command", "argv": ["sh", "-c", script]}});
+    let plan = serde_json::json!({"name": "team", "children": [
+        sh("alice", "sed 's/^one$/ONE by alice/' notes.txt > n.new && mv n.new notes.txt"),
+        sh("bob", "echo bob > bob.txt")]});
+    let id =
+        server::submit_id(&server, &serde_json::json!({"request": "edit", "workspace": workspace, "plan": plan})).await;
+    let job = server::wait_for(&server, &id, server::ended).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+
+    let by_name = cadre(&server, &["workspace", "diff", &id, "alice"]);
+    let said = text(&by_name);
+    assert!(by_name.status.success(), "{said}");
+    assert!(said.starts_with(&format!("branch  cadre/{}/alice-", id.replace('-', ""))), "{said}");
+    assert!(said.contains("\nfrom    cadre/") && said.contains("\n  M  notes.txt\n"), "{said}");
+    assert!(said.contains("-one\n+ONE by alice\n") && !said.contains("bob"), "its own change only: {said}");
+    let bob = server::flatten(&job["tree"]).into_iter().find(|n| n["name"] == "bob").expect("bob")["id"].clone();
+    let by_id = json_line(&cadre(&server, &["workspace", "diff", &id, bob.as_str().expect("id"), "-o", "json"]));
+    assert_eq!(by_id["files"], serde_json::json!([{"path": "bob.txt", "status": "A"}]), "{by_id}");
+    let unknown = cadre(&server, &["workspace", "diff", &id, "nobody"]);
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        !unknown.status.success() && said.starts_with(&format!("error: job {id} has no node named 'nobody'")),
+        "{said}"
+    );
+
+    assert_eq!(cadre_branches(&repo).lines().count(), 4, "job, team, alice, bob: {}", cadre_branches(&repo));
+    let removed = cadre(&server, &["workspace", "remove", &id]);
+    assert!(removed.status.success(), "{}", text(&removed));
+    assert_eq!(text(&removed).trim(), format!("removed the workspace of job {id}: its worktrees and branches"));
+    assert_eq!(cadre_branches(&repo), "", "every branch of the job is gone");
+    assert_eq!(git(&repo, &["show", "main:notes.txt"]).lines().next(), Some("one"), "main never moved");
+    let gone = cadre(&server, &["workspace", "diff", &id, "alice"]);
+    assert!(!gone.status.success() && text(&gone).contains("404 Not Found: node "), "{}", text(&gone));
+    // Removing again finds nothing left to remove: the server answers 204 again.
+    assert!(cadre(&server, &["workspace", "remove", &id]).status.success());
+    workspace_refusals_are_plain_errors(&server, &repo).await;
+}
+
+/// A job without a workspace, and one that has not ended: the server's refusal, in words.
+async fn workspace_refusals_are_plain_errors(server: &Server, repo: &Path) {
+    let plain = text(&cadre(server, &["submit", "examples/hello.json"]));
+    let plain = plain.split_whitespace().nth(1).expect("id").to_string();
+    let refused = cadre(server, &["workspace", "remove", &plain]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && said.starts_with("error: 404 Not Found: ") && said.contains("no workspace"),
+        "{said}"
+    );
+    assert!(!said.contains('{'), "words, not the problem's JSON: {said}");
+    let workspace = serde_json::json!({"repo": repo.to_str().expect("utf-8"), "base": "main"});
+    let long = serde_json::json!({"request": "nap", "workspace": workspace,
+        "plan": {"name": "w", "run": {"type": "command", "argv": ["sleep", "60"]}}});
+    let running = server::submit_id(server, &long).await;
+    let refused = cadre(server, &["workspace", "remove", &running]);
+    assert!(!refused.status.success() && text(&refused).contains("409 Conflict: "), "{}", text(&refused));
+    let bad = cadre(server, &["workspace", "remove", "../keys"]);
+    assert!(text(&bad).contains("'../keys' is not a job id"), "{}", text(&bad));
+    assert!(cadre(server, &["cancel", &running]).status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_workspace_team_example_script_runs_end_to_end() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = common::fresh_database_url().await;
+    let (server, _) = serve(&dir.path().join("data"), database_url.as_deref());
+    let output = Command::new("sh")
+        .arg("examples/workspace-team.sh")
+        .env("CADRE", BIN)
+        .env("CADRE_URL", &server.url)
+        .env("CADRE_API_KEY", &server.key)
+        .env("TMPDIR", dir.path())
+        .output()
+        .expect("sh runs");
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    let job_id = said.lines().next().and_then(|l| l.split_whitespace().nth(1)).expect("job id").to_string();
+    assert_eq!(server::job_json(&server, &job_id).await["status"], "succeeded");
+    let work = std::fs::read_dir(dir.path()).expect("TMPDIR").map(|e| e.expect("entry").path());
+    let repo = work
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("cadre-workspace-team."))
+        .expect("its repo")
+        .join("repo");
+    let branch = format!("cadre/{}/job", job_id.replace('-', ""));
+    let notes = git(&repo, &["show", &format!("{branch}:TEAM.md")]);
+    for change in [
+        "cadre runs a job as a tree of workers.",
+        "Run examples/workspace-team.sh against a server.",
+        "Every section is filled in.",
+    ] {
+        assert!(notes.contains(change), "every worker's change is on the job branch: {notes}");
+    }
+    assert!(!notes.contains("TODO"), "{notes}");
+    assert!(git(&repo, &["show", &format!("{branch}:hello.sh")]).contains("echo hello"));
+    assert!(said.contains(&format!("== TEAM.md on {branch}\n# Team notes\n")), "the script shows it: {said}");
+    assert!(git(&repo, &["show", "main:TEAM.md"]).contains("TODO: intro"), "main never moved");
 }

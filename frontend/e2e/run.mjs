@@ -7,11 +7,12 @@
 // one retried with more memory, one left waiting; alerts: a suite held by its failure rate and
 // resumed, another left held; the workforce: three agents, two tasks delegated to one of them,
 // watched on the organisation chart; mailboxes: a worker's messages in its panel, one sent from
-// there, a dead letter in the job's Dead letters), runs axe on every view, takes
+// there, a dead letter in the job's Dead letters; workspaces: two command workers editing a
+// throwaway git repository, their branches and diffs, a merge conflict), runs axe on every view, takes
 // screenshots, and always stops the server. Set E2E_BASE_URL (+ E2E_KEY) to test an already running server instead.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -492,6 +493,37 @@ const TALK_JOB = {
 /** The server sweeps expired messages every 0.5 s: a 1 s time to live is dead well within this. */
 const TTL_WAIT_MS = 2500;
 
+/**
+ * Workspaces (issue 17): a throwaway git repository whose `main` holds notes.txt, ten lines
+ * `one`…`ten`, and command workers that each rewrite one line of it in their own worktree.
+ */
+const NOTES_LINES = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+const GIT_IDENTITY = ['-c', 'user.name=e2e', '-c', 'user.email=e2e@localhost'];
+/** A command worker that sets line `line` of notes.txt to `text`, then waits `seconds`. */
+const editWorker = (name, line, text, seconds) => ({
+  name,
+  run: { type: 'command', argv: ['sh', '-c', `sed -i '${line}s/.*/${text}/' notes.txt${seconds > 0 ? ` && sleep ${seconds}` : ''}`] },
+});
+const workspaceOf = (repo) => ({ repo, base: 'main', merge: 'up' });
+/** alice and bob edit lines 1 and 10 at once: git merges both into their team's branch. */
+const workspaceTeamJob = (repo) => ({
+  request: 'e2e: two workers edit one repository in parallel',
+  labels: { e2e: 'workspace' },
+  workspace: workspaceOf(repo),
+  plan: { name: 'team', children: [editWorker('alice', 1, 'ONE by alice', 1), editWorker('bob', 10, 'TEN by bob', 1)] },
+});
+/** fast and slow both rewrite line 1; slow merges second (2 s later) and conflicts. No retry: it would conflict again. */
+const WORKSPACE_SLOW_S = 2;
+const workspaceClashJob = (repo) => ({
+  request: 'e2e: two workers edit the same line',
+  labels: { e2e: 'workspace-conflict' },
+  workspace: workspaceOf(repo),
+  config: { retry: { max_attempts: 1 } },
+  plan: { name: 'clash', children: [editWorker('fast', 1, 'ONE by fast', 0), editWorker('slow', 1, 'ONE by slow', WORKSPACE_SLOW_S)] },
+});
+/** A node's branch: its name and its id's last 8 hex digits, under the job's `cadre/<job>/`. */
+const nodeBranch = (jobId, nodeId, name) => `cadre/${jobId.replaceAll('-', '')}/${name}-${nodeId.replaceAll('-', '').slice(-8)}`;
+
 /** The id of the node named `name` in a job view's tree (breadth first). */
 function nodeIdNamed(view, name) {
   const queue = [view.tree];
@@ -595,6 +627,8 @@ async function main() {
   assert(key, 'E2E_KEY is required with E2E_BASE_URL');
   let browser = null;
   const consoleProblems = [];
+  /** What steps leave for the axe and screenshot steps to show, removed when the run ends (while the server still runs). */
+  const cleanups = [];
   try {
     const adminRest = restClient(base, key);
     /** The name decisions are recorded under (unknown when the given key is used). */
@@ -1627,6 +1661,177 @@ async function main() {
       }
     });
 
+    /** The workspace job's view for axe and the screenshots (its repository kept until the run ends). */
+    let workspaceViews = [];
+    await step('p. workspaces: two command workers edit a throwaway repository in parallel; the job view shows the workspace line; a worker’s panel shows its branch, the file it changed and its diff (added line coloured); the team’s panel shows both changes merged; a conflicting job’s failed node shows the merge failure naming the file', async () => {
+      const problemsBefore = consoleProblems.length;
+      const repo = mkdtempSync(join(tmpdir(), 'cadre-e2e-repo-'));
+      const jobIds = [];
+      /** The nodes' statuses and errors, for the messages of a wait. */
+      const describeNodes = (view) => {
+        const out = [];
+        const queue = [view.tree];
+        for (let n = queue.shift(); n; n = queue.shift()) {
+          out.push(`${n.name}:${n.status}${n.error ? ` (${n.error})` : ''}`);
+          queue.push(...(n.children ?? []));
+        }
+        return out.join(', ');
+      };
+      const waitForJob = async (jobId, want) => {
+        const deadline = Date.now() + JOB_TIMEOUT_MS;
+        for (;;) {
+          const view = await rest('GET', `/recursion/job/${jobId}`);
+          if (view.status === want) return view;
+          const ended = ['failed', 'cancelled', 'succeeded'].includes(view.status);
+          assert(!ended && Date.now() < deadline, `the workspace job is ${view.status}, not ${want}: ${describeNodes(view)}`);
+          await sleep(POLL_MS);
+        }
+      };
+      const panel = page.getByRole('complementary', { name: 'Selected node' });
+      const section = panel.getByRole('region', { name: 'Workspace' });
+      const lineText = (jobId) =>
+        waitFor(
+          page,
+          (hex) => document.querySelector('[data-testid="job-workspace"]')?.textContent?.includes(`cadre/${hex}/job`),
+          jobId.replaceAll('-', ''),
+          LIVE_TIMEOUT_MS,
+          'the job’s workspace line',
+        ).then(() => page.getByTestId('job-workspace').innerText());
+      try {
+        const git = (...args) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
+        git('init', '--initial-branch=main');
+        writeFileSync(join(repo, 'notes.txt'), `${NOTES_LINES.join('\n')}\n`);
+        git('add', 'notes.txt');
+        git(...GIT_IDENTITY, 'commit', '-m', 'ten lines of notes');
+
+        // Job 1: alice and bob change lines 1 and 10 at once; both merge into team, team into the job branch.
+        const created = await rest('POST', '/recursion/job', workspaceTeamJob(repo));
+        const jobId = created.job_id;
+        jobIds.push(jobId);
+        const view = await waitForJob(jobId, 'succeeded');
+        const jobBranch = `cadre/${jobId.replaceAll('-', '')}/job`;
+        assert(view.workspace?.job_branch === jobBranch && view.workspace?.repo === repo, `the job view's workspace is ${JSON.stringify(view.workspace)}`);
+        const aliceId = nodeIdNamed(view, 'alice');
+        const teamId = nodeIdNamed(view, 'team');
+        const aliceBranch = nodeBranch(jobId, aliceId, 'alice');
+        const teamBranch = nodeBranch(jobId, teamId, 'team');
+
+        await gotoHash(page, `#/jobs/${jobId}?node=${aliceId}`);
+        const line = await lineText(jobId);
+        const wantLine = `Workspace: ${repo} · base main · merge up · job branch ${jobBranch}`;
+        assert(line === wantLine, `the workspace line reads "${line}", not "${wantLine}"`);
+        const pageBoot = await page.evaluate(() => window.__cadreBoot);
+        await waitFor(
+          page,
+          (b) => document.querySelector('[data-testid="node-workspace"] [data-testid="workspace-branch"]')?.textContent === b,
+          aliceBranch,
+          LIVE_TIMEOUT_MS,
+          async () => `alice's branch ${aliceBranch} (the section reads "${await section.innerText().catch(() => '')}")`,
+        );
+        const parent = await section.getByTestId('workspace-parent-branch').innerText();
+        assert(parent === teamBranch, `alice's parent branch reads "${parent}", not "${teamBranch}"`);
+        const files = (await section.getByRole('list', { name: 'Changed files' }).getByRole('listitem').allInnerTexts()).map((t) => t.trim());
+        assert(JSON.stringify(files) === JSON.stringify(['M notes.txt']), `alice's changed files read ${JSON.stringify(files)}`);
+        const status = await section.getByTestId('workspace-file').locator('abbr').getAttribute('title');
+        assert(status === 'modified', `notes.txt's status reads "${status}"`);
+        const diff = section.getByRole('region', { name: `Diff of ${aliceBranch}` });
+        assert((await diff.evaluate((e) => e.tagName)) === 'PRE', 'the diff is not a <pre>');
+        const aliceDiff = await diff.textContent();
+        assert(aliceDiff.includes('\n-one\n+ONE by alice\n') && !aliceDiff.includes('bob'), `alice's diff reads:\n${aliceDiff}`);
+        const added = await diff.locator('.diff-line').evaluateAll((els) => {
+          const style = (e) => (e ? `${getComputedStyle(e).color}/${getComputedStyle(e).backgroundColor}` : null);
+          const of = (text) => els.find((e) => e.textContent.trimEnd() === text);
+          const add = of('+ONE by alice');
+          return { className: add?.className ?? null, style: style(add), context: style(of(' two')) };
+        });
+        assert(added.className?.split(' ').includes('diff-add'), `the added line's class is "${added.className}"`);
+        assert(added.context && added.style !== added.context, `the added line is coloured as a context line: ${JSON.stringify(added)}`);
+
+        // The team's branch holds both changes.
+        await page.locator(`[role="treeitem"][data-node-id="${teamId}"]`).click();
+        await waitFor(
+          page,
+          (b) => document.querySelector('[data-testid="node-workspace"] [data-testid="workspace-branch"]')?.textContent === b,
+          teamBranch,
+          LIVE_TIMEOUT_MS,
+          `the team's branch ${teamBranch}`,
+        );
+        const teamParent = await section.getByTestId('workspace-parent-branch').innerText();
+        assert(teamParent === jobBranch, `the team's parent branch reads "${teamParent}", not "${jobBranch}"`);
+        const teamDiff = await section.getByRole('region', { name: `Diff of ${teamBranch}` }).textContent();
+        assert(teamDiff.includes('+ONE by alice\n') && teamDiff.includes('+TEN by bob\n'), `the team's diff reads:\n${teamDiff}`);
+        const teamAdded = await section.getByTestId('workspace-diff').locator('.diff-add').allTextContents();
+        assert(JSON.stringify(teamAdded.map((t) => t.trimEnd())) === JSON.stringify(['+ONE by alice', '+TEN by bob']), `the team's added lines are ${JSON.stringify(teamAdded)}`);
+
+        // Job 2: fast and slow both rewrite line 1; slow's merge, second, conflicts. Its panel is open when it fails.
+        const clash = await rest('POST', '/recursion/job', workspaceClashJob(repo));
+        const clashId = clash.job_id;
+        jobIds.push(clashId);
+        let slowId = null;
+        const deadline = Date.now() + JOB_TIMEOUT_MS;
+        // Until slow has its branch (its worktree made): a panel opened before would read a 404.
+        for (;;) {
+          const v = await rest('GET', `/recursion/job/${clashId}`);
+          slowId ??= (() => {
+            try {
+              return nodeIdNamed(v, 'slow');
+            } catch {
+              return null;
+            }
+          })();
+          if (slowId) {
+            const res = await fetch(`${base}/api/v1/recursion/job/${clashId}/nodes/${slowId}/diff`, { headers: { authorization: `Bearer ${key}` } });
+            if (res.ok) break;
+          }
+          assert(Date.now() < deadline && !['failed', 'cancelled', 'succeeded'].includes(v.status), `the conflicting job is ${v.status} before slow had a branch: ${describeNodes(v)}`);
+          await sleep(POLL_MS);
+        }
+        await gotoHash(page, `#/jobs/${clashId}?node=${slowId}`);
+        await lineText(clashId);
+        const failed = await waitForJob(clashId, 'failed');
+        const nodes = describeNodes(failed);
+        const slow = [failed.tree, ...(failed.tree.children ?? [])].find((n) => n.id === slowId);
+        const fast = (failed.tree.children ?? []).find((n) => n.name === 'fast');
+        const clashBranch = nodeBranch(clashId, failed.tree.id, 'clash');
+        assert(fast?.status === 'succeeded' && slow?.status === 'failed', `the conflicting job's nodes: ${nodes}`);
+        assert(slow.error === `merging into ${clashBranch} failed: conflict in notes.txt`, `slow's error reads "${slow.error}"`);
+        const mergeFailed = section.getByTestId('workspace-merge-failed');
+        await mergeFailed.waitFor({ timeout: LIVE_TIMEOUT_MS });
+        assert((await mergeFailed.getAttribute('role')) === 'alert', 'the merge failure is no alert');
+        const alert = await mergeFailed.locator('.workspace-merge-text').innerText();
+        const wantAlert = `Merge into ${clashBranch} failed: conflict in notes.txt`;
+        assert(alert === wantAlert, `the alert reads "${alert}", not "${wantAlert}"`);
+        await waitFor(
+          page,
+          (id) => document.querySelector(`[role="treeitem"][data-node-id="${id}"]`)?.getAttribute('data-status') === 'failed',
+          slowId,
+          LIVE_TIMEOUT_MS,
+          'slow’s card to show failed',
+        );
+        assert((await page.evaluate(() => window.__cadreBoot)) === pageBoot, 'the page reloaded');
+
+        await axeView('workspace', async (p) => {
+          await gotoHash(p, `#/jobs/${jobId}?node=${aliceId}`);
+          await p.getByTestId('workspace-diff').waitFor({ timeout: LIVE_TIMEOUT_MS });
+        });
+        workspaceViews = [['workspace', `#/jobs/${jobId}?node=${aliceId}`, '[data-testid="workspace-diff"]']];
+        const problems = consoleProblems.slice(problemsBefore);
+        assert(problems.length === 0, `console problems on the workspace views:\n${problems.join('\n')}`);
+      } finally {
+        // The axe and screenshot steps show alice's diff: the branches and the repository go when the run ends.
+        const removeAll = async () => {
+          for (const id of jobIds) {
+            // A job the step left running is cancelled first (its workspace is removed only once it has ended).
+            if (workspaceViews.length === 0) await rest('DELETE', `/recursion/job/${id}`).catch(() => undefined);
+            await rest('DELETE', `/recursion/job/${id}/workspace`).catch(() => undefined);
+          }
+          rmSync(repo, { recursive: true, force: true });
+        };
+        if (workspaceViews.length > 0) cleanups.push(removeAll);
+        else await removeAll();
+      }
+    });
+
     // A job that stays busy while the views are checked and photographed.
     const showcase = await rest('POST', '/recursion/job', SHOWCASE_JOB).catch((err) => {
       console.log(`note: showcase job refused: ${err.message}`);
@@ -1653,6 +1858,7 @@ async function main() {
     if (alertResolved) views.push(['alerts-resolved', '#/alerts?show=resolved', 'article.alert-card']);
     if (orgReady) views.push(['org', '#/org?agent=dev-a', '[data-testid="agent-task"]']);
     views.push(...mailViews);
+    views.push(...workspaceViews);
     if (bigJobId) {
       views.push(['overview', `#/jobs/${bigJobId}?view=overview`, 'circle.ov-node']);
       views.push(['timeline', `#/jobs/${bigJobId}?view=timeline`, 'rect.tl-bar']);
@@ -1700,6 +1906,7 @@ async function main() {
           'dead-letters': showNodes,
           'approvals-escalation': openRetryTerms,
           mailbox: (p) => p.evaluate(() => document.querySelector('[data-testid="mailbox"]')?.scrollIntoView({ block: 'start' })),
+          workspace: (p) => p.evaluate(() => document.querySelector('[data-testid="node-workspace"]')?.scrollIntoView({ block: 'start' })),
         }[view];
         await shoot(page, view, prepare);
       }
@@ -1723,6 +1930,7 @@ async function main() {
     });
   } finally {
     if (browser) await browser.close().catch(() => undefined);
+    for (const cleanup of cleanups) await cleanup().catch((err) => console.log(`note: clean-up failed: ${err.message}`));
     if (server) {
       if (results.some((r) => !r.ok)) console.log(`--- server log (tail) ---\n${server.logTail()}`);
       await server.stop();

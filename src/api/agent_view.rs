@@ -62,6 +62,15 @@ pub struct AgentDetail {
     /// Whether the caller's key may change the agent (an admin key): what the dashboard
     /// offers Pause and Resume by.
     pub may_manage: bool,
+    /// The agent's own mailbox (`/agents/{name}/messages`).
+    pub mailbox: Mailbox,
+}
+
+/// What waits in an agent's mailbox.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub struct Mailbox {
+    /// Messages not yet acknowledged or dead-lettered, delivered or not.
+    pub open: usize,
 }
 
 /// The figures over two windows.
@@ -134,7 +143,9 @@ pub async fn detail(app: &App, member: &Member, may_manage: bool) -> ApiResult<A
     let spent = store.agent_spend(name, 0).await?;
     (all.tokens, all.cost) = (spent.tokens, spent.cost);
     let recent_tasks = tasks.into_iter().take(RECENT_TASKS).collect();
-    Ok(AgentDetail { view: AgentView::from(member), performance: Performance { day, all }, recent_tasks, may_manage })
+    let mailbox = Mailbox { open: app.engine.agent_mail_open(name) };
+    let performance = Performance { day, all };
+    Ok(AgentDetail { view: AgentView::from(member), performance, recent_tasks, may_manage, mailbox })
 }
 
 /// Counts and percentiles of `tasks` (tokens and cost are filled from the ledger apart).

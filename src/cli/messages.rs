@@ -183,7 +183,7 @@ impl Mail<'_> {
 }
 
 /// An id, checked so that it makes a path of the API and not something else.
-fn id(text: &str, what: &str) -> Result<String, String> {
+pub(super) fn id(text: &str, what: &str) -> Result<String, String> {
     Uuid::parse_str(text).map(|_| text.to_string()).map_err(|_| format!("'{text}' is not a {what} id (a UUID)"))
 }
 
@@ -229,7 +229,7 @@ fn node_names(tree: &Value) -> HashMap<String, String> {
 }
 
 /// The id of the one node of the tree named `name`.
-fn node_named(tree: &Value, job_id: &str, name: &str) -> Result<String, String> {
+pub(super) fn node_named(tree: &Value, job_id: &str, name: &str) -> Result<String, String> {
     let ids: Vec<&str> =
         nodes(tree).into_iter().filter(|n| n["name"] == name).filter_map(|n| n["id"].as_str()).collect();
     match ids.as_slice() {

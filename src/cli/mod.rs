@@ -12,6 +12,8 @@
 //! - `out`: writing to stdout, where a closed pipe is a quiet end; `serve`: the server side.
 //! - `agents` and `agents_render`: the agent registry (`cadre agents …`) and how it reads.
 //! - `messages` and `messages_render`: a job's mailboxes (`cadre messages …`) and how they read.
+//! - `workspace` and `workspace_render`: a job's git workspace (`cadre workspace …`): a node's
+//!   diff, and removing what an ended job kept.
 
 mod agents;
 mod agents_render;
@@ -32,6 +34,8 @@ mod spend;
 mod status;
 mod stream;
 mod view;
+mod workspace;
+mod workspace_render;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -141,6 +145,12 @@ pub enum Command {
     Messages {
         #[command(subcommand)]
         action: messages::MessagesAction,
+    },
+    /// A job's git workspace: what a node changed on its branch (by id or name), and removing
+    /// an ended job's worktrees and branches.
+    Workspace {
+        #[command(subcommand)]
+        action: workspace::WorkspaceAction,
     },
 }
 
@@ -254,7 +264,7 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
             people_command(&client, command).await
         }
         Command::Watch(args) => client.watch(args).await,
-        command @ (Command::Agents { .. } | Command::Messages { .. }) => {
+        command @ (Command::Agents { .. } | Command::Messages { .. } | Command::Workspace { .. }) => {
             workforce_command(&client, &server, command).await
         }
         Command::Serve | Command::Migrate => Err("not a client command".into()),
@@ -271,11 +281,12 @@ async fn people_command(client: &client::Client, command: Command) -> out::Outco
     }
 }
 
-/// The commands about agents and the mail between nodes.
+/// The commands about agents, the mail between nodes and the git workspace they work in.
 async fn workforce_command(client: &client::Client, server: &ServerArgs, command: Command) -> out::Outcome {
     match command {
         Command::Agents { action } => agents::run(client, server, action).await,
         Command::Messages { action } => messages::run(client, action).await,
+        Command::Workspace { action } => workspace::run(client, server, action).await,
         _ => Err("not a command about the workforce".into()),
     }
 }

@@ -60,9 +60,22 @@ fn describe(board: &Board, frame: &Frame) -> String {
         }
         "resource_warning" => format!("{} of {} slots in use ({} %)", data["usage"], data["quota"], data["level"]),
         "llm_call" => format!("{name} {}", model_call(data)),
+        "workspace_created" => format!("{name} works on {} (from {})", text("branch"), text("parent_branch")),
+        "workspace_merged" => format!("{name} merged into {} at {:.12}", text("into"), text("sha")),
+        "workspace_merge_failed" => format!("{name} could not merge into {}: {}", text("into"), merge_refusal(data)),
         "error" if name.is_empty() => text("error"),
         "error" => format!("{name}: {}", text("error")),
         _ => String::new(),
+    }
+}
+
+/// Why a merge was refused: the conflicting files, or the check's exit.
+fn merge_refusal(data: &serde_json::Value) -> String {
+    let files: Vec<&str> = data["files"].as_array().into_iter().flatten().filter_map(|f| f.as_str()).collect();
+    match (data["outcome"].as_str(), data["exit_code"].as_i64()) {
+        (Some("conflict"), _) => format!("conflict in {}", files.join(", ")),
+        (_, Some(code)) => format!("the check exited {code}"),
+        _ => "the check did not finish".to_string(),
     }
 }
 

@@ -31,6 +31,46 @@ fn plain_lines_name_nodes_by_path_and_have_no_control_codes() {
 }
 
 #[test]
+fn workspace_lines_say_the_branch_the_merge_and_why_one_was_refused() {
+    let board = board(true);
+    let lines: Vec<String> = [
+        frame(
+            2,
+            "workspace_created",
+            2,
+            json!({"node_id": MODELS, "branch": "cadre/j/models-1", "parent_branch": "cadre/j/unit-2"}),
+        ),
+        frame(
+            3,
+            "workspace_merged",
+            2,
+            json!({"node_id": MODELS, "into": "cadre/j/unit-2", "sha": "0123456789abcdef0123"}),
+        ),
+        frame(
+            4,
+            "workspace_merge_failed",
+            2,
+            json!({"node_id": STORAGE, "into": "cadre/j/unit-2", "outcome": "conflict",
+            "files": ["a.rs", "b.rs"], "exit_code": null}),
+        ),
+        frame(
+            5,
+            "workspace_merge_failed",
+            2,
+            json!({"node_id": STORAGE, "into": "cadre/j/unit-2", "outcome": "check_failed",
+            "files": [], "exit_code": 2}),
+        ),
+    ]
+    .iter()
+    .map(|f| plain_line(&board, f, false))
+    .collect();
+    assert!(lines[0].ends_with("release/unit/models works on cadre/j/models-1 (from cadre/j/unit-2)"), "{}", lines[0]);
+    assert!(lines[1].ends_with("release/unit/models merged into cadre/j/unit-2 at 0123456789ab"), "{}", lines[1]);
+    assert!(lines[2].ends_with("could not merge into cadre/j/unit-2: conflict in a.rs, b.rs"), "{}", lines[2]);
+    assert!(lines[3].ends_with("could not merge into cadre/j/unit-2: the check exited 2"), "{}", lines[3]);
+}
+
+#[test]
 fn retries_and_failures_become_notices_and_progress_does_not() {
     let board = board(true);
     let retry = frame(

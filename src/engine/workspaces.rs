@@ -23,8 +23,9 @@ impl Engine {
     pub async fn job_workspace(&self, job_id: Uuid) -> Result<(JobStatus, WorkspaceSpec), EngineError> {
         let job = self.store().job(job_id).await?.ok_or_else(|| EngineError::NotFound(format!("job {job_id}")))?;
         let config: JobConfig = serde_json::from_str(&job.config).unwrap_or_default();
-        let workspace =
-            config.workspace.ok_or_else(|| EngineError::NotFound(format!("job {job_id} declares no workspace")))?;
+        let workspace = config
+            .workspace
+            .ok_or_else(|| EngineError::NotFound(format!("a workspace of job {job_id} (it declares none)")))?;
         let status = JobStatus::parse(&job.status).unwrap_or(JobStatus::Running);
         Ok((status, workspace))
     }
@@ -36,7 +37,7 @@ impl Engine {
         let links: Vec<Link<'_>> = chain.iter().map(|(id, name)| Link { id: *id, name }).collect();
         let node = chain.last().map_or(Uuid::nil(), |(id, _)| *id);
         self.workspaces().node_diff(Path::new(&workspace.repo), job_id, &links).await.map_err(git_trouble)?.ok_or_else(
-            || EngineError::NotFound(format!("node {node} has no branch: nothing of it ran in the workspace yet")),
+            || EngineError::NotFound(format!("a branch of node {node} (nothing of it has run in the workspace yet)")),
         )
     }
 

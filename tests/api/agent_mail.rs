@@ -36,6 +36,7 @@ async fn an_agent_gets_its_mail_by_priority_acknowledges_it_and_a_dead_letter_te
         let sent = send(&app, "dev", json!({"priority": priority, "thread_id": "t", "body": text})).await;
         assert_eq!(sent.status(), StatusCode::CREATED);
     }
+    assert_eq!(app.get_json("/agents/dev").await["mailbox"]["open"], 3);
     let got = receive(&app, "dev", "max=10").await;
     let bodies: Vec<&Value> = got.iter().map(|m| &m["body"]).collect();
     assert_eq!(bodies, [&json!("urgent"), &json!("later"), &json!("last")]);

@@ -249,7 +249,10 @@ async fn a_diff_needs_a_workspace_and_a_branch_and_removal_an_ended_job() {
     let response = f.app.get(&format!("/recursion/job/{id}/nodes/{echo}/diff")).await;
     assert_eq!(response.status(), 404);
     let problem: Value = response.json().await.expect("json");
-    assert!(problem["detail"].as_str().expect("detail").contains("has no branch"), "{problem}");
+    assert!(
+        problem["detail"].as_str().expect("detail").contains("nothing of it has run in the workspace"),
+        "{problem}"
+    );
     assert_eq!(f.app.wait_for_end(&id).await["status"], "succeeded");
     let metrics = f.app.client.get(f.app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
     assert!(metrics.contains("cadre_workspace_merges_total{outcome=\"merged\"} "), "{metrics}");

@@ -643,6 +643,8 @@ export interface AgentDetail extends Agent {
   recent_tasks: AgentTask[];
   /** Whether the caller's key may change the agent (an admin key): Pause and Resume are offered by it. */
   may_manage: boolean;
+  /** The agent's own mailbox (`/agents/{name}/messages`): messages not yet acknowledged or dead. */
+  mailbox: { open: number };
 }
 
 /** One agent in the organisation chart (`GET /agents/org`). */

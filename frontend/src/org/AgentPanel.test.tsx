@@ -39,6 +39,7 @@ describe('AgentPanel', () => {
     expect(within(screen.getByRole('list', { name: 'Capabilities' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['lang=rust', 'sql']);
     expect(screen.getByText('command: sleep 1')).toBeTruthy();
     expect(screen.getByTestId('agent-load').textContent).toBe('0/1');
+    expect(screen.getByTestId('agent-mailbox').textContent).toBe('2 messages open');
     expect(screen.getByTestId('agent-status').textContent).toContain('active');
     expect(within(table).getAllByRole('columnheader').map((th) => th.textContent)).toEqual(['Figure', '24 h', 'All time']);
     expect(rowCells(table, 'Started')).toEqual(['2', '5']);

@@ -74,6 +74,8 @@ function Facts({ agent }: { agent: AgentDetail }) {
       <dd>{agent.concurrency}</dd>
       <dt>Running</dt>
       <dd data-testid="agent-load">{formatLoad(agent.load.running, agent.load.concurrency)}</dd>
+      <dt>Mailbox</dt>
+      <dd data-testid="agent-mailbox">{mailboxText(agent.mailbox.open)}</dd>
       {budget && (
         <>
           <dt>Budget</dt>
@@ -82,6 +84,12 @@ function Facts({ agent }: { agent: AgentDetail }) {
       )}
     </dl>
   );
+}
+
+/** What waits in the agent's own mailbox, in words. */
+function mailboxText(open: number): string {
+  if (open === 0) return 'empty';
+  return open === 1 ? '1 message open' : `${open} messages open`;
 }
 
 export function AgentPanel({ name, version, onChanged }: AgentPanelProps) {

@@ -60,6 +60,7 @@ export function devA(over: Partial<AgentDetail> = {}): AgentDetail {
       { job_id: JOB, node_id: 'n-t1', node_name: 't1', status: 'succeeded', assigned_ms: ASSIGNED_MS, started_ms: ASSIGNED_MS, finished_ms: ASSIGNED_MS + 1_010, reason: 'requires lang=rust' },
     ],
     may_manage: false,
+    mailbox: { open: 2 },
     ...over,
   };
 }
