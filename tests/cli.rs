@@ -567,7 +567,7 @@ async fn workspace_diff_shows_a_nodes_change_by_name_or_id_and_remove_deletes_it
     assert_eq!(cadre_branches(&repo), "", "every branch of the job is gone");
     assert_eq!(git(&repo, &["show", "main:notes.txt"]).lines().next(), Some("one"), "main never moved");
     let gone = cadre(&server, &["workspace", "diff", &id, "alice"]);
-    assert!(!gone.status.success() && text(&gone).contains("404 Not Found: node "), "{}", text(&gone));
+    assert!(!gone.status.success() && text(&gone).contains("404 Not Found: a branch of node "), "{}", text(&gone));
     // Removing again finds nothing left to remove: the server answers 204 again.
     assert!(cadre(&server, &["workspace", "remove", &id]).status.success());
     workspace_refusals_are_plain_errors(&server, &repo).await;
@@ -580,7 +580,7 @@ async fn workspace_refusals_are_plain_errors(server: &Server, repo: &Path) {
     let refused = cadre(server, &["workspace", "remove", &plain]);
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        !refused.status.success() && said.starts_with("error: 404 Not Found: ") && said.contains("no workspace"),
+        !refused.status.success() && said.starts_with("error: 404 Not Found: ") && said.contains("(it declares none)"),
         "{said}"
     );
     assert!(!said.contains('{'), "words, not the problem's JSON: {said}");

@@ -78,7 +78,8 @@ async fn unacknowledged_messages_come_back_then_go_to_the_dead_letters_and_the_p
     let dead = app.get_json(&format!("/recursion/job/{job}/messages?state=dead")).await;
     let dead = &dead["messages"][0];
     assert_eq!((dead["id"].as_str(), &dead["dead_reason"]), (Some(id), &json!("max_deliveries")), "{dead}");
-    let notice = receive(&app, &job, &lead, "").await;
+    // The notice follows the dead letter once the recipient's parent is looked up: wait for it.
+    let notice = receive(&app, &job, &lead, "wait_s=3").await;
     assert_eq!((&notice[0]["sender"], &notice[0]["priority"]), (&json!("cadre"), &json!(9)));
     assert_eq!(notice[0]["body"]["dead_letter"]["message_id"].as_str(), Some(id));
     assert_eq!(notice[0]["body"]["dead_letter"]["body"], json!({"ask": "schema?"}));

@@ -177,7 +177,8 @@ async fn a_failing_check_blocks_the_merge() {
     let mut workspace = f.workspace();
     workspace["check"] =
         json!(["sh", "-c", "if grep -q forbidden notes.txt; then echo 'forbidden word found' >&2; exit 3; fi"]);
-    let plan = json!({"name": "root", "children": [
+    // `continue`: whichever merges first, the good one is not cancelled by the bad one's failure.
+    let plan = json!({"name": "root", "on_child_failure": "continue", "children": [
         edit_line("good", 1, "fine", "0"),
         edit_line("bad", 10, "forbidden", "0")]});
     let job =
