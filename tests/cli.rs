@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::git;
 use server::{cadre, job_json, serve, serve_with, text, Server, BIN, STARTUP_DEADLINE};
 
 /// Fails if the server's log holds anything that looks like a key or a worker token.
@@ -498,18 +499,6 @@ async fn messages_are_sent_by_node_name_received_by_priority_acknowledged_and_li
     let stray = cadre(&server, &["messages", "send", &id, "--to", "nobody", "--text", "hello?"]);
     assert!(!stray.status.success() && text(&stray).contains("no node named 'nobody'"), "{}", text(&stray));
     assert!(cadre(&server, &["cancel", &id]).status.success());
-}
-
-/// Runs git in `repo` with an identity of its own (the machine may have no git config).
-fn git(repo: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// A throwaway repository on `main` with a ten-line `notes.txt`.

@@ -3,26 +3,15 @@
 //! failing the node that could not merge (the file named), a node's diff, the worktrees gone
 //! when the job succeeds and kept when it fails, until `DELETE …/workspace`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
+use crate::common::git;
 use crate::helpers::{node, replayed, spawn_app_with, TestApp};
 
 /// Ten numbered lines: edits to the first and the last do not touch each other.
 const NOTES: &str = "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n";
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8")
-}
 
 /// A throwaway repository on `main` with `notes.txt`, and a server whose data lives beside it.
 struct Fixture {

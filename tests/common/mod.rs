@@ -1,5 +1,5 @@
 //! Support shared by the test binaries: a fresh PostgreSQL database per test when
-//! `CADRE_TEST_DATABASE_URL` is set.
+//! `CADRE_TEST_DATABASE_URL` is set, and git for the workspace tests.
 
 use sqlx::Connection;
 
@@ -14,4 +14,18 @@ pub async fn fresh_database_url() -> Option<String> {
     sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create database");
     let (prefix, _) = admin_url.rsplit_once('/').expect("database URL has a path");
     Some(format!("{prefix}/{name}"))
+}
+
+/// Runs git in `repo` with an identity of its own (the machine may have no git config) and
+/// returns its stdout; panics unless it succeeded.
+#[allow(dead_code, reason = "only the binaries that test workspaces run git")]
+pub fn git(repo: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(repo)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
 }
