@@ -52,12 +52,55 @@ impl Workspaces {
         let cleanup = git::remove_worktree(&repo, &scratch).await;
         let outcome = outcome?;
         cleanup?;
+        let outcome = match outcome {
+            MergeOutcome::Merged { sha } => land(&repo, into_branch, &old, sha).await?,
+            refused => refused,
+        };
         self.count_merge(&outcome);
-        if let MergeOutcome::Merged { sha } = &outcome {
-            move_branch(&repo, into_branch, &old, sha).await?;
-        }
         Ok(outcome)
     }
+}
+
+/// Moves the target branch to the merge commit `sha` — unless a checkout of it has unsaved
+/// edits the merge would run over, which makes it a conflict on those files.
+async fn land(repo: &Path, into_branch: &str, old: &str, sha: String) -> Result<MergeOutcome, WorkspaceError> {
+    let full = format!("refs/heads/{into_branch}");
+    let checkouts = checkouts_of(repo, &full).await?;
+    let blocked = unsaved_in_the_way(&checkouts, old, &sha).await?;
+    if !blocked.is_empty() {
+        return Ok(MergeOutcome::Conflict { files: blocked });
+    }
+    move_branch(repo, (&full, &checkouts), old, &sha).await?;
+    Ok(MergeOutcome::Merged { sha })
+}
+
+/// The files a merge from `old` to `new` changes that a checkout of the target (a parent
+/// worker still at work) has changed and not committed: moving the branch under it then would
+/// leave its files behind the branch, and its next commit would undo the merge. Such a merge is
+/// refused as a conflict on those files.
+async fn unsaved_in_the_way(checkouts: &[String], old: &str, new: &str) -> Result<Vec<String>, WorkspaceError> {
+    let mut blocked = Vec::new();
+    for checkout in checkouts {
+        let dir = Path::new(checkout);
+        // Untrimmed: a status line starts with a space when only the worktree changed.
+        let args = ["status", "--porcelain", "-z", "--untracked-files=all"];
+        let status = git_output(dir, &args).await?;
+        if !status.success() {
+            return Err(git::failure(&args, &status));
+        }
+        let dirty = status.stdout;
+        if dirty.is_empty() {
+            continue;
+        }
+        let merged = git(dir, &["diff", "--name-only", "-z", old, new]).await?;
+        let merged: Vec<&str> = merged.split('\0').filter(|f| !f.is_empty()).collect();
+        for path in dirty_paths(&dirty) {
+            if merged.contains(&path) && !blocked.iter().any(|b| b == path) {
+                blocked.push(path.to_owned());
+            }
+        }
+    }
+    Ok(blocked)
 }
 
 /// The merge and the check, inside the scratch worktree (detached at the target's commit).
@@ -96,17 +139,36 @@ async fn conflict(scratch: &Path, args: &[&str], out: &git::Output) -> Result<Me
     Ok(MergeOutcome::Conflict { files })
 }
 
-/// Moves `branch` from `old` to `new` (unless equal), refusing if someone else moved it in the
+/// The paths `git status --porcelain -z` lists: "XY path" fields, a rename's or copy's old
+/// path in the field after it (listed too: the merge may touch either).
+fn dirty_paths(status: &str) -> Vec<&str> {
+    let mut paths = Vec::new();
+    let mut fields = status.split('\0').filter(|f| !f.is_empty());
+    while let Some(field) = fields.next() {
+        let (code, path) = (field.get(..2).unwrap_or_default(), field.get(3..).unwrap_or_default());
+        paths.push(path);
+        if code.contains(['R', 'C']) {
+            paths.extend(fields.next());
+        }
+    }
+    paths
+}
+
+/// Moves the branch (`full`, a whole ref name) from `old` to `new` (unless equal), refusing if someone else moved it in the
 /// meantime, then brings forward any worktree that has it checked out.
-async fn move_branch(repo: &Path, branch: &str, old: &str, new: &str) -> Result<(), WorkspaceError> {
+async fn move_branch(
+    repo: &Path,
+    (full, checkouts): (&str, &[String]),
+    old: &str,
+    new: &str,
+) -> Result<(), WorkspaceError> {
     if old == new {
         return Ok(());
     }
-    let full = format!("refs/heads/{branch}");
-    let reason = format!("cadre: merge into {branch}");
-    git(repo, &["update-ref", "-m", &reason, &full, new, old]).await?;
-    for checkout in checkouts_of(repo, &full).await? {
-        bring_forward(Path::new(&checkout), old, new).await?;
+    let reason = format!("cadre: merge into {full}");
+    git(repo, &["update-ref", "-m", &reason, full, new, old]).await?;
+    for checkout in checkouts {
+        bring_forward(Path::new(checkout), old, new).await?;
     }
     Ok(())
 }

@@ -120,3 +120,25 @@ async fn the_probe_asks_for_a_work_tree_and_its_base_and_removal_leaves_nothing(
     let refs = git(&f.repo, &["for-each-ref", "refs/cadre-base/"]).await.unwrap();
     assert!(refs.is_empty(), "{refs}");
 }
+
+#[tokio::test]
+async fn a_merge_that_would_run_over_a_working_parents_unsaved_edit_is_a_conflict_on_that_file() {
+    let f = fixture(Duration::from_secs(60)).await;
+    let team = f.prepare(2).await;
+    let alice = f.prepare(3).await;
+    write(&alice, "notes.txt", "one\nby alice\n");
+    f.ws.commit_all(&alice, "alice").await.unwrap();
+    // The team's worker is still at work on notes.txt, uncommitted.
+    write(&team, "notes.txt", "one\nby the team, unsaved\n");
+    let before = git::branch_sha(&f.repo, &team.branch).await.unwrap();
+    let step = f.ws.merge_up(&f.repo, f.job, &f.chain(3), None).await.unwrap().expect("a branch");
+    assert_eq!(step.outcome, MergeOutcome::Conflict { files: vec!["notes.txt".into()] });
+    assert_eq!(git::branch_sha(&f.repo, &team.branch).await.unwrap(), before, "the branch did not move");
+    // An unsaved file the merge does not touch is no obstacle, and stays.
+    write(&team, "notes.txt", "one\n");
+    write(&team, "draft.txt", "mine\n");
+    let step = f.ws.merge_up(&f.repo, f.job, &f.chain(3), None).await.unwrap().expect("a branch");
+    assert!(matches!(step.outcome, MergeOutcome::Merged { .. }), "{step:?}");
+    assert_eq!(std::fs::read_to_string(team.path.join("notes.txt")).unwrap(), "one\nby alice\n");
+    assert_eq!(std::fs::read_to_string(team.path.join("draft.txt")).unwrap(), "mine\n");
+}
