@@ -1,5 +1,6 @@
 //! `cadre serve` refusing to start leaves nothing behind: a malformed bootstrap key or a busy
-//! port fails before the data directory is created and before an admin key is generated.
+//! port fails before the data directory is created and before an admin key is generated, and a
+//! second server on a SQLite data directory another one uses is refused.
 
 #[path = "support/server.rs"]
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
@@ -44,4 +45,24 @@ fn a_busy_port_fails_before_a_key_is_generated_or_anything_is_stored() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!stdout.contains("sk-orch-"), "no admin key is shown: {stdout}");
     assert!(!data_dir.exists(), "nothing is created on disk");
+}
+
+#[test]
+fn a_second_server_on_one_sqlite_data_directory_is_refused_and_the_first_goes_on() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data_dir = dir.path().join("data");
+    let (first, _) = server::serve(&data_dir, None);
+    let bind = format!("127.0.0.1:{}", server::free_port());
+    let second = serve_once(&data_dir, &bind, None);
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let pid = first.child.id();
+    assert!(stderr.contains(&format!("another cadre server (process {pid}) is using the data directory")), "{stderr}");
+    assert!(stderr.contains("run several servers over PostgreSQL"), "{stderr}");
+    // The first server still answers.
+    server::wait_healthy(&first.url, &data_dir.with_extension("log"));
+    // Killed, it lets go (the lock is the process's): the next one starts.
+    drop(first);
+    let (third, _) = server::serve(&data_dir, None);
+    drop(third);
 }

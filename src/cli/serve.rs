@@ -21,6 +21,7 @@ pub(super) async fn serve(file: Option<PathBuf>, log_format: Option<String>) -> 
     let bind = config.server.bind.clone();
     // Bound first: a busy port must fail before anything is stored or an admin key is shown.
     let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let _only_server = claim_sqlite_dir(&config)?;
     let started = crate::app::start(config).await.map_err(|e| e.to_string())?;
     if let Some(secret) = &started.generated_key {
         announce_generated_key(secret);
@@ -29,6 +30,17 @@ pub(super) async fn serve(file: Option<PathBuf>, log_format: Option<String>) -> 
     tracing::info!(%address, backend = ?started.state.engine.store().backend(), "cadre is listening");
     crate::app::serve(listener, started, shutdown_signal()).await.map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// On SQLite in the data directory, that directory for this process alone (held until `serve`
+/// returns); nothing on PostgreSQL. A bad bootstrap key is refused first, so that a refused
+/// start still creates nothing on disk.
+fn claim_sqlite_dir(config: &Config) -> Result<Option<crate::store::claim::DataDirClaim>, String> {
+    if config.store.url().is_some() {
+        return Ok(None);
+    }
+    crate::auth::check_bootstrap_key(&config.auth.bootstrap_key).map_err(|e| e.to_string())?;
+    crate::store::claim::claim_data_dir(&config.store.data_dir).map(Some)
 }
 
 /// Shows a generated admin key once, on the terminal only: the store keeps just its hash.

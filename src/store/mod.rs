@@ -6,6 +6,7 @@
 //! Hot-path writes arrive as a [`Batch`] — many node transitions and events in one
 //! transaction and a handful of multi-row statements — which is what makes durability cheap.
 
+pub mod claim;
 mod fold;
 mod lineage;
 mod mail;
