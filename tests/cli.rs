@@ -433,6 +433,7 @@ async fn agents_are_created_listed_paused_charted_shown_and_deleted_from_the_cli
     let paused = text(&cadre(&server, &["agents", "pause", "dev"]));
     assert_eq!(paused.trim(), "agent dev paused");
     agents_read_back(&server);
+    agent_mail_from_the_cli(&server);
     let bad = "name: stray\nreports_to: nobody\nrun: {type: command, argv: ['true']}\n";
     let refused = create_agent(&server, dir.path(), "stray.yaml", bad);
     assert!(!refused.status.success(), "{}", text(&refused));
@@ -446,6 +447,18 @@ async fn agents_are_created_listed_paused_charted_shown_and_deleted_from_the_cli
     let deleted = cadre(&server, &["agents", "delete", "dev"]);
     assert!(deleted.status.success() && text(&deleted).contains("agent dev deleted"), "{}", text(&deleted));
     assert!(!text(&cadre(&server, &["agents", "list"])).contains("dev"));
+}
+
+/// A message to `ceo`'s own mailbox, received and acknowledged; nothing is left after.
+fn agent_mail_from_the_cli(server: &Server) {
+    let sent = text(&cadre(server, &["agents", "mail", "send", "ceo", "--text", "hello ceo", "--priority", "8"]));
+    assert!(sent.contains(" to agent ceo [pending] · priority 8"), "{sent}");
+    let received = text(&cadre(server, &["agents", "mail", "receive", "ceo", "--ack"]));
+    assert!(received.contains("hello ceo") && received.contains("acknowledged"), "{received}");
+    let empty = text(&cadre(server, &["agents", "mail", "receive", "ceo"]));
+    assert_eq!(empty.trim(), "no messages");
+    let unknown = cadre(server, &["agents", "mail", "send", "nobody", "--text", "x"]);
+    assert!(!unknown.status.success() && text(&unknown).contains("404"), "{}", text(&unknown));
 }
 
 /// The chart (as a tree, and as JSON) and the figures of `dev`, which ran one task.

@@ -39,6 +39,11 @@ pub enum AgentsAction {
     Org,
     /// The templates agents are created from.
     Templates,
+    /// An agent's own mailbox: send, receive, ack, nack.
+    Mail {
+        #[command(subcommand)]
+        action: super::agent_mail::AgentMailAction,
+    },
 }
 
 /// The agent `cadre agents create` registers.
@@ -75,6 +80,7 @@ pub(super) async fn run(client: &Client, server: &ServerArgs, action: AgentsActi
         AgentsAction::Show { name } => agents.show(&name).await,
         AgentsAction::Org => agents.org().await,
         AgentsAction::Templates => agents.templates().await,
+        AgentsAction::Mail { action } => super::agent_mail::run(client, action).await,
         change => agents.change(change).await,
     }
 }
@@ -188,7 +194,7 @@ fn from_template(args: &CreateArgs) -> Value {
 }
 
 /// `/agents/NAME` with the name escaped; `.` and `..` are refused, as a URL reads them as steps.
-fn agent_path(name: &str) -> Result<String, String> {
+pub(super) fn agent_path(name: &str) -> Result<String, String> {
     if matches!(name, "" | "." | "..") {
         return Err(format!("'{name}' cannot name an agent"));
     }

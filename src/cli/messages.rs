@@ -46,6 +46,13 @@ pub struct SendArgs {
     /// The recipient: a node id, or the name of one node of the job.
     #[arg(long)]
     pub to: String,
+    #[command(flatten)]
+    pub message: MessageArgs,
+}
+
+/// A message's body and terms, as `cadre messages send` and `cadre agents mail send` take them.
+#[derive(Debug, Args)]
+pub struct MessageArgs {
     /// The body, any JSON.
     #[arg(long, required_unless_present = "text", conflicts_with = "text")]
     pub body: Option<String>,
@@ -120,7 +127,7 @@ impl Mail<'_> {
 
     async fn send(&self, args: &SendArgs) -> Outcome {
         let job_id = id(&args.job_id, "job")?;
-        let mut body = outgoing(args)?;
+        let mut body = outgoing(&args.message)?;
         body["to"] = json!(self.node_id(&job_id, &args.to).await?);
         let path = format!("/recursion/job/{job_id}/messages");
         let sent = self.client.send(Method::POST, &path, Some(&body)).await?;
@@ -188,12 +195,12 @@ pub(super) fn id(text: &str, what: &str) -> Result<String, String> {
 }
 
 /// The items of a JSON array (none if it is not one).
-fn list(value: &Value) -> &[Value] {
+pub(super) fn list(value: &Value) -> &[Value] {
     value.as_array().map(Vec::as_slice).unwrap_or_default()
 }
 
 /// The body of a send, all but its recipient.
-fn outgoing(args: &SendArgs) -> Result<Value, String> {
+pub(super) fn outgoing(args: &MessageArgs) -> Result<Value, String> {
     let body = match (&args.body, &args.text) {
         (Some(raw), _) => serde_json::from_str(raw).map_err(|e| format!("--body is not JSON: {e}"))?,
         (None, text) => json!({ "text": text.clone().unwrap_or_default() }),
@@ -265,11 +272,11 @@ mod tests {
         assert!(send_args(&["--to", "w", "--text", "a", "--priority", "10"]).is_err(), "0–9");
         assert!(send_args(&["--to", "w", "--text", "a", "--ttl", "0"]).is_err(), "at least a second");
         let text = send_args(&["--to", "w", "--text", "hi", "--priority", "9"]).expect("parses");
-        assert_eq!(outgoing(&text).unwrap(), json!({"body": {"text": "hi"}, "priority": 9}));
+        assert_eq!(outgoing(&text.message).unwrap(), json!({"body": {"text": "hi"}, "priority": 9}));
         let all = send_args(&["--to", "w", "--body", r#"{"a": [1]}"#, "--thread", "t", "--ttl", "30"]).unwrap();
-        assert_eq!(outgoing(&all).unwrap(), json!({"body": {"a": [1]}, "thread_id": "t", "ttl_s": 30}));
+        assert_eq!(outgoing(&all.message).unwrap(), json!({"body": {"a": [1]}, "thread_id": "t", "ttl_s": 30}));
         let bad = send_args(&["--to", "w", "--body", "{nope"]).unwrap();
-        assert!(outgoing(&bad).unwrap_err().starts_with("--body is not JSON"));
+        assert!(outgoing(&bad.message).unwrap_err().starts_with("--body is not JSON"));
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! - `workspace` and `workspace_render`: a job's git workspace (`cadre workspace …`): a node's
 //!   diff, and removing what an ended job kept.
 
+mod agent_mail;
 mod agents;
 mod agents_render;
 mod approvals;
