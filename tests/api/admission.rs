@@ -16,7 +16,8 @@ async fn jobs_past_the_running_limit_queue_in_order_and_past_the_backlog_get_429
         c.limits.max_queued_jobs = 2;
     })
     .await;
-    let first = app.submit(&sleeper("first", 200)).await;
+    // Long enough that it still runs when the next is submitted, even on a loaded machine.
+    let first = app.submit(&sleeper("first", 2_000)).await;
     let second = app.post("/recursion/job", &sleeper("second", 10)).await;
     assert_eq!(second.status(), 202);
     let second: Value = second.json().await.expect("json");
