@@ -151,12 +151,13 @@ describe('Workspace section', () => {
       bus.emit(frame('workspace_created', { node_id: 'a1', name: 'a1', branch: A1_BRANCH, parent_branch: A_BRANCH, path: '/w/a1' }));
       bus.emit(frame('node_completed', { node_id: 'a1', status: 'succeeded' }));
     });
-    await waitFor(() => expect(within(ws).getByTestId('workspace-branch').textContent).toBe(A1_BRANCH), { timeout: 2000 });
+    // Generous waits: the re-read is throttled, and a loaded machine runs timers late.
+    await waitFor(() => expect(within(ws).getByTestId('workspace-branch').textContent).toBe(A1_BRANCH), { timeout: 8000 });
     expect(reads()).toBe(2);
     // With its branch known, a child's merge into it moves it too.
     act(() => bus.emit(frame('workspace_merged', { node_id: 'child', name: 'child', branch: 'cadre/0123abcd/child-0', into: A1_BRANCH, sha: 'def' })));
-    await waitFor(() => expect(reads()).toBe(3), { timeout: 2000 });
-  });
+    await waitFor(() => expect(reads()).toBe(3), { timeout: 8000 });
+  }, 30_000);
 
   it('shows a failed merge as an alert (conflicting files, output tail), a failed check’s exit code, and a kept merge’s sha', async () => {
     const conflict = show(() => ({ status: 200, body: DIFF }), { latest: failed });
