@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::client::Client;
-use super::messages::{id, list, outgoing, MessageArgs};
+use super::messages::{id, list, outgoing, MessageArgs, TakeArgs};
 use super::messages_render as render;
 use super::out::Outcome;
 use super::Format;
@@ -36,15 +36,8 @@ pub enum AgentMailAction {
 #[derive(Debug, Args)]
 pub struct AgentReceiveArgs {
     pub name: String,
-    /// Seconds to wait for a message when none is due.
-    #[arg(long, default_value_t = 0)]
-    pub wait: u64,
-    /// Most messages to take (1–100).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
-    pub max: u16,
-    /// Acknowledge each message once it is printed.
-    #[arg(long)]
-    pub ack: bool,
+    #[command(flatten)]
+    pub take: TakeArgs,
 }
 
 /// Runs an `agents mail` command.
@@ -69,7 +62,7 @@ async fn send(client: &Client, name: &str, message: &MessageArgs) -> Outcome {
 }
 
 async fn receive(client: &Client, args: &AgentReceiveArgs) -> Outcome {
-    let path = format!("{}?wait_s={}&max={}", mailbox(&args.name)?, args.wait, args.max);
+    let path = format!("{}?wait_s={}&max={}", mailbox(&args.name)?, args.take.wait, args.take.max);
     let answer = client.send(Method::GET, &path, None).await?;
     let messages = list(&answer["messages"]);
     if client.format() == Format::Json || messages.is_empty() {
@@ -79,7 +72,7 @@ async fn receive(client: &Client, args: &AgentReceiveArgs) -> Outcome {
         if client.format() == Format::Text {
             client.print_answer(message, render::message_lines)?;
         }
-        if args.ack {
+        if args.take.ack {
             ack_received(client, &args.name, message).await?;
         }
     }
@@ -130,7 +123,7 @@ mod tests {
         let AgentMailAction::Receive(args) = action(&["receive", "dev", "--wait", "5", "--ack"]).unwrap() else {
             panic!("a receive")
         };
-        assert_eq!((args.wait, args.max, args.ack), (5, 10, true));
+        assert_eq!((args.take.wait, args.take.max, args.take.ack), (5, 10, true));
         assert!(action(&["ack", "dev"]).is_err(), "a message id");
     }
 

@@ -77,6 +77,14 @@ pub struct ReceiveArgs {
     /// The recipient: a node id, or the name of one node of the job.
     #[arg(long)]
     pub node: String,
+    #[command(flatten)]
+    pub take: TakeArgs,
+}
+
+/// How a receive takes messages, as `cadre messages receive` and `cadre agents mail receive`
+/// ask.
+#[derive(Debug, Args)]
+pub struct TakeArgs {
     /// Seconds to wait for a message when none is due.
     #[arg(long, default_value_t = 0)]
     pub wait: u64,
@@ -137,7 +145,8 @@ impl Mail<'_> {
     async fn receive(&self, args: &ReceiveArgs) -> Outcome {
         let job_id = id(&args.job_id, "job")?;
         let node = self.node_id(&job_id, &args.node).await?;
-        let path = format!("/recursion/job/{job_id}/nodes/{node}/messages?wait_s={}&max={}", args.wait, args.max);
+        let path =
+            format!("/recursion/job/{job_id}/nodes/{node}/messages?wait_s={}&max={}", args.take.wait, args.take.max);
         let answer = self.client.send(Method::GET, &path, None).await?;
         let messages = list(&answer["messages"]);
         if self.client.format() == Format::Json || messages.is_empty() {
@@ -147,7 +156,7 @@ impl Mail<'_> {
             if self.client.format() == Format::Text {
                 self.print(message, render::message_lines)?;
             }
-            if args.ack {
+            if args.take.ack {
                 self.ack_received(&job_id, message).await?;
             }
         }
