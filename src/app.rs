@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::limit::{Rate, RateLimits};
 use crate::auth::{self, KeyRing};
+use crate::cluster::Membership;
 use crate::config::Config;
 use crate::engine::{Engine, EngineParts};
 use crate::events::EventFeeds;
@@ -51,6 +52,8 @@ pub enum StartError {
     /// A webhook's secret is missing (the message names its variable).
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// Opens the store, starts the engine and loads the keys.
@@ -60,9 +63,16 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     let webhooks = Webhooks::prepare(&config.notify)?;
     let store = crate::store::open(config.store.url(), &config.store.data_dir).await?;
     let tracker = TaskTracker::new();
-    let events = EventFeeds::default();
+    let (events, cluster) = if config.cluster.enabled {
+        let events = EventFeeds::tailed();
+        let cluster = Membership::join(&config, store.clone(), &events, &tracker).await?;
+        (events, cluster)
+    } else {
+        (EventFeeds::default(), Membership::single(&config, store.clone()))
+    };
     let parts = EngineParts { store: store.clone(), events: events.clone(), tracker: tracker.clone() };
     let engine = Engine::start(&config, parts).await?;
+    crate::cluster::takeover::spawn(cluster.clone(), engine.clone(), &tracker);
     let keys = KeyRing::load(&store).await?;
     let generated_key = auth::bootstrap(&keys, &store, &config.auth.bootstrap_key).await?;
     let limits = RateLimits::new(Rate { per_second: config.rate_limit.per_second, burst: config.rate_limit.burst });
@@ -77,6 +87,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
         stream: crate::ws::StreamMetrics::default(),
         shutdown: tokio_util::sync::CancellationToken::new(),
         webhooks,
+        cluster,
     };
     let state = AppState(Arc::new(app));
     tracker.spawn(store_key_use(state.clone()));
@@ -133,10 +144,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = started.state;
-    state.engine.set_public_url(public_url(&state.config, listener.local_addr()?));
+    let url = public_url(&state.config, listener.local_addr()?);
+    state.cluster.advertise(&url).await;
+    state.cluster.announce_joined(&state.engine);
+    state.engine.set_public_url(url);
     let token = state.shutdown.clone();
+    let lost = state.cluster.lost().clone();
     let signal = async move {
-        shutdown.await;
+        tokio::select! {
+            () = shutdown => {},
+            () = lost.cancelled() => {},
+        }
         token.cancel();
     };
     axum::serve(listener, router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -144,8 +162,19 @@ pub async fn serve(
         .await?;
     wait_for_streams_to_close(&state).await;
     state.webhooks.stopped().await;
-    state.engine.shutdown(Duration::from_secs(state.config.server.shutdown_grace_s)).await;
+    // A replica hands its jobs over at once (the others continue them) rather than letting
+    // its running nodes finish; one declared gone stops at once and writes nothing more.
+    let grace =
+        if state.cluster.enabled { Duration::ZERO } else { Duration::from_secs(state.config.server.shutdown_grace_s) };
+    state.engine.shutdown(grace).await;
     started.tracker.close();
+    if state.cluster.lost().is_cancelled() {
+        return Err(std::io::Error::other(
+            "this replica lost its place in the cluster (declared gone, or its heartbeat unrenewed); \
+             its jobs are continued by the other replicas: start it again to rejoin as a new replica",
+        ));
+    }
+    state.cluster.leave(&state.engine).await;
     Ok(())
 }
 

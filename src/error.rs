@@ -174,6 +174,7 @@ impl ApiError {
 }
 
 const STORE_UNAVAILABLE: &str = "the store is unavailable; try again shortly";
+const FENCED: &str = "this replica is no longer a member of its cluster; send the request to another";
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
@@ -182,6 +183,7 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error = %err, "store unavailable");
                 Self::Unavailable(STORE_UNAVAILABLE)
             }
+            StoreError::Fenced => Self::Unavailable(FENCED),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -201,6 +203,7 @@ impl From<EngineError> for ApiError {
                 retry_after_s: QUEUE_FULL_RETRY_AFTER_S,
             },
             EngineError::Store(store) => store.into(),
+            EngineError::Journal(journal) if journal.is_fenced() => Self::Unavailable(FENCED),
             EngineError::Journal(journal) => Self::Internal(journal.to_string()),
             EngineError::Config(problem) => Self::Internal(problem),
         }

@@ -60,6 +60,9 @@ event_kinds! {
     WorkspaceCreated => "workspace_created",
     WorkspaceMerged => "workspace_merged",
     WorkspaceMergeFailed => "workspace_merge_failed",
+    ReplicaJoined => "replica_joined",
+    ReplicaLeft => "replica_left",
+    JobTakenOver => "job_taken_over",
     Error => "error",
     Heartbeat => "heartbeat",
 }
@@ -172,16 +175,35 @@ pub struct EventFeeds {
     /// The seq of the newest stored event, published or not: where a subscriber that asks
     /// for no replay starts.
     newest: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// Set for a replica of a cluster: events are published by a tail of the stored log
+    /// (`cluster::fanout`), which the journal wakes after each commit, rather than by the
+    /// journal — the log's order is the cluster's, and other replicas' events are in it.
+    tail: Option<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 impl Default for EventFeeds {
     fn default() -> Self {
         let feed = || tokio::sync::broadcast::channel(FEED_CAPACITY).0;
-        Self { all: feed(), by_depth: std::sync::Arc::new(std::array::from_fn(|_| feed())), newest: Default::default() }
+        Self {
+            all: feed(),
+            by_depth: std::sync::Arc::new(std::array::from_fn(|_| feed())),
+            newest: Default::default(),
+            tail: None,
+        }
     }
 }
 
 impl EventFeeds {
+    /// Feeds published by a tail of the stored log, woken through the returned handle.
+    pub fn tailed() -> Self {
+        Self { tail: Some(std::sync::Arc::default()), ..Self::default() }
+    }
+
+    /// What wakes the tail after a commit, when the feeds are tailed.
+    pub fn tail(&self) -> Option<&tokio::sync::Notify> {
+        self.tail.as_deref()
+    }
+
     /// Records that the events up to `seq` are stored (whether anyone listens or not).
     pub fn stored_up_to(&self, seq: i64) {
         self.newest.fetch_max(seq, std::sync::atomic::Ordering::Release);

@@ -41,6 +41,8 @@ pub struct App {
     pub views: crate::api::view_cache::ViewCache,
     /// Signed webhooks and where their deliveries stand.
     pub webhooks: crate::people::notify::Webhooks,
+    /// This replica and what it knows of the others (a cluster of one without `[cluster]`).
+    pub cluster: Arc<crate::cluster::Membership>,
 }
 
 /// Cheap-to-clone handle to the [`App`].

@@ -751,7 +751,7 @@ async function main() {
       assert(after === boot, 'the page reloaded');
     });
 
-    await step('d. resources: a depth bar goes above 0 while workers run, then back to 0', async () => {
+    await step('d. resources: a depth bar goes above 0 while workers run, then back to 0; the server is a cluster of one', async () => {
       await page.getByRole('link', { name: 'Resources', exact: true }).click();
       await page.locator('[role="meter"][data-depth="1"]').waitFor({ timeout: LIVE_TIMEOUT_MS });
       await rest('POST', '/recursion/job', PARALLEL_JOB);
@@ -759,6 +759,14 @@ async function main() {
       const label = await page.locator('[role="meter"][data-depth="1"]').getAttribute('aria-label');
       assert(/^depth 1 \(pm\) \d+ of \d+ slots in use$/.test(label ?? ''), `meter label "${label}"`);
       await waitFor(page, () => document.querySelector('[role="meter"][data-depth="1"]')?.getAttribute('data-in-use') === '0', null, JOB_TIMEOUT_MS, 'depth 1 back to 0');
+      // The server on its own: one replica, itself, live.
+      await page.getByTestId('cluster-summary').waitFor({ timeout: LIVE_TIMEOUT_MS });
+      const summary = await page.getByTestId('cluster-summary').textContent();
+      assert(/on its own/.test(summary ?? ''), `cluster summary "${summary}"`);
+      const rows = page.getByTestId('replica-row');
+      assert((await rows.count()) === 1, `${await rows.count()} replica rows`);
+      const row = (await rows.first().textContent()) ?? '';
+      assert(row.includes('(this replica)') && row.includes('live'), `replica row "${row}"`);
     });
 
     /** Scrolls a job's node views into sight for their screenshots. */

@@ -35,6 +35,7 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     super::agent_metrics::workforce_metrics(app.engine.workforce(), &mut out);
     mail_metrics(app.engine.post_office(), &mut out);
     workspace_metrics(app.engine.workspaces().merge_counts(), &mut out);
+    cluster_metrics(&app.cluster, &mut out);
     ([(CONTENT_TYPE, CONTENT_TYPE_TEXT)], out)
 }
 
@@ -51,6 +52,36 @@ fn mail_metrics(office: &crate::mail::PostOffice, out: &mut String) {
         ("dead_lettered", &m.dead_lettered),
     ] {
         let _ = writeln!(out, "cadre_messages_total{{event=\"{event}\"}} {}", counter.load(Ordering::Relaxed));
+    }
+}
+
+/// Which replica this is, whether it is a member, and the replicas it sees by state.
+fn cluster_metrics(membership: &crate::cluster::Membership, out: &mut String) {
+    use crate::cluster::ReplicaState;
+    header(out, "cadre_replica_info", "gauge", "This replica (1); its id and whether it runs in a cluster.");
+    let _ = writeln!(
+        out,
+        "cadre_replica_info{{replica=\"{}\",cluster=\"{}\"}} 1",
+        membership.replica_id, membership.enabled
+    );
+    let member = u64::from(membership.is_member());
+    metric(
+        out,
+        "cadre_replica_member",
+        "gauge",
+        "1 while this replica is a member of its cluster (heartbeat current).",
+        member,
+    );
+    header(out, "cadre_cluster_replicas", "gauge", "Replicas this one sees, by state (ended ones for an hour).");
+    let replicas = membership.replicas();
+    for (name, state) in [
+        ("live", ReplicaState::Live),
+        ("lapsed", ReplicaState::Lapsed),
+        ("left", ReplicaState::Left),
+        ("dead", ReplicaState::Dead),
+    ] {
+        let n = replicas.iter().filter(|(_, s)| *s == state).count();
+        let _ = writeln!(out, "cadre_cluster_replicas{{state=\"{name}\"}} {n}");
     }
 }
 

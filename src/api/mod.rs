@@ -15,6 +15,7 @@ pub mod approval_view;
 pub mod approvals;
 pub mod audit;
 pub mod budget_view;
+pub mod cluster;
 pub mod contract;
 pub mod extract;
 pub mod health;
@@ -65,6 +66,7 @@ pub use reference::OPENAPI_PATH;
         (name = "agents", description = "The standing workforce: the agent registry and the organisation chart"),
         (name = "approvals", description = "People approving nodes: the inbox and decisions"),
         (name = "stats", description = "Quotas and usage"),
+        (name = "cluster", description = "The replicas serving this API"),
         (name = "keys", description = "API keys (admin)"),
         (name = "audit", description = "Who changed what (admin)"),
         (name = "notify", description = "Webhooks and how their deliveries stand (admin)"),
@@ -118,6 +120,7 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
         .merge(report::router())
         .merge(hierarchy::router())
         .merge(stats::router())
+        .merge(cluster::router())
         .merge(spawn::router())
         .merge(keys::router())
         .merge(audit::router())

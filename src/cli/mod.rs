@@ -21,6 +21,7 @@ mod agents_render;
 mod approvals;
 mod board;
 mod client;
+mod cluster;
 mod envelope;
 mod http;
 mod jobfile;
@@ -135,6 +136,8 @@ pub enum Command {
     },
     /// Let a job its failure-rate alert held start nodes again.
     Resume { job_id: String },
+    /// The replicas serving the API (one, without a cluster), as the one asked sees them.
+    Cluster,
     /// The standing workforce: list, show, create, pause, resume, retire and delete agents,
     /// the organisation chart, the templates (changes need an admin key).
     Agents {
@@ -258,9 +261,9 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
         | Command::Answer { .. }
         | Command::Resume { .. }
         | Command::Report { .. }) => job_command(&client, command).await,
-        Command::Validate { file } => client.validate(&file).await,
-        Command::Plan { file } => client.plan(&file).await,
-        Command::Jobs(args) => client.jobs(args).await,
+        command @ (Command::Validate { .. } | Command::Plan { .. } | Command::Jobs(_) | Command::Cluster) => {
+            server_command(&client, command).await
+        }
         command @ (Command::Keys { .. } | Command::Approvals { .. } | Command::Alerts { .. }) => {
             people_command(&client, command).await
         }
@@ -269,6 +272,17 @@ async fn client_command(command: Command, server: ServerArgs, format: Format) ->
             workforce_command(&client, &server, command).await
         }
         Command::Serve | Command::Migrate => Err("not a client command".into()),
+    }
+}
+
+/// The commands that ask the server about a plan, its jobs or itself.
+async fn server_command(client: &client::Client, command: Command) -> out::Outcome {
+    match command {
+        Command::Validate { file } => client.validate(&file).await,
+        Command::Plan { file } => client.plan(&file).await,
+        Command::Jobs(args) => client.jobs(args).await,
+        Command::Cluster => client.cluster().await,
+        _ => Err("not a command about the server".into()),
     }
 }
 

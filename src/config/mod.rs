@@ -16,11 +16,13 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{PlanLimits, RetryPolicy, DEPTHS, HARD_MAX_DEPTH};
 
 mod alerts;
+mod cluster;
 mod decomposer;
 mod mail;
 mod notify;
 mod workforce;
 pub use alerts::AlertsConfig;
+pub use cluster::ClusterConfig;
 pub use decomposer::DecomposerConfig;
 pub use mail::MailConfig;
 pub use notify::{redacted_url, NotifyConfig, WebhookConfig, DEFAULT_WEBHOOK_EVENTS};
@@ -72,6 +74,8 @@ pub struct Config {
     pub workforce: WorkforceConfig,
     /// Messages between nodes (`[mail]`).
     pub mail: MailConfig,
+    /// Replicas over one PostgreSQL (`[cluster]`).
+    pub cluster: ClusterConfig,
 }
 
 /// The event stream (`/ws/recursion`).
@@ -337,12 +341,24 @@ impl Config {
             .or_else(|| self.alerts.problem())
             .or_else(|| self.workforce.problem())
             .or_else(|| self.mail.problem())
+            .or_else(|| self.cluster.problem())
+            .or_else(|| self.cluster_store_problem())
             .or_else(|| self.long_poll_problem())
         {
             return Err(ConfigError::Invalid(problem));
         }
         let providers: Vec<&String> = self.llm.providers.keys().collect();
         self.decomposer.problem(&providers).map_or(Ok(()), |problem| Err(ConfigError::Invalid(problem)))
+    }
+
+    /// Replicas coordinate through PostgreSQL; SQLite is one server's file.
+    fn cluster_store_problem(&self) -> Option<String> {
+        let postgres = self.store.url().is_some_and(|url| !url.starts_with("sqlite:"));
+        (self.cluster.enabled && !postgres).then(|| {
+            "cluster.enabled needs PostgreSQL (store.database_url or DATABASE_URL = postgres://…): \
+             SQLite serves one server at a time"
+                .to_string()
+        })
     }
 
     /// A receive's longest wait must end before the request's timeout does.

@@ -43,6 +43,18 @@ const STALLED_COMMIT_MS: i64 = 1_000;
 #[error("the journal could not store the change: {0}")]
 pub struct JournalError(pub String);
 
+impl JournalError {
+    /// The store refuses this replica's writes for good (another replica has its jobs).
+    fn fenced() -> Self {
+        Self(StoreError::Fenced.to_string())
+    }
+
+    /// Whether the change was refused because this replica was declared gone.
+    pub fn is_fenced(&self) -> bool {
+        self.0 == StoreError::Fenced.to_string()
+    }
+}
+
 /// A new job with its nodes and labels.
 #[derive(Debug)]
 pub struct NewJob {
@@ -106,6 +118,8 @@ struct StoreHealth {
     committing_since_ms: AtomicI64,
     /// Entries sent and not yet taken by the writer.
     backlog: AtomicUsize,
+    /// The store refused a write because this replica was declared gone (for good).
+    fenced: AtomicBool,
 }
 
 impl Journal {
@@ -137,7 +151,9 @@ impl Journal {
     /// new jobs until the store is back.
     pub fn is_stalled(&self) -> bool {
         let since = self.health.committing_since_ms.load(Ordering::Relaxed);
-        self.health.unreachable.load(Ordering::Relaxed) || (since > 0 && now_ms() - since > STALLED_COMMIT_MS)
+        self.health.unreachable.load(Ordering::Relaxed)
+            || self.health.fenced.load(Ordering::Relaxed)
+            || (since > 0 && now_ms() - since > STALLED_COMMIT_MS)
     }
 
     /// True while more changes wait for the writer than it commits in two batches: the
@@ -442,11 +458,15 @@ impl Writer {
             }
         }
         let outcome = self.store_with_retry(&pending.batch).await;
-        if let (Ok(()), Some(last)) = (&outcome, pending.batch.events.last()) {
+        if let Some(tail) = self.events.tail() {
+            // A replica: the tail reads what was stored, numbered by the cluster, and publishes it.
+            tail.notify_one();
+        } else if let (Ok(()), Some(last)) = (&outcome, pending.batch.events.last()) {
             self.events.stored_up_to(last.seq);
         }
         // With no subscriber there is nobody to build events for: they are in the log for replay.
-        if outcome.is_ok() && !pending.batch.events.is_empty() && !self.events.is_unheard() {
+        let tailed = self.events.tail().is_some();
+        if outcome.is_ok() && !tailed && !pending.batch.events.is_empty() && !self.events.is_unheard() {
             let published: Vec<Arc<Event>> =
                 pending.batch.events.iter().map(|row| Arc::new(Event::from_row(row))).collect();
             self.events.publish(&published);
@@ -454,6 +474,13 @@ impl Writer {
         for done in pending.flushes {
             let _ = done.send(outcome.clone());
         }
+    }
+
+    /// Another replica has this one's jobs: nothing more may be written, ever.
+    fn fenced(&self) -> JournalError {
+        self.health.fenced.store(true, Ordering::Relaxed);
+        tracing::error!("the cluster has declared this replica gone: its writes are refused");
+        JournalError::fenced()
     }
 
     async fn store_with_retry(&self, batch: &Batch) -> Result<(), JournalError> {
@@ -468,6 +495,7 @@ impl Writer {
                     self.health.unreachable.store(false, Ordering::Relaxed);
                     return Ok(());
                 }
+                Err(StoreError::Fenced) => return Err(self.fenced()),
                 Err(err) => {
                     self.health.unreachable.store(matches!(err, StoreError::Unavailable(_)), Ordering::Relaxed);
                     if !matches!(err, StoreError::Unavailable(_)) {

@@ -187,8 +187,34 @@ impl Engine {
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };
         monitor::spawn_all(config, &engine, warnings_rx, &parts.tracker);
-        engine.inner.resume().await?;
+        engine.pick_up(config).await?;
         Ok(engine)
+    }
+
+    /// A single server picks up what the previous one left unfinished; a replica of a cluster
+    /// owns nothing at start: its predecessor's jobs are claimed like any gone replica's (`adopt`).
+    async fn pick_up(&self, config: &Config) -> Result<(), EngineError> {
+        if config.cluster.enabled {
+            return Ok(());
+        }
+        self.inner.resume().await
+    }
+
+    /// Records an event that belongs to no driver (the cluster's), in the journal's order.
+    pub fn record_event(&self, draft: crate::events::EventDraft) {
+        self.inner.ctx.journal.emit(draft);
+    }
+
+    /// True while the store is not taking the journal's writes (unreachable, hung, or refusing
+    /// them because this replica was declared gone).
+    pub fn is_store_stalled(&self) -> bool {
+        self.inner.ctx.journal.is_stalled()
+    }
+
+    /// Continues jobs claimed from replicas that are gone (a cluster's failover); `host` is
+    /// this machine, where the gone replicas' worker processes may still run. How many it took on.
+    pub async fn adopt(&self, orphans: &[crate::store::Orphan], host: &str) -> Result<usize, EngineError> {
+        self.inner.adopt(orphans, host).await
     }
 
     /// Stops taking work, lets running nodes finish for up to `grace`, then stops the rest,

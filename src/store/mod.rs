@@ -7,6 +7,7 @@
 //! transaction and a handful of multi-row statements — which is what makes durability cheap.
 
 pub mod claim;
+pub mod cluster;
 mod fold;
 mod lineage;
 mod mail;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+pub use cluster::{ClusterStore, Clustered, Orphan, ReplicaRow};
 pub use lineage::{DescendantQuery, LineageRow, LineageStore};
 pub use mail::{MailStore, MessageRow};
 pub use notify::NotifyStore;
@@ -49,6 +51,10 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// This replica's row is no longer live: another replica has taken its jobs over, so its
+    /// writes are refused (`cluster.rs`).
+    #[error("this replica was declared gone by the cluster; its writes are refused")]
+    Fenced,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -104,9 +110,10 @@ pub enum Backend {
 }
 
 /// Everything cadre keeps (webhooks' cursors through [`NotifyStore`]; reads up and down a
-/// tree through [`LineageStore`]; the agent registry and delegations through [`WorkforceStore`]).
+/// tree through [`LineageStore`]; the agent registry and delegations through [`WorkforceStore`];
+/// the replicas of a cluster through [`Clustered`]).
 #[async_trait]
-pub trait Store: NotifyStore + LineageStore + WorkforceStore + MailStore + Send + Sync + 'static {
+pub trait Store: NotifyStore + LineageStore + WorkforceStore + MailStore + Clustered + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Checks the database answers.

@@ -113,21 +113,52 @@ fn statements(b: &Batch) -> usize {
         .max(1)
 }
 
+/// The first numbers a cluster's counters handed a batch (`store::cluster`): its jobs, events
+/// and audit entries are numbered from these in the batch's order, in place of the numbers a
+/// single server gives them in memory.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Numbering {
+    pub job: i64,
+    pub event: i64,
+    pub audit: i64,
+}
+
 /// Writes a journal batch: one statement when it fits, else several in one transaction.
 pub(super) async fn write_batch(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Error> {
-    let folded = Folded::of(batch);
-    let statements = statements(batch);
-    let mut node_rows = batch.new_node_rows();
-    if statements == 1 {
-        let nodes: Vec<_> = node_rows.collect();
-        return window(&folded, 0, &nodes).execute(pool).await.map(drop);
+    if statements(batch) == 1 {
+        let folded = Folded::of(batch);
+        let nodes: Vec<_> = batch.new_node_rows().collect();
+        return window(&folded, 0, &nodes, None).execute(pool).await.map(drop);
     }
     let mut tx = pool.begin().await?;
-    for k in 0..statements {
-        let nodes: Vec<_> = node_rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-        window(&folded, k, &nodes).execute(&mut *tx).await?;
-    }
+    write_in(&mut tx, batch, None).await?;
     tx.commit().await
+}
+
+/// Writes a journal batch inside a transaction the caller commits, numbered by `numbering`
+/// when given.
+pub(super) async fn write_in(
+    tx: &mut sqlx::PgConnection,
+    batch: &Batch,
+    numbering: Option<Numbering>,
+) -> Result<(), sqlx::Error> {
+    let folded = Folded::of(batch);
+    let mut node_rows = batch.new_node_rows();
+    for k in 0..statements(batch) {
+        let nodes: Vec<_> = node_rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        window(&folded, k, &nodes, numbering).execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// The numbers of the `k`th part of a list of `len` rows numbered from `first`, or each row's
+/// own.
+fn numbers<T>(rows: &[T], k: usize, first: Option<i64>, own: impl Fn(&T) -> i64) -> Vec<i64> {
+    let offset = i64::try_from(k * ROWS_PER_STATEMENT).unwrap_or(i64::MAX);
+    match first {
+        Some(first) => (0..rows.len()).map(|i| first + offset + i64::try_from(i).unwrap_or(i64::MAX)).collect(),
+        None => rows.iter().map(own).collect(),
+    }
 }
 
 /// The `k`th slice of at most [`ROWS_PER_STATEMENT`] rows of a list.
@@ -137,8 +168,10 @@ fn part<T>(rows: &[T], k: usize) -> &[T] {
 }
 
 /// The statement for the `k`th part of every list (`nodes` is the part of the node rows).
-fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<'q> {
-    let query = bind_jobs(sqlx::query(WRITE_BATCH), part(&f.jobs, k));
+fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>], numbering: Option<Numbering>) -> PgQuery<'q> {
+    let jobs = part(&f.jobs, k);
+    let job_seqs = numbers(jobs, k, numbering.map(|n| n.job), |(job, _)| job.seq);
+    let query = bind_jobs(sqlx::query(WRITE_BATCH), jobs, job_seqs);
     let labels = part(&f.batch.new_labels, k);
     let query = query
         .bind(labels.iter().map(|l| l.job_id).collect::<Vec<_>>())
@@ -146,7 +179,7 @@ fn window<'q>(f: &'q Folded<'q>, k: usize, nodes: &[NewNodeRow<'q>]) -> PgQuery<
         .bind(labels.iter().map(|l| l.value.as_str()).collect::<Vec<_>>());
     let query = bind_nodes(query, nodes, &f.node_folds);
     let query = bind_changes(query, part(&f.node_updates, k), part(&f.job_updates, k));
-    let query = bind_logs(query, f.batch, k);
+    let query = bind_logs(query, f.batch, k, numbering);
     let budgets = part(&f.batch.budgets, k);
     let query = bind_ledger(query, part(&f.batch.llm_calls, k))
         .bind(budgets.iter().map(|b| b.node_id).collect::<Vec<_>>())
@@ -228,12 +261,12 @@ fn bind_approvals<'q>(query: PgQuery<'q>, rows: &'q [crate::store::ApprovalRow])
         .bind(rows.iter().map(|a| a.body.as_str()).collect::<Vec<_>>())
 }
 
-fn bind_jobs<'q>(query: PgQuery<'q>, jobs: &[(&'q JobRow, Option<&'q JobUpdate>)]) -> PgQuery<'q> {
+fn bind_jobs<'q>(query: PgQuery<'q>, jobs: &[(&'q JobRow, Option<&'q JobUpdate>)], seqs: Vec<i64>) -> PgQuery<'q> {
     // A job updated in the batch that inserts it is inserted as updated.
     let folded: Vec<FoldedJob<'q>> = jobs.iter().map(FoldedJob::of).collect();
     query
         .bind(jobs.iter().map(|(j, _)| j.id).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|(j, _)| j.seq).collect::<Vec<_>>())
+        .bind(seqs)
         .bind(jobs.iter().map(|(j, _)| j.request.as_str()).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.config.as_str()).collect::<Vec<_>>())
         .bind(jobs.iter().map(|(j, _)| j.labels.as_str()).collect::<Vec<_>>())
@@ -325,17 +358,19 @@ fn bind_ledger<'q>(query: PgQuery<'q>, calls: &'q [LlmCallRow]) -> PgQuery<'q> {
 }
 
 /// Events, audit entries and process records of the `k`th part.
-fn bind_logs<'q>(query: PgQuery<'q>, batch: &'q Batch, k: usize) -> PgQuery<'q> {
+fn bind_logs<'q>(query: PgQuery<'q>, batch: &'q Batch, k: usize, numbering: Option<Numbering>) -> PgQuery<'q> {
     let (events, audit) = (part(&batch.events, k), part(&batch.audit, k));
+    let event_seqs = numbers(events, k, numbering.map(|n| n.event), |e| e.seq);
+    let audit_seqs = numbers(audit, k, numbering.map(|n| n.audit), |a| a.seq);
     let (ended, started) = (part(&batch.process_ends, k), part(&batch.process_starts, k));
     query
-        .bind(events.iter().map(|e| e.seq).collect::<Vec<_>>())
+        .bind(event_seqs)
         .bind(events.iter().map(|e| e.ts_ms).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.job_id).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.depth).collect::<Vec<_>>())
         .bind(events.iter().map(|e| e.data.as_str()).collect::<Vec<_>>())
-        .bind(audit.iter().map(|a| a.seq).collect::<Vec<_>>())
+        .bind(audit_seqs)
         .bind(audit.iter().map(|a| a.ts_ms).collect::<Vec<_>>())
         .bind(audit.iter().map(|a| a.key_id).collect::<Vec<_>>())
         .bind(audit.iter().map(|a| a.key_name.as_deref()).collect::<Vec<_>>())

@@ -43,7 +43,7 @@ macro_rules! sql_store {
                     return Ok(());
                 }
                 // One transaction, written the way each backend does it fastest.
-                write_batch(&self.pool, batch).await?;
+                self.write_batch(batch).await?;
                 Ok(())
             }
 

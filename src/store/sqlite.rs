@@ -52,6 +52,20 @@ impl SqliteStore {
 }
 
 sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+
+impl SqliteStore {
+    /// A journal batch as one transaction.
+    async fn write_batch(&self, batch: &super::Batch) -> StoreResult<()> {
+        Ok(write_batch(&self.pool, batch).await?)
+    }
+}
+
+impl super::Clustered for SqliteStore {
+    /// None: one server owns a SQLite file.
+    fn cluster(&self) -> Option<&dyn super::ClusterStore> {
+        None
+    }
+}
 super::lineage::sql_lineage!(SqliteStore);
 super::sql_writes::sql_batch_writes!(sqlx::Sqlite);
 super::sql_writes::values_bulk_writes!(sqlx::Sqlite);

@@ -14,8 +14,36 @@ async fn health_and_readiness_answer_without_a_key() {
     assert_eq!(ready.status(), 200);
 }
 
+#[tokio::test]
+async fn a_server_on_its_own_is_a_cluster_of_one() {
+    let app = spawn_app().await;
+    let ready: Value = app.client.get(app.url("/readyz")).send().await.expect("request").json().await.expect("json");
+    let cluster = app.get_json("/cluster").await;
+    assert_eq!(cluster["enabled"], false);
+    let replicas = cluster["replicas"].as_array().expect("replicas");
+    assert_eq!(replicas.len(), 1, "{cluster}");
+    let this = &replicas[0];
+    assert_eq!((this["state"].as_str(), this["this"].as_bool()), (Some("live"), Some(true)));
+    assert_eq!(this["address"], app.base, "advertised at its bound address");
+    assert_eq!(this["pid"], std::process::id());
+    assert_eq!(
+        (this["id"].clone(), ready["replica"]["id"].clone()),
+        (cluster["replica_id"].clone(), cluster["replica_id"].clone())
+    );
+    assert_eq!(
+        (ready["replica"]["cluster"].as_bool(), ready["replica"]["live_replicas"].as_u64()),
+        (Some(false), Some(1))
+    );
+    let metrics = app.client.get(app.url("/metrics")).send().await.expect("request").text().await.expect("text");
+    let info = format!("cadre_replica_info{{replica=\"{}\",cluster=\"false\"}} 1", this["id"].as_str().expect("id"));
+    assert!(metrics.contains(&info), "{metrics}");
+    assert!(metrics.contains("cadre_cluster_replicas{state=\"live\"} 1"), "{metrics}");
+    let denied = app.client.get(app.api("/cluster")).send().await.expect("request");
+    assert_eq!(denied.status(), 401, "a key is needed");
+}
+
 /// Every route under `/api/v1`.
-const API_ROUTES: [&str; 38] = [
+const API_ROUTES: [&str; 39] = [
     "/agents",
     "/agents/org",
     "/agents/templates",
@@ -28,6 +56,7 @@ const API_ROUTES: [&str; 38] = [
     "/approvals/{id}",
     "/approvals/{id}/decision",
     "/audit",
+    "/cluster",
     "/keys",
     "/keys/{id}",
     "/notify/webhooks",

@@ -9,6 +9,7 @@ import type {
   AnswerBody,
   ApprovalList,
   ApprovalView,
+  ClusterView,
   DecisionBody,
   HierarchyNode,
   JobPage,
@@ -253,6 +254,11 @@ export class ApiClient {
 
   stats(): Promise<Stats> {
     return this.request('GET', '/recursion/stats');
+  }
+
+  /** The server's replicas (one, itself, for a server on its own). */
+  cluster(): Promise<ClusterView> {
+    return this.request('GET', '/cluster');
   }
 
   validate(spec: unknown): Promise<ValidationReport> {

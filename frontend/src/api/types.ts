@@ -794,3 +794,43 @@ export interface WorkspaceMergeFailedData {
   exit_code: number | null;
   output_tail: string;
 }
+
+/**
+ * How the answering replica sees another: `live` renews its heartbeat, `lapsed` is registered
+ * but its heartbeat is older than the lease (probably dead, not yet taken over), `left`
+ * stopped of its own accord, `dead` was declared gone by another replica.
+ */
+export type ReplicaState = 'live' | 'lapsed' | 'left' | 'dead';
+
+/** One server replica (`GET /cluster`). */
+export interface ReplicaView {
+  id: string;
+  /** Where it is reached (`cluster.address`, else its public URL). */
+  address: string;
+  /** The machine it runs on. */
+  host: string;
+  pid: number;
+  started_at: string;
+  /** Its last stored heartbeat. */
+  heartbeat_at: string;
+  /** When it left or was declared gone. */
+  ended_at: string | null;
+  /** A `ReplicaState` (a string, so that a state a newer server adds still reads). */
+  state: string;
+  /** This is the replica that answered. */
+  this: boolean;
+}
+
+/** The replicas serving the API as the answering one sees them (`GET /cluster`). */
+export interface ClusterView {
+  /** False for a server on its own: it is the only replica. */
+  enabled: boolean;
+  /** The replica that answered. */
+  replica_id: string;
+  /** Seconds between heartbeats. */
+  heartbeat_s: number;
+  /** A heartbeat older than this lapses a replica. */
+  lease_s: number;
+  /** Live replicas and those that ended in the last hour, oldest first. */
+  replicas: ReplicaView[];
+}

@@ -1,9 +1,10 @@
 // Tests of the Resources view: bars from the stats route, the flash on resource_warning,
-// and a refresh triggered by worker frames.
-import { act, screen, waitFor } from '@testing-library/react';
+// a refresh triggered by worker frames, and the cluster's replicas.
+import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { Resources } from './Resources';
 import { renderWithServices } from '../test/services';
+import { fiveReplicas } from '../test/cluster';
 import { frame } from '../test/fixtures';
 
 function stats(inUse: number) {
@@ -39,7 +40,8 @@ function stats(inUse: number) {
 describe('Resources view', () => {
   it('shows one meter per depth, refreshes on worker frames and flashes on resource_warning', async () => {
     let calls = 0;
-    const { bus } = renderWithServices(<Resources />, () => {
+    const { bus } = renderWithServices(<Resources />, (_method, url) => {
+      if (url === '/api/v1/cluster') return { status: 200, body: fiveReplicas() };
       calls += 1;
       return { status: 200, body: stats(calls === 1 ? 0 : 7) };
     });
@@ -55,5 +57,18 @@ describe('Resources view', () => {
     act(() => bus.emit(frame('resource_warning', { depth: 1, usage: 7, quota: 8, level: 80 }, { job_id: null })));
     expect(screen.getByTestId('depth-1').className).toContain('flash');
     expect(screen.getByTestId('depth-2').className).not.toContain('flash');
+  });
+
+  it('shows the cluster of server replicas below the stats', async () => {
+    renderWithServices(<Resources />, (_method, url) => ({
+      status: 200,
+      body: url === '/api/v1/cluster' ? fiveReplicas() : stats(0),
+    }));
+    expect(await screen.findByText('5 replicas: 2 live, 1 lapsed, 1 left, 1 dead')).toBeTruthy();
+    expect(screen.getByRole('heading', { name: 'Cluster' })).toBeTruthy();
+    const table = screen.getByRole('table', { name: 'Replicas, live first' });
+    expect(within(table).getAllByTestId('replica-row')).toHaveLength(5);
+    expect(within(table).getByText('lapsed')).toBeTruthy();
+    expect(await screen.findAllByRole('meter')).toHaveLength(6);
   });
 });

@@ -1,9 +1,11 @@
-// Resources view: per-depth quota bars (flashing on resource_warning), job counts, and the
-// 24-hour usage chart; stats are polled while shown and refreshed on worker frames.
+// Resources view: per-depth quota bars (flashing on resource_warning), job counts, the
+// 24-hour usage chart and the server's replicas; stats are polled while shown and refreshed
+// on worker frames.
 import { useEffect, useRef, useState } from 'react';
 import { describeError } from '../api/client';
 import type { Stats } from '../api/types';
 import { useServices, useStreamEvents } from '../app/services';
+import { ClusterSection } from '../components/ClusterSection';
 import { HistoryChart } from '../components/HistoryChart';
 import { ResourceBar } from '../components/ResourceBar';
 import type { EventFrame } from '../live/events';
@@ -121,6 +123,7 @@ export function Resources() {
           </section>
         </>
       )}
+      <ClusterSection />
     </>
   );
 }

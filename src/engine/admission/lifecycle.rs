@@ -15,7 +15,7 @@ use crate::domain::JobStatus;
 use crate::engine::run::{JobMsg, Stored};
 use crate::engine::EngineError;
 use crate::events::now_ms;
-use crate::store::{AlertQuery, AlertRow, ApprovalRow, BudgetRow, JobRow, SpendRow};
+use crate::store::{AlertQuery, AlertRow, ApprovalRow, BudgetRow, JobRow, Orphan, SpendRow};
 
 /// What a job keeps beside its nodes: budget books, ledger spending, approval requests,
 /// alerts.
@@ -42,26 +42,80 @@ impl Admission {
         unfinished.extend(self.store.jobs_in_status(JobStatus::Cancelling.as_str()).await?);
         unfinished.sort_by_key(|job| job.seq);
         let queued = self.store.jobs_in_status(JobStatus::Queued.as_str()).await?;
-        let inboxes: Vec<_> = {
-            let mut state = self.lock();
-            state.queue.extend(queued.iter().map(|j| j.id));
-            unfinished
-                .iter()
-                .map(|job| {
-                    let (tx, rx) = mpsc::unbounded_channel();
-                    state.running.insert(job.id, tx);
-                    rx
-                })
-                .collect()
-        };
+        let inboxes = self.take_on(&unfinished, &queued);
         let interrupted = self.stop_orphans(&unfinished).await?;
+        self.continue_all(&unfinished, inboxes, &interrupted).await;
+        Ok(())
+    }
+
+    /// A cluster's failover: continues the jobs this replica claimed from replicas that are
+    /// gone, through the same restore as [`resume`](Self::resume), for these jobs only. Worker
+    /// processes they left on this machine (`host`) are stopped first; those on another machine
+    /// cannot be reached from here (their own replica stops them if it is still alive).
+    /// Returns how many jobs it took on.
+    pub(in crate::engine) async fn adopt(
+        self: &Arc<Self>,
+        orphans: &[Orphan],
+        host: &str,
+    ) -> Result<usize, EngineError> {
+        let (unfinished, queued) = self.orphaned_jobs(orphans).await?;
+        let inboxes = self.take_on(&unfinished, &queued);
+        let here: Vec<&JobRow> = unfinished.iter().filter(|job| on_host(orphans, job.id, host)).collect();
+        let ids: Vec<Uuid> = unfinished.iter().map(|job| job.id).collect();
+        let recorded: Vec<_> = self.store.processes().await?.into_iter().filter(|p| ids.contains(&p.job_id)).collect();
+        let job_ids: HashSet<String> = here.iter().map(|job| job.id.to_string()).collect();
+        let local: Vec<_> = recorded.iter().filter(|p| job_ids.contains(&p.job_id.to_string())).cloned().collect();
+        crate::engine::orphans::stop(&local, &job_ids, self.ctx.process.kill_grace).await;
+        if let Some(cluster) = self.store.cluster() {
+            cluster.forget_processes_of(&ids).await?;
+        }
+        let interrupted = recorded.iter().map(|process| process.node_id).collect();
+        self.continue_all(&unfinished, inboxes, &interrupted).await;
+        Ok(unfinished.len() + queued.len())
+    }
+
+    /// The claimed jobs as stored: those to continue and those to queue, each oldest first.
+    async fn orphaned_jobs(&self, orphans: &[Orphan]) -> Result<(Vec<JobRow>, Vec<JobRow>), EngineError> {
+        let (mut unfinished, mut queued) = (Vec::new(), Vec::new());
+        for orphan in orphans {
+            match self.store.job(orphan.id).await? {
+                Some(job) if job.status == JobStatus::Queued.as_str() => queued.push(job),
+                Some(job) if !self.lock().running.contains_key(&job.id) => unfinished.push(job),
+                _ => {}
+            }
+        }
+        unfinished.sort_by_key(|job| job.seq);
+        queued.sort_by_key(|job| job.seq);
+        Ok((unfinished, queued))
+    }
+
+    /// Registers unfinished jobs as running (their inboxes) and queued ones in the queue.
+    fn take_on(&self, unfinished: &[JobRow], queued: &[JobRow]) -> Vec<mpsc::UnboundedReceiver<JobMsg>> {
+        let mut state = self.lock();
+        state.queue.extend(queued.iter().map(|j| j.id));
+        unfinished
+            .iter()
+            .map(|job| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                state.running.insert(job.id, tx);
+                rx
+            })
+            .collect()
+    }
+
+    /// Restarts each unfinished job's driver, then admits what the queue holds.
+    async fn continue_all(
+        self: &Arc<Self>,
+        unfinished: &[JobRow],
+        inboxes: Vec<mpsc::UnboundedReceiver<JobMsg>>,
+        interrupted: &HashSet<Uuid>,
+    ) {
         for (job, inbox) in unfinished.iter().zip(inboxes) {
-            self.restart(job, inbox, &interrupted).await;
+            self.restart(job, inbox, interrupted).await;
         }
         // Admitting happens where a driver ends; a placeholder id that is not running
         // triggers the same path.
         self.finished(Uuid::nil());
-        Ok(())
     }
 
     /// Stops the worker processes a previous server left running, before their nodes are
@@ -162,6 +216,12 @@ impl Admission {
             let _ = inbox.send(message());
         }
     }
+}
+
+/// Whether the replica that had job `id` ran on `host` (a job from a single server, or from a
+/// replica no longer known, is taken to have run here: its processes are looked for).
+fn on_host(orphans: &[Orphan], id: Uuid, host: &str) -> bool {
+    orphans.iter().find(|o| o.id == id).and_then(|o| o.host.as_deref()).is_none_or(|h| h == host)
 }
 
 /// Polls `done` until it holds or `limit` has passed.

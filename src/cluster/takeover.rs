@@ -1,0 +1,92 @@
+//! Failover: every heartbeat, a live replica declares dead the replicas whose heartbeat is
+//! older than the lease, claims its share of the unfinished jobs no live replica owns, and
+//! continues them through the engine's restore path (`Engine::adopt`).
+//!
+//! Declaring a replica dead comes first and commits alone: it waits for any write of that
+//! replica still holding its row's share lock and refuses every later one (`store::cluster`),
+//! so what the claim reads next is everything the dead replica will ever have written. The
+//! claim takes at most the ceiling of orphans over live replicas per round (`for update skip
+//! locked`), so concurrent survivors share the work instead of one taking it all.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Membership;
+use crate::engine::Engine;
+use serde_json::json;
+
+use crate::events::{now_ms, EventDraft, EventKind};
+use crate::store::{Orphan, StoreError};
+
+/// Starts the failover sweep for this replica.
+pub fn spawn(membership: Arc<Membership>, engine: Engine, tracker: &tokio_util::task::TaskTracker) {
+    if membership.enabled {
+        tracker.spawn(run(membership, engine));
+    }
+}
+
+async fn run(membership: Arc<Membership>, engine: Engine) {
+    let (heartbeat_s, _) = membership.timing();
+    let mut every = tokio::time::interval(Duration::from_secs(heartbeat_s));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !membership.lost().is_cancelled() {
+        every.tick().await;
+        // A replica that cannot show it is a member takes nothing on.
+        if membership.is_member() {
+            if let Err(err) = sweep(&membership, &engine).await {
+                log_failed(&err);
+            }
+        }
+    }
+}
+
+/// One round: declare the lapsed, claim a share of the orphans, continue them.
+async fn sweep(membership: &Membership, engine: &Engine) -> Result<(), SweepError> {
+    let Some(cluster) = membership.joined() else { return Ok(()) };
+    let now = now_ms();
+    let declared = cluster.declare_lapsed(now - membership.lease_ms(), now).await?;
+    if !declared.is_empty() {
+        membership.refresh().await;
+        log_declared(&declared);
+        for replica in &declared {
+            let data = json!({"replica": replica, "state": "dead", "by": membership.replica_id});
+            engine.record_event(EventDraft::server(EventKind::ReplicaLeft, None, &data));
+        }
+    }
+    let orphans = cluster.orphan_count().await?;
+    if orphans == 0 {
+        return Ok(());
+    }
+    let live = i64::try_from(membership.live_count().max(1)).unwrap_or(1);
+    let claimed = cluster.claim_orphans(membership.replica_id, (orphans + live - 1) / live).await?;
+    if claimed.is_empty() {
+        return Ok(());
+    }
+    for orphan in &claimed {
+        let data = json!({"job_id": orphan.id, "from": orphan.owner, "by": membership.replica_id});
+        engine.record_event(EventDraft::job(EventKind::JobTakenOver, orphan.id, Some(0), &data));
+    }
+    let taken = engine.adopt(&claimed, &membership.host()).await?;
+    log_taken(&claimed, taken);
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SweepError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+}
+
+fn log_failed(err: &SweepError) {
+    tracing::warn!(error = %err, "the failover sweep failed; it runs again at the next heartbeat");
+}
+
+fn log_declared(replicas: &[uuid::Uuid]) {
+    tracing::warn!(?replicas, "declared replicas dead: their heartbeats are older than the lease");
+}
+
+fn log_taken(claimed: &[Orphan], taken: usize) {
+    tracing::warn!(claimed = claimed.len(), taken, "took over jobs of replicas that are gone");
+}

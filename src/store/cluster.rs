@@ -1,0 +1,270 @@
+//! Replicas over one PostgreSQL (migration 0012): who is in the cluster, each replica's
+//! heartbeat, and the fenced, globally numbered write a replica's journal makes.
+//!
+//! A trait of its own, reached through [`Clustered::cluster`], because only PostgreSQL has
+//! it: SQLite is one server's file (`claim.rs` keeps it so).
+//!
+//! Fencing: once a replica has joined, each of its journal's writes is one transaction that
+//! first reads the replica's own row `for share` and goes on only while it says `live`. A
+//! replica that takes over another's jobs first sets that replica's row to `dead`, which waits
+//! for any write holding the share lock and makes every later one fail with
+//! [`StoreError::Fenced`]: what the taker reads after its update is everything the lapsed
+//! replica will ever have written.
+//!
+//! Numbering: the same transaction takes its jobs', events' and audit entries' numbers from
+//! `cluster_counters` under that row's lock, so numbers are handed out in commit order across
+//! replicas — a reader following `seq` never finds a later number committed before an earlier
+//! one — and a `pg_notify` on [`EVENTS_CHANNEL`] tells the other replicas to read them.
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgListener, PgPool};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::pg_bulk::{write_in, Numbering};
+use super::{Batch, StoreError, StoreResult};
+
+/// The channel a replica's commit notifies with the last event number it stored.
+pub const EVENTS_CHANNEL: &str = "cadre_events";
+/// A replica's `state` while it serves.
+pub const LIVE: &str = "live";
+/// A replica's `state` once it has stopped of its own accord.
+pub const LEFT: &str = "left";
+/// A replica's `state` once another has declared it gone.
+pub const DEAD: &str = "dead";
+
+/// One replica as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReplicaRow {
+    pub id: Uuid,
+    pub address: String,
+    pub host: String,
+    pub pid: i64,
+    pub started_ms: i64,
+    pub heartbeat_ms: i64,
+    /// [`LIVE`], [`LEFT`] or [`DEAD`].
+    pub state: String,
+    pub ended_ms: Option<i64>,
+}
+
+/// What replicas keep in the database about each other.
+#[async_trait]
+pub trait ClusterStore: Send + Sync {
+    /// Registers a replica as live, brings the counters up to what is stored, and fences
+    /// every later journal write of this store to that replica's row.
+    async fn join(&self, replica: &ReplicaRow) -> StoreResult<()>;
+    /// Renews a replica's heartbeat; false when its row is no longer live.
+    async fn beat(&self, id: Uuid, now_ms: i64) -> StoreResult<bool>;
+    /// Records where a replica is reached.
+    async fn advertise(&self, id: Uuid, address: &str) -> StoreResult<()>;
+    /// Marks a replica as having left.
+    async fn leave(&self, id: Uuid, now_ms: i64) -> StoreResult<()>;
+    /// The replicas that are live, or ended after `since_ms`, oldest first.
+    async fn replicas(&self, since_ms: i64) -> StoreResult<Vec<ReplicaRow>>;
+    /// A listener told of every other replica's stored events.
+    async fn event_signals(&self) -> StoreResult<EventSignals>;
+    /// Declares dead every live replica whose heartbeat is older than `cutoff_ms`: from the
+    /// commit on, their writes are refused. The ids this call declared.
+    async fn declare_lapsed(&self, cutoff_ms: i64, now_ms: i64) -> StoreResult<Vec<Uuid>>;
+    /// Unfinished jobs no live replica owns.
+    async fn orphan_count(&self) -> StoreResult<i64>;
+    /// Makes `replica` the owner of up to `limit` orphans, oldest first, skipping any another
+    /// replica is claiming; each with the host of the replica that had it.
+    async fn claim_orphans(&self, replica: Uuid, limit: i64) -> StoreResult<Vec<Orphan>>;
+    /// Forgets the worker processes recorded for these jobs (once stopped, or unreachable).
+    async fn forget_processes_of(&self, jobs: &[Uuid]) -> StoreResult<()>;
+}
+
+/// A job a replica claimed from one that is gone.
+#[derive(Debug, Clone, FromRow)]
+pub struct Orphan {
+    pub id: Uuid,
+    /// The replica that had it (null: a single server's job).
+    pub owner: Option<Uuid>,
+    /// The machine of the replica that had it (null: a single server's job, or one unknown).
+    pub host: Option<String>,
+}
+
+/// The statuses of a job that some replica must drive.
+const UNFINISHED: &str = "('queued', 'running', 'paused', 'cancelling')";
+
+/// The cluster side of a store, where it has one.
+pub trait Clustered {
+    /// `Some` on PostgreSQL.
+    fn cluster(&self) -> Option<&dyn ClusterStore>;
+}
+
+/// Notifications that events were stored somewhere in the cluster.
+pub struct EventSignals(PgListener);
+
+impl EventSignals {
+    /// Waits for the next notification, or for a lost connection (after which anything may
+    /// have been missed, so the caller reads the log either way).
+    pub async fn next(&mut self) -> StoreResult<()> {
+        self.0.try_recv().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ClusterStore for super::postgres::PgStore {
+    async fn join(&self, r: &ReplicaRow) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into replicas (id, address, host, pid, started_ms, heartbeat_ms, state) \
+             values ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(r.id)
+        .bind(&r.address)
+        .bind(&r.host)
+        .bind(r.pid)
+        .bind(r.started_ms)
+        .bind(r.heartbeat_ms)
+        .bind(LIVE)
+        .execute(&mut *tx)
+        .await?;
+        // A single server numbers in memory: catch the counters up with what it stored.
+        sqlx::query(
+            "update cluster_counters set \
+             job_seq = greatest(job_seq, coalesce((select max(seq) from jobs), 0)), \
+             event_seq = greatest(event_seq, coalesce((select max(seq) from events), 0)), \
+             audit_seq = greatest(audit_seq, coalesce((select max(seq) from audit_log), 0))",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.fence.set(r.id).map_err(|_| StoreError::Corrupt("this store has joined the cluster already".into()))
+    }
+
+    async fn beat(&self, id: Uuid, now_ms: i64) -> StoreResult<bool> {
+        let renewed = sqlx::query("update replicas set heartbeat_ms = $2 where id = $1 and state = $3")
+            .bind(id)
+            .bind(now_ms)
+            .bind(LIVE)
+            .execute(&self.pool)
+            .await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
+    async fn advertise(&self, id: Uuid, address: &str) -> StoreResult<()> {
+        sqlx::query("update replicas set address = $2 where id = $1")
+            .bind(id)
+            .bind(address)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn leave(&self, id: Uuid, now_ms: i64) -> StoreResult<()> {
+        sqlx::query("update replicas set state = $2, ended_ms = $3 where id = $1 and state = $4")
+            .bind(id)
+            .bind(LEFT)
+            .bind(now_ms)
+            .bind(LIVE)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn replicas(&self, since_ms: i64) -> StoreResult<Vec<ReplicaRow>> {
+        Ok(sqlx::query_as(
+            "select * from replicas where state = $1 or coalesce(ended_ms, heartbeat_ms) >= $2 \
+             order by started_ms, id",
+        )
+        .bind(LIVE)
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn event_signals(&self) -> StoreResult<EventSignals> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        Ok(EventSignals(listener))
+    }
+
+    async fn declare_lapsed(&self, cutoff_ms: i64, now_ms: i64) -> StoreResult<Vec<Uuid>> {
+        let rows: Vec<(Uuid,)> = sqlx::query_as(
+            "update replicas set state = $1, ended_ms = $2 where state = $3 and heartbeat_ms < $4 returning id",
+        )
+        .bind(DEAD)
+        .bind(now_ms)
+        .bind(LIVE)
+        .bind(cutoff_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn orphan_count(&self) -> StoreResult<i64> {
+        let sql = format!(
+            "select count(*) from jobs j left join replicas r on r.id = j.owner \
+             where j.status in {UNFINISHED} and r.state is distinct from '{LIVE}'"
+        );
+        let (count,): (i64,) = sqlx::query_as(&sql).fetch_one(&self.pool).await?;
+        Ok(count)
+    }
+
+    async fn claim_orphans(&self, replica: Uuid, limit: i64) -> StoreResult<Vec<Orphan>> {
+        let sql = format!(
+            "with taken as (select j.id, j.owner from jobs j left join replicas r on r.id = j.owner \
+                 where j.status in {UNFINISHED} and r.state is distinct from '{LIVE}' \
+                 order by j.seq limit $2 for update of j skip locked), \
+             moved as (update jobs set owner = $1 from taken where jobs.id = taken.id \
+                 returning jobs.id, taken.owner) \
+             select moved.id, moved.owner, r.host from moved left join replicas r on r.id = moved.owner"
+        );
+        Ok(sqlx::query_as(&sql).bind(replica).bind(limit).fetch_all(&self.pool).await?)
+    }
+
+    async fn forget_processes_of(&self, jobs: &[Uuid]) -> StoreResult<()> {
+        sqlx::query("delete from node_processes where job_id = any($1)").bind(jobs).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// A joined replica's journal write: fenced to its row, numbered from the counters, and
+/// announced to the other replicas on commit.
+pub(super) async fn write_fenced(pool: &PgPool, batch: &Batch, replica: Uuid) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    let state: Option<(String,)> = sqlx::query_as("select state from replicas where id = $1 for share")
+        .bind(replica)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if state.as_ref().map(|(s,)| s.as_str()) != Some(LIVE) {
+        return Err(StoreError::Fenced);
+    }
+    let numbering = number(&mut tx, batch).await?;
+    write_in(&mut tx, batch, Some(numbering)).await?;
+    if !batch.new_jobs.is_empty() {
+        // A job belongs to the replica that took it, until that replica is gone.
+        let ids: Vec<Uuid> = batch.new_jobs.iter().map(|job| job.id).collect();
+        sqlx::query("update jobs set owner = $1 where id = any($2)").bind(replica).bind(ids).execute(&mut *tx).await?;
+    }
+    if let Some(last) = batch.events.len().checked_sub(1) {
+        let last = numbering.event + i64::try_from(last).unwrap_or(i64::MAX);
+        sqlx::query("select pg_notify($1, $2)").bind(EVENTS_CHANNEL).bind(last.to_string()).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes the batch's numbers from the counters (none, and no lock, when it needs none).
+async fn number(tx: &mut sqlx::PgConnection, batch: &Batch) -> StoreResult<Numbering> {
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let (jobs, events, audit) = (count(batch.new_jobs.len()), count(batch.events.len()), count(batch.audit.len()));
+    if jobs + events + audit == 0 {
+        return Ok(Numbering { job: 0, event: 0, audit: 0 });
+    }
+    let (job, event, audit): (i64, i64, i64) = sqlx::query_as(
+        "update cluster_counters set job_seq = job_seq + $1, event_seq = event_seq + $2, \
+         audit_seq = audit_seq + $3 where id = 1 \
+         returning job_seq - $1 + 1, event_seq - $2 + 1, audit_seq - $3 + 1",
+    )
+    .bind(jobs)
+    .bind(events)
+    .bind(audit)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(Numbering { job, event, audit })
+}
