@@ -91,6 +91,9 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     };
     let state = AppState(Arc::new(app));
     tracker.spawn(store_key_use(state.clone()));
+    if state.cluster.enabled {
+        tracker.spawn(follow_keys(state.clone()));
+    }
     state.webhooks.start(&store, &state.events, &tracker, &state.shutdown);
     Ok(Started { state, tracker, generated_key })
 }
@@ -111,6 +114,20 @@ fn public_url(config: &Config, bound: std::net::SocketAddr) -> String {
     }
     let host = if bound.ip().is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { bound.ip() };
     format!("http://{}", std::net::SocketAddr::new(host, bound.port()))
+}
+
+/// A replica re-reads the keys every heartbeat, so that a key made or revoked on another
+/// replica is accepted or refused here within a second or so.
+#[expect(clippy::cognitive_complexity, reason = "the count is tracing's macro expansion, not branching")]
+async fn follow_keys(app: AppState) {
+    let (heartbeat_s, _) = app.cluster.timing();
+    let mut every = tokio::time::interval(Duration::from_secs(heartbeat_s));
+    loop {
+        every.tick().await;
+        if let Err(err) = app.keys.refresh(app.engine.store()).await {
+            tracing::warn!(error = %err, "the keys were not re-read");
+        }
+    }
 }
 
 /// Writes keys' last-use times now and then rather than on every request, and drops idle

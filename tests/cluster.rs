@@ -384,3 +384,53 @@ fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
         std::thread::sleep(POLL);
     }
 }
+
+async fn call(method: reqwest::Method, server: &Server, path: &str, key: &str) -> reqwest::Response {
+    let url = format!("{}/api/v1{path}", server.url);
+    reqwest::Client::new().request(method, url).bearer_auth(key).send().await.expect("request")
+}
+
+/// Polls until `server` answers `path` with `status` for `key`.
+async fn wait_status(server: &Server, path: &str, key: &str, status: u16) {
+    let begun = Instant::now();
+    while call(reqwest::Method::GET, server, path, key).await.status() != status {
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "{path} never answered {status}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
+async fn any_replica_takes_a_cancel_for_a_job_another_drives_and_keys_follow_from_one_to_another() {
+    let url = database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let a = replica(dir.path(), "a", &url, None);
+    let b = replica(dir.path(), "b", &url, Some(&a.key.clone()));
+    // A key made on a is taken by b, and refused there once revoked on a.
+    let made: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/keys", a.url))
+        .bearer_auth(&a.key)
+        .json(&json!({"name": "ci", "scopes": ["read", "write"]}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let key = made["key"].as_str().expect("secret").to_string();
+    wait_status(&b, "/recursion/jobs", &key, 200).await;
+
+    let id = submit_id(&a, &sleepers("long", 2, "30")).await;
+    server::wait_for(&a, &id, |job| job["counts"]["by_status"]["running"].as_u64() >= Some(2)).await;
+    let cancelled = call(reqwest::Method::DELETE, &b, &format!("/recursion/job/{id}"), &key).await;
+    assert_eq!(cancelled.status(), 202, "b passed the cancel to a: {:?}", cancelled.text().await);
+    let job = server::wait_for(&b, &id, server::ended).await;
+    assert_eq!(job["status"], "cancelled", "{job}");
+    let again = call(reqwest::Method::DELETE, &b, &format!("/recursion/job/{id}"), &key).await;
+    assert_eq!(again.status(), 409, "an ended job is answered where the request lands");
+
+    let revoked =
+        call(reqwest::Method::DELETE, &a, &format!("/keys/{}", made["id"].as_str().expect("id")), &a.key).await;
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    wait_status(&b, "/recursion/jobs", &key, 401).await;
+}

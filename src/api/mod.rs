@@ -18,6 +18,7 @@ pub mod budget_view;
 pub mod cluster;
 pub mod contract;
 pub mod extract;
+pub mod forward;
 pub mod health;
 pub mod hierarchy;
 pub mod jobs;
@@ -131,7 +132,10 @@ fn recursion_routes() -> OpenApiRouter<AppState> {
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = recursion_routes().split_for_parts();
     let openapi = document(openapi);
-    let api = api.route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    // Authenticated first (a refused key costs no lookup), then passed to the job's replica.
+    let api = api
+        .route_layer(middleware::from_fn_with_state(state.clone(), forward::to_owner))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .nest(contract::API_PREFIX, api)
         .route("/healthz", get(health::healthz))

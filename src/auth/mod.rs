@@ -98,6 +98,33 @@ impl KeyRing {
         Ok(ring)
     }
 
+    /// Brings the ring up to the stored keys, keeping each known key's use times: how a
+    /// replica of a cluster learns of keys made, revoked or changed on another.
+    pub async fn refresh(&self, store: &SharedStore) -> Result<(), StoreError> {
+        let rows = store.api_keys().await?;
+        let fresh: HashMap<String, Arc<KeyEntry>> = {
+            let known = self.read();
+            rows.into_iter()
+                .map(|row| {
+                    let stored = row.last_used_ms.unwrap_or(0);
+                    let old = known.get(&row.key_hash);
+                    let used = old.map_or(stored, |e| e.last_used_ms.load(Ordering::Relaxed).max(stored));
+                    let entry = KeyEntry {
+                        scopes: Scopes::parse(&row.scopes),
+                        last_used_ms: AtomicI64::new(used),
+                        stored_used_ms: AtomicI64::new(
+                            old.map_or(stored, |e| e.stored_used_ms.load(Ordering::Relaxed)),
+                        ),
+                        row,
+                    };
+                    (entry.row.key_hash.clone(), Arc::new(entry))
+                })
+                .collect()
+        };
+        *self.write() = fresh;
+        Ok(())
+    }
+
     fn insert(&self, row: ApiKeyRow) {
         let used = row.last_used_ms.unwrap_or(0);
         let entry = KeyEntry {

@@ -205,6 +205,11 @@ impl Engine {
         self.inner.ctx.journal.emit(draft);
     }
 
+    /// Whether this process drives (or queues) the job: where a change to it must be made.
+    pub fn drives(&self, job_id: Uuid) -> bool {
+        self.inner.drives(job_id)
+    }
+
     /// True while the store is not taking the journal's writes (unreachable, hung, or refusing
     /// them because this replica was declared gone).
     pub fn is_store_stalled(&self) -> bool {

@@ -73,6 +73,8 @@ pub trait ClusterStore: Send + Sync {
     async fn claim_orphans(&self, replica: Uuid, limit: i64) -> StoreResult<Vec<Orphan>>;
     /// Forgets the worker processes recorded for these jobs (once stopped, or unreachable).
     async fn forget_processes_of(&self, jobs: &[Uuid]) -> StoreResult<()>;
+    /// The replica that owns an unfinished job (none: ended, unknown, or a single server's).
+    async fn job_owner(&self, job: Uuid) -> StoreResult<Option<ReplicaRow>>;
 }
 
 /// A job a replica claimed from one that is gone.
@@ -215,6 +217,13 @@ impl ClusterStore for super::postgres::PgStore {
              select moved.id, moved.owner, r.host from moved left join replicas r on r.id = moved.owner"
         );
         Ok(sqlx::query_as(&sql).bind(replica).bind(limit).fetch_all(&self.pool).await?)
+    }
+
+    async fn job_owner(&self, job: Uuid) -> StoreResult<Option<ReplicaRow>> {
+        let sql = format!(
+            "select r.* from jobs j join replicas r on r.id = j.owner where j.id = $1 and j.status in {UNFINISHED}"
+        );
+        Ok(sqlx::query_as(&sql).bind(job).fetch_optional(&self.pool).await?)
     }
 
     async fn forget_processes_of(&self, jobs: &[Uuid]) -> StoreResult<()> {

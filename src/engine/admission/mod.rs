@@ -96,6 +96,12 @@ impl Admission {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Whether this process drives the job (running) or holds it (queued).
+    pub(super) fn drives(&self, job_id: Uuid) -> bool {
+        let state = self.lock();
+        state.running.contains_key(&job_id) || state.queue.contains(&job_id)
+    }
+
     pub(super) fn counts(&self) -> (usize, usize) {
         let state = self.lock();
         (state.running.len(), state.queue.len())
