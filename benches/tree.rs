@@ -7,6 +7,11 @@
 //! `tree-5` (364 nodes), `flat-10k` (10,001), `wide-deep` (depth 5, fan-out 10: 111,111),
 //! `million` (depth 3, fan-out 100: 1,010,101; also peak RSS per node), `concurrent` (100
 //! `tree-5` jobs submitted at once, timed until the last ends).
+//!
+//! `BENCH_REPLICAS=N` (with `DATABASE_URL`) starts N replicas of a cluster over that
+//! PostgreSQL instead of one server (`BENCH_REPLICAS=1`: one replica with `cluster.enabled`):
+//! `concurrent` submits its jobs round-robin to them, the single-job workloads submit to the
+//! first; every run is timed the same way, and the peak memory is the replicas' sum.
 
 mod common;
 
@@ -40,18 +45,34 @@ async fn main() {
     let body = bytes::Bytes::from(serde_json::to_vec(&job).expect("json"));
     drop(job);
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = start_server(dir.path()).await;
-    let base = format!("http://{}/api/v1", server.address);
+    let servers = start_replicas(dir.path()).await;
+    let bases: Vec<String> = servers.iter().map(|s| format!("http://{}/api/v1", s.address)).collect();
     let client = reqwest::Client::new();
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         times.push(if copies == 1 {
-            run_once(&client, &base, body.clone()).await
+            run_once(&client, &bases[0], body.clone()).await
         } else {
-            run_many(&client, &base, &body, copies).await
+            run_many(&client, &bases, &body, copies).await
         });
     }
-    report(&workload, &server, &times, nodes);
+    report(&workload, &servers, &times, nodes);
+}
+
+/// One server, or `BENCH_REPLICAS` replicas of a cluster (each its own data directory).
+async fn start_replicas(dir: &std::path::Path) -> Vec<common::BenchServer> {
+    let Some(replicas) = std::env::var("BENCH_REPLICAS").ok().and_then(|n| n.parse::<usize>().ok()) else {
+        return vec![start_server(dir).await];
+    };
+    assert!(std::env::var_os("DATABASE_URL").is_some(), "BENCH_REPLICAS needs DATABASE_URL (PostgreSQL)");
+    let cluster = [("CADRE_CLUSTER__ENABLED".to_string(), "true".to_string())];
+    let mut servers = Vec::new();
+    for i in 0..replicas {
+        let own = dir.join(format!("replica-{i}"));
+        std::fs::create_dir_all(&own).expect("dir");
+        servers.push(common::start_server_with(&own, &cluster).await);
+    }
+    servers
 }
 
 fn submit(client: &reqwest::Client, base: &str, body: bytes::Bytes) -> reqwest::RequestBuilder {
@@ -66,10 +87,12 @@ fn count_nodes(node: &Value) -> usize {
     1 + node["children"].as_array().map_or(0, |children| children.iter().map(count_nodes).sum())
 }
 
-/// Submits `copies` of the job at once and waits until every one has succeeded.
-async fn run_many(client: &reqwest::Client, base: &str, body: &bytes::Bytes, copies: usize) -> Duration {
+/// Submits `copies` of the job at once, round-robin to the servers, and waits until every one
+/// has succeeded.
+async fn run_many(client: &reqwest::Client, bases: &[String], body: &bytes::Bytes, copies: usize) -> Duration {
     let begun = Instant::now();
-    let submits = (0..copies).map(|_| submit(client, base, body.clone()).send());
+    let base = &bases[0];
+    let submits = (0..copies).map(|i| submit(client, &bases[i % bases.len()], body.clone()).send());
     let ids: Vec<String> = futures_util::future::join_all(submits)
         .await
         .into_iter()
@@ -112,19 +135,21 @@ async fn run_once(client: &reqwest::Client, base: &str, body: bytes::Bytes) -> D
     }
 }
 
-fn report(workload: &str, server: &common::BenchServer, times: &[Duration], nodes: usize) {
+fn report(workload: &str, servers: &[common::BenchServer], times: &[Duration], nodes: usize) {
     let mut ms: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1000.0).collect();
     ms.sort_by(f64::total_cmp);
     let median = ms[ms.len() / 2];
     let (cpu, cores) = common::machine();
-    let (peak_kib, backend) = (server.peak_rss_kib(), server.backend);
+    let (peak_kib, backend) = (servers.iter().map(common::BenchServer::peak_rss_kib).sum::<u64>(), servers[0].backend);
+    let replicas = std::env::var("BENCH_REPLICAS").ok().and_then(|n| n.parse::<usize>().ok());
     let result = json!({"workload": workload, "backend": backend, "runs": ms.len(), "nodes": nodes,
         "median_ms": median, "min_ms": ms[0], "max_ms": ms[ms.len() - 1],
         "nodes_per_s": (nodes as f64 / (median / 1000.0)).round(),
         "peak_rss_kib": peak_kib, "peak_rss_bytes_per_node": (peak_kib * 1024) as f64 / nodes as f64,
-        "machine": {"cpu": cpu, "cores": cores}});
+        "replicas": replicas, "machine": {"cpu": cpu, "cores": cores}});
     println!("{}", serde_json::to_string_pretty(&result).expect("json"));
     let out = std::path::Path::new("target/bench");
     let _ = std::fs::create_dir_all(out);
-    let _ = std::fs::write(out.join(format!("{workload}-{backend}.json")), result.to_string());
+    let name = replicas.map_or_else(|| format!("{workload}-{backend}"), |n| format!("{workload}-{backend}-{n}-replicas"));
+    let _ = std::fs::write(out.join(format!("{name}.json")), result.to_string());
 }

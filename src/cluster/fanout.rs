@@ -53,6 +53,9 @@ async fn next_signal(signals: &mut Option<EventSignals>) -> bool {
 
 /// Publishes everything stored after `last`; the new last.
 async fn catch_up(store: &SharedStore, events: &EventFeeds, mut last: i64) -> i64 {
+    if let Some(newest) = unheard_up_to(store, events).await {
+        return newest.max(last);
+    }
     loop {
         let rows = store.events_after(last, None, PAGE).await;
         let Ok(rows) = rows.map_err(|err| tracing::warn!(error = %err, "the event log could not be read")) else {
@@ -69,4 +72,18 @@ async fn catch_up(store: &SharedStore, events: &EventFeeds, mut last: i64) -> i6
             return last;
         }
     }
+}
+
+/// With nobody listening, only the newest number is read and nothing is published: a
+/// subscriber that comes later replays from the store. The number is read before the second
+/// look, so every event up to it was stored before anyone could have subscribed unseen.
+async fn unheard_up_to(store: &SharedStore, events: &EventFeeds) -> Option<i64> {
+    if !events.is_unheard() {
+        return None;
+    }
+    let newest = store.sequences().await.ok()?.event_seq;
+    events.is_unheard().then(|| {
+        events.stored_up_to(newest);
+        newest
+    })
 }
