@@ -150,6 +150,7 @@ fn report(workload: &str, servers: &[common::BenchServer], times: &[Duration], n
     println!("{}", serde_json::to_string_pretty(&result).expect("json"));
     let out = std::path::Path::new("target/bench");
     let _ = std::fs::create_dir_all(out);
-    let name = replicas.map_or_else(|| format!("{workload}-{backend}"), |n| format!("{workload}-{backend}-{n}-replicas"));
+    let name =
+        replicas.map_or_else(|| format!("{workload}-{backend}"), |n| format!("{workload}-{backend}-{n}-replicas"));
     let _ = std::fs::write(out.join(format!("{name}.json")), result.to_string());
 }

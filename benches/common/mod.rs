@@ -29,6 +29,13 @@ pub struct BenchServer {
 }
 
 impl BenchServer {
+    /// Kills the server at once (SIGKILL), as a crash would.
+    #[allow(dead_code, reason = "only the failover benchmark kills its server")]
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The server's peak resident memory so far (VmHWM), in KiB.
     pub fn peak_rss_kib(&self) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
