@@ -68,8 +68,19 @@ async fn once(db: &mut sqlx::PgConnection) -> (i64, i64) {
     let (last_seq,): (i64,) = sqlx::query_as("select max(seq) from events").fetch_one(&mut *db).await.expect("seq");
     let killed_at = common_now_ms();
     a.kill();
+    let moving = next_start(db, job, last_seq).await;
+    let (beat,): (i64,) = sqlx::query_as("select heartbeat_ms from replicas where id = $1")
+        .bind(a_id)
+        .fetch_one(&mut *db)
+        .await
+        .expect("beat");
+    (moving - killed_at, moving - (beat + LEASE_MS))
+}
+
+/// When the job's next worker started after event `last_seq` (waiting for it).
+async fn next_start(db: &mut sqlx::PgConnection, job: uuid::Uuid, last_seq: i64) -> i64 {
     let begun = Instant::now();
-    let moving = loop {
+    loop {
         let row: Option<(i64,)> = sqlx::query_as(
             "select min(ts_ms) from events where job_id = $1 and seq > $2 and kind = 'worker_started' having count(*) > 0",
         )
@@ -79,17 +90,11 @@ async fn once(db: &mut sqlx::PgConnection) -> (i64, i64) {
         .await
         .expect("events");
         if let Some((ts,)) = row {
-            break ts;
+            return ts;
         }
         assert!(begun.elapsed() < DEADLINE, "the job did not move again on the survivor");
         tokio::time::sleep(POLL).await;
-    };
-    let (beat,): (i64,) = sqlx::query_as("select heartbeat_ms from replicas where id = $1")
-        .bind(a_id)
-        .fetch_one(&mut *db)
-        .await
-        .expect("beat");
-    (moving - killed_at, moving - (beat + LEASE_MS))
+    }
 }
 
 async fn submit_chain(address: &str) -> uuid::Uuid {

@@ -24,6 +24,7 @@ pub struct BenchServer {
     /// `host:port`.
     pub address: String,
     /// `sqlite` or `postgres`.
+    #[allow(dead_code, reason = "the failover benchmark runs on PostgreSQL alone")]
     pub backend: &'static str,
     child: Child,
 }
@@ -37,6 +38,7 @@ impl BenchServer {
     }
 
     /// The server's peak resident memory so far (VmHWM), in KiB.
+    #[allow(dead_code, reason = "the failover benchmark measures time alone")]
     pub fn peak_rss_kib(&self) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()
