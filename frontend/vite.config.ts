@@ -25,5 +25,8 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test/setup.ts'],
     restoreMocks: true,
+    // A loaded CI machine runs timers and renders late: tests wait for throttled re-reads with
+    // generous `waitFor` limits, and a test may take that long.
+    testTimeout: 30_000,
   },
 });

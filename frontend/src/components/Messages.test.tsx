@@ -101,7 +101,7 @@ describe('Mailbox', () => {
       bus.emit(frame('message_sent', { message_id: 'm-new', to: 'a1', from: null, sender: 'ops', thread_id: null, priority: 7 }));
       bus.emit(frame('message_delivered', { message_id: 'm-urgent', to: 'a1', deliveries: 1 }));
     });
-    await waitFor(() => expect(items(mailbox)[0].dataset.messageId).toBe('m-new'), { timeout: 2000 });
+    await waitFor(() => expect(items(mailbox)[0].dataset.messageId).toBe('m-new'), { timeout: 8000 });
     expect(reads).toBe(2);
   });
 });

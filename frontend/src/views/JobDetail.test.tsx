@@ -76,7 +76,7 @@ describe('JobDetail view', () => {
     await waitFor(() => expect(item('a1')?.dataset.status).toBe('running'));
     expect(gets).toBe(1);
     act(() => bus.emit(frame('worker_started', { worker_id: 'b2', orchestrator_id: 'b', attempt: 1 })));
-    await waitFor(() => expect(item('b2')).not.toBeNull(), { timeout: 2000 });
+    await waitFor(() => expect(item('b2')).not.toBeNull(), { timeout: 8000 });
     expect(gets).toBe(2);
     expect(item('b2')?.dataset.status).toBe('running');
     expect(item('a1')?.dataset.status).toBe('running');
@@ -195,7 +195,7 @@ describe('JobDetail view', () => {
     expect(calls).toEqual([`/api/v1/recursion/job/${JOB}/nodes/a1/llm-calls`]);
     // A refetch takes the server's totals, without counting the streamed call again.
     act(() => bus.emit(frame('worker_started', { worker_id: 'new', orchestrator_id: 'b', attempt: 1 })));
-    await waitFor(() => expect(gets).toBe(2), { timeout: 2000 });
+    await waitFor(() => expect(gets).toBe(2), { timeout: 8000 });
     await waitFor(() => expect(item('a1')?.textContent).toContain('13.4k tok · $0.052'));
     expect(screen.getByTestId('job-tokens').textContent).toBe('13,000 in / 400 out');
   }, LONG_TEST_MS);
@@ -250,7 +250,7 @@ describe('JobDetail view', () => {
     act(() => bus.emit(frame('clarification_requested', asked, { depth: 0 })));
     expect(await screen.findByTestId('clarification-question')).toHaveProperty('textContent', 'Which city?');
     expect(screen.getByTestId('job-status').dataset.status).toBe('paused');
-    await waitFor(() => expect(gets).toBe(2), { timeout: 2000 });
+    await waitFor(() => expect(gets).toBe(2), { timeout: 8000 });
     act(() => bus.emit(frame('clarification_answered', { node_id: 'root', name: 'root', question: 'Which city?' }, { depth: 0 })));
     await waitFor(() => expect(screen.queryByTestId('clarification')).toBeNull());
     expect(screen.getByTestId('job-status').dataset.status).toBe('running');
@@ -259,7 +259,7 @@ describe('JobDetail view', () => {
     placed = true;
     const data = { node_id: 'root', name: 'root', children: 1, intent: 'project', project: 'Chirp', assignments: [] };
     act(() => bus.emit(frame('decomposition', data, { depth: 0 })));
-    await waitFor(() => expect(item('table_creation-1')).not.toBeNull(), { timeout: 2000 });
+    await waitFor(() => expect(item('table_creation-1')).not.toBeNull(), { timeout: 8000 });
     const plan = await screen.findByRole('region', { name: 'Plan' });
     expect(plan.textContent).toContain('Project: Chirp');
     await user.click(screen.getByRole('button', { name: 'Select node table_creation-2' }));
@@ -312,7 +312,7 @@ describe('JobDetail view', () => {
       expect(screen.getByTestId('budget-warnings').textContent).toBe('⚠ Budget of root at 80 %: $0.0410 of $0.0500 (82 %), crossed by a1 Select rootDismiss budget warnings'),
     );
     expect(screen.getByTestId('budget-warnings').getAttribute('role')).toBe('status');
-    await waitFor(() => expect(gets).toBe(2), { timeout: 2000 });
+    await waitFor(() => expect(gets).toBe(2), { timeout: 8000 });
     await waitFor(() => expect(screen.getByTestId('job-budget').textContent).toBe('$0.0410 of $0.0500 (82 %)'));
     expect(item('root')?.dataset.budget).toBe('warning');
     // Another job's warning is not this page's.
@@ -365,9 +365,9 @@ describe('JobDetail view', () => {
     expect(section.querySelector('[data-testid="approval-state"]')?.textContent).toBe('approved');
     // Its frame: the node is pending again, the job and its requests are read again.
     act(() => bus.emit(frame('approval_decided', { approval_id: 'ap-1', node_id: 'deploy', name: 'deploy', kind: 'before', state: 'approved', decision: 'approve', by: 'e2e', level: 1 }, { depth: 1 })));
-    await waitFor(() => expect(screen.getByTestId('job-status').dataset.status).toBe('running'), { timeout: 2000 });
+    await waitFor(() => expect(screen.getByTestId('job-status').dataset.status).toBe('running'), { timeout: 8000 });
     expect(item('deploy')?.dataset.status).toBe('pending');
-    await waitFor(() => expect(screen.queryByRole('region', { name: 'Waiting for approval' })).toBeNull(), { timeout: 2000 });
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'Waiting for approval' })).toBeNull(), { timeout: 8000 });
     expect(screen.getByTestId('decision-text').textContent).toBe('approved by e2e at level 1');
   }, LONG_TEST_MS);
 
@@ -404,7 +404,7 @@ describe('JobDetail view', () => {
     // Its frame: the banner goes at once, the job and its alerts are read again.
     act(() => bus.emit(frame('alert_resolved', { alert_id: 'al-1', rule: 'failure_rate', job_id: JOB, resolved_by: 'e2e' }, { depth: 0 })));
     expect(screen.queryByRole('region', { name: 'Job held by an alert' })).toBeNull();
-    await waitFor(() => expect(alertReads.length).toBeGreaterThanOrEqual(2), { timeout: 2000 });
+    await waitFor(() => expect(alertReads.length).toBeGreaterThanOrEqual(2), { timeout: 8000 });
     expect(screen.queryByRole('region', { name: 'Job held by an alert' })).toBeNull();
   }, LONG_TEST_MS);
 
@@ -450,7 +450,7 @@ describe('JobDetail view', () => {
     // Another message's frames change nothing; a dead letter's has the list read again.
     act(() => bus.emit(frame('message_sent', { message_id: 'x', to: 'a1', from: null })));
     act(() => bus.emit(frame('message_dead_lettered', { message_id: 'd-2', to: 'b1', sender: 'ops', thread_id: null, reason: 'max_deliveries', deliveries: 5 })));
-    await waitFor(() => expect(screen.getByTestId('job-nodes-badge-dead-letters').dataset.count).toBe('2'), { timeout: 2000 });
+    await waitFor(() => expect(screen.getByTestId('job-nodes-badge-dead-letters').dataset.count).toBe('2'), { timeout: 8000 });
     expect(deadReads).toBe(2);
     const [newest] = section.querySelectorAll<HTMLElement>('[data-testid="message"]');
     expect(newest.dataset.messageId).toBe('d-2');

@@ -51,7 +51,7 @@ describe('Resources view', () => {
     expect(screen.getByRole('img', { name: /peak 2/ })).toBeTruthy();
     act(() => bus.emit(frame('worker_started', { worker_id: 'w', attempt: 1 })));
     await waitFor(() => expect(screen.getByRole('meter', { name: 'depth 1 (pm) 7 of 8 slots in use' })).toBeTruthy(), {
-      timeout: 2000,
+      timeout: 8000,
     });
     expect(screen.getByTestId('depth-1').className).not.toContain('flash');
     act(() => bus.emit(frame('resource_warning', { depth: 1, usage: 7, quota: 8, level: 80 }, { job_id: null })));
