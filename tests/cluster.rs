@@ -19,9 +19,15 @@ use server::{job_json, serve_with, submit_id, Server, STARTUP_DEADLINE};
 use sqlx::Connection;
 use tokio_tungstenite::tungstenite::Message;
 
-/// A short lease, so that a killed replica lapses within the test.
-const CLUSTER: [(&str, &str); 3] =
-    [("CADRE_CLUSTER__ENABLED", "true"), ("CADRE_CLUSTER__HEARTBEAT_S", "1"), ("CADRE_CLUSTER__LEASE_S", "4")];
+/// A short lease, so that a killed replica lapses within the test; no rate limit a hundred
+/// submissions at once could reach.
+const CLUSTER: [(&str, &str); 5] = [
+    ("CADRE_CLUSTER__ENABLED", "true"),
+    ("CADRE_CLUSTER__HEARTBEAT_S", "1"),
+    ("CADRE_CLUSTER__LEASE_S", "4"),
+    ("CADRE_RATE_LIMIT__PER_SECOND", "1000000"),
+    ("CADRE_RATE_LIMIT__BURST", "1000000"),
+];
 const POLL: Duration = Duration::from_millis(100);
 
 async fn database() -> String {
@@ -200,7 +206,8 @@ async fn a_replica_declared_gone_writes_nothing_more_and_stops() {
     let url = database().await;
     let dir = tempfile::tempdir().expect("dir");
     // Slow beats: the refusal of its writes is seen before its heartbeat finds it gone.
-    let slow = [CLUSTER[0], ("CADRE_CLUSTER__HEARTBEAT_S", "5"), ("CADRE_CLUSTER__LEASE_S", "15")];
+    let slow =
+        [CLUSTER[0], ("CADRE_CLUSTER__HEARTBEAT_S", "5"), ("CADRE_CLUSTER__LEASE_S", "15"), CLUSTER[3], CLUSTER[4]];
     let mut a = replica_with(dir.path(), "a", &url, None, &slow);
     let id = submit_id(&a, &small_job(0)).await;
     server::wait_for(&a, &id, server::ended).await;
