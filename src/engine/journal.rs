@@ -140,6 +140,7 @@ impl Journal {
             events,
             rx,
             health: health.clone(),
+            unreported: None,
         };
         tracker.spawn(writer.run());
         Self { tx, health }
@@ -274,6 +275,9 @@ struct Writer {
     events: EventFeeds,
     rx: mpsc::UnboundedReceiver<Entry>,
     health: Arc<StoreHealth>,
+    /// A batch that failed with no flush waiting on it: the next flush must report it, since a
+    /// flush answers for every change sent before it, not only for those in its own batch.
+    unreported: Option<JournalError>,
 }
 
 /// One batch being assembled, with what must happen after its commit.
@@ -471,8 +475,25 @@ impl Writer {
                 pending.batch.events.iter().map(|row| Arc::new(Event::from_row(row))).collect();
             self.events.publish(&published);
         }
+        let answer = self.answer_for_flushes(outcome, !pending.flushes.is_empty());
         for done in pending.flushes {
-            let _ = done.send(outcome.clone());
+            let _ = done.send(answer.clone());
+        }
+    }
+
+    /// What the batch's flushes are told: its own outcome, or an earlier batch's failure that
+    /// no flush has reported yet (a flush whose batch held nothing must not answer "stored"
+    /// for changes an earlier batch lost).
+    fn answer_for_flushes(&mut self, outcome: Result<(), JournalError>, flushing: bool) -> Result<(), JournalError> {
+        if !flushing {
+            if let Err(err) = outcome {
+                self.unreported.get_or_insert(err);
+            }
+            return Ok(());
+        }
+        match self.unreported.take() {
+            Some(earlier) if outcome.is_ok() => Err(earlier),
+            _ => outcome,
         }
     }
 
@@ -484,6 +505,10 @@ impl Writer {
     }
 
     async fn store_with_retry(&self, batch: &Batch) -> Result<(), JournalError> {
+        if self.health.fenced.load(Ordering::Relaxed) {
+            // For good, and even for a batch with nothing in it, which the store does not visit.
+            return Err(JournalError::fenced());
+        }
         let mut wait = FIRST_RETRY_WAIT;
         let mut rejected = 0;
         loop {
@@ -514,54 +539,5 @@ impl Writer {
 }
 
 #[cfg(test)]
-mod tests {
-    use sqlx::Connection;
-
-    use super::*;
-
-    fn audit_entry() -> AuditDraft {
-        AuditDraft {
-            key_id: None,
-            key_name: None,
-            source: "test".into(),
-            action: "probe",
-            target: None,
-            outcome: "ok".into(),
-            detail: None,
-        }
-    }
-
-    #[test]
-    fn a_jobs_updates_in_one_batch_collapse_into_the_last_keeping_its_start() {
-        let id = Uuid::new_v4();
-        let update =
-            |status, started_ms| JobUpdate { id, status, started_ms, finished_ms: None, result: None, error: None };
-        let mut pending = Pending::default();
-        pending.job_update(update("running", Some(5)));
-        pending.job_update(update("cancelling", None));
-        pending.job_update(update("cancelled", None));
-        let updates = &pending.batch.job_updates;
-        assert_eq!(updates.len(), 1, "one row per job, as one `update … from (values …)` needs");
-        assert_eq!((updates[0].status, updates[0].started_ms), ("cancelled", Some(5)));
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_backlog_past_two_batches_holds_new_work_until_the_writer_catches_up() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = crate::store::open(None, dir.path()).await.expect("store");
-        let events = EventFeeds::default();
-        let tracker = tokio_util::task::TaskTracker::new();
-        let journal = Journal::start(store, Sequences::default(), events, &tracker);
-        // Another connection holds the write lock, so the writer's first commit waits.
-        let url = format!("sqlite://{}", dir.path().join("cadre.db").display());
-        let mut lock = sqlx::SqliteConnection::connect(&url).await.expect("open");
-        sqlx::raw_sql("begin exclusive").execute(&mut lock).await.expect("lock");
-        for _ in 0..=MAX_BATCH_ENTRIES + MAX_BACKLOG {
-            journal.audit(audit_entry());
-        }
-        assert!(journal.is_behind(), "more than two batches wait behind a commit in flight");
-        sqlx::raw_sql("rollback").execute(&mut lock).await.expect("unlock");
-        journal.flush().await.expect("stored");
-        assert!(!journal.is_behind(), "the writer has caught up");
-    }
-}
+#[path = "journal_tests.rs"]
+mod tests;
