@@ -5,123 +5,28 @@
 //! one and named it in `CADRE_TEST_DATABASE_URL`; run alone without it they fail, saying so.
 
 mod common;
+#[path = "support/cluster.rs"]
+#[allow(dead_code, reason = "each test binary uses a part of the support")]
+mod replicas;
 #[path = "support/server.rs"]
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod server;
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use replicas::{
+    all_succeed, assert_each_node_ended_once, database, events_stored, frames_until_done, get, replay, replica,
+    replica_seen, replica_with, sleepers, wait_exit, wait_state, CLUSTER, POLL,
+};
 use serde_json::{json, Value};
-use server::{job_json, serve_with, submit_id, Server, STARTUP_DEADLINE};
+use server::{job_json, submit_id, Server, STARTUP_DEADLINE};
 use sqlx::Connection;
-use tokio_tungstenite::tungstenite::Message;
-
-/// A short lease, so that a killed replica lapses within the test; no rate limit a hundred
-/// submissions at once could reach.
-const CLUSTER: [(&str, &str); 5] = [
-    ("CADRE_CLUSTER__ENABLED", "true"),
-    ("CADRE_CLUSTER__HEARTBEAT_S", "1"),
-    ("CADRE_CLUSTER__LEASE_S", "4"),
-    ("CADRE_RATE_LIMIT__PER_SECOND", "1000000"),
-    ("CADRE_RATE_LIMIT__BURST", "1000000"),
-];
-const POLL: Duration = Duration::from_millis(100);
-
-async fn database() -> String {
-    common::fresh_database_url()
-        .await
-        .expect("CADRE_TEST_DATABASE_URL must name a PostgreSQL server: scripts/test.sh starts one and runs these")
-}
-
-/// A replica on `url`, using `key` (the first replica prints the cluster's admin key).
-fn replica(dir: &Path, name: &str, url: &str, key: Option<&str>) -> Server {
-    replica_with(dir, name, url, key, &CLUSTER)
-}
-
-fn replica_with(dir: &Path, name: &str, url: &str, key: Option<&str>, env: &[(&str, &str)]) -> Server {
-    let data = dir.join(name);
-    std::fs::create_dir_all(&data).expect("data dir");
-    let (mut server, generated) = serve_with(&data, Some(url), env);
-    server.key = key.map(str::to_string).or(generated).expect("an admin key");
-    server
-}
-
-async fn get(server: &Server, path: &str) -> Value {
-    let response = reqwest::Client::new()
-        .get(format!("{}/api/v1{path}", server.url))
-        .bearer_auth(&server.key)
-        .send()
-        .await
-        .expect("request");
-    assert!(response.status().is_success(), "GET {path}: {}", response.status());
-    response.json().await.expect("json")
-}
-
-/// The replica at `address` as `server` sees it.
-async fn replica_seen(server: &Server, address: &str) -> Value {
-    let cluster = get(server, "/cluster").await;
-    let replicas = cluster["replicas"].as_array().expect("replicas");
-    replicas.iter().find(|r| r["address"] == address).cloned().unwrap_or(Value::Null)
-}
-
-/// Waits until `server` sees the replica at `address` in `state`.
-async fn wait_state(server: &Server, address: &str, state: &str) -> Value {
-    let begun = Instant::now();
-    loop {
-        let seen = replica_seen(server, address).await;
-        if seen["state"] == state {
-            return seen;
-        }
-        assert!(begun.elapsed() < STARTUP_DEADLINE, "{address} never became {state}: {seen}");
-        tokio::time::sleep(POLL).await;
-    }
-}
 
 fn small_job(i: usize) -> Value {
     let workers: Vec<Value> =
         (0..3).map(|w| json!({"name": format!("w{w}"), "run": {"type": "sleep", "ms": 20 * w}})).collect();
     json!({"request": format!("job {i}"), "plan": {"name": "root", "children": workers}})
-}
-
-/// Frames of a live subscription until every job in `jobs` has completed.
-async fn frames_until_done(
-    socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    jobs: &HashSet<String>,
-) -> Vec<Value> {
-    let mut frames = Vec::new();
-    let mut done = HashSet::new();
-    while done.len() < jobs.len() {
-        let next = tokio::time::timeout(STARTUP_DEADLINE, socket.next()).await;
-        let Ok(Some(Ok(Message::Text(text)))) = next else { continue };
-        let frame: Value = serde_json::from_str(&text).expect("json");
-        if frame["seq"].as_i64().unwrap_or(0) == 0 {
-            continue;
-        }
-        if frame["type"] == "job_completed" {
-            done.insert(frame["job_id"].as_str().expect("job").to_string());
-        }
-        frames.push(frame);
-    }
-    frames
-}
-
-/// The first `n` stored events, replayed by `server`.
-async fn replay(server: &Server, n: usize) -> Vec<Value> {
-    let ws = format!("{}/ws/recursion?token={}&since=0", server.url.replacen("http", "ws", 1), server.key);
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws).await.expect("connects");
-    let mut frames = Vec::new();
-    while frames.len() < n {
-        let next = tokio::time::timeout(STARTUP_DEADLINE, socket.next()).await.expect("the replay goes on");
-        let Some(Ok(Message::Text(text))) = next else { panic!("the replay ended early") };
-        let frame: Value = serde_json::from_str(&text).expect("json");
-        if frame["seq"].as_i64().unwrap_or(0) > 0 {
-            frames.push(frame);
-        }
-    }
-    frames
 }
 
 /// `b` lists both replicas as live, itself as the one answering, in the API and the CLI.
@@ -246,80 +151,6 @@ async fn a_replica_declared_gone_writes_nothing_more_and_stops() {
     assert_eq!(counts().await, before, "nothing more was written");
 }
 
-/// A job of `workers` command workers, each a `sleep` process of `seconds`.
-fn sleepers(name: &str, workers: usize, seconds: &str) -> Value {
-    let children: Vec<Value> = (0..workers)
-        .map(|w| json!({"name": format!("w{w}"), "run": {"type": "command", "argv": ["sleep", seconds]}}))
-        .collect();
-    json!({"request": name, "plan": {"name": "root", "children": children}})
-}
-
-/// Waits for every job to succeed, read from `server`.
-async fn all_succeed(server: &Server, jobs: &[String]) -> Vec<Value> {
-    let mut done = Vec::new();
-    for id in jobs {
-        let job = server::wait_for(server, id, server::ended).await;
-        assert_eq!(job["status"], "succeeded", "{job}");
-        done.push(job);
-    }
-    done
-}
-
-/// Each node of the job ended exactly once in the stored log.
-fn assert_each_node_ended_once(server: &Server, job: &Value) {
-    let id = job["job_id"].as_str().expect("job_id");
-    let completions = server::completions(server, id);
-    let nodes = server::flatten(&job["tree"]);
-    assert_eq!(completions.len(), nodes.len(), "every node of {id} ended: {completions:?}");
-    assert!(completions.values().all(|&n| n == 1), "no node of {id} ended twice: {completions:?}");
-}
-
-async fn owners(url: &str) -> Vec<(uuid::Uuid, Option<uuid::Uuid>)> {
-    let mut db = sqlx::PgConnection::connect(url).await.expect("connect");
-    sqlx::query_as("select id, owner from jobs").fetch_all(&mut db).await.expect("owners")
-}
-
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
-async fn a_hundred_jobs_over_three_replicas_all_succeed_though_one_is_killed_and_each_node_ends_once() {
-    let url = database().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let mut a = replica(dir.path(), "a", &url, None);
-    let b = replica(dir.path(), "b", &url, Some(&a.key.clone()));
-    let c = replica(dir.path(), "c", &url, Some(&a.key.clone()));
-    // Submitted at once, round-robin, so that the killed replica still has most of its work.
-    let bodies: Vec<Value> = (0..100).map(|i| sleepers(&format!("job {i}"), 3, "0.5")).collect();
-    let submits = bodies.iter().enumerate().map(|(i, body)| submit_id([&a, &b, &c][i % 3], body));
-    let jobs: Vec<String> = futures_util::future::join_all(submits).await;
-    let a_id = get(&a, "/cluster").await["replica_id"].as_str().expect("id").to_string();
-    let a_jobs: Vec<String> = jobs.iter().step_by(3).cloned().collect();
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    a.child.kill().expect("kill -9");
-    let _ = a.child.wait();
-    let done = all_succeed(&b, &jobs).await;
-    for job in &done {
-        assert_each_node_ended_once(&c, job);
-    }
-    let retried =
-        done.iter().flat_map(|job| server::flatten(&job["tree"])).filter(|n| n["attempts"].as_u64() > Some(1)).count();
-    assert!(retried > 0, "the killed replica's running workers were re-run after the takeover");
-    // a's jobs that had not finished are now b's or c's (those that had stay a's).
-    let owned = owners(&url).await;
-    let taken = owned
-        .iter()
-        .filter(|(id, owner)| a_jobs.contains(&id.to_string()) && owner.is_some_and(|o| o.to_string() != a_id));
-    assert!(taken.count() > 0, "{owned:?}");
-    assert_eq!(replica_seen(&b, &a.url).await["state"], "dead");
-    let log = replay(&b, usize::try_from(events_stored(&url).await.0).expect("count")).await;
-    let left: Vec<&Value> = log.iter().filter(|f| f["type"] == "replica_left").collect();
-    assert_eq!(
-        (left.len(), left[0]["data"]["replica"].as_str(), left[0]["data"]["state"].as_str()),
-        (1, Some(a_id.as_str()), Some("dead"))
-    );
-    let taken: Vec<&Value> = log.iter().filter(|f| f["type"] == "job_taken_over").collect();
-    assert!(!taken.is_empty() && taken.iter().all(|f| f["data"]["from"] == a_id.as_str()), "{taken:?}");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
 async fn sigterm_hands_a_replicas_jobs_over_at_once() {
@@ -373,22 +204,6 @@ async fn a_replica_paused_past_its_lease_writes_nothing_for_the_jobs_it_lost() {
     assert!(log.contains("stopping this replica's work"), "{log}");
     assert_eq!(events_stored(&url).await, stored, "nothing was written after the takeover");
     assert_each_node_ended_once(&b, &job);
-}
-
-async fn events_stored(url: &str) -> (i64, i64) {
-    let mut db = sqlx::PgConnection::connect(url).await.expect("connect");
-    sqlx::query_as("select count(*), coalesce(max(seq), 0) from events").fetch_one(&mut db).await.expect("count")
-}
-
-fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let begun = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("status") {
-            return status;
-        }
-        assert!(begun.elapsed() < STARTUP_DEADLINE, "the replica did not stop");
-        std::thread::sleep(POLL);
-    }
 }
 
 async fn call(method: reqwest::Method, server: &Server, path: &str, key: &str) -> reqwest::Response {

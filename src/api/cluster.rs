@@ -1,6 +1,7 @@
 //! `GET /api/v1/cluster`: the replicas serving this API — this one alone without `[cluster]`,
 //! every live or recently ended replica over the shared PostgreSQL with it — each with its
-//! address, machine, heartbeat and state as this replica sees it now.
+//! address, machine, heartbeat and state as this replica sees it now, the unfinished jobs it
+//! owns and its share of each depth's quota.
 
 use axum::extract::State;
 use axum::Json;
@@ -52,6 +53,13 @@ pub struct ReplicaView {
     pub state: ReplicaState,
     /// This is the replica that answered.
     pub this: bool,
+    /// Unfinished jobs it owns (drives or queues).
+    pub jobs: i64,
+    /// Per depth, the slots it may hold at once: its share of the depth's quota (the shares
+    /// of all replicas add up to no more than the quota). A server on its own: the quotas.
+    pub shares: Vec<u32>,
+    /// Per depth, the slots it held or waited for when it last settled its shares.
+    pub demand: Vec<u32>,
 }
 
 /// The cluster's replicas.
@@ -66,11 +74,26 @@ pub async fn cluster(State(app): State<AppState>, caller: Caller) -> ApiResult<J
     let membership = &app.cluster;
     membership.refresh().await;
     let (heartbeat_s, lease_s) = membership.timing();
+    let owned = owned_jobs(&app).await?;
+    let usage = app.engine.resources().usage();
     let replicas = membership
         .replicas()
         .into_iter()
-        .map(|(row, state)| ReplicaView {
-            this: row.id == membership.replica_id,
+        .map(|(row, state)| {
+            let this = row.id == membership.replica_id;
+            // This replica's own figures are read now; the others' as they last stored them.
+            let (shares, demand) = if this {
+                (usage.iter().map(|u| u.share).collect(), usage.iter().map(|u| u.in_use + u.waiting).collect())
+            } else {
+                (counts(&row.shares), counts(&row.demand))
+            };
+            (row, state, this, shares, demand)
+        })
+        .map(|(row, state, this, shares, demand)| ReplicaView {
+            this,
+            jobs: owned.get(&row.id).copied().unwrap_or(0),
+            shares,
+            demand,
             id: row.id,
             address: row.address,
             host: row.host,
@@ -88,4 +111,19 @@ pub async fn cluster(State(app): State<AppState>, caller: Caller) -> ApiResult<J
         lease_s,
         replicas,
     }))
+}
+
+/// The unfinished jobs each replica owns; a server on its own owns every one.
+async fn owned_jobs(app: &AppState) -> ApiResult<std::collections::HashMap<Uuid, i64>> {
+    let membership = &app.cluster;
+    if let Some(cluster) = membership.joined() {
+        return Ok(cluster.owned_jobs().await?.into_iter().collect());
+    }
+    let (running, queued) = app.engine.job_counts();
+    let jobs = i64::try_from(running + queued).unwrap_or(i64::MAX);
+    Ok(std::collections::HashMap::from([(membership.replica_id, jobs)]))
+}
+
+fn counts(stored: &[i32]) -> Vec<u32> {
+    stored.iter().map(|&n| u32::try_from(n).unwrap_or(0)).collect()
 }

@@ -193,6 +193,11 @@ fn engine_metrics(app: &AppState, out: &mut String) {
     for (depth, u) in usage.iter().enumerate() {
         let _ = writeln!(out, "cadre_slot_quota{{depth=\"{depth}\"}} {}", u.quota);
     }
+    let help = "Quota slots this server may hold, by depth (its share of the quota in a cluster).";
+    let _ = writeln!(out, "# HELP cadre_slot_share {help}\n# TYPE cadre_slot_share gauge");
+    for (depth, u) in usage.iter().enumerate() {
+        let _ = writeln!(out, "cadre_slot_share{{depth=\"{depth}\"}} {}", u.share);
+    }
 }
 
 /// The call ledger's counters: tokens and cost by provider and model, call durations by

@@ -33,6 +33,9 @@ pub struct DepthStats {
     pub depth: usize,
     pub role: String,
     pub quota: u32,
+    /// What the answering server may hold of the quota: all of it on its own; in a cluster its
+    /// share, moved between replicas with their demand so the quota holds across them all.
+    pub share: u32,
     /// Slots held now.
     pub in_use: u32,
     /// Most slots held at once since the server started.
@@ -148,6 +151,7 @@ fn depth_usage(app: &AppState) -> Vec<DepthStats> {
             depth,
             role: roles.get(depth).cloned().unwrap_or_default(),
             quota: u.quota,
+            share: u.share,
             in_use: u.in_use,
             peak_in_use: u.peak,
             waiting_for_slot: u.waiting,

@@ -58,13 +58,17 @@ fn replica_line(replica: &Value, now: chrono::DateTime<chrono::Utc>) -> String {
         .and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
         .map_or_else(|| "-".to_string(), |t| format!("{:.1} s ago", (now - t).num_milliseconds() as f64 / 1000.0));
     let this = if replica["this"] == true { "  (this replica)" } else { "" };
+    let shares: Vec<String> =
+        replica["shares"].as_array().map(|s| s.iter().map(Value::to_string).collect()).unwrap_or_default();
+    let shares = if shares.is_empty() { "-".to_string() } else { shares.join("/") };
     format!(
-        "  {}  {:<6}  {}  {} pid {}  heartbeat {beat}{this}",
+        "  {}  {:<6}  {}  {} pid {}  heartbeat {beat}  jobs {}  shares {shares}{this}",
         text("id"),
         text("state"),
         text("address"),
         text("host"),
-        replica["pid"]
+        replica["pid"],
+        replica["jobs"].as_i64().unwrap_or(0)
     )
 }
 
@@ -79,13 +83,16 @@ mod tests {
         let now: chrono::DateTime<chrono::Utc> = "2026-12-02T16:00:03Z".parse().expect("time");
         let replica = |id: &str, state: &str, this: bool| {
             json!({"id": id, "state": state, "address": format!("http://{id}:8080"), "host": "m", "pid": 7,
-                   "heartbeat_at": "2026-12-02T16:00:01.500Z", "this": this})
+                   "heartbeat_at": "2026-12-02T16:00:01.500Z", "this": this, "jobs": 2, "shares": [4, 3, 2, 1, 1, 0]})
         };
         let cluster = json!({"enabled": true, "heartbeat_s": 1, "lease_s": 5,
             "replicas": [replica("a", "live", true), replica("b", "live", false), replica("c", "lapsed", false)]});
         let lines = describe(&cluster, now);
         assert_eq!(lines[0], "a cluster of 3 replicas (2 live, 1 lapsed); heartbeat every 1 s, lease 5 s");
-        assert_eq!(lines[1], "  a  live    http://a:8080  m pid 7  heartbeat 1.5 s ago  (this replica)");
+        assert_eq!(
+            lines[1],
+            "  a  live    http://a:8080  m pid 7  heartbeat 1.5 s ago  jobs 2  shares 4/3/2/1/1/0  (this replica)"
+        );
         assert!(lines[3].contains("lapsed") && !lines[3].contains("this replica"), "{}", lines[3]);
         let single = json!({"enabled": false, "replicas": [replica("a", "live", true)]});
         assert_eq!(describe(&single, now)[0], "this server runs on its own (no cluster)");

@@ -8,11 +8,11 @@
 //! (`store::cluster`). A server without `cluster.enabled` is a cluster of one that stores
 //! nothing here ([`Membership::single`]).
 //!
-//! Built so far: membership, the global numbering and the fan-out. Still to come (see
-//! docs/design/replicas.md): ownership of jobs with takeover, forwarding commands to a job's
-//! owner, quota shares.
+//! Its [`takeover`] continues the jobs of replicas that are gone, and its [`quota`] keeps each
+//! depth's quota across the cluster by moving shares of it between replicas.
 
 pub mod fanout;
+pub mod quota;
 pub mod takeover;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -270,6 +270,8 @@ fn this_replica(address: &str) -> ReplicaRow {
         heartbeat_ms: now,
         state: LIVE.to_string(),
         ended_ms: None,
+        shares: Vec::new(),
+        demand: Vec::new(),
     }
 }
 

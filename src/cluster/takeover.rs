@@ -1,6 +1,7 @@
-//! Failover: every heartbeat, a live replica declares dead the replicas whose heartbeat is
-//! older than the lease, claims its share of the unfinished jobs no live replica owns, and
-//! continues them through the engine's restore path (`Engine::adopt`).
+//! Failover: every heartbeat (a round, which then settles the quota shares: `quota`), a live
+//! replica declares dead the replicas whose heartbeat is older than the lease, claims its
+//! share of the unfinished jobs no live replica owns, and continues them through the engine's
+//! restore path (`Engine::adopt`).
 //!
 //! Declaring a replica dead comes first and commits alone: it waits for any write of that
 //! replica still holding its row's share lock and refuses every later one (`store::cluster`),
@@ -20,6 +21,7 @@ use crate::store::{Orphan, StoreError};
 
 /// Starts the failover sweep for this replica.
 pub fn spawn(membership: Arc<Membership>, engine: Engine, tracker: &tokio_util::task::TaskTracker) {
+    super::quota::start_with_none(&membership, &engine);
     if membership.enabled {
         tracker.spawn(run(membership, engine));
     }
@@ -35,6 +37,9 @@ async fn run(membership: Arc<Membership>, engine: Engine) {
         if membership.is_member() {
             if let Err(err) = sweep(&membership, &engine).await {
                 log_failed(&err);
+            }
+            if let Err(err) = super::quota::settle(&membership, &engine).await {
+                log_unsettled(&err);
             }
         }
     }
@@ -81,6 +86,10 @@ enum SweepError {
 
 fn log_failed(err: &SweepError) {
     tracing::warn!(error = %err, "the failover sweep failed; it runs again at the next heartbeat");
+}
+
+fn log_unsettled(err: &super::quota::SettleError) {
+    tracing::warn!(error = %err, "quota shares were not settled; they are at the next heartbeat");
 }
 
 fn log_declared(replicas: &[uuid::Uuid]) {

@@ -6,6 +6,10 @@
 //! within a job, round-robin across jobs, so one huge job cannot shut out a small one. A job
 //! may cap its own use of a depth below the global quota.
 //!
+//! In a cluster of replicas the quota holds across all of them: this manager grants up to its
+//! *share* (`cluster::quota` moves shares in the database and sets them here, lowering them
+//! before the stored figure and raising them after it), so the hot path stays in memory.
+//!
 //! The state sits behind one `std::sync::Mutex` with short, synchronous critical sections
 //! (mini-redis' `Db` pattern): allocation and release are atomic, and nothing awaits under
 //! the lock. Slots are handed to waiters through oneshot channels; a waiter that went away
@@ -55,6 +59,8 @@ pub struct Leak {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DepthUsage {
     pub quota: u32,
+    /// What this server may hold of the quota: all of it on its own, its share in a cluster.
+    pub share: u32,
     pub in_use: u32,
     /// The most slots ever held at once.
     pub peak: u32,
@@ -89,6 +95,8 @@ struct State {
 #[derive(Default)]
 struct DepthState {
     quota: u32,
+    /// The slots this server may grant: the quota, or its share of it in a cluster.
+    share: u32,
     in_use: u32,
     peak: u32,
     waiting: u32,
@@ -124,7 +132,7 @@ pub type SlotFuture = oneshot::Receiver<Slot>;
 impl ResourceManager {
     /// A manager with the given per-depth quotas; warnings are sent on `warnings`.
     pub fn new(quotas: [u32; DEPTHS], warnings: mpsc::UnboundedSender<ResourceWarning>) -> Self {
-        let depths = quotas.map(|quota| DepthState { quota, ..DepthState::default() });
+        let depths = quotas.map(|quota| DepthState { quota, share: quota, ..DepthState::default() });
         let state =
             State { depths, grants: HashMap::new(), job_use: HashMap::new(), next_grant: 0, leaks_reclaimed: 0 };
         let held_back = std::array::from_fn(|_| AtomicI64::new(0));
@@ -135,6 +143,28 @@ impl ResourceManager {
     pub fn quotas(&self) -> [u32; DEPTHS] {
         let state = self.lock();
         std::array::from_fn(|d| state.depths[d].quota)
+    }
+
+    /// Sets what this replica may hold of each depth's quota (its share, stored by the cluster
+    /// before it is raised here) and hands any room it gained to waiters.
+    pub fn set_shares(&self, shares: [u32; DEPTHS]) {
+        let mut state = self.lock();
+        for (depth, share) in (0u8..).zip(shares) {
+            state.depths[depth as usize].share = share.min(state.depths[depth as usize].quota);
+            self.dispatch(&mut state, depth);
+        }
+    }
+
+    /// Stops granting past `targets` where they are lower than the shares: each such share
+    /// becomes the target, or the slots held if more (a running slot is never taken back).
+    /// The shares now.
+    pub fn cap_shares(&self, targets: [u32; DEPTHS]) -> [u32; DEPTHS] {
+        let mut state = self.lock();
+        std::array::from_fn(|d| {
+            let depth = &mut state.depths[d];
+            depth.share = depth.share.min(targets[d].max(depth.in_use));
+            depth.share
+        })
     }
 
     /// Adds `delta` to the nodes waiting at `depth` in a driver's own queue.
@@ -167,6 +197,7 @@ impl ResourceManager {
             let held_back = u32::try_from(self.inner.held_back[d].load(Ordering::Relaxed)).unwrap_or(0);
             DepthUsage {
                 quota: depth.quota,
+                share: depth.share,
                 in_use: depth.in_use,
                 peak: depth.peak,
                 waiting: depth.waiting + held_back,
@@ -221,7 +252,7 @@ impl ResourceManager {
         let request = state.grants.remove(&grant)?;
         let depth = &mut state.depths[request.depth as usize];
         depth.in_use -= 1;
-        if depth.in_use * 100 < WARNING_LEVELS[0] * depth.quota {
+        if depth.in_use * 100 < WARNING_LEVELS[0] * depth.share {
             depth.warned = 0;
         }
         let key = (request.job_id, request.depth);
@@ -239,7 +270,7 @@ impl ResourceManager {
     fn dispatch(&self, state: &mut State, depth: u8) {
         let d = depth as usize;
         let mut skipped = 0;
-        while state.depths[d].in_use < state.depths[d].quota && skipped < state.depths[d].rotation.len() {
+        while state.depths[d].in_use < state.depths[d].share && skipped < state.depths[d].rotation.len() {
             let Some(job) = state.depths[d].rotation.pop_front() else { break };
             match self.serve_job(state, d, job) {
                 Served::Granted | Served::Withdrawn => skipped = 0,
@@ -286,11 +317,11 @@ impl ResourceManager {
         let depth = &mut state.depths[request.depth as usize];
         depth.in_use += 1;
         depth.peak = depth.peak.max(depth.in_use);
-        if let Some(level) = WARNING_LEVELS.iter().rev().find(|&&l| depth.in_use * 100 >= l * depth.quota) {
+        if let Some(level) = WARNING_LEVELS.iter().rev().find(|&&l| depth.in_use * 100 >= l * depth.share) {
             if *level > depth.warned {
                 depth.warned = *level;
                 let warning =
-                    ResourceWarning { depth: request.depth, in_use: depth.in_use, quota: depth.quota, level: *level };
+                    ResourceWarning { depth: request.depth, in_use: depth.in_use, quota: depth.share, level: *level };
                 let _ = self.inner.warnings.send(warning);
             }
         }

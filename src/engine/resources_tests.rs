@@ -146,3 +146,32 @@ async fn concurrent_allocate_release_and_cancel_never_exceed_the_quota() {
     assert_eq!(rm.usage()[2].waiting, 0);
     assert!(rm.holders().is_empty());
 }
+
+#[tokio::test]
+async fn a_share_below_the_quota_bounds_grants_and_a_capped_share_never_takes_a_slot_back() {
+    let (rm, _w) = manager([4; DEPTHS]);
+    let job = Uuid::new_v4();
+    rm.set_shares([0; DEPTHS]);
+    let mut first = rm.acquire(request(job, 1, None));
+    assert!(granted(&mut first).is_none(), "a replica with no share grants nothing");
+    rm.set_shares([3; DEPTHS]);
+    let held: Vec<Slot> = std::iter::once(granted(&mut first).expect("raised: the waiter is served"))
+        .chain((0..2).map(|_| granted(&mut rm.acquire(request(job, 1, None))).expect("within the share")))
+        .collect();
+    let mut fourth = rm.acquire(request(job, 1, None));
+    assert!(granted(&mut fourth).is_none(), "the share, not the quota of 4, is the limit");
+    // Asked to come down to 1 while it holds 3: it stays at 3 until they end.
+    assert_eq!(rm.cap_shares([1; DEPTHS])[1], 3);
+    let mut held = held.into_iter();
+    drop(held.next());
+    let _fourth = granted(&mut fourth).expect("what was held is reused within the capped share");
+    assert_eq!(rm.cap_shares([1; DEPTHS])[1], 3, "still three held");
+    drop(held.next());
+    assert_eq!((rm.cap_shares([1; DEPTHS])[1], rm.usage()[1].share), (2, 2));
+    let mut fifth = rm.acquire(request(job, 1, None));
+    assert!(granted(&mut fifth).is_none(), "capped at the slots held");
+    // A raise above the quota is held to it.
+    rm.set_shares([9; DEPTHS]);
+    assert_eq!(rm.usage()[1].share, 4);
+    assert!(granted(&mut fifth).is_some());
+}

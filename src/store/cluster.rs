@@ -45,6 +45,10 @@ pub struct ReplicaRow {
     /// [`LIVE`], [`LEFT`] or [`DEAD`].
     pub state: String,
     pub ended_ms: Option<i64>,
+    /// The slots of each depth it may hold at once (`cluster_quota`); empty: none.
+    pub shares: Vec<i32>,
+    /// The slots of each depth it held or waited for at its last settling.
+    pub demand: Vec<i32>,
 }
 
 /// What replicas keep in the database about each other.
@@ -71,8 +75,17 @@ pub trait ClusterStore: Send + Sync {
     /// Makes `replica` the owner of up to `limit` orphans, oldest first, skipping any another
     /// replica is claiming; each with the host of the replica that had it.
     async fn claim_orphans(&self, replica: Uuid, limit: i64) -> StoreResult<Vec<Orphan>>;
-    /// Forgets the worker processes recorded for these jobs (once stopped, or unreachable).
-    async fn forget_processes_of(&self, jobs: &[Uuid]) -> StoreResult<()>;
+    /// Ends the adoption of these claimed jobs: forgets the worker processes recorded for them
+    /// (stopped by now, or out of reach), after which the replica they came from holds no
+    /// quota for them.
+    async fn adopted(&self, jobs: &[Uuid]) -> StoreResult<()>;
+    /// Stores this replica's demand per depth and moves its quota shares toward `wanted`
+    /// (lower at once, higher only into free room); the shares now stored.
+    async fn settle_shares(&self, id: Uuid, wanted: &[i32], demand: &[i32], quotas: &[i32]) -> StoreResult<Vec<i32>>;
+    /// Releases the shares of gone replicas whose jobs are all taken over; how many.
+    async fn release_gone_shares(&self) -> StoreResult<u64>;
+    /// The number of unfinished jobs each replica owns.
+    async fn owned_jobs(&self) -> StoreResult<Vec<(Uuid, i64)>>;
     /// The replica that owns an unfinished job (none: ended, unknown, or a single server's).
     async fn job_owner(&self, job: Uuid) -> StoreResult<Option<ReplicaRow>>;
 }
@@ -88,7 +101,7 @@ pub struct Orphan {
 }
 
 /// The statuses of a job that some replica must drive.
-const UNFINISHED: &str = "('queued', 'running', 'paused', 'cancelling')";
+pub(super) const UNFINISHED: &str = "('queued', 'running', 'paused', 'cancelling')";
 
 /// The cluster side of a store, where it has one.
 pub trait Clustered {
@@ -212,7 +225,8 @@ impl ClusterStore for super::postgres::PgStore {
             "with taken as (select j.id, j.owner from jobs j left join replicas r on r.id = j.owner \
                  where j.status in {UNFINISHED} and r.state is distinct from '{LIVE}' \
                  order by j.seq limit $2 for update of j skip locked), \
-             moved as (update jobs set owner = $1 from taken where jobs.id = taken.id \
+             moved as (update jobs set owner = $1, adopting_from = coalesce(jobs.adopting_from, taken.owner) \
+                 from taken where jobs.id = taken.id \
                  returning jobs.id, taken.owner) \
              select moved.id, moved.owner, r.host from moved left join replicas r on r.id = moved.owner"
         );
@@ -226,9 +240,24 @@ impl ClusterStore for super::postgres::PgStore {
         Ok(sqlx::query_as(&sql).bind(job).fetch_optional(&self.pool).await?)
     }
 
-    async fn forget_processes_of(&self, jobs: &[Uuid]) -> StoreResult<()> {
-        sqlx::query("delete from node_processes where job_id = any($1)").bind(jobs).execute(&self.pool).await?;
+    async fn adopted(&self, jobs: &[Uuid]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("delete from node_processes where job_id = any($1)").bind(jobs).execute(&mut *tx).await?;
+        sqlx::query("update jobs set adopting_from = null where id = any($1)").bind(jobs).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn settle_shares(&self, id: Uuid, wanted: &[i32], demand: &[i32], quotas: &[i32]) -> StoreResult<Vec<i32>> {
+        super::cluster_quota::settle(&self.pool, id, wanted, demand, quotas).await
+    }
+
+    async fn release_gone_shares(&self) -> StoreResult<u64> {
+        super::cluster_quota::release_gone(&self.pool).await
+    }
+
+    async fn owned_jobs(&self) -> StoreResult<Vec<(Uuid, i64)>> {
+        super::cluster_quota::owned_jobs(&self.pool).await
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod claim;
 pub mod cluster;
+mod cluster_quota;
 mod fold;
 mod lineage;
 mod mail;

@@ -38,6 +38,13 @@ async fn a_server_on_its_own_is_a_cluster_of_one() {
     let info = format!("cadre_replica_info{{replica=\"{}\",cluster=\"false\"}} 1", this["id"].as_str().expect("id"));
     assert!(metrics.contains(&info), "{metrics}");
     assert!(metrics.contains("cadre_cluster_replicas{state=\"live\"} 1"), "{metrics}");
+    // On its own it may hold every depth's whole quota, and owns every unfinished job.
+    let stats = app.get_json("/recursion/stats").await;
+    let quotas: Vec<Value> = stats["by_depth"].as_array().expect("depths").iter().map(|d| d["quota"].clone()).collect();
+    let shares: Vec<Value> = stats["by_depth"].as_array().expect("depths").iter().map(|d| d["share"].clone()).collect();
+    assert_eq!((this["shares"].as_array(), Some(&shares)), (Some(&quotas), Some(&quotas)), "{cluster}");
+    assert_eq!(this["jobs"], 0);
+    assert!(metrics.contains("cadre_slot_share{depth=\"1\"} "), "{metrics}");
     let denied = app.client.get(app.api("/cluster")).send().await.expect("request");
     assert_eq!(denied.status(), 401, "a key is needed");
 }

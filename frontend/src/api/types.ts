@@ -367,6 +367,8 @@ export interface DepthStats {
   depth: number;
   role: string;
   quota: number;
+  /** What the answering server may hold of the quota: all of it alone, its share in a cluster. */
+  share: number;
   in_use: number;
   peak_in_use: number;
   active: number;
@@ -819,6 +821,12 @@ export interface ReplicaView {
   state: string;
   /** This is the replica that answered. */
   this: boolean;
+  /** Unfinished jobs it owns (drives or queues). */
+  jobs: number;
+  /** Per depth, the slots it may hold at once: its share of the depth's quota. */
+  shares: number[];
+  /** Per depth, the slots it held or waited for when it last settled its shares. */
+  demand: number[];
 }
 
 /** The replicas serving the API as the answering one sees them (`GET /cluster`). */

@@ -8,10 +8,12 @@ import {
   clusterSummary,
   formatAge,
   formatAgo,
+  formatShares,
   refreshMs,
   replicaStateClass,
   replicaStateGlyph,
   replicaStateMeaning,
+  sharesTitle,
   sortReplicas,
   stateCounts,
 } from './cluster';
@@ -93,5 +95,17 @@ describe('refresh interval', () => {
     expect(refreshMs({ ...fiveReplicas(), heartbeat_s: 30 })).toBe(MAX_REFRESH_MS);
     expect(refreshMs({ ...fiveReplicas(), heartbeat_s: 0 })).toBe(MIN_REFRESH_MS);
     expect(refreshMs({ ...fiveReplicas(), heartbeat_s: Number.NaN })).toBe(MAX_REFRESH_MS);
+  });
+});
+
+describe('quota shares', () => {
+  it('lists each depth\'s share and names each with its demand; none is a dash', () => {
+    expect(formatShares([4, 3, 0])).toBe('4 · 3 · 0');
+    expect(formatShares([])).toBe('—');
+    expect(formatShares(undefined)).toBe('—');
+    expect(sharesTitle({ shares: [2, 1], demand: [5] })).toBe(
+      "Slots it may hold at once, its share of each depth's quota — depth 0: 2 (wants 5), depth 1: 1 (wants 0)",
+    );
+    expect(sharesTitle({ shares: [], demand: [] })).toBe('It holds no share');
   });
 });

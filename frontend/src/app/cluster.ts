@@ -81,6 +81,17 @@ export function formatAgo(iso: string | null | undefined, now: number): string {
   return Number.isNaN(t) ? '—' : formatAge(now - t);
 }
 
+/** A replica's quota shares by depth, "4 · 3 · 2 · 1 · 1 · 0"; "—" when it holds none. */
+export function formatShares(shares: readonly number[] | undefined): string {
+  return shares && shares.length > 0 ? shares.join(' · ') : '—';
+}
+
+/** The shares' tooltip: what each depth's figure is, with the demand behind it. */
+export function sharesTitle(replica: Pick<ReplicaView, 'shares' | 'demand'>): string {
+  const per = (replica.shares ?? []).map((s, d) => `depth ${d}: ${s} (wants ${replica.demand?.[d] ?? 0})`);
+  return per.length > 0 ? `Slots it may hold at once, its share of each depth's quota — ${per.join(', ')}` : 'It holds no share';
+}
+
 /** The wait before the next read: the cluster's heartbeat, within 1 s and 5 s (5 s before any answer). */
 export function refreshMs(view: ClusterView | null): number {
   if (!view || !Number.isFinite(view.heartbeat_s)) return MAX_REFRESH_MS;

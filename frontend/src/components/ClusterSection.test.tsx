@@ -49,6 +49,8 @@ describe('Cluster section', () => {
       'State',
       'Last heartbeat',
       'Started',
+      'Jobs',
+      'Quota shares',
     ]);
     expect(rows().map((r) => r.dataset.replicaId)).toEqual(['b', 'e', 'c', 'd', 'a']);
     const [b, , c] = rows();
@@ -56,6 +58,10 @@ describe('Cluster section', () => {
     expect(screen.getAllByText('(this replica)')).toHaveLength(1);
     expect(within(c).getByText('lapsed').closest('[data-replica-state]')?.className).toBe('badge replica-lapsed');
     expect(cells(c)[4]).toBe('9 s ago');
+    // The jobs it owns and its share of each depth's quota, the demand behind them on hover.
+    expect(cells(b).slice(6)).toEqual(['7', '4 · 3 · 2 · 1 · 1 · 0']);
+    expect(within(b).getByTestId('replica-shares').title).toContain('depth 1: 3 (wants 9)');
+    expect(cells(rows()[4]).slice(6)).toEqual(['0', '—']);
     expect(screen.getByText(/Heartbeat every 1 s; a replica lapses after 5 s/)).toBeTruthy();
   });
 

@@ -1,13 +1,14 @@
 // The Resources view's Cluster section: the server's replicas as the answering one sees them
-// (a summary line, then a table of address, machine, pid, state, last heartbeat and start,
-// live ones first, the answering one marked), or "Server" for a server on its own. It reads
-// them again at each heartbeat and keeps the last answer, with a note, when a read fails.
+// (a summary line, then a table of address, machine, pid, state, last heartbeat, start, the
+// unfinished jobs it owns and its share of each depth's quota, live ones first, the answering
+// one marked), or "Server" for a server on its own. It reads them again at each heartbeat and
+// keeps the last answer, with a note, when a read fails.
 import type { ReplicaView } from '../api/types';
-import { clusterSummary, formatAge, formatAgo, replicaStateClass, replicaStateGlyph, replicaStateMeaning, sortReplicas } from '../app/cluster';
+import { clusterSummary, formatAge, formatAgo, formatShares, sharesTitle, replicaStateClass, replicaStateGlyph, replicaStateMeaning, sortReplicas } from '../app/cluster';
 import { formatTime } from '../app/format';
 import { useCluster } from '../app/useCluster';
 
-const COLUMNS = ['Address', 'Host', 'PID', 'State', 'Last heartbeat', 'Started'] as const;
+const COLUMNS = ['Address', 'Host', 'PID', 'State', 'Last heartbeat', 'Started', 'Jobs', 'Quota shares'] as const;
 
 /** A replica's state as glyph plus word, coloured by state, its meaning as a tooltip. */
 export function ReplicaStateBadge({ state }: { state: string }) {
@@ -36,6 +37,10 @@ function ReplicaRow({ replica, now }: { replica: ReplicaView; now: number }) {
         </time>
       </td>
       <td>{formatTime(replica.started_at)}</td>
+      <td>{replica.jobs ?? 0}</td>
+      <td title={sharesTitle(replica)} data-testid="replica-shares">
+        {formatShares(replica.shares)}
+      </td>
     </tr>
   );
 }

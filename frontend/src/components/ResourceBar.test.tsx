@@ -9,6 +9,7 @@ function stats(over: Partial<DepthStats>): DepthStats {
     depth: 1,
     role: 'pm',
     quota: 8,
+    share: 8,
     in_use: 3,
     peak_in_use: 3,
     active: 3,
@@ -35,6 +36,13 @@ describe('ResourceBar', () => {
     expect(meter.parentElement?.textContent).toContain('3 / 8 in use · 2 pending');
     const fill = meter.querySelector<HTMLElement>('.meter-fill');
     expect(fill?.style.width).toBe('37.5%');
+  });
+
+  it("names this replica's share when it holds less than the whole quota, and only then", () => {
+    const { rerender } = render(<ResourceBar stats={stats({ share: 3 })} flashing={false} />);
+    expect(screen.getByText('(share 3)')).toBeTruthy();
+    rerender(<ResourceBar stats={stats({})} flashing={false} />);
+    expect(screen.queryByText(/share/)).toBeNull();
   });
 
   it('marks 80 % and 90 % of the quota', () => {

@@ -1,5 +1,6 @@
 // One depth's quota bar: slots in use against the quota, marks at 80 % and 90 %, the
-// pending count, numbers as text, and a flash while a resource_warning is fresh.
+// pending count, numbers as text (with this replica's share when, in a cluster, it holds less
+// than the whole quota), and a flash while a resource_warning is fresh.
 import type { DepthStats } from '../api/types';
 
 /** Usage fractions SPEC §1 warns at. */
@@ -20,7 +21,8 @@ export function meterLabel(depth: number, role: string, inUse: number, quota: nu
 }
 
 export function ResourceBar({ stats, flashing }: { stats: DepthStats; flashing: boolean }) {
-  const { depth, role, quota, in_use: inUse, pending } = stats;
+  const { depth, role, quota, in_use: inUse, pending, share } = stats;
+  const shared = share !== undefined && share < quota;
   const level = usageLevel(inUse, quota);
   const fill = quota > 0 ? Math.min(1, inUse / quota) * PERCENT : 0;
   const levelText = level === 'ok' ? '' : level === 'warning' ? ' — above 80 %' : ' — above 90 %';
@@ -47,7 +49,8 @@ export function ResourceBar({ stats, flashing }: { stats: DepthStats; flashing: 
         <strong>
           {inUse} / {quota}
         </strong>{' '}
-        in use · {pending} pending{levelText}
+        in use{shared && <span title="This replica's share of the quota, which holds across the cluster"> (share {share})</span>} ·{' '}
+        {pending} pending{levelText}
       </div>
     </div>
   );

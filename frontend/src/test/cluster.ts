@@ -21,6 +21,9 @@ export function replica(id: string, over: Partial<ReplicaView> = {}): ReplicaVie
     ended_at: null,
     state: 'live',
     this: false,
+    jobs: 0,
+    shares: [4, 3, 2, 1, 1, 0],
+    demand: [0, 0, 0, 0, 0, 0],
     ...over,
   };
 }
@@ -33,8 +36,8 @@ export function fiveReplicas(): ClusterView {
     heartbeat_s: 1,
     lease_s: 5,
     replicas: [
-      replica('a', { pid: 101, state: 'dead', heartbeat_at: secondsBefore(600), ended_at: secondsBefore(590) }),
-      replica('b', { pid: 102, this: true, heartbeat_at: secondsBefore(1) }),
+      replica('a', { pid: 101, state: 'dead', heartbeat_at: secondsBefore(600), ended_at: secondsBefore(590), shares: [] }),
+      replica('b', { pid: 102, this: true, heartbeat_at: secondsBefore(1), jobs: 7, demand: [1, 9, 0, 0, 0, 0] }),
       replica('c', { pid: 103, state: 'lapsed', heartbeat_at: secondsBefore(9) }),
       replica('d', { pid: 104, state: 'left', heartbeat_at: secondsBefore(4000), ended_at: secondsBefore(3990) }),
       replica('e', { pid: 105 }),

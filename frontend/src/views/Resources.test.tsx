@@ -16,6 +16,7 @@ function stats(inUse: number) {
       role,
       quota: quotas[depth],
       in_use: depth === 1 ? inUse : 0,
+      share: quotas[depth],
       peak_in_use: 0,
       active: 0,
       pending: 0,

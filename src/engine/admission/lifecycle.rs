@@ -60,14 +60,16 @@ impl Admission {
     ) -> Result<usize, EngineError> {
         let (unfinished, queued) = self.orphaned_jobs(orphans).await?;
         let inboxes = self.take_on(&unfinished, &queued);
-        let here: Vec<&JobRow> = unfinished.iter().filter(|job| on_host(orphans, job.id, host)).collect();
-        let ids: Vec<Uuid> = unfinished.iter().map(|job| job.id).collect();
+        let ids: HashSet<Uuid> = unfinished.iter().map(|job| job.id).collect();
+        let here: HashSet<Uuid> = ids.iter().copied().filter(|&id| on_host(orphans, id, host)).collect();
         let recorded: Vec<_> = self.store.processes().await?.into_iter().filter(|p| ids.contains(&p.job_id)).collect();
-        let job_ids: HashSet<String> = here.iter().map(|job| job.id.to_string()).collect();
-        let local: Vec<_> = recorded.iter().filter(|p| job_ids.contains(&p.job_id.to_string())).cloned().collect();
-        crate::engine::orphans::stop(&local, &job_ids, self.ctx.process.kill_grace).await;
+        let local: Vec<_> = recorded.iter().filter(|p| here.contains(&p.job_id)).cloned().collect();
+        let here: HashSet<String> = here.iter().map(Uuid::to_string).collect();
+        crate::engine::orphans::stop(&local, &here, self.ctx.process.kill_grace).await;
         if let Some(cluster) = self.store.cluster() {
-            cluster.forget_processes_of(&ids).await?;
+            // Stopped (or out of reach): the replica they came from no longer holds quota for them.
+            let claimed: Vec<Uuid> = orphans.iter().map(|orphan| orphan.id).collect();
+            cluster.adopted(&claimed).await?;
         }
         let interrupted = recorded.iter().map(|process| process.node_id).collect();
         self.continue_all(&unfinished, inboxes, &interrupted).await;
