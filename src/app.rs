@@ -94,7 +94,13 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     if state.cluster.enabled {
         tracker.spawn(follow_keys(state.clone()));
     }
-    state.webhooks.start(&store, &state.events, &tracker, &state.shutdown);
+    if state.cluster.enabled {
+        let (membership, every) = (state.cluster.clone(), Duration::from_secs(state.cluster.timing().0));
+        let delivers = move || membership.delivers_notifications();
+        state.webhooks.start_while((&store, &state.events), &tracker, &state.shutdown, (every, delivers));
+    } else {
+        state.webhooks.start(&store, &state.events, &tracker, &state.shutdown);
+    }
     Ok(Started { state, tracker, generated_key })
 }
 

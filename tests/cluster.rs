@@ -11,6 +11,9 @@ mod replicas;
 #[path = "support/server.rs"]
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod server;
+#[path = "support/webhook_receiver.rs"]
+#[allow(dead_code, reason = "each test binary uses a part of the support")]
+mod webhook_receiver;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -254,4 +257,45 @@ async fn any_replica_takes_a_cancel_for_a_job_another_drives_and_keys_follow_fro
         call(reqwest::Method::DELETE, &a, &format!("/keys/{}", made["id"].as_str().expect("id")), &a.key).await;
     assert!(revoked.status().is_success(), "{}", revoked.status());
     wait_status(&b, "/recursion/jobs", &key, 401).await;
+}
+
+/// The jobs whose completion `receiver` was told of, in the order it was told.
+fn completions_posted(receiver: &webhook_receiver::Receiver) -> Vec<String> {
+    receiver.received().iter().map(|d| d.json()["job_id"].as_str().expect("job").to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
+async fn one_replica_posts_each_webhook_and_another_goes_on_once_it_is_gone() {
+    let url = database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let receiver = webhook_receiver::Receiver::start(&[]).await;
+    let hooks = format!(
+        "[{{name = \"ops\", url = \"{}\", events = [\"job_completed\"], secret_env = \"CLUSTER_TEST_HOOK_SECRET\"}}]",
+        receiver.url("/hook")
+    );
+    let mut env = CLUSTER.to_vec();
+    env.extend([("CADRE_NOTIFY__WEBHOOKS", hooks.as_str()), ("CLUSTER_TEST_HOOK_SECRET", "not-a-real-secret")]);
+    let mut a = replica_with(dir.path(), "a", &url, None, &env);
+    let b = replica_with(dir.path(), "b", &url, Some(&a.key.clone()), &env);
+    let mut first = Vec::new();
+    for i in 0..6 {
+        first.push(submit_id(if i % 2 == 0 { &a } else { &b }, &small_job(i)).await);
+    }
+    receiver.wait_for(first.len()).await;
+    // Long enough for a second replica's deliveries, had it made any.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut posted = completions_posted(&receiver);
+    posted.sort();
+    first.sort();
+    assert_eq!(posted, first, "each completion posted once, though two replicas serve");
+    // The replica posting them is killed: the other goes on from the stored cursor.
+    a.child.kill().expect("kill -9");
+    let _ = a.child.wait();
+    let later = submit_id(&b, &small_job(6)).await;
+    receiver.wait_for(first.len() + 1).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let posted = completions_posted(&receiver);
+    assert_eq!(posted.len(), first.len() + 1, "{posted:?}");
+    assert_eq!(posted.last(), Some(&later));
 }

@@ -164,6 +164,13 @@ impl Membership {
         self.replicas().iter().filter(|(_, state)| *state == ReplicaState::Live).count()
     }
 
+    /// Whether this replica delivers the cluster's webhooks: the oldest live one does (one at a
+    /// time, so each event is posted once, not once per replica), while it is a member.
+    pub fn delivers_notifications(&self) -> bool {
+        let first_live = self.replicas().into_iter().find(|(_, state)| *state == ReplicaState::Live);
+        self.is_member() && first_live.is_some_and(|(row, _)| row.id == self.replica_id)
+    }
+
     /// This replica's machine.
     pub fn host(&self) -> String {
         lock(&self.this).host.clone()

@@ -89,6 +89,60 @@ impl Webhooks {
         }
     }
 
+    /// The delivery tasks for a replica of a cluster, where one replica delivers for all:
+    /// they run while `delivers` (asked every `every`) says this replica is the one, and stop,
+    /// storing their cursors, once it is not; the next one goes on from the stored cursors, so
+    /// delivery stays at least once across a hand-over, and is not once per replica.
+    pub fn start_while(
+        &self,
+        (store, events): (&SharedStore, &EventFeeds),
+        tracker: &TaskTracker,
+        shutdown: &CancellationToken,
+        (every, delivers): (Duration, impl Fn() -> bool + Send + 'static),
+    ) {
+        if self.0.hooks.is_empty() {
+            return;
+        }
+        let (webhooks, store, events, tasks, shutdown) =
+            (self.clone(), store.clone(), events.clone(), tracker.clone(), shutdown.clone());
+        tracker.spawn(async move {
+            let mut running: Option<CancellationToken> = None;
+            let mut tick = tokio::time::interval(every);
+            while !shutdown.is_cancelled() {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    _ = tick.tick() => {}
+                }
+                running = webhooks.hand_over(delivers(), running, (&store, &events, &tasks, &shutdown)).await;
+            }
+        });
+    }
+
+    /// Starts the delivery tasks when this replica should deliver and they are not running,
+    /// stops them when it should not and they are; what runs now.
+    async fn hand_over(
+        &self,
+        delivers: bool,
+        running: Option<CancellationToken>,
+        (store, events, tracker, shutdown): (&SharedStore, &EventFeeds, &TaskTracker, &CancellationToken),
+    ) -> Option<CancellationToken> {
+        match (delivers, running) {
+            (true, None) => {
+                let token = shutdown.child_token();
+                self.start(store, events, tracker, &token);
+                log_delivering(true);
+                Some(token)
+            }
+            (false, Some(token)) => {
+                token.cancel();
+                self.stopped().await;
+                log_delivering(false);
+                None
+            }
+            (_, still) => still,
+        }
+    }
+
     /// Waits (a few seconds at most) for the delivery tasks to end once `shutdown` has
     /// fired, so that the next server on this store reads their final cursors.
     pub async fn stopped(&self) {
@@ -98,4 +152,9 @@ impl Webhooks {
             tracing::warn!("webhook delivery tasks did not stop in time; their cursors may be behind");
         }
     }
+}
+
+fn log_delivering(now: bool) {
+    let who = if now { "this replica" } else { "another replica" };
+    tracing::info!("{who} delivers the cluster's webhooks");
 }
