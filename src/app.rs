@@ -96,7 +96,7 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     }
     if state.cluster.enabled {
         let (membership, every) = (state.cluster.clone(), Duration::from_secs(state.cluster.timing().0));
-        let delivers = move || membership.delivers_notifications();
+        let delivers = move || membership.is_steward();
         state.webhooks.start_while((&store, &state.events), &tracker, &state.shutdown, (every, delivers));
     } else {
         state.webhooks.start(&store, &state.events, &tracker, &state.shutdown);

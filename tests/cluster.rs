@@ -299,3 +299,101 @@ async fn one_replica_posts_each_webhook_and_another_goes_on_once_it_is_gone() {
     assert_eq!(posted.len(), first.len() + 1, "{posted:?}");
     assert_eq!(posted.last(), Some(&later));
 }
+
+/// `method` on `path` of `server` with its key and `body`, and the answer as JSON.
+async fn send_json(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request =
+        reqwest::Client::new().request(method, format!("{}/api/v1{path}", server.url)).bearer_auth(&server.key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let answer = request.send().await.expect("request");
+    (answer.status().as_u16(), answer.json().await.unwrap_or(Value::Null))
+}
+
+/// The ids of the messages `server` delivers from agent `name`'s mailbox within `wait_s`.
+async fn receive_ids(server: &Server, name: &str, wait_s: u64) -> Vec<String> {
+    let path = format!("/agents/{name}/messages?wait_s={wait_s}&max=10");
+    let (status, got) = send_json(server, reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 200, "{got}");
+    got["messages"].as_array().expect("messages").iter().map(|m| m["id"].as_str().expect("id").to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
+async fn agents_and_their_mailboxes_are_the_clusters_and_outlive_the_replica_holding_them() {
+    let url = database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut env = CLUSTER.to_vec();
+    env.push(("CADRE_MAIL__VISIBILITY_TIMEOUT_S", "1"));
+    let mut a = replica_with(dir.path(), "a", &url, None, &env);
+    let b = replica_with(dir.path(), "b", &url, Some(&a.key.clone()), &env);
+    // Made on a, known to b within a heartbeat.
+    let (status, made) = send_json(
+        &a,
+        reqwest::Method::POST,
+        "/agents",
+        Some(json!({"from_template": "coding-agent-cli", "name": "rev"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let begun = Instant::now();
+    while send_json(&b, reqwest::Method::GET, "/agents/rev", None).await.0 != 200 {
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "b never learned of the agent made on a");
+        tokio::time::sleep(POLL).await;
+    }
+    // Sent through b, received through b: one mailbox, held by the cluster's oldest replica (a).
+    let (status, first) =
+        send_json(&b, reqwest::Method::POST, "/agents/rev/messages", Some(json!({"body": {"n": 1}}))).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(receive_ids(&b, "rev", 5).await, [first["id"].as_str().expect("id")]);
+    assert!(receive_ids(&a, "rev", 0).await.is_empty(), "delivered once, wherever it is asked for");
+    let (_, second) =
+        send_json(&a, reqwest::Method::POST, "/agents/rev/messages", Some(json!({"body": {"n": 2}}))).await;
+    // The replica holding them dies: b takes the mailboxes over from the store. The first
+    // message was never acknowledged, so it comes again; the second comes for the first time.
+    a.child.kill().expect("kill -9");
+    let _ = a.child.wait();
+    wait_state(&b, &a.url, "dead").await;
+    let mut got = Vec::new();
+    let begun = Instant::now();
+    while got.len() < 2 {
+        got.extend(receive_ids(&b, "rev", 2).await);
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "b did not deliver the agent's mail: {got:?}");
+    }
+    got.sort();
+    let mut sent = vec![first["id"].as_str().expect("id").to_string(), second["id"].as_str().expect("id").to_string()];
+    sent.sort();
+    assert_eq!(got, sent);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
+async fn a_nodes_mail_goes_with_its_job_to_the_replica_taking_it_over() {
+    let url = database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut a = replica(dir.path(), "a", &url, None);
+    let b = replica(dir.path(), "b", &url, Some(&a.key.clone()));
+    let id = submit_id(&a, &sleepers("waits for mail", 1, "60")).await;
+    let job = server::wait_for(&a, &id, |job| job["counts"]["by_status"]["running"].as_u64() >= Some(1)).await;
+    let worker = server::flatten(&job["tree"]).into_iter().find(|n| n["name"] == "w0").expect("worker");
+    let node = worker["id"].as_str().expect("node").to_string();
+    let sent = json!({"to": node, "body": {"task": "review"}});
+    let (status, message) =
+        send_json(&a, reqwest::Method::POST, &format!("/recursion/job/{id}/messages"), Some(sent)).await;
+    assert_eq!(status, 201, "{message}");
+    a.child.kill().expect("kill -9");
+    let _ = a.child.wait();
+    // Once b drives the job, the node's mailbox is there, with the message in it.
+    let path = format!("/recursion/job/{id}/nodes/{node}/messages?wait_s=2");
+    let begun = Instant::now();
+    loop {
+        let (status, got) = send_json(&b, reqwest::Method::GET, &path, None).await;
+        if status == 200 && !got["messages"].as_array().expect("messages").is_empty() {
+            assert_eq!(got["messages"][0]["id"], message["id"], "{got}");
+            break;
+        }
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "the node's mail was lost in the takeover: {status} {got}");
+        tokio::time::sleep(POLL).await;
+    }
+}

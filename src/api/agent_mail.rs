@@ -59,6 +59,7 @@ pub struct AgentMessage {
         (status = 404, description = "No such agent", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The agent is retired", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad priority, thread, time to live or a body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store is unavailable, or in a cluster no replica holds the agents' mailboxes yet (one takes them within a lease)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn send_to_agent(
@@ -95,6 +96,7 @@ pub async fn send_to_agent(
         (status = 403, description = "Neither a `write` key nor the token of a node the agent runs", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such agent", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad `wait_s` or `max`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store is unavailable, or in a cluster no replica holds the agents' mailboxes yet (one takes them within a lease)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn receive_agent_messages(
@@ -117,6 +119,7 @@ pub async fn receive_agent_messages(
         (status = 403, description = "Neither a `write` key nor the token of a node the agent runs", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such agent, or no such open message in its mailbox", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not delivered yet", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store is unavailable, or in a cluster no replica holds the agents' mailboxes yet (one takes them within a lease)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn ack_agent_message(
@@ -137,6 +140,7 @@ pub async fn ack_agent_message(
         (status = 403, description = "Neither a `write` key nor the token of a node the agent runs", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such agent, or no such open message in its mailbox", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not delivered yet", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The store is unavailable, or in a cluster no replica holds the agents' mailboxes yet (one takes them within a lease)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn nack_agent_message(

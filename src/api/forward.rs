@@ -35,19 +35,46 @@ pub async fn to_owner(State(app): State<AppState>, request: Request, next: Next)
     if !app.cluster.enabled || request.headers().contains_key(&FORWARDED_BY) {
         return next.run(request).await;
     }
-    let Some(job_id) = job_of(&app, request.method(), request.uri().path()).await else {
+    if is_agent_mail(request.uri().path()) {
+        return to_steward(&app, request, next).await;
+    }
+    to_driver(&app, request, next).await
+}
+
+/// A request about a job: answered here, or passed to the replica driving the job.
+async fn to_driver(app: &AppState, request: Request, next: Next) -> Response {
+    let Some(job_id) = job_of(app, request.method(), request.uri().path()).await else {
         return next.run(request).await;
     };
     if app.engine.drives(job_id) {
         return next.run(request).await;
     }
-    match owner_of(&app, job_id).await {
+    match owner_of(app, job_id).await {
         Ok(Owner::Here) => next.run(request).await,
-        Ok(Owner::At(address)) => forward(&app, &address, request).await.unwrap_or_else(IntoResponse::into_response),
+        Ok(Owner::At(address)) => forward(app, &address, request).await.unwrap_or_else(IntoResponse::into_response),
         Ok(Owner::Gone) => ApiError::Unavailable(GONE).into_response(),
         Err(err) => err.into_response(),
     }
 }
+
+/// An agent's mailbox is held by the cluster's steward: its requests are answered there.
+async fn to_steward(app: &AppState, request: Request, next: Next) -> Response {
+    match app.cluster.steward() {
+        Some(steward) if steward.id == app.cluster.replica_id => next.run(request).await,
+        Some(steward) if !steward.address.is_empty() => {
+            forward(app, &steward.address, request).await.unwrap_or_else(IntoResponse::into_response)
+        }
+        _ => ApiError::Unavailable(NO_STEWARD).into_response(),
+    }
+}
+
+/// `/agents/{name}/messages…`: a receive, a send, an acknowledgement.
+fn is_agent_mail(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    matches!(parts.as_slice(), ["agents", _, "messages", ..])
+}
+
+const NO_STEWARD: &str = "no replica holds the agents' mailboxes now; one takes them within a lease: try again";
 
 const GONE: &str = "the replica that drives this job is gone; another replica takes it over within a lease: try again";
 

@@ -13,6 +13,7 @@
 
 pub mod fanout;
 pub mod quota;
+pub mod steward;
 pub mod takeover;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -164,11 +165,16 @@ impl Membership {
         self.replicas().iter().filter(|(_, state)| *state == ReplicaState::Live).count()
     }
 
-    /// Whether this replica delivers the cluster's webhooks: the oldest live one does (one at a
-    /// time, so each event is posted once, not once per replica), while it is a member.
-    pub fn delivers_notifications(&self) -> bool {
-        let first_live = self.replicas().into_iter().find(|(_, state)| *state == ReplicaState::Live);
-        self.is_member() && first_live.is_some_and(|(row, _)| row.id == self.replica_id)
+    /// The cluster's steward: the oldest live replica, which posts the webhooks (once, not once
+    /// per replica) and holds the agents' mailboxes. It changes only when it leaves or dies
+    /// (a replica that joins later is younger), and the next oldest takes over.
+    pub fn steward(&self) -> Option<ReplicaRow> {
+        self.replicas().into_iter().find(|(_, state)| *state == ReplicaState::Live).map(|(row, _)| row)
+    }
+
+    /// Whether this replica is the steward now (and still a member).
+    pub fn is_steward(&self) -> bool {
+        self.is_member() && self.steward().is_some_and(|row| row.id == self.replica_id)
     }
 
     /// This replica's machine.

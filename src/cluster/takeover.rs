@@ -41,6 +41,7 @@ async fn run(membership: Arc<Membership>, engine: Engine) {
             if let Err(err) = super::quota::settle(&membership, &engine).await {
                 log_unsettled(&err);
             }
+            super::steward::round(&membership, &engine).await;
         }
     }
 }

@@ -88,7 +88,7 @@ impl EngineCtx {
                     },
                 );
                 self.record(&row, EventKind::MessageSent, sent_data(&row));
-                self.mail.post(row);
+                self.keep(row);
             }
         }
         self.mail_arrived.notify_waiters();
@@ -145,7 +145,7 @@ impl EngineCtx {
         let row = new_row(job_id, &out);
         self.record(&row, EventKind::MessageSent, sent_data(&row));
         self.journal.flush().await?;
-        self.mail.post(row.clone());
+        self.keep(row.clone());
         self.mail_arrived.notify_waiters();
         Ok(row)
     }
@@ -239,12 +239,17 @@ impl Engine {
 
 /// At start: the stored open messages back in their mailboxes, and the sweeper that lets
 /// messages die when their time or deliveries run out.
+/// A replica of a cluster owns no job at start: it gets a job's mail when it adopts the job,
+/// and the agents' only if it comes to hold them.
 pub(super) async fn start(
     ctx: &std::sync::Arc<EngineCtx>,
     tracker: &tokio_util::task::TaskTracker,
+    clustered: bool,
 ) -> Result<(), EngineError> {
-    for row in ctx.store.open_messages().await? {
-        ctx.mail.post(row);
+    if !clustered {
+        for row in ctx.store.open_messages().await? {
+            ctx.mail.post(row);
+        }
     }
     let ctx = ctx.clone();
     tracker.spawn(async move {

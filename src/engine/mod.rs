@@ -120,6 +120,9 @@ pub(crate) struct EngineCtx {
     pub mail: crate::mail::PostOffice,
     pub mail_arrived: tokio::sync::Notify,
     pub mail_config: crate::config::MailConfig,
+    /// Whether the agents' mailboxes are kept here: always on a server of its own; in a
+    /// cluster only on the replica that holds them for all (`cluster::steward`).
+    pub holds_agent_mail: std::sync::atomic::AtomicBool,
     /// Git worktrees and merges for jobs that declare a workspace.
     pub workspaces: crate::workspace::Workspaces,
 }
@@ -176,13 +179,14 @@ impl Engine {
             mail: crate::mail::PostOffice::default(),
             mail_arrived: tokio::sync::Notify::new(),
             mail_config: config.mail.clone(),
+            holds_agent_mail: std::sync::atomic::AtomicBool::new(!config.cluster.enabled),
             workspaces: crate::workspace::Workspaces::with_check_timeout(
                 worktrees_root(config)?,
                 Duration::from_secs(config.workers.timeout_s),
             ),
         });
         registry::load(&parts.store, &ctx.workforce).await?;
-        mail::start(&ctx, &parts.tracker).await?;
+        mail::start(&ctx, &parts.tracker, config.cluster.enabled).await?;
         ctx.ledger.budgets().alert_at(config.alerts.budget_percent, ctx.alerts.clone());
         let admission = admission::Admission::new(config, parts.store.clone(), ctx.clone(), sequences.job_seq);
         let engine = Self { inner: Arc::new(admission) };

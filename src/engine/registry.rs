@@ -91,6 +91,26 @@ impl Engine {
         self.workforce().member(&name).ok_or_else(|| EngineError::NotFound(format!("agent '{name}'")))
     }
 
+    /// Brings the roster up to the stored registry: in a cluster, the agents other replicas
+    /// made, changed or removed (one at a time with this replica's own changes, so an older
+    /// read never overwrites a newer change).
+    pub async fn refresh_registry(&self) -> Result<(), EngineError> {
+        let _one_at_a_time = self.inner.ctx.registry_lock.lock().await;
+        let rows = self.store().agents().await?;
+        let workforce = self.workforce();
+        let stored: std::collections::HashSet<&str> = rows.iter().map(|row| row.name.as_str()).collect();
+        for member in workforce.members().iter().filter(|m| !stored.contains(m.spec.name.as_str())) {
+            workforce.remove(&member.spec.name);
+        }
+        for row in &rows {
+            if workforce.member(&row.name).is_some_and(|m| m.updated_ms == row.updated_ms) {
+                continue;
+            }
+            workforce.put(spec_of(row)?, row.created_ms, row.updated_ms);
+        }
+        Ok(())
+    }
+
     fn announce(&self, name: &str, change: &str, status: &str) {
         let data = json!({"name": name, "change": change, "status": status});
         self.inner.ctx.journal.emit(EventDraft::server(EventKind::AgentChanged, None, &data));
@@ -116,9 +136,14 @@ fn agent_row(spec: &AgentSpec, created_ms: i64, updated_ms: i64) -> AgentRow {
 /// The stored registry into the roster, at start.
 pub(super) async fn load(store: &crate::store::SharedStore, workforce: &Workforce) -> Result<(), EngineError> {
     for row in store.agents().await? {
-        let spec: AgentSpec = serde_json::from_str(&row.body)
-            .map_err(|e| crate::store::StoreError::Corrupt(format!("agent '{}': {e}", row.name)))?;
-        workforce.put(spec, row.created_ms, row.updated_ms);
+        workforce.put(spec_of(&row)?, row.created_ms, row.updated_ms);
     }
     Ok(())
+}
+
+/// A stored agent's settings.
+fn spec_of(row: &AgentRow) -> Result<AgentSpec, EngineError> {
+    let spec = serde_json::from_str(&row.body)
+        .map_err(|e| crate::store::StoreError::Corrupt(format!("agent '{}': {e}", row.name)))?;
+    Ok(spec)
 }

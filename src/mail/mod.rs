@@ -90,6 +90,12 @@ impl PostOffice {
         self.boxes().entry(row.to_node).or_default().insert(place(&row), row);
     }
 
+    /// The ids of the open messages in these mailboxes.
+    pub fn known_in(&self, mailboxes: &[Uuid]) -> std::collections::HashSet<Uuid> {
+        let boxes = self.boxes();
+        mailboxes.iter().filter_map(|m| boxes.get(m)).flat_map(BTreeMap::values).map(|row| row.id).collect()
+    }
+
     /// The recipient of open message `id`, if there is one.
     pub fn recipient(&self, id: Uuid) -> Option<Uuid> {
         self.boxes().values().flat_map(BTreeMap::values).find(|row| row.id == id).map(|row| row.to_node)

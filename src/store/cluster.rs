@@ -86,6 +86,10 @@ pub trait ClusterStore: Send + Sync {
     async fn release_gone_shares(&self) -> StoreResult<u64>;
     /// The number of unfinished jobs each replica owns.
     async fn owned_jobs(&self) -> StoreResult<Vec<(Uuid, i64)>>;
+    /// The open messages to these mailboxes (the agents', for the replica holding them).
+    async fn open_messages_to(&self, mailboxes: &[Uuid]) -> StoreResult<Vec<super::MessageRow>>;
+    /// The open messages of these jobs (a replica taking jobs over takes their mail).
+    async fn open_messages_of(&self, jobs: &[Uuid]) -> StoreResult<Vec<super::MessageRow>>;
     /// The replica that owns an unfinished job (none: ended, unknown, or a single server's).
     async fn job_owner(&self, job: Uuid) -> StoreResult<Option<ReplicaRow>>;
 }
@@ -258,6 +262,18 @@ impl ClusterStore for super::postgres::PgStore {
 
     async fn owned_jobs(&self) -> StoreResult<Vec<(Uuid, i64)>> {
         super::cluster_quota::owned_jobs(&self.pool).await
+    }
+
+    async fn open_messages_to(&self, mailboxes: &[Uuid]) -> StoreResult<Vec<super::MessageRow>> {
+        let sql = "select * from messages where state in ('pending', 'delivered') and to_node = any($1) \
+                   order by created_ms, id";
+        Ok(sqlx::query_as(sql).bind(mailboxes).fetch_all(&self.pool).await?)
+    }
+
+    async fn open_messages_of(&self, jobs: &[Uuid]) -> StoreResult<Vec<super::MessageRow>> {
+        let sql = "select * from messages where state in ('pending', 'delivered') and job_id = any($1) \
+                   order by created_ms, id";
+        Ok(sqlx::query_as(sql).bind(jobs).fetch_all(&self.pool).await?)
     }
 }
 

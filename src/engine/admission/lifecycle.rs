@@ -70,6 +70,10 @@ impl Admission {
             // Stopped (or out of reach): the replica they came from no longer holds quota for them.
             let claimed: Vec<Uuid> = orphans.iter().map(|orphan| orphan.id).collect();
             cluster.adopted(&claimed).await?;
+            // Their mailboxes come with them: a node's messages are kept by its job's driver.
+            for row in cluster.open_messages_of(&claimed).await? {
+                self.ctx.keep(row);
+            }
         }
         let interrupted = recorded.iter().map(|process| process.node_id).collect();
         self.continue_all(&unfinished, inboxes, &interrupted).await;
