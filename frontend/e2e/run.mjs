@@ -767,6 +767,9 @@ async function main() {
       assert((await rows.count()) === 1, `${await rows.count()} replica rows`);
       const row = (await rows.first().textContent()) ?? '';
       assert(row.includes('(this replica)') && row.includes('live'), `replica row "${row}"`);
+      // On its own its share of each depth's quota is the whole quota.
+      const shares = await rows.first().getByTestId('replica-shares').textContent();
+      assert(/^\d+( · \d+){5}$/.test(shares ?? ''), `quota shares "${shares}"`);
     });
 
     /** Scrolls a job's node views into sight for their screenshots. */
