@@ -36,15 +36,18 @@ fn ids(messages: &[Value]) -> HashSet<String> {
     messages.iter().map(|m| m["id"].as_str().expect("id").to_string()).collect()
 }
 
+/// A short visibility timeout, and no rate limit the test's sixty-odd quick requests could
+/// reach on a loaded machine.
+const QUICK: [(&str, &str); 3] = [
+    ("CADRE_MAIL__VISIBILITY_TIMEOUT_S", "1"),
+    ("CADRE_RATE_LIMIT__PER_SECOND", "1000000"),
+    ("CADRE_RATE_LIMIT__BURST", "1000000"),
+];
+
 #[tokio::test]
 async fn messages_in_flight_at_a_kill_are_neither_lost_nor_acknowledged_twice() {
     let mut store = Store::new().await;
-    // No rate limit the test's sixty-odd quick requests could reach on a loaded machine.
-    let quick = [
-        ("CADRE_MAIL__VISIBILITY_TIMEOUT_S", "1"),
-        ("CADRE_RATE_LIMIT__PER_SECOND", "1000000"),
-        ("CADRE_RATE_LIMIT__BURST", "1000000"),
-    ];
+    let quick = QUICK;
     let first = store.start_with(&quick);
     let plan = json!({"name": "team", "children": [{"name": "worker", "run": {"type": "sleep", "ms": 120_000}}]});
     let job = submit_id(&first, &json!({"request": "talk", "plan": plan})).await;
