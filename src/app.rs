@@ -93,8 +93,6 @@ pub async fn start(config: Config) -> Result<Started, StartError> {
     tracker.spawn(store_key_use(state.clone()));
     if state.cluster.enabled {
         tracker.spawn(follow_keys(state.clone()));
-    }
-    if state.cluster.enabled {
         let (membership, every) = (state.cluster.clone(), Duration::from_secs(state.cluster.timing().0));
         let delivers = move || membership.is_steward();
         state.webhooks.start_while((&store, &state.events), &tracker, &state.shutdown, (every, delivers));

@@ -87,21 +87,20 @@ pub async fn cluster(State(app): State<AppState>, caller: Caller) -> ApiResult<J
             } else {
                 (counts(&row.shares), counts(&row.demand))
             };
-            (row, state, this, shares, demand)
-        })
-        .map(|(row, state, this, shares, demand)| ReplicaView {
-            this,
-            jobs: owned.get(&row.id).copied().unwrap_or(0),
-            shares,
-            demand,
-            id: row.id,
-            address: row.address,
-            host: row.host,
-            pid: row.pid,
-            started_at: ms_to_rfc3339(row.started_ms),
-            heartbeat_at: ms_to_rfc3339(row.heartbeat_ms),
-            ended_at: row.ended_ms.map(ms_to_rfc3339),
-            state,
+            ReplicaView {
+                this,
+                jobs: owned.get(&row.id).copied().unwrap_or(0),
+                shares,
+                demand,
+                id: row.id,
+                address: row.address,
+                host: row.host,
+                pid: row.pid,
+                started_at: ms_to_rfc3339(row.started_ms),
+                heartbeat_at: ms_to_rfc3339(row.heartbeat_ms),
+                ended_at: row.ended_ms.map(ms_to_rfc3339),
+                state,
+            }
         })
         .collect();
     Ok(Json(ClusterView {

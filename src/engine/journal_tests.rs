@@ -32,14 +32,9 @@ fn a_jobs_updates_in_one_batch_collapse_into_the_last_keeping_its_start() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backlog_past_two_batches_holds_new_work_until_the_writer_catches_up() {
-    let dir = tempfile::tempdir().expect("dir");
-    let store = crate::store::open(None, dir.path()).await.expect("store");
-    let events = EventFeeds::default();
-    let tracker = tokio_util::task::TaskTracker::new();
-    let journal = Journal::start(store, Sequences::default(), events, &tracker);
+    let (journal, dir) = journal().await;
     // Another connection holds the write lock, so the writer's first commit waits.
-    let url = format!("sqlite://{}", dir.path().join("cadre.db").display());
-    let mut lock = sqlx::SqliteConnection::connect(&url).await.expect("open");
+    let mut lock = connect(&dir).await;
     sqlx::raw_sql("begin exclusive").execute(&mut lock).await.expect("lock");
     for _ in 0..=MAX_BATCH_ENTRIES + MAX_BACKLOG {
         journal.audit(audit_entry());
@@ -58,12 +53,17 @@ async fn journal() -> (Journal, tempfile::TempDir) {
     (Journal::start(store, Sequences::default(), EventFeeds::default(), &tracker), dir)
 }
 
+/// Another connection to the journal's SQLite file.
+async fn connect(dir: &tempfile::TempDir) -> sqlx::SqliteConnection {
+    let url = format!("sqlite://{}", dir.path().join("cadre.db").display());
+    sqlx::SqliteConnection::connect(&url).await.expect("open")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flush_reports_a_batch_lost_before_it_though_its_own_batch_held_nothing() {
     let (journal, dir) = journal().await;
     // The store will refuse every audit entry.
-    let url = format!("sqlite://{}", dir.path().join("cadre.db").display());
-    let mut db = sqlx::SqliteConnection::connect(&url).await.expect("open");
+    let mut db = connect(&dir).await;
     sqlx::raw_sql("drop table audit_log").execute(&mut db).await.expect("drop");
     journal.audit(audit_entry());
     // The writer has taken the entry, so the flush lands in a batch of its own.

@@ -96,19 +96,7 @@ impl Engine {
     /// read never overwrites a newer change).
     pub async fn refresh_registry(&self) -> Result<(), EngineError> {
         let _one_at_a_time = self.inner.ctx.registry_lock.lock().await;
-        let rows = self.store().agents().await?;
-        let workforce = self.workforce();
-        let stored: std::collections::HashSet<&str> = rows.iter().map(|row| row.name.as_str()).collect();
-        for member in workforce.members().iter().filter(|m| !stored.contains(m.spec.name.as_str())) {
-            workforce.remove(&member.spec.name);
-        }
-        for row in &rows {
-            if workforce.member(&row.name).is_some_and(|m| m.updated_ms == row.updated_ms) {
-                continue;
-            }
-            workforce.put(spec_of(row)?, row.created_ms, row.updated_ms);
-        }
-        Ok(())
+        load(self.store(), self.workforce()).await
     }
 
     fn announce(&self, name: &str, change: &str, status: &str) {
@@ -133,17 +121,21 @@ fn agent_row(spec: &AgentSpec, created_ms: i64, updated_ms: i64) -> AgentRow {
     }
 }
 
-/// The stored registry into the roster, at start.
+/// The stored registry into the roster (all of it at start, what changed since on a refresh):
+/// agents gone from the store leave it, new or changed ones are put in.
 pub(super) async fn load(store: &crate::store::SharedStore, workforce: &Workforce) -> Result<(), EngineError> {
-    for row in store.agents().await? {
-        workforce.put(spec_of(&row)?, row.created_ms, row.updated_ms);
+    let rows = store.agents().await?;
+    let stored: std::collections::HashSet<&str> = rows.iter().map(|row| row.name.as_str()).collect();
+    for member in workforce.members().iter().filter(|m| !stored.contains(m.spec.name.as_str())) {
+        workforce.remove(&member.spec.name);
+    }
+    for row in &rows {
+        if workforce.member(&row.name).is_some_and(|m| m.updated_ms == row.updated_ms) {
+            continue;
+        }
+        let spec: AgentSpec = serde_json::from_str(&row.body)
+            .map_err(|e| crate::store::StoreError::Corrupt(format!("agent '{}': {e}", row.name)))?;
+        workforce.put(spec, row.created_ms, row.updated_ms);
     }
     Ok(())
-}
-
-/// A stored agent's settings.
-fn spec_of(row: &AgentRow) -> Result<AgentSpec, EngineError> {
-    let spec = serde_json::from_str(&row.body)
-        .map_err(|e| crate::store::StoreError::Corrupt(format!("agent '{}': {e}", row.name)))?;
-    Ok(spec)
 }
