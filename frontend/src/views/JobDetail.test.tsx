@@ -371,6 +371,18 @@ describe('JobDetail view', () => {
     expect(screen.getByTestId('decision-text').textContent).toBe('approved by e2e at level 1');
   }, LONG_TEST_MS);
 
+  it('shows no question form for a job paused by a node awaiting approval before its requests are read', async () => {
+    const tree = node('root', 0, [node('deploy', 1, [], 'awaiting_approval')], 'running');
+    renderWithServices(<JobDetail id={JOB} />, (method, url) => {
+      // The requests cannot be read: the tree alone says the job waits on an approval.
+      if (method === 'GET' && url.startsWith('/api/v1/approvals?')) return { status: 503, body: { title: 'Service Unavailable', status: 503 } };
+      return { status: 200, body: jobView(tree, 'paused') };
+    });
+    await waitFor(() => expect(item('deploy')?.dataset.status).toBe('awaiting_approval'));
+    expect(screen.getByTestId('job-status').dataset.status).toBe('paused');
+    expect(screen.queryByTestId('clarification')).toBeNull();
+  });
+
   it('shows a job held by its failure rate: the banner, no question form, Resume job, and the banner gone once resolved', async () => {
     const user = userEvent.setup();
     let held = true;

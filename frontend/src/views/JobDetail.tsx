@@ -150,10 +150,12 @@ export function JobDetail({ id, view = 'tree', node }: { id: string; view?: JobV
 
   const paused = job?.status === 'paused';
   // A job is also paused while nothing but approvals can move it, or while an alert holds
-  // it: no question to answer then (nor one to look for).
-  const approvalsWaiting = jobApprovals.approvals?.some((a) => a.state === 'pending') ?? false;
+  // it: no question to answer then (nor one to look for). A node awaiting approval in the tree
+  // says so before the job's requests are read; until both lists are read the form waits.
+  const approvalsWaiting = (model?.totals().awaiting_approval ?? 0) > 0 || (jobApprovals.approvals?.some((a) => a.state === 'pending') ?? false);
+  const holdsKnown = jobApprovals.approvals !== null && jobAlerts.alerts !== null;
   const pending = usePendingQuestion(paused && !held, model?.roots[0]?.id ?? null, loadResult, asked);
-  const questionShown = paused && (asked !== null || pending.question !== null || (!approvalsWaiting && !held));
+  const questionShown = paused && (asked !== null || pending.question !== null || (holdsKnown && !approvalsWaiting && !held));
   const onAnswered = (summary: JobSummary) => {
     setAsked(null);
     setPlanRev((n) => n + 1);
