@@ -5,19 +5,12 @@
 use std::fmt::Write;
 
 use super::metrics::{header, label};
+use crate::workforce::matching::Member;
 use crate::workforce::meters::DURATION_BUCKETS;
 use crate::workforce::Workforce;
 
 pub(super) fn workforce_metrics(workforce: &Workforce, out: &mut String) {
-    let members = workforce.members();
-    header(out, "cadre_agent_running", "gauge", "Tasks each agent holds now.");
-    for m in &members {
-        let _ = writeln!(out, "cadre_agent_running{{agent=\"{}\"}} {}", label(&m.spec.name), m.running);
-    }
-    header(out, "cadre_agent_concurrency", "gauge", "Tasks each agent takes on at once.");
-    for m in &members {
-        let _ = writeln!(out, "cadre_agent_concurrency{{agent=\"{}\"}} {}", label(&m.spec.name), m.spec.concurrency);
-    }
+    load_metrics(&workforce.members(), out);
     let counts = workforce.meters().snapshot();
     header(out, "cadre_agent_tasks_total", "counter", "Tasks agents took on (started) and how they ended.");
     for (agent, c) in &counts {
@@ -53,5 +46,24 @@ pub(super) fn workforce_metrics(workforce: &Workforce, out: &mut String) {
     header(out, "cadre_agent_cost_total", "counter", "Cost of agents' tasks' model calls, at the providers' prices.");
     for (agent, c) in &counts {
         let _ = writeln!(out, "cadre_agent_cost_total{{agent=\"{}\"}} {}", label(agent), c.cost);
+    }
+}
+
+/// Per agent, the tasks it holds, its concurrency and, in a cluster, this replica's share.
+fn load_metrics(members: &[Member], out: &mut String) {
+    header(out, "cadre_agent_running", "gauge", "Tasks each agent holds now.");
+    for m in members {
+        let _ = writeln!(out, "cadre_agent_running{{agent=\"{}\"}} {}", label(&m.spec.name), m.running);
+    }
+    header(out, "cadre_agent_concurrency", "gauge", "Tasks each agent takes on at once.");
+    for m in members {
+        let _ = writeln!(out, "cadre_agent_concurrency{{agent=\"{}\"}} {}", label(&m.spec.name), m.spec.concurrency);
+    }
+    let shared: Vec<_> = members.iter().filter_map(|m| m.share.map(|share| (&m.spec.name, share))).collect();
+    if !shared.is_empty() {
+        header(out, "cadre_agent_share", "gauge", "Places of each agent this replica may fill (a cluster).");
+        for (agent, share) in shared {
+            let _ = writeln!(out, "cadre_agent_share{{agent=\"{}\"}} {share}", label(agent));
+        }
     }
 }

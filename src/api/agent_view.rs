@@ -36,8 +36,13 @@ pub struct AgentView {
 /// Tasks an agent holds now, against what it takes on at once.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 pub struct Load {
+    /// Tasks it holds on the answering server.
     pub running: u32,
     pub concurrency: u32,
+    /// In a cluster, the places of its concurrency the answering replica may fill now; absent
+    /// on a server on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<u32>,
 }
 
 impl From<&Member> for AgentView {
@@ -46,7 +51,7 @@ impl From<&Member> for AgentView {
             agent: (*member.spec).clone(),
             created_ms: member.created_ms,
             updated_ms: member.updated_ms,
-            load: Load { running: member.running, concurrency: member.spec.concurrency },
+            load: Load { running: member.running, concurrency: member.spec.concurrency, share: member.share },
         }
     }
 }

@@ -93,7 +93,10 @@ pub(super) fn agent_lines(agent: &Value) -> Vec<String> {
         lines.push(format!("  {}", place.join(" · ")));
     }
     let runs = agent["run"]["type"].as_str().unwrap_or("?");
-    let load = load(&agent["load"]["running"], &agent["load"]["concurrency"]);
+    let mut load = load(&agent["load"]["running"], &agent["load"]["concurrency"]);
+    if let Some(share) = agent["load"]["share"].as_u64() {
+        load.push_str(&format!(" (this replica may fill {share})"));
+    }
     lines.push(format!("  load {load} · runs {runs} · capabilities {}", capabilities(agent)));
     lines.extend(budget_line(&agent["budget"]));
     lines.extend(performance_lines(&agent["performance"]));
@@ -283,6 +286,12 @@ mod tests {
         );
         assert!(lines[6].starts_with("  all time   1,234 "), "{lines:#?}");
         assert_eq!(lines[7..], ["recent tasks", "  build [succeeded] job j1 · 1.50 s · has sql"]);
+        let mut clustered = agent.clone();
+        clustered["load"]["share"] = json!(1);
+        assert_eq!(
+            agent_lines(&clustered)[2],
+            "  load 0/2 (this replica may fill 1) · runs command · capabilities sql"
+        );
     }
 
     #[test]

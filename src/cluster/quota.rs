@@ -19,7 +19,12 @@
 //! replica's share is released only once its jobs are taken over and the workers it left are
 //! stopped. The cost: a slot moves between replicas at heartbeat pace, so a depth whose quota
 //! is smaller than the replicas wanting it hands its slots round every few beats.
+//!
+//! An agent's concurrency is shared the same way in the same round: each replica's demand
+//! for an agent is the tasks it holds plus its nodes waiting that the agent could serve, and
+//! the roster fills only this replica's share of the agent's places (`workforce::shares`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use uuid::Uuid;
@@ -28,6 +33,7 @@ use super::{Membership, ReplicaState};
 use crate::domain::DEPTHS;
 use crate::engine::Engine;
 use crate::events::now_ms;
+use crate::store::AgentWant;
 
 /// Beats during which the odd slot of an uneven split stays with the same replicas.
 const ROTATE_EVERY_BEATS: i64 = 10;
@@ -41,16 +47,17 @@ pub enum SettleError {
     Engine(#[from] crate::engine::EngineError),
 }
 
-/// A replica in a cluster starts with no share: it grants nothing until its first round has
-/// stored one.
+/// A replica in a cluster starts with no share: it grants nothing, and fills no agent's
+/// places, until its first round has stored its shares.
 pub fn start_with_none(membership: &Membership, engine: &Engine) {
     if membership.enabled {
         engine.resources().set_shares([0; DEPTHS]);
+        engine.workforce().join_cluster();
     }
 }
 
 /// One round: releases the shares of gone replicas whose jobs are taken over, then moves this
-/// replica's shares toward its fair part of every depth's quota.
+/// replica's shares toward its fair part of every depth's quota and every agent's places.
 pub async fn settle(membership: &Arc<Membership>, engine: &Engine) -> Result<(), SettleError> {
     let Some(cluster) = membership.joined() else { return Ok(()) };
     cluster.release_gone_shares().await?;
@@ -59,8 +66,10 @@ pub async fn settle(membership: &Arc<Membership>, engine: &Engine) -> Result<(),
     let demand: [u32; DEPTHS] = std::array::from_fn(|d| usage[d].in_use + usage[d].waiting);
     let targets = targets(membership, &demand, &resources.quotas());
     let capped = resources.cap_shares(targets);
-    if (0..DEPTHS).any(|d| capped[d] < usage[d].share) {
-        // The ends of the slots given back are stored before their room is offered to others.
+    let (agents, agents_lowered) = lower_agents(membership, engine).await?;
+    if agents_lowered || (0..DEPTHS).any(|d| capped[d] < usage[d].share) {
+        // The ends of the slots (and tasks) given back are stored before their room is
+        // offered to others.
         engine.flush().await?;
     }
     let wanted: Vec<i32> = (0..DEPTHS).map(|d| to_i32(targets[d].max(capped[d]))).collect();
@@ -68,7 +77,52 @@ pub async fn settle(membership: &Arc<Membership>, engine: &Engine) -> Result<(),
     let demand: Vec<i32> = demand.iter().map(|&n| to_i32(n)).collect();
     let stored = cluster.settle_shares(membership.replica_id, &wanted, &demand, &quotas).await?;
     resources.set_shares(std::array::from_fn(|d| stored.get(d).map_or(0, |&s| u32::try_from(s).unwrap_or(0))));
+    let stored = cluster.settle_agent_shares(membership.replica_id, &agents).await?;
+    engine
+        .workforce()
+        .set_shares(stored.into_iter().map(|(agent, s)| (agent, u32::try_from(s).unwrap_or(0))).collect());
     Ok(())
+}
+
+/// Works out this replica's fair part of every agent's places from the live replicas' stored
+/// demands and lowers its shares to it at once; what to ask the store for, and whether any
+/// share came down.
+async fn lower_agents(membership: &Membership, engine: &Engine) -> Result<(Vec<AgentWant>, bool), SettleError> {
+    let Some(cluster) = membership.joined() else { return Ok((Vec::new(), false)) };
+    let workforce = engine.workforce();
+    let demand = workforce.demand();
+    let mut by_replica: BTreeMap<Uuid, BTreeMap<String, u32>> = BTreeMap::new();
+    for (replica, agent, n) in cluster.agent_demands().await? {
+        by_replica.entry(replica).or_default().insert(agent, u32::try_from(n).unwrap_or(0));
+    }
+    by_replica.insert(membership.replica_id, demand.clone());
+    let me = by_replica.keys().position(|id| *id == membership.replica_id).unwrap_or(0);
+    let offset = rotation(membership);
+    let targets: BTreeMap<String, u32> = workforce
+        .members()
+        .iter()
+        .map(|member| {
+            let name = &member.spec.name;
+            let demands: Vec<u32> = by_replica.values().map(|d| d.get(name).copied().unwrap_or(0)).collect();
+            (name.clone(), fair_split(member.spec.concurrency, &demands, offset)[me])
+        })
+        .collect();
+    let (capped, lowered) = workforce.cap_shares(&targets);
+    let wants = workforce
+        .members()
+        .iter()
+        .map(|member| {
+            let name = &member.spec.name;
+            let wanted = targets.get(name).copied().unwrap_or(0).max(capped.get(name).copied().unwrap_or(0));
+            AgentWant {
+                agent: name.clone(),
+                wanted: to_i32(wanted),
+                demand: to_i32(demand.get(name).copied().unwrap_or(0)),
+                concurrency: to_i32(member.spec.concurrency),
+            }
+        })
+        .collect();
+    Ok((wants, lowered))
 }
 
 /// This replica's fair part of each depth's quota, given its demand now and the other live
@@ -81,8 +135,7 @@ fn targets(membership: &Membership, demand: &[u32; DEPTHS], quotas: &[u32; DEPTH
         .map(|(row, _)| (row.id, row.demand))
         .collect();
     let Some(me) = live.iter().position(|(id, _)| *id == membership.replica_id) else { return [0; DEPTHS] };
-    let beat = i64::try_from(membership.timing().0 * 1000).unwrap_or(1000).max(1);
-    let offset = usize::try_from(now_ms() / (beat * ROTATE_EVERY_BEATS)).unwrap_or(0);
+    let offset = rotation(membership);
     std::array::from_fn(|d| {
         let demands: Vec<u32> = live
             .iter()
@@ -99,6 +152,13 @@ fn targets(membership: &Membership, demand: &[u32; DEPTHS], quotas: &[u32; DEPTH
             .collect();
         fair_split(quotas[d], &demands, offset)[me]
     })
+}
+
+/// Where the odd slot of an uneven split starts now: it moves every few beats, the same on
+/// every replica.
+fn rotation(membership: &Membership) -> usize {
+    let beat = i64::try_from(membership.timing().0 * 1000).unwrap_or(1000).max(1);
+    usize::try_from(now_ms() / (beat * ROTATE_EVERY_BEATS)).unwrap_or(0)
 }
 
 /// Splits `quota` over replicas with these demands: one slot at a time to each replica that

@@ -16,11 +16,14 @@
 //! replicas — a reader following `seq` never finds a later number committed before an earlier
 //! one — and a `pg_notify` on [`EVENTS_CHANNEL`] tells the other replicas to read them.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use sqlx::postgres::{PgListener, PgPool};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use super::cluster_quota::AgentWant;
 use super::pg_bulk::{write_in, Numbering};
 use super::{Batch, StoreError, StoreResult};
 
@@ -82,6 +85,11 @@ pub trait ClusterStore: Send + Sync {
     /// Stores this replica's demand per depth and moves its quota shares toward `wanted`
     /// (lower at once, higher only into free room); the shares now stored.
     async fn settle_shares(&self, id: Uuid, wanted: &[i32], demand: &[i32], quotas: &[i32]) -> StoreResult<Vec<i32>>;
+    /// The live replicas' demands for each agent's places, as last stored.
+    async fn agent_demands(&self) -> StoreResult<Vec<(Uuid, String, i32)>>;
+    /// Stores this replica's demand for each agent and moves its shares of their places
+    /// toward what it wants (lower at once, higher only into free room); the shares now stored.
+    async fn settle_agent_shares(&self, id: Uuid, wants: &[AgentWant]) -> StoreResult<BTreeMap<String, i32>>;
     /// Releases the shares of gone replicas whose jobs are all taken over; how many.
     async fn release_gone_shares(&self) -> StoreResult<u64>;
     /// The number of unfinished jobs each replica owns.
@@ -254,6 +262,14 @@ impl ClusterStore for super::postgres::PgStore {
 
     async fn settle_shares(&self, id: Uuid, wanted: &[i32], demand: &[i32], quotas: &[i32]) -> StoreResult<Vec<i32>> {
         super::cluster_quota::settle(&self.pool, id, wanted, demand, quotas).await
+    }
+
+    async fn agent_demands(&self) -> StoreResult<Vec<(Uuid, String, i32)>> {
+        super::cluster_quota::agent_demands(&self.pool).await
+    }
+
+    async fn settle_agent_shares(&self, id: Uuid, wants: &[AgentWant]) -> StoreResult<BTreeMap<String, i32>> {
+        super::cluster_quota::settle_agents(&self.pool, id, wants).await
     }
 
     async fn release_gone_shares(&self) -> StoreResult<u64> {

@@ -8,6 +8,11 @@
 //! the others' stored shares leave, and a gone replica's share is released only once none of
 //! its jobs is left unclaimed or still being adopted (`jobs.adopting_from`): until the taker
 //! has stopped the workers it left, they still run, and still count.
+//!
+//! An agent's concurrency is shared the same way (migration 0014, `agent_shares`: a row per
+//! replica and agent), under the same lock and released with the same shares.
+
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::postgres::PgPool;
 use uuid::Uuid;
@@ -68,9 +73,15 @@ pub(super) async fn release_gone(pool: &PgPool) -> StoreResult<u64> {
          and cardinality(r.shares) > 0 and not exists (select 1 from jobs j \
              where (j.owner = r.id and j.status in {UNFINISHED}) or j.adopting_from = r.id)"
     );
+    let agents = format!(
+        "delete from agent_shares s using replicas r where s.replica = r.id and r.state <> '{LIVE}' \
+         and not exists (select 1 from jobs j \
+             where (j.owner = r.id and j.status in {UNFINISHED}) or j.adopting_from = r.id)"
+    );
     let mut tx = pool.begin().await?;
     sqlx::query("select pg_advisory_xact_lock($1)").bind(SHARES_LOCK).execute(&mut *tx).await?;
     let released = sqlx::query(&sql).execute(&mut *tx).await?.rows_affected();
+    sqlx::query(&agents).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(released)
 }
@@ -80,4 +91,94 @@ pub(super) async fn owned_jobs(pool: &PgPool) -> StoreResult<Vec<(Uuid, i64)>> {
     let sql =
         format!("select owner, count(*) from jobs where owner is not null and status in {UNFINISHED} group by owner");
     Ok(sqlx::query_as(&sql).fetch_all(pool).await?)
+}
+
+/// What a replica asks of one agent's places at a settling.
+#[derive(Debug, Clone)]
+pub struct AgentWant {
+    pub agent: String,
+    /// The share it wants to hold.
+    pub wanted: i32,
+    /// The tasks it holds plus the nodes it has waiting for the agent.
+    pub demand: i32,
+    /// The agent's concurrency, which the shares of all replicas stay within.
+    pub concurrency: i32,
+}
+
+/// The live replicas' demands per agent, as last stored.
+pub(super) async fn agent_demands(pool: &PgPool) -> StoreResult<Vec<(Uuid, String, i32)>> {
+    let sql = format!(
+        "select s.replica, s.agent, s.demand from agent_shares s join replicas r on r.id = s.replica \
+         where r.state = '{LIVE}'"
+    );
+    Ok(sqlx::query_as(&sql).fetch_all(pool).await?)
+}
+
+/// Stores this replica's demand for each agent and moves its shares toward what it wants, as
+/// [`settle`] does for the depths; an agent it no longer names loses its row. The shares now
+/// stored (none once the replica is no longer live).
+pub(super) async fn settle_agents(
+    pool: &PgPool,
+    replica: Uuid,
+    wants: &[AgentWant],
+) -> StoreResult<BTreeMap<String, i32>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock($1)").bind(SHARES_LOCK).execute(&mut *tx).await?;
+    let live: Option<(String,)> =
+        sqlx::query_as("select state from replicas where id = $1").bind(replica).fetch_optional(&mut *tx).await?;
+    if live.is_none_or(|(state,)| state != LIVE) {
+        return Ok(BTreeMap::new());
+    }
+    let others: HashMap<String, i64> =
+        sqlx::query_as("select agent, sum(share)::int8 from agent_shares where replica <> $1 group by agent")
+            .bind(replica)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+    let mine: HashMap<String, i32> = sqlx::query_as("select agent, share from agent_shares where replica = $1")
+        .bind(replica)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+    let settled: BTreeMap<String, i32> = wants
+        .iter()
+        .map(|want| {
+            let held = mine.get(&want.agent).copied().unwrap_or(0);
+            let room = i64::from(want.concurrency) - others.get(&want.agent).copied().unwrap_or(0);
+            let share = if want.wanted <= held { want.wanted } else { held.max(want.wanted.min(clamp(room))) };
+            (want.agent.clone(), share)
+        })
+        .collect();
+    store_agent_rows(&mut tx, replica, wants, &settled).await?;
+    tx.commit().await?;
+    Ok(settled)
+}
+
+async fn store_agent_rows(
+    tx: &mut sqlx::PgConnection,
+    replica: Uuid,
+    wants: &[AgentWant],
+    settled: &BTreeMap<String, i32>,
+) -> StoreResult<()> {
+    let agents: Vec<&str> = wants.iter().map(|w| w.agent.as_str()).collect();
+    let shares: Vec<i32> = wants.iter().map(|w| settled.get(&w.agent).copied().unwrap_or(0)).collect();
+    let demand: Vec<i32> = wants.iter().map(|w| w.demand).collect();
+    sqlx::query("delete from agent_shares where replica = $1").bind(replica).execute(&mut *tx).await?;
+    sqlx::query(
+        "insert into agent_shares (replica, agent, share, demand) \
+         select $1, * from unnest($2::text[], $3::int4[], $4::int4[])",
+    )
+    .bind(replica)
+    .bind(&agents)
+    .bind(&shares)
+    .bind(&demand)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+fn clamp(n: i64) -> i32 {
+    i32::try_from(n.max(0)).unwrap_or(i32::MAX)
 }

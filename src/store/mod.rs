@@ -30,6 +30,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 pub use cluster::{ClusterStore, Clustered, Orphan, ReplicaRow};
+pub use cluster_quota::AgentWant;
 pub use lineage::{DescendantQuery, LineageRow, LineageStore};
 pub use mail::{MailStore, MessageRow};
 pub use notify::NotifyStore;

@@ -27,11 +27,29 @@ pub struct Member {
     pub running: u32,
     /// Tasks it has taken on since this server started (the tie-break).
     pub served: u64,
+    /// In a cluster, the places of its concurrency this replica may fill (`cluster::quota`);
+    /// on its own, none (all of them).
+    pub share: Option<u32>,
 }
 
 impl Member {
+    /// The tasks it may hold here at once: its concurrency, or this replica's share of it.
+    pub fn capacity(&self) -> u32 {
+        self.share.map_or(self.spec.concurrency, |share| share.min(self.spec.concurrency))
+    }
+
     fn has_room(&self) -> bool {
-        self.spec.status == AgentStatus::Active && self.running < self.spec.concurrency
+        self.spec.status == AgentStatus::Active && self.running < self.capacity()
+    }
+
+    /// "1 of 2", or in a cluster "1 of 1 here (2 across the cluster)".
+    fn busy(&self) -> String {
+        match self.share {
+            None => format!("{} of {}", self.running, self.spec.concurrency),
+            Some(_) => {
+                format!("{} of {} here ({} across the cluster)", self.running, self.capacity(), self.spec.concurrency)
+            }
+        }
     }
 
     fn load(&self) -> f64 {
@@ -75,46 +93,69 @@ pub fn pick(members: &BTreeMap<String, Member>, ask: &Ask<'_>) -> Pick {
 fn named(members: &BTreeMap<String, Member>, name: &str) -> Pick {
     let Some(member) = members.get(name) else { return Pick::Wait(format!("no agent named '{name}' is registered")) };
     match member.spec.status {
-        AgentStatus::Active if member.has_room() => Pick::Chosen {
-            agent: name.to_string(),
-            reason: format!("named by the node ({} of {} busy)", member.running, member.spec.concurrency),
-        },
-        AgentStatus::Active => {
-            Pick::Wait(format!("'{name}' is busy ({} of {})", member.running, member.spec.concurrency))
+        AgentStatus::Active if member.has_room() => {
+            Pick::Chosen { agent: name.to_string(), reason: format!("named by the node ({} busy)", member.busy()) }
         }
+        AgentStatus::Active => Pick::Wait(format!("'{name}' is busy ({})", member.busy())),
         status => Pick::Wait(format!("'{name}' is {}", status.as_str())),
     }
 }
 
 fn delegated(members: &BTreeMap<String, Member>, delegate: &DelegateSpec, ask: &Ask<'_>) -> Pick {
-    let required: Vec<Condition> = delegate.require.iter().filter_map(|r| Condition::parse(r).ok()).collect();
     if delegate.scope == Scope::Subordinates && ask.boss.is_none() {
         return Pick::Wait("`scope: subordinates`, and no ancestor is run by an agent".into());
     }
+    let matching = eligible(members, delegate, ask);
+    if let Some(member) = sticky(&matching, delegate, ask) {
+        let name = &member.spec.name;
+        return match member.has_room() {
+            true => Pick::Chosen {
+                agent: name.clone(),
+                reason: format!("sticky: '{name}' served this job's {} before", wanted(delegate)),
+            },
+            false => Pick::Wait(format!("sticky to '{name}', which is busy ({})", member.busy())),
+        };
+    }
+    best(&matching, delegate).unwrap_or_else(|| Pick::Wait(nobody(&matching, delegate)))
+}
+
+/// The agents that are not retired, meet every requirement and are in scope.
+fn eligible<'m>(members: &'m BTreeMap<String, Member>, delegate: &DelegateSpec, ask: &Ask<'_>) -> Vec<&'m Member> {
+    let required: Vec<Condition> = delegate.require.iter().filter_map(|r| Condition::parse(r).ok()).collect();
     let in_scope = |m: &&Member| match (delegate.scope, ask.boss) {
         (Scope::Subordinates, Some(boss)) => reports_under(members, &m.spec.name, boss),
+        (Scope::Subordinates, None) => false,
         _ => true,
     };
-    let matching: Vec<&Member> = members
+    members
         .values()
         .filter(|m| m.spec.status != AgentStatus::Retired && m.spec.meets(&required))
         .filter(in_scope)
-        .collect();
-    if let Some(sticky) = ask.sticky_to.filter(|_| delegate.sticky) {
-        if let Some(member) = matching.iter().find(|m| m.spec.name == sticky && m.spec.status == AgentStatus::Active) {
-            return match member.has_room() {
-                true => Pick::Chosen {
-                    agent: sticky.to_string(),
-                    reason: format!("sticky: '{sticky}' served this job's {} before", wanted(delegate)),
-                },
-                false => Pick::Wait(format!(
-                    "sticky to '{sticky}', which is busy ({} of {})",
-                    member.running, member.spec.concurrency
-                )),
-            };
+        .collect()
+}
+
+/// The active agent a sticky delegation goes back to, if it has one.
+fn sticky<'m>(matching: &[&'m Member], delegate: &DelegateSpec, ask: &Ask<'_>) -> Option<&'m Member> {
+    let name = ask.sticky_to.filter(|_| delegate.sticky)?;
+    matching.iter().copied().find(|m| m.spec.name == name && m.spec.status == AgentStatus::Active)
+}
+
+/// The active agents a node that waits could be given once one has room: what it asks of
+/// the cluster's places (`cluster::quota` counts it in their demand).
+pub fn candidates(members: &BTreeMap<String, Member>, ask: &Ask<'_>) -> Vec<String> {
+    let active = |m: &&Member| m.spec.status == AgentStatus::Active;
+    let chosen: Vec<&Member> = match (ask.named, ask.delegate) {
+        (Some(name), _) => members.get(name).into_iter().collect(),
+        (None, Some(delegate)) => {
+            let matching = eligible(members, delegate, ask);
+            match sticky(&matching, delegate, ask) {
+                Some(member) => vec![member],
+                None => matching,
+            }
         }
-    }
-    best(&matching, delegate).unwrap_or_else(|| Pick::Wait(nobody(&matching, delegate)))
+        (None, None) => Vec::new(),
+    };
+    chosen.into_iter().filter(active).map(|m| m.spec.name.clone()).collect()
 }
 
 fn best(matching: &[&Member], delegate: &DelegateSpec) -> Option<Pick> {
@@ -127,12 +168,11 @@ fn best(matching: &[&Member], delegate: &DelegateSpec) -> Option<Pick> {
         score(a).total_cmp(&score(b)).then(b.served.cmp(&a.served)).then(b.spec.name.cmp(&a.spec.name))
     })?;
     let reason = format!(
-        "{} of {} matching agents had room; '{}' had {} of {} busy and met {} preference points",
+        "{} of {} matching agents had room; '{}' had {} busy and met {} preference points",
         matching.iter().filter(|m| m.has_room()).count(),
         matching.len(),
         chosen.spec.name,
-        chosen.running,
-        chosen.spec.concurrency,
+        chosen.busy(),
         points(chosen)
     );
     Some(Pick::Chosen { agent: chosen.spec.name.clone(), reason })

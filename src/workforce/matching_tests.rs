@@ -10,7 +10,10 @@ fn roster(agents: &[serde_json::Value]) -> BTreeMap<String, Member> {
             let mut value = a.clone();
             value["run"] = json!({"type": "command", "argv": ["true"]});
             let spec: AgentSpec = serde_json::from_value(value).unwrap();
-            (spec.name.clone(), Member { spec: Arc::new(spec), created_ms: 0, updated_ms: 0, running: 0, served: 0 })
+            (
+                spec.name.clone(),
+                Member { spec: Arc::new(spec), created_ms: 0, updated_ms: 0, running: 0, served: 0, share: None },
+            )
         })
         .collect()
 }

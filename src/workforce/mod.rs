@@ -13,6 +13,7 @@ pub mod agent;
 pub mod matching;
 pub mod meters;
 pub mod org;
+pub mod shares;
 pub mod templates;
 
 use std::collections::{BTreeMap, HashMap};
@@ -45,6 +46,10 @@ struct Roster {
     members: BTreeMap<String, Member>,
     /// The agent that last served a job's delegation with given requirements.
     served: HashMap<(Uuid, String), String>,
+    /// In a cluster, this replica's share of each agent's places (`None`: on its own).
+    shares: Option<BTreeMap<String, u32>>,
+    /// The nodes waiting for an agent, with the agents that could serve each.
+    waiting: HashMap<Uuid, Vec<String>>,
 }
 
 /// An agent held by a node until the node ends; dropping it frees the place.
@@ -90,7 +95,8 @@ impl Workforce {
     pub fn put(&self, spec: AgentSpec, created_ms: i64, updated_ms: i64) {
         let mut roster = self.roster();
         let (running, served) = roster.members.get(&spec.name).map_or((0, 0), |m| (m.running, m.served));
-        let member = Member { spec: Arc::new(spec), created_ms, updated_ms, running, served };
+        let share = roster.shares.as_ref().map(|shares| shares.get(&spec.name).copied().unwrap_or(0));
+        let member = Member { spec: Arc::new(spec), created_ms, updated_ms, running, served, share };
         roster.members.insert(member.spec.name.clone(), member);
         drop(roster);
         self.inner.changed.notify_waiters();
@@ -130,13 +136,19 @@ impl Workforce {
         let sticky = key.as_ref().and_then(|k| roster.served.get(k).cloned());
         let ask = Ask { sticky_to: sticky.as_deref(), ..*ask };
         match matching::pick(&roster.members, &ask) {
-            Pick::Wait(why) => Err(why),
+            Pick::Wait(why) => {
+                let candidates = matching::candidates(&roster.members, &ask);
+                roster.waiting.insert(node_id, candidates);
+                Err(why)
+            }
             Pick::Chosen { agent, reason } => {
+                roster.waiting.remove(&node_id);
                 if let Some(key) = key {
                     roster.served.insert(key, agent.clone());
                 }
-                drop(roster);
-                Ok((self.hold(&agent, node_id, true), reason))
+                // Held under the same lock as the pick: no other pick, and no settling of
+                // this replica's shares, sees the place as free in between.
+                Ok((self.hold(roster, &agent, node_id, true), reason))
             }
         }
     }
@@ -144,14 +156,14 @@ impl Workforce {
     /// Holds `agent` for a node whatever its load: a node restored after a restart keeps the
     /// agent it had; `delegate`, when it was delegated, is remembered for stickiness.
     pub fn resume(&self, job_id: Uuid, node_id: Uuid, agent: &str, delegate: Option<&DelegateSpec>) -> Lease {
+        let mut roster = self.roster();
         if let Some(delegate) = delegate {
-            self.roster().served.insert(served_key(job_id, delegate), agent.to_string());
+            roster.served.insert(served_key(job_id, delegate), agent.to_string());
         }
-        self.hold(agent, node_id, false)
+        self.hold(roster, agent, node_id, false)
     }
 
-    fn hold(&self, agent: &str, node_id: Uuid, fresh: bool) -> Lease {
-        let mut roster = self.roster();
+    fn hold(&self, mut roster: MutexGuard<'_, Roster>, agent: &str, node_id: Uuid, fresh: bool) -> Lease {
         if let Some(member) = roster.members.get_mut(agent) {
             member.running += 1;
             member.served += u64::from(fresh);
@@ -159,6 +171,11 @@ impl Workforce {
         drop(roster);
         self.inner.meters.started(agent, node_id, fresh);
         Lease { workforce: self.clone(), agent: agent.to_string(), node_id, started: std::time::Instant::now() }
+    }
+
+    /// Node `node_id` waits for an agent no more (it timed out, was cancelled, or its job ended).
+    pub fn stop_waiting(&self, node_id: Uuid) {
+        self.roster().waiting.remove(&node_id);
     }
 
     /// A job ended: what served it is forgotten.

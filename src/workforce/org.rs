@@ -97,6 +97,7 @@ mod tests {
             updated_ms: 0,
             running: 1,
             served: 0,
+            share: None,
         };
         let members =
             [member("ceo", None), member("cto", Some("ceo")), member("dev", Some("cto")), member("cfo", Some("ceo"))];

@@ -585,8 +585,11 @@ export interface AgentRun {
 
 /** How much an agent runs now, against how much it may at once. */
 export interface AgentLoad {
+  /** Tasks it holds on the answering server. */
   running: number;
   concurrency: number;
+  /** In a cluster, the places of its concurrency the answering replica may fill now; absent on a server on its own. */
+  share?: number;
 }
 
 /** A registered agent (`GET /agents`). */

@@ -30,6 +30,15 @@ const rowCells = (table: HTMLElement, name: string) =>
   [...(within(table).getByRole('rowheader', { name }).closest('tr')?.querySelectorAll('td') ?? [])].map((td) => td.textContent);
 
 describe('AgentPanel', () => {
+  it('shows, in a cluster, the places of the agent this replica may fill', async () => {
+    const agent = devA();
+    const { handler } = server(false, { ...agent, load: { ...agent.load, running: 1, concurrency: 3, share: 2 } });
+    renderWithServices(<AgentPanel name="dev-a" version={0} onChanged={vi.fn()} />, handler);
+    const share = await screen.findByTestId('agent-share');
+    expect(share.textContent).toBe('2 of 3 (this replica’s share across the cluster)');
+    expect(screen.getByTestId('agent-load').textContent).toBe('1/3');
+  });
+
   it('shows the agent’s facts, its performance over 24 h and all time, and its recent tasks', async () => {
     const { handler } = server(false);
     renderWithServices(<AgentPanel name="dev-a" version={0} onChanged={vi.fn()} />, handler);
@@ -40,6 +49,7 @@ describe('AgentPanel', () => {
     expect(screen.getByText('command: sleep 1')).toBeTruthy();
     expect(screen.getByTestId('agent-load').textContent).toBe('0/1');
     expect(screen.getByTestId('agent-mailbox').textContent).toBe('2 messages open');
+    expect(screen.queryByTestId('agent-share'), 'a server on its own has no share').toBeNull();
     expect(screen.getByTestId('agent-status').textContent).toContain('active');
     expect(within(table).getAllByRole('columnheader').map((th) => th.textContent)).toEqual(['Figure', '24 h', 'All time']);
     expect(rowCells(table, 'Started')).toEqual(['2', '5']);

@@ -74,6 +74,12 @@ function Facts({ agent }: { agent: AgentDetail }) {
       <dd>{agent.concurrency}</dd>
       <dt>Running</dt>
       <dd data-testid="agent-load">{formatLoad(agent.load.running, agent.load.concurrency)}</dd>
+      {agent.load.share !== undefined && (
+        <>
+          <dt>Places here</dt>
+          <dd data-testid="agent-share">{shareText(agent.load.share, agent.load.concurrency)}</dd>
+        </>
+      )}
       <dt>Mailbox</dt>
       <dd data-testid="agent-mailbox">{mailboxText(agent.mailbox.open)}</dd>
       {budget && (
@@ -84,6 +90,11 @@ function Facts({ agent }: { agent: AgentDetail }) {
       )}
     </dl>
   );
+}
+
+/** In a cluster, the agent's places this replica may fill, in words. */
+function shareText(share: number, concurrency: number): string {
+  return `${share} of ${concurrency} (this replica’s share across the cluster)`;
 }
 
 /** What waits in the agent's own mailbox, in words. */

@@ -147,6 +147,7 @@ impl JobRun {
         let waiting = std::mem::take(&mut self.staffing.waiting);
         for (index, requested_ms) in waiting {
             if self.nodes[index].phase != Phase::AwaitAgent {
+                self.ctx.workforce.stop_waiting(self.nodes[index].id);
                 continue;
             }
             match self.try_staff(index, requested_ms) {
@@ -172,6 +173,7 @@ impl JobRun {
         match self.try_staff(index, requested_ms) {
             Ok(()) => self.queue_for_slot(index),
             Err(why) => {
+                self.ctx.workforce.stop_waiting(self.nodes[index].id);
                 self.record_delegation(index, "timed_out", &why, requested_ms);
                 let waited = (now_ms() - requested_ms).max(0) / 1000;
                 self.end_node(index, NodeStatus::Failed, None, Some(format!("no agent within {waited} s: {why}")));
@@ -217,6 +219,9 @@ impl JobRun {
     pub(super) fn end_staffing(&mut self) {
         if let Some(watcher) = self.staffing.watcher.take() {
             watcher.cancel();
+        }
+        for (index, _) in std::mem::take(&mut self.staffing.waiting) {
+            self.ctx.workforce.stop_waiting(self.nodes[index].id);
         }
         self.ctx.workforce.forget_job(self.job_id);
     }
