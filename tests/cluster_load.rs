@@ -1,7 +1,8 @@
 //! Replicas under load (issue 18), with the real binary over one throwaway PostgreSQL: a
 //! hundred jobs over three replicas with one killed mid-run, and a rolling restart of all
 //! three, each with the global quota sampled throughout from every replica's stats and from
-//! the database.
+//! the database; an agent's concurrency held across three replicas; and a takeover whose
+//! adoption the database refuses for a while.
 //!
 //! They need PostgreSQL, so `scripts/test.sh` runs them with `--ignored` once it has started
 //! one and named it in `CADRE_TEST_DATABASE_URL`; run alone without it they fail, saying so.
@@ -346,4 +347,46 @@ async fn wait_until(server: &Server, path: &str, ready: impl Fn(&Value) -> bool)
         assert!(begun.elapsed() < server::STARTUP_DEADLINE, "{path} on {} never became ready", server.url);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Refuses, while it stands, every attempt to store a job's adoption (and counts them).
+const REFUSE_ADOPTIONS: &str = "create sequence adoptions_refused; \
+    create function refuse_adoption() returns trigger language plpgsql as $$ \
+    begin perform nextval('adoptions_refused'); raise exception 'adoption refused by the test'; end $$; \
+    create trigger refuse_adoption before update on jobs for each row \
+    when (old.adopting_from is not null and new.adopting_from is null) execute function refuse_adoption()";
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
+async fn jobs_a_replica_claims_and_cannot_load_are_given_back_and_taken_over_later() {
+    let url = database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut a = replica_with(dir.path(), "a", &url, None, &CLUSTER);
+    let b = replica_with(dir.path(), "b", &url, Some(&a.key), &CLUSTER);
+    let id = submit_id(&a, &sleepers("stranded", 2, "1")).await;
+    server::wait_for(&a, &id, |job| job["counts"]["by_status"]["running"].as_u64() >= Some(2)).await;
+    let mut db = sqlx::PgConnection::connect(&url).await.expect("connect");
+    sqlx::raw_sql(REFUSE_ADOPTIONS).execute(&mut db).await.expect("trigger");
+    a.child.kill().expect("kill -9");
+    let _ = a.child.wait();
+    // b claims the job, fails to load it, gives it back, and claims it again next round: a
+    // replica that kept what it could not load would be refused once and never again.
+    let begun = std::time::Instant::now();
+    loop {
+        let (refused,): (i64,) =
+            sqlx::query_as("select case when is_called then last_value else 0 end from adoptions_refused")
+                .fetch_one(&mut db)
+                .await
+                .expect("count");
+        if refused >= 2 {
+            break;
+        }
+        assert!(begun.elapsed() < server::STARTUP_DEADLINE, "the job was not claimed again after a failed adoption");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sqlx::raw_sql("drop trigger refuse_adoption on jobs").execute(&mut db).await.expect("drop");
+    let job = all_succeed(&b, std::slice::from_ref(&id)).await.remove(0);
+    assert_each_node_ended_once(&b, &job);
+    let log = std::fs::read_to_string(dir.path().join("b.log")).expect("log");
+    assert!(log.contains("gave them back for the next round"), "{log}");
 }

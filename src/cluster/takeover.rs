@@ -7,7 +7,9 @@
 //! replica still holding its row's share lock and refuses every later one (`store::cluster`),
 //! so what the claim reads next is everything the dead replica will ever have written. The
 //! claim takes at most the ceiling of orphans over live replicas per round (`for update skip
-//! locked`), so concurrent survivors share the work instead of one taking it all.
+//! locked`), so concurrent survivors share the work instead of one taking it all. Jobs it
+//! claimed and could not load (the store failed it midway) it gives back at once, so they are
+//! orphans again for the next round rather than owned by a replica that does not drive them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,8 +74,16 @@ async fn sweep(membership: &Membership, engine: &Engine) -> Result<(), SweepErro
         let data = json!({"job_id": orphan.id, "from": orphan.owner, "by": membership.replica_id});
         engine.record_event(EventDraft::job(EventKind::JobTakenOver, orphan.id, Some(0), &data));
     }
-    let taken = engine.adopt(&claimed, &membership.host()).await?;
-    log_taken(&claimed, taken);
+    match engine.adopt(&claimed, &membership.host()).await {
+        Ok(taken) => log_taken(&claimed, taken),
+        Err(err) => {
+            // Loaded here they are not, so they must not stay owned here: given back to the
+            // replica they came from (gone), they are orphans again for the next round.
+            let ids: Vec<uuid::Uuid> = claimed.iter().map(|orphan| orphan.id).collect();
+            let returned = cluster.give_back(membership.replica_id, &ids).await?;
+            log_given_back(&err, returned);
+        }
+    }
     Ok(())
 }
 
@@ -95,6 +105,10 @@ fn log_unsettled(err: &super::quota::SettleError) {
 
 fn log_declared(replicas: &[uuid::Uuid]) {
     tracing::warn!(?replicas, "declared replicas dead: their heartbeats are older than the lease");
+}
+
+fn log_given_back(err: &crate::engine::EngineError, jobs: u64) {
+    tracing::warn!(error = %err, jobs, "could not load the jobs claimed; gave them back for the next round");
 }
 
 fn log_taken(claimed: &[Orphan], taken: usize) {

@@ -78,6 +78,9 @@ pub trait ClusterStore: Send + Sync {
     /// Makes `replica` the owner of up to `limit` orphans, oldest first, skipping any another
     /// replica is claiming; each with the host of the replica that had it.
     async fn claim_orphans(&self, replica: Uuid, limit: i64) -> StoreResult<Vec<Orphan>>;
+    /// Returns jobs `replica` claimed and could not load to the replica they came from (gone),
+    /// so another round claims them again; how many it returned.
+    async fn give_back(&self, replica: Uuid, jobs: &[Uuid]) -> StoreResult<u64>;
     /// Ends the adoption of these claimed jobs: forgets the worker processes recorded for them
     /// (stopped by now, or out of reach), after which the replica they came from holds no
     /// quota for them.
@@ -250,6 +253,11 @@ impl ClusterStore for super::postgres::PgStore {
             "select r.* from jobs j join replicas r on r.id = j.owner where j.id = $1 and j.status in {UNFINISHED}"
         );
         Ok(sqlx::query_as(&sql).bind(job).fetch_optional(&self.pool).await?)
+    }
+
+    async fn give_back(&self, replica: Uuid, jobs: &[Uuid]) -> StoreResult<u64> {
+        let sql = "update jobs set owner = adopting_from where id = any($1) and owner = $2";
+        Ok(sqlx::query(sql).bind(jobs).bind(replica).execute(&self.pool).await?.rows_affected())
     }
 
     async fn adopted(&self, jobs: &[Uuid]) -> StoreResult<()> {

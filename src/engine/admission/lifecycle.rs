@@ -52,7 +52,8 @@ impl Admission {
     /// gone, through the same restore as [`resume`](Self::resume), for these jobs only. Worker
     /// processes they left on this machine (`host`) are stopped first; those on another machine
     /// cannot be reached from here (their own replica stops them if it is still alive).
-    /// Returns how many jobs it took on.
+    /// Returns how many jobs it took on. On an error none of them is driven here: the caller
+    /// gives them back for the next round (`cluster::takeover`).
     pub(in crate::engine) async fn adopt(
         self: &Arc<Self>,
         orphans: &[Orphan],
@@ -60,6 +61,26 @@ impl Admission {
     ) -> Result<usize, EngineError> {
         let (unfinished, queued) = self.orphaned_jobs(orphans).await?;
         let inboxes = self.take_on(&unfinished, &queued);
+        match self.settle_adoption(orphans, &unfinished, host).await {
+            Ok(interrupted) => {
+                self.continue_all(&unfinished, inboxes, &interrupted).await;
+                Ok(unfinished.len() + queued.len())
+            }
+            Err(err) => {
+                self.let_go(&unfinished, &queued);
+                Err(err)
+            }
+        }
+    }
+
+    /// Stops what the claimed jobs' replica left running on this machine, forgets its process
+    /// rows and loads the jobs' mail; the nodes whose attempts were interrupted.
+    async fn settle_adoption(
+        &self,
+        orphans: &[Orphan],
+        unfinished: &[JobRow],
+        host: &str,
+    ) -> Result<HashSet<Uuid>, EngineError> {
         let ids: HashSet<Uuid> = unfinished.iter().map(|job| job.id).collect();
         let here: HashSet<Uuid> = ids.iter().copied().filter(|&id| on_host(orphans, id, host)).collect();
         let recorded: Vec<_> = self.store.processes().await?.into_iter().filter(|p| ids.contains(&p.job_id)).collect();
@@ -67,17 +88,28 @@ impl Admission {
         let here: HashSet<String> = here.iter().map(Uuid::to_string).collect();
         crate::engine::orphans::stop(&local, &here, self.ctx.process.kill_grace).await;
         if let Some(cluster) = self.store.cluster() {
-            // Stopped (or out of reach): the replica they came from no longer holds quota for them.
             let claimed: Vec<Uuid> = orphans.iter().map(|orphan| orphan.id).collect();
+            // Read before the adoption is stored, so that a failure leaves nothing loaded.
+            let mail = cluster.open_messages_of(&claimed).await?;
+            // Stopped (or out of reach): the replica they came from no longer holds quota for them.
             cluster.adopted(&claimed).await?;
             // Their mailboxes come with them: a node's messages are kept by its job's driver.
-            for row in cluster.open_messages_of(&claimed).await? {
+            for row in mail {
                 self.ctx.keep(row);
             }
         }
-        let interrupted = recorded.iter().map(|process| process.node_id).collect();
-        self.continue_all(&unfinished, inboxes, &interrupted).await;
-        Ok(unfinished.len() + queued.len())
+        Ok(recorded.iter().map(|process| process.node_id).collect())
+    }
+
+    /// Undoes [`take_on`](Self::take_on) for jobs whose adoption failed: no driver, no place
+    /// in the queue.
+    fn let_go(&self, unfinished: &[JobRow], queued: &[JobRow]) {
+        let mut state = self.lock();
+        for job in unfinished {
+            state.running.remove(&job.id);
+        }
+        let dropped: HashSet<Uuid> = queued.iter().map(|job| job.id).collect();
+        state.queue.retain(|id| !dropped.contains(id));
     }
 
     /// The claimed jobs as stored: those to continue and those to queue, each oldest first.
