@@ -89,7 +89,7 @@ step "API, CLI, recovery and agent tests on PostgreSQL"
 cargo test --locked --test api --test cli --test recovery --test agents
 
 step "replicas: several cadre serve over one PostgreSQL"
-cargo test --locked --test cluster --test cluster_load -- --ignored
+cargo test --locked --test cluster --test cluster_load --test cluster_shares -- --ignored
 
 step "store outage: PostgreSQL stopped and started again under a running job"
 cargo test --locked --test outage -- --ignored

@@ -1,8 +1,7 @@
 //! Replicas under load (issue 18), with the real binary over one throwaway PostgreSQL: a
 //! hundred jobs over three replicas with one killed mid-run, and a rolling restart of all
 //! three, each with the global quota sampled throughout from every replica's stats and from
-//! the database; an agent's concurrency held across three replicas; and a takeover whose
-//! adoption the database refuses for a while.
+//! the database; and a takeover whose adoption the database refuses for a while.
 //!
 //! They need PostgreSQL, so `scripts/test.sh` runs them with `--ignored` once it has started
 //! one and named it in `CADRE_TEST_DATABASE_URL`; run alone without it they fail, saying so.
@@ -22,7 +21,7 @@ use replicas::{
     all_succeed, assert_each_node_ended_once, database, events_stored, get, owners, replay, replica_seen, replica_with,
     sleepers, wait_state, CLUSTER,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 use server::{submit_id, Server};
 use sqlx::Connection;
 
@@ -266,87 +265,6 @@ async fn a_rolling_restart_of_all_three_replicas_under_load_loses_nothing() {
     stop_sampling.cancel();
     assert_quota_held(&sampler.await.expect("sampler"));
     assert_nothing_held(&serving.iter().collect::<Vec<_>>(), &url).await;
-}
-
-/// The most of `intervals` (start, end) that overlap at any moment.
-fn most_at_once(intervals: &[(i64, i64)]) -> usize {
-    let mut edges: Vec<(i64, i32)> = intervals.iter().flat_map(|&(start, end)| [(start, 1), (end, -1)]).collect();
-    // An end and a start at the same millisecond do not overlap: ends first.
-    edges.sort_unstable();
-    let (mut now, mut most) = (0_i32, 0_i32);
-    for (_, step) in edges {
-        now += step;
-        most = most.max(now);
-    }
-    usize::try_from(most).unwrap_or(0)
-}
-
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
-async fn an_agents_concurrency_holds_across_the_cluster() {
-    let url = database().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let a = replica_with(dir.path(), "a", &url, None, &CLUSTER);
-    let servers = [
-        replica_with(dir.path(), "b", &url, Some(&a.key), &CLUSTER),
-        replica_with(dir.path(), "c", &url, Some(&a.key), &CLUSTER),
-        a,
-    ];
-    let agent = json!({"name": "solo", "run": {"type": "command", "argv": ["sleep", "0.3"]}, "concurrency": 2});
-    let made = reqwest::Client::new()
-        .post(format!("{}/api/v1/agents", servers[2].url))
-        .bearer_auth(&servers[2].key)
-        .json(&agent)
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(made.status().as_u16(), 201);
-    for server in &servers {
-        // Each replica learns of the agent within a heartbeat, and of its share of it.
-        wait_until(server, "/agents/solo", |a| a["load"]["share"].is_u64()).await;
-    }
-    // Nine jobs of two tasks for the agent, spread over the three replicas: on their own each
-    // replica would run two at once.
-    let mut jobs = Vec::new();
-    for i in 0..9 {
-        let tasks: Vec<Value> = (0..2).map(|t| json!({"name": format!("t{t}"), "agent": "solo"})).collect();
-        let job = json!({"request": format!("job {i}"), "plan": {"name": "root", "children": tasks}});
-        jobs.push(submit_id(&servers[i % 3], &job).await);
-    }
-    all_succeed(&servers[0], &jobs).await;
-    let mut db = sqlx::PgConnection::connect(&url).await.expect("connect");
-    let held: Vec<(i64, i64)> = sqlx::query_as(
-        "select d.assigned_ms, n.finished_ms from delegations d join nodes n on n.id = d.node_id \
-         where d.agent = 'solo' and d.state = 'assigned'",
-    )
-    .fetch_all(&mut db)
-    .await
-    .expect("delegations");
-    assert_eq!(held.len(), 18, "every task was given the agent");
-    assert!(most_at_once(&held) <= 2, "the agent held at most 2 tasks at once across the cluster: {held:?}");
-    let owners: Vec<Option<uuid::Uuid>> = owners(&url).await.into_iter().map(|(_, owner)| owner).collect();
-    assert!(owners.iter().collect::<std::collections::HashSet<_>>().len() == 3, "each replica ran some: {owners:?}");
-    let metrics =
-        reqwest::get(format!("{}/metrics", servers[1].url)).await.expect("metrics").text().await.expect("text");
-    assert!(metrics.contains("cadre_agent_share{agent=\"solo\"}"), "{metrics}");
-}
-
-/// Polls `path` on `server` until `ready` holds of the answer.
-async fn wait_until(server: &Server, path: &str, ready: impl Fn(&Value) -> bool) {
-    let begun = std::time::Instant::now();
-    loop {
-        let answer = reqwest::Client::new()
-            .get(format!("{}/api/v1{path}", server.url))
-            .bearer_auth(&server.key)
-            .send()
-            .await
-            .expect("request");
-        if answer.status().is_success() && ready(&answer.json().await.expect("json")) {
-            return;
-        }
-        assert!(begun.elapsed() < server::STARTUP_DEADLINE, "{path} on {} never became ready", server.url);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Refuses, while it stands, every attempt to store a job's adoption (and counts them).

@@ -13,6 +13,7 @@
 
 pub mod fanout;
 pub mod quota;
+pub mod rounds;
 pub mod steward;
 pub mod takeover;
 

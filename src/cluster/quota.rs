@@ -56,11 +56,14 @@ pub fn start_with_none(membership: &Membership, engine: &Engine) {
     }
 }
 
-/// One round: releases the shares of gone replicas whose jobs are taken over, then moves this
-/// replica's shares toward its fair part of every depth's quota and every agent's places.
-pub async fn settle(membership: &Arc<Membership>, engine: &Engine) -> Result<(), SettleError> {
+/// One round: releases the shares of gone replicas whose jobs are taken over (when
+/// `release_gone`: the heartbeat's rounds), then moves this replica's shares toward its fair
+/// part of every depth's quota and every agent's places.
+pub async fn settle(membership: &Arc<Membership>, engine: &Engine, release_gone: bool) -> Result<(), SettleError> {
     let Some(cluster) = membership.joined() else { return Ok(()) };
-    cluster.release_gone_shares().await?;
+    if release_gone {
+        cluster.release_gone_shares().await?;
+    }
     let resources = engine.resources();
     let usage = resources.usage();
     let demand: [u32; DEPTHS] = std::array::from_fn(|d| usage[d].in_use + usage[d].waiting);
@@ -77,6 +80,9 @@ pub async fn settle(membership: &Arc<Membership>, engine: &Engine) -> Result<(),
     let demand: Vec<i32> = demand.iter().map(|&n| to_i32(n)).collect();
     let stored = cluster.settle_shares(membership.replica_id, &wanted, &demand, &quotas).await?;
     resources.set_shares(std::array::from_fn(|d| stored.get(d).map_or(0, |&s| u32::try_from(s).unwrap_or(0))));
+    if agents.is_empty() {
+        return Ok(());
+    }
     let stored = cluster.settle_agent_shares(membership.replica_id, &agents).await?;
     engine
         .workforce()
@@ -88,8 +94,10 @@ pub async fn settle(membership: &Arc<Membership>, engine: &Engine) -> Result<(),
 /// demands and lowers its shares to it at once; what to ask the store for, and whether any
 /// share came down.
 async fn lower_agents(membership: &Membership, engine: &Engine) -> Result<(Vec<AgentWant>, bool), SettleError> {
-    let Some(cluster) = membership.joined() else { return Ok((Vec::new(), false)) };
     let workforce = engine.workforce();
+    let Some(cluster) = membership.joined().filter(|_| !workforce.members().is_empty()) else {
+        return Ok((Vec::new(), false));
+    };
     let demand = workforce.demand();
     let mut by_replica: BTreeMap<Uuid, BTreeMap<String, u32>> = BTreeMap::new();
     for (replica, agent, n) in cluster.agent_demands().await? {

@@ -1,4 +1,5 @@
-//! Failover: every heartbeat (a round, which then settles the quota shares: `quota`), a live
+//! Failover: every heartbeat (a round, which then settles the quota shares: `quota`, as it
+//! also does between heartbeats when asked: `rounds`), a live
 //! replica declares dead the replicas whose heartbeat is older than the lease, claims its
 //! share of the unfinished jobs no live replica owns, and continues them through the engine's
 //! restore path (`Engine::adopt`).
@@ -33,18 +34,31 @@ async fn run(membership: Arc<Membership>, engine: Engine) {
     let (heartbeat_s, _) = membership.timing();
     let mut every = tokio::time::interval(Duration::from_secs(heartbeat_s));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut rounds = super::rounds::Rounds::default();
     while !membership.lost().is_cancelled() {
-        every.tick().await;
+        let heartbeat = tokio::select! {
+            _ = every.tick() => true,
+            () = rounds.due(&membership, &engine) => false,
+        };
         // A replica that cannot show it is a member takes nothing on.
         if membership.is_member() {
-            if let Err(err) = sweep(&membership, &engine).await {
-                log_failed(&err);
-            }
-            if let Err(err) = super::quota::settle(&membership, &engine).await {
-                log_unsettled(&err);
-            }
-            super::steward::round(&membership, &engine).await;
+            round(&membership, &engine, &mut rounds, heartbeat).await;
         }
+    }
+}
+
+/// A heartbeat's round (failover, shares, the steward's work), or a settling of shares alone.
+async fn round(membership: &Arc<Membership>, engine: &Engine, rounds: &mut super::rounds::Rounds, heartbeat: bool) {
+    if heartbeat {
+        if let Err(err) = sweep(membership, engine).await {
+            log_failed(&err);
+        }
+    }
+    if let Err(err) = rounds.settle(membership, engine, heartbeat).await {
+        log_unsettled(&err);
+    }
+    if heartbeat {
+        super::steward::round(membership, engine).await;
     }
 }
 

@@ -29,6 +29,9 @@ use super::{Batch, StoreError, StoreResult};
 
 /// The channel a replica's commit notifies with the last event number it stored.
 pub const EVENTS_CHANNEL: &str = "cadre_events";
+/// The channel on which a replica asks the others to settle their shares now (the payload is
+/// its id).
+pub const SHARES_CHANNEL: &str = "cadre_shares";
 /// A replica's `state` while it serves.
 pub const LIVE: &str = "live";
 /// A replica's `state` once it has stopped of its own accord.
@@ -70,6 +73,13 @@ pub trait ClusterStore: Send + Sync {
     async fn replicas(&self, since_ms: i64) -> StoreResult<Vec<ReplicaRow>>;
     /// A listener told of every other replica's stored events.
     async fn event_signals(&self) -> StoreResult<EventSignals>;
+    /// A listener told whenever a replica asks the others to settle their shares ([`nudge`]).
+    ///
+    /// [`nudge`]: ClusterStore::nudge
+    async fn share_signals(&self) -> StoreResult<ShareSignals>;
+    /// Asks every replica to settle its shares now, on behalf of `replica` (which stored a
+    /// demand its shares do not meet, or gave room back).
+    async fn nudge(&self, replica: Uuid) -> StoreResult<()>;
     /// Declares dead every live replica whose heartbeat is older than `cutoff_ms`: from the
     /// commit on, their writes are refused. The ids this call declared.
     async fn declare_lapsed(&self, cutoff_ms: i64, now_ms: i64) -> StoreResult<Vec<Uuid>>;
@@ -133,6 +143,17 @@ impl EventSignals {
     pub async fn next(&mut self) -> StoreResult<()> {
         self.0.try_recv().await?;
         Ok(())
+    }
+}
+
+/// Requests to settle shares now, from any replica.
+pub struct ShareSignals(PgListener);
+
+impl ShareSignals {
+    /// The id of the next replica asking (reconnecting first if the connection was lost; what
+    /// was sent meanwhile is missed, and the heartbeat's round covers it).
+    pub async fn next(&mut self) -> StoreResult<String> {
+        Ok(self.0.recv().await?.payload().to_string())
     }
 }
 
@@ -211,6 +232,21 @@ impl ClusterStore for super::postgres::PgStore {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(EVENTS_CHANNEL).await?;
         Ok(EventSignals(listener))
+    }
+
+    async fn share_signals(&self) -> StoreResult<ShareSignals> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(SHARES_CHANNEL).await?;
+        Ok(ShareSignals(listener))
+    }
+
+    async fn nudge(&self, replica: Uuid) -> StoreResult<()> {
+        sqlx::query("select pg_notify($1, $2)")
+            .bind(SHARES_CHANNEL)
+            .bind(replica.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn declare_lapsed(&self, cutoff_ms: i64, now_ms: i64) -> StoreResult<Vec<Uuid>> {

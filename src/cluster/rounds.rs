@@ -1,0 +1,143 @@
+//! Shares that move sooner than a heartbeat. Besides the heartbeat's round, a replica settles
+//! its shares (`quota::settle`) as soon as it wants more than they give it and has not said so
+//! yet (its demand changed since it last stored it), and whenever another replica asks
+//! (`NOTIFY cadre_shares`). It asks the others after a settling that gave room back, or that
+//! stored a demand its shares do not meet: so a slot or an agent's place held idle on one
+//! replica moves to another that waits for it within a few round trips, not a heartbeat or two.
+//!
+//! Settlings are at least [`MIN_GAP`] apart on each replica, so however busy the cluster the
+//! extra rounds are bounded; a lost notification costs only the time to the next heartbeat.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::quota::SettleError;
+use super::Membership;
+use crate::domain::DEPTHS;
+use crate::engine::Engine;
+use crate::store::cluster::ShareSignals;
+
+/// The least time between two settlings of one replica.
+const MIN_GAP: Duration = Duration::from_millis(200);
+/// How often a replica looks whether it wants more than its shares give it.
+const LOOK_EVERY: Duration = Duration::from_millis(50);
+
+/// What a replica asks for: slots per depth (held plus waiting) and places per agent.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Demand {
+    depths: [u32; DEPTHS],
+    agents: BTreeMap<String, u32>,
+}
+
+/// This replica's settlings between heartbeats.
+pub struct Rounds {
+    signals: Option<ShareSignals>,
+    last: Instant,
+    /// The demand the last settling stored.
+    told: Demand,
+}
+
+impl Default for Rounds {
+    fn default() -> Self {
+        Self { signals: None, last: Instant::now(), told: Demand::default() }
+    }
+}
+
+impl Rounds {
+    /// Resolves when this replica should settle before its next heartbeat: another replica
+    /// asked, or it wants more than its shares and has not said so.
+    pub async fn due(&mut self, membership: &Membership, engine: &Engine) {
+        tokio::time::sleep(MIN_GAP.saturating_sub(self.last.elapsed())).await;
+        if self.signals.is_none() {
+            self.signals = listen(membership).await;
+        }
+        let me = membership.replica_id.to_string();
+        loop {
+            tokio::select! {
+                asked = next_signal(&mut self.signals) => match asked {
+                    Some(from) if from != me => return,
+                    Some(_) => {}
+                    None => self.signals = None,
+                },
+                () = tokio::time::sleep(LOOK_EVERY) => {
+                    if wants_more(engine) && demand(engine) != self.told {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One settling (`release_gone`: with the heartbeat's, which also releases the shares of
+    /// gone replicas); then the others are asked to settle when this one gave room back, or
+    /// wants more than it holds and says so for the first time.
+    pub async fn settle(
+        &mut self,
+        membership: &Arc<Membership>,
+        engine: &Engine,
+        release_gone: bool,
+    ) -> Result<(), SettleError> {
+        if !release_gone {
+            // The other replicas' demands as stored now, not as the last heartbeat read them.
+            membership.refresh().await;
+        }
+        let before = shares(engine);
+        let asked = demand(engine);
+        super::quota::settle(membership, engine, release_gone).await?;
+        self.last = Instant::now();
+        let after = shares(engine);
+        let gave_back = before.0.iter().zip(&after.0).any(|(b, a)| a < b)
+            || before.1.iter().any(|(agent, b)| after.1.get(agent).is_some_and(|a| a < b));
+        let news = asked != self.told;
+        self.told = asked;
+        if gave_back || (news && wants_more(engine)) {
+            if let Some(cluster) = membership.joined() {
+                cluster.nudge(membership.replica_id).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A listener for other replicas' requests, or none while it cannot connect.
+async fn listen(membership: &Membership) -> Option<ShareSignals> {
+    let signals = membership.joined()?.share_signals().await;
+    signals
+        .map_err(|err| tracing::warn!(error = %err, "not listening for share requests; settling each heartbeat"))
+        .ok()
+}
+
+/// The next replica asking; `None` when the listener failed (it is made again next time).
+async fn next_signal(signals: &mut Option<ShareSignals>) -> Option<String> {
+    match signals {
+        Some(listener) => listener.next().await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+fn demand(engine: &Engine) -> Demand {
+    let usage = engine.resources().usage();
+    Demand { depths: std::array::from_fn(|d| usage[d].in_use + usage[d].waiting), agents: engine.workforce().demand() }
+}
+
+/// This replica's shares: per depth, and per agent.
+fn shares(engine: &Engine) -> ([u32; DEPTHS], BTreeMap<String, u32>) {
+    let usage = engine.resources().usage();
+    let members = engine.workforce().members();
+    (std::array::from_fn(|d| usage[d].share), members.iter().map(|m| (m.spec.name.clone(), m.capacity())).collect())
+}
+
+/// Whether some depth or agent has work waiting here that its share, not its quota or
+/// concurrency, holds back.
+fn wants_more(engine: &Engine) -> bool {
+    let usage = engine.resources().usage();
+    let depths = usage.iter().any(|u| u.in_use + u.waiting > u.share && u.share < u.quota);
+    let demand = engine.workforce().demand();
+    let agents = engine
+        .workforce()
+        .members()
+        .iter()
+        .any(|m| demand.get(&m.spec.name).is_some_and(|&n| n > m.capacity()) && m.capacity() < m.spec.concurrency);
+    depths || agents
+}

@@ -1,0 +1,128 @@
+//! Shares across replicas (issue 18), with the real binary over one throwaway PostgreSQL: an
+//! agent's concurrency held across three replicas, and shares that move between replicas
+//! when one asks, not only at heartbeats.
+//!
+//! They need PostgreSQL, so `scripts/test.sh` runs them with `--ignored` once it has started
+//! one and named it in `CADRE_TEST_DATABASE_URL`; run alone without it they fail, saying so.
+
+mod common;
+#[path = "support/cluster.rs"]
+#[allow(dead_code, reason = "each test binary uses a part of the support")]
+mod replicas;
+#[path = "support/server.rs"]
+#[allow(dead_code, reason = "each test binary uses a part of the support")]
+mod server;
+
+use std::time::Duration;
+
+use replicas::{all_succeed, database, owners, replica_with, sleepers, CLUSTER};
+use serde_json::{json, Value};
+use server::{submit_id, Server};
+use sqlx::Connection;
+
+/// The most of `intervals` (start, end) that overlap at any moment.
+fn most_at_once(intervals: &[(i64, i64)]) -> usize {
+    let mut edges: Vec<(i64, i32)> = intervals.iter().flat_map(|&(start, end)| [(start, 1), (end, -1)]).collect();
+    // An end and a start at the same millisecond do not overlap: ends first.
+    edges.sort_unstable();
+    let (mut now, mut most) = (0_i32, 0_i32);
+    for (_, step) in edges {
+        now += step;
+        most = most.max(now);
+    }
+    usize::try_from(most).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
+async fn an_agents_concurrency_holds_across_the_cluster() {
+    let url = database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let a = replica_with(dir.path(), "a", &url, None, &CLUSTER);
+    let servers = [
+        replica_with(dir.path(), "b", &url, Some(&a.key), &CLUSTER),
+        replica_with(dir.path(), "c", &url, Some(&a.key), &CLUSTER),
+        a,
+    ];
+    let agent = json!({"name": "solo", "run": {"type": "command", "argv": ["sleep", "0.3"]}, "concurrency": 2});
+    let made = reqwest::Client::new()
+        .post(format!("{}/api/v1/agents", servers[2].url))
+        .bearer_auth(&servers[2].key)
+        .json(&agent)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(made.status().as_u16(), 201);
+    for server in &servers {
+        // Each replica learns of the agent within a heartbeat, and of its share of it.
+        wait_until(server, "/agents/solo", |a| a["load"]["share"].is_u64()).await;
+    }
+    // Nine jobs of two tasks for the agent, spread over the three replicas: on their own each
+    // replica would run two at once.
+    let mut jobs = Vec::new();
+    for i in 0..9 {
+        let tasks: Vec<Value> = (0..2).map(|t| json!({"name": format!("t{t}"), "agent": "solo"})).collect();
+        let job = json!({"request": format!("job {i}"), "plan": {"name": "root", "children": tasks}});
+        jobs.push(submit_id(&servers[i % 3], &job).await);
+    }
+    all_succeed(&servers[0], &jobs).await;
+    let mut db = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let held: Vec<(i64, i64)> = sqlx::query_as(
+        "select d.assigned_ms, n.finished_ms from delegations d join nodes n on n.id = d.node_id \
+         where d.agent = 'solo' and d.state = 'assigned'",
+    )
+    .fetch_all(&mut db)
+    .await
+    .expect("delegations");
+    assert_eq!(held.len(), 18, "every task was given the agent");
+    assert!(most_at_once(&held) <= 2, "the agent held at most 2 tasks at once across the cluster: {held:?}");
+    let owners: Vec<Option<uuid::Uuid>> = owners(&url).await.into_iter().map(|(_, owner)| owner).collect();
+    assert!(owners.iter().collect::<std::collections::HashSet<_>>().len() == 3, "each replica ran some: {owners:?}");
+    let metrics =
+        reqwest::get(format!("{}/metrics", servers[1].url)).await.expect("metrics").text().await.expect("text");
+    assert!(metrics.contains("cadre_agent_share{agent=\"solo\"}"), "{metrics}");
+}
+
+/// Polls `path` on `server` until `ready` holds of the answer.
+async fn wait_until(server: &Server, path: &str, ready: impl Fn(&Value) -> bool) {
+    let begun = std::time::Instant::now();
+    loop {
+        let answer = reqwest::Client::new()
+            .get(format!("{}/api/v1{path}", server.url))
+            .bearer_auth(&server.key)
+            .send()
+            .await
+            .expect("request");
+        if answer.status().is_success() && ready(&answer.json().await.expect("json")) {
+            return;
+        }
+        assert!(begun.elapsed() < server::STARTUP_DEADLINE, "{path} on {} never became ready", server.url);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
+async fn a_replica_waiting_for_slots_another_holds_idle_gets_them_before_any_heartbeat() {
+    let url = database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    // Heartbeats a minute apart: longer than the test may take, so only asking moves a share.
+    let env = [
+        ("CADRE_CLUSTER__ENABLED", "true"),
+        ("CADRE_CLUSTER__HEARTBEAT_S", "60"),
+        ("CADRE_CLUSTER__LEASE_S", "180"),
+        ("CADRE_RESOURCES__QUOTAS__1", "2"),
+    ];
+    let a = replica_with(dir.path(), "a", &url, None, &env);
+    // a settled alone, so it holds every share; b joins with none and finds no room.
+    let b = replica_with(dir.path(), "b", &url, Some(&a.key), &env);
+    let id = submit_id(&b, &sleepers("asks", 2, "0.2")).await;
+    let job = all_succeed(&b, std::slice::from_ref(&id)).await.remove(0);
+    assert_eq!(job["counts"]["by_status"]["succeeded"], 3, "{job}");
+    // Neither replica has had a second heartbeat: what moved the shares was b asking.
+    let mut db = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let beats: Vec<(i64, i64)> =
+        sqlx::query_as("select started_ms, heartbeat_ms from replicas").fetch_all(&mut db).await.expect("rows");
+    assert!(beats.iter().all(|(started, beat)| beat - started < 60_000), "{beats:?}");
+    drop(a);
+}
