@@ -124,5 +124,14 @@ async fn a_replica_waiting_for_slots_another_holds_idle_gets_them_before_any_hea
     let beats: Vec<(i64, i64)> =
         sqlx::query_as("select started_ms, heartbeat_ms from replicas").fetch_all(&mut db).await.expect("rows");
     assert!(beats.iter().all(|(started, beat)| beat - started < 60_000), "{beats:?}");
+    let counted = |metrics: &str, trigger: &str| -> u64 {
+        let line = format!("cadre_share_settlings_total{{trigger=\"{trigger}\"}} ");
+        metrics.lines().find_map(|l| l.strip_prefix(&line)).and_then(|n| n.parse().ok()).unwrap_or(0)
+    };
+    let metrics_of = |server: &Server| reqwest::get(format!("{}/metrics", server.url));
+    let b_metrics = metrics_of(&b).await.expect("metrics").text().await.expect("text");
+    let a_metrics = metrics_of(&a).await.expect("metrics").text().await.expect("text");
+    assert!(counted(&b_metrics, "wanting") >= 1, "b settled because it wanted more: {b_metrics}");
+    assert!(counted(&a_metrics, "asked") >= 1, "a settled because b asked: {a_metrics}");
     drop(a);
 }

@@ -83,6 +83,18 @@ fn cluster_metrics(membership: &crate::cluster::Membership, out: &mut String) {
         let n = replicas.iter().filter(|(_, s)| *s == state).count();
         let _ = writeln!(out, "cadre_cluster_replicas{{state=\"{name}\"}} {n}");
     }
+    if membership.enabled {
+        header(
+            out,
+            "cadre_share_settlings_total",
+            "counter",
+            "Settlings of this replica's shares, by what started them.",
+        );
+        for trigger in crate::cluster::rounds::Trigger::ALL {
+            let n = membership.settlings.get(trigger);
+            let _ = writeln!(out, "cadre_share_settlings_total{{trigger=\"{}\"}} {n}", trigger.as_str());
+        }
+    }
 }
 
 /// Merges up a workspace's tree, by outcome.

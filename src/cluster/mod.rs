@@ -58,6 +58,8 @@ pub struct Membership {
     /// This replica can no longer show it is a member (declared gone, or its heartbeat
     /// unrenewed for most of a lease): it must stop its work at once.
     lost: tokio_util::sync::CancellationToken,
+    /// How many times this replica settled its shares, by what started it.
+    pub settlings: rounds::Settlings,
 }
 
 /// A replica as others see it now.
@@ -111,6 +113,7 @@ impl Membership {
             view: Mutex::new(vec![row.clone()]),
             this: Mutex::new(row),
             lost: tokio_util::sync::CancellationToken::new(),
+            settlings: rounds::Settlings::default(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! extra rounds are bounded; a lost notification costs only the time to the next heartbeat.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,43 @@ use crate::store::cluster::ShareSignals;
 const MIN_GAP: Duration = Duration::from_millis(200);
 /// How often a replica looks whether it wants more than its shares give it.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
+
+/// What started a settling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The heartbeat's round.
+    Heartbeat,
+    /// This replica wanted more than its shares.
+    Wanting,
+    /// Another replica asked.
+    Asked,
+}
+
+impl Trigger {
+    pub const ALL: [Trigger; 3] = [Trigger::Heartbeat, Trigger::Wanting, Trigger::Asked];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Heartbeat => "heartbeat",
+            Trigger::Wanting => "wanting",
+            Trigger::Asked => "asked",
+        }
+    }
+}
+
+/// Settlings so far, by trigger (`cadre_share_settlings_total`).
+#[derive(Debug, Default)]
+pub struct Settlings([AtomicU64; 3]);
+
+impl Settlings {
+    fn count(&self, trigger: Trigger) {
+        self.0[trigger as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn get(&self, trigger: Trigger) -> u64 {
+        self.0[trigger as usize].load(Ordering::Relaxed)
+    }
+}
 
 /// What a replica asks for: slots per depth (held plus waiting) and places per agent.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -47,7 +85,7 @@ impl Default for Rounds {
 impl Rounds {
     /// Resolves when this replica should settle before its next heartbeat: another replica
     /// asked, or it wants more than its shares and has not said so.
-    pub async fn due(&mut self, membership: &Membership, engine: &Engine) {
+    pub async fn due(&mut self, membership: &Membership, engine: &Engine) -> Trigger {
         tokio::time::sleep(MIN_GAP.saturating_sub(self.last.elapsed())).await;
         if self.signals.is_none() {
             self.signals = listen(membership).await;
@@ -56,28 +94,30 @@ impl Rounds {
         loop {
             tokio::select! {
                 asked = next_signal(&mut self.signals) => match asked {
-                    Some(from) if from != me => return,
+                    Some(from) if from != me => return Trigger::Asked,
                     Some(_) => {}
                     None => self.signals = None,
                 },
                 () = tokio::time::sleep(LOOK_EVERY) => {
                     if wants_more(engine) && demand(engine) != self.told {
-                        return;
+                        return Trigger::Wanting;
                     }
                 }
             }
         }
     }
 
-    /// One settling (`release_gone`: with the heartbeat's, which also releases the shares of
-    /// gone replicas); then the others are asked to settle when this one gave room back, or
-    /// wants more than it holds and says so for the first time.
+    /// One settling (the heartbeat's also releases the shares of gone replicas); then the
+    /// others are asked to settle when this one gave room back, or wants more than it holds
+    /// and says so for the first time.
     pub async fn settle(
         &mut self,
         membership: &Arc<Membership>,
         engine: &Engine,
-        release_gone: bool,
+        trigger: Trigger,
     ) -> Result<(), SettleError> {
+        membership.settlings.count(trigger);
+        let release_gone = trigger == Trigger::Heartbeat;
         if !release_gone {
             // The other replicas' demands as stored now, not as the last heartbeat read them.
             membership.refresh().await;

@@ -15,6 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::rounds::{Rounds, Trigger};
 use super::Membership;
 use crate::engine::Engine;
 use serde_json::json;
@@ -34,27 +35,28 @@ async fn run(membership: Arc<Membership>, engine: Engine) {
     let (heartbeat_s, _) = membership.timing();
     let mut every = tokio::time::interval(Duration::from_secs(heartbeat_s));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut rounds = super::rounds::Rounds::default();
+    let mut rounds = Rounds::default();
     while !membership.lost().is_cancelled() {
-        let heartbeat = tokio::select! {
-            _ = every.tick() => true,
-            () = rounds.due(&membership, &engine) => false,
+        let trigger = tokio::select! {
+            _ = every.tick() => Trigger::Heartbeat,
+            trigger = rounds.due(&membership, &engine) => trigger,
         };
         // A replica that cannot show it is a member takes nothing on.
         if membership.is_member() {
-            round(&membership, &engine, &mut rounds, heartbeat).await;
+            round(&membership, &engine, &mut rounds, trigger).await;
         }
     }
 }
 
 /// A heartbeat's round (failover, shares, the steward's work), or a settling of shares alone.
-async fn round(membership: &Arc<Membership>, engine: &Engine, rounds: &mut super::rounds::Rounds, heartbeat: bool) {
+async fn round(membership: &Arc<Membership>, engine: &Engine, rounds: &mut Rounds, trigger: Trigger) {
+    let heartbeat = trigger == Trigger::Heartbeat;
     if heartbeat {
         if let Err(err) = sweep(membership, engine).await {
             log_failed(&err);
         }
     }
-    if let Err(err) = rounds.settle(membership, engine, heartbeat).await {
+    if let Err(err) = rounds.settle(membership, engine, trigger).await {
         log_unsettled(&err);
     }
     if heartbeat {
