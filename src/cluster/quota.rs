@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use super::{Membership, ReplicaState};
 use crate::domain::DEPTHS;
+use crate::engine::resources::DepthUsage;
 use crate::engine::Engine;
 use crate::events::now_ms;
 use crate::store::AgentWant;
@@ -56,21 +57,28 @@ pub fn start_with_none(membership: &Membership, engine: &Engine) {
     }
 }
 
+/// Slots each depth wants here: those held plus those waiting.
+pub fn depth_demand(usage: &[DepthUsage; DEPTHS]) -> [u32; DEPTHS] {
+    std::array::from_fn(|d| usage[d].in_use + usage[d].waiting)
+}
+
 /// One round: releases the shares of gone replicas whose jobs are taken over (when
 /// `release_gone`: the heartbeat's rounds), then moves this replica's shares toward its fair
-/// part of every depth's quota and every agent's places.
-pub async fn settle(membership: &Arc<Membership>, engine: &Engine, release_gone: bool) -> Result<(), SettleError> {
-    let Some(cluster) = membership.joined() else { return Ok(()) };
+/// part of every depth's quota and every agent's places. Whether it gave room back (lowered a
+/// share).
+pub async fn settle(membership: &Arc<Membership>, engine: &Engine, release_gone: bool) -> Result<bool, SettleError> {
+    let Some(cluster) = membership.joined() else { return Ok(false) };
     if release_gone {
         cluster.release_gone_shares().await?;
     }
     let resources = engine.resources();
     let usage = resources.usage();
-    let demand: [u32; DEPTHS] = std::array::from_fn(|d| usage[d].in_use + usage[d].waiting);
+    let demand = depth_demand(&usage);
     let targets = targets(membership, &demand, &resources.quotas());
     let capped = resources.cap_shares(targets);
     let (agents, agents_lowered) = lower_agents(membership, engine).await?;
-    if agents_lowered || (0..DEPTHS).any(|d| capped[d] < usage[d].share) {
+    let lowered = agents_lowered || (0..DEPTHS).any(|d| capped[d] < usage[d].share);
+    if lowered {
         // The ends of the slots (and tasks) given back are stored before their room is
         // offered to others.
         engine.flush().await?;
@@ -80,14 +88,13 @@ pub async fn settle(membership: &Arc<Membership>, engine: &Engine, release_gone:
     let demand: Vec<i32> = demand.iter().map(|&n| to_i32(n)).collect();
     let stored = cluster.settle_shares(membership.replica_id, &wanted, &demand, &quotas).await?;
     resources.set_shares(std::array::from_fn(|d| stored.get(d).map_or(0, |&s| u32::try_from(s).unwrap_or(0))));
-    if agents.is_empty() {
-        return Ok(());
+    if !agents.is_empty() {
+        let stored = cluster.settle_agent_shares(membership.replica_id, &agents).await?;
+        engine
+            .workforce()
+            .set_shares(stored.into_iter().map(|(agent, s)| (agent, u32::try_from(s).unwrap_or(0))).collect());
     }
-    let stored = cluster.settle_agent_shares(membership.replica_id, &agents).await?;
-    engine
-        .workforce()
-        .set_shares(stored.into_iter().map(|(agent, s)| (agent, u32::try_from(s).unwrap_or(0))).collect());
-    Ok(())
+    Ok(lowered)
 }
 
 /// Works out this replica's fair part of every agent's places from the live replicas' stored
@@ -95,9 +102,8 @@ pub async fn settle(membership: &Arc<Membership>, engine: &Engine, release_gone:
 /// share came down.
 async fn lower_agents(membership: &Membership, engine: &Engine) -> Result<(Vec<AgentWant>, bool), SettleError> {
     let workforce = engine.workforce();
-    let Some(cluster) = membership.joined().filter(|_| !workforce.members().is_empty()) else {
-        return Ok((Vec::new(), false));
-    };
+    let members = workforce.members();
+    let Some(cluster) = membership.joined().filter(|_| !members.is_empty()) else { return Ok((Vec::new(), false)) };
     let demand = workforce.demand();
     let mut by_replica: BTreeMap<Uuid, BTreeMap<String, u32>> = BTreeMap::new();
     for (replica, agent, n) in cluster.agent_demands().await? {
@@ -106,8 +112,7 @@ async fn lower_agents(membership: &Membership, engine: &Engine) -> Result<(Vec<A
     by_replica.insert(membership.replica_id, demand.clone());
     let me = by_replica.keys().position(|id| *id == membership.replica_id).unwrap_or(0);
     let offset = rotation(membership);
-    let targets: BTreeMap<String, u32> = workforce
-        .members()
+    let targets: BTreeMap<String, u32> = members
         .iter()
         .map(|member| {
             let name = &member.spec.name;
@@ -116,8 +121,7 @@ async fn lower_agents(membership: &Membership, engine: &Engine) -> Result<(Vec<A
         })
         .collect();
     let (capped, lowered) = workforce.cap_shares(&targets);
-    let wants = workforce
-        .members()
+    let wants = members
         .iter()
         .map(|member| {
             let name = &member.spec.name;

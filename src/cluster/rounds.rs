@@ -99,7 +99,8 @@ impl Rounds {
                     None => self.signals = None,
                 },
                 () = tokio::time::sleep(LOOK_EVERY) => {
-                    if wants_more(engine) && demand(engine) != self.told {
+                    let now = demand(engine);
+                    if now != self.told && wants_more(engine, &now) {
                         return Trigger::Wanting;
                     }
                 }
@@ -122,16 +123,12 @@ impl Rounds {
             // The other replicas' demands as stored now, not as the last heartbeat read them.
             membership.refresh().await;
         }
-        let before = shares(engine);
         let asked = demand(engine);
-        super::quota::settle(membership, engine, release_gone).await?;
+        let gave_back = super::quota::settle(membership, engine, release_gone).await?;
         self.last = Instant::now();
-        let after = shares(engine);
-        let gave_back = before.0.iter().zip(&after.0).any(|(b, a)| a < b)
-            || before.1.iter().any(|(agent, b)| after.1.get(agent).is_some_and(|a| a < b));
         let news = asked != self.told;
         self.told = asked;
-        if gave_back || (news && wants_more(engine)) {
+        if gave_back || (news && wants_more(engine, &self.told)) {
             if let Some(cluster) = membership.joined() {
                 cluster.nudge(membership.replica_id).await?;
             }
@@ -157,27 +154,16 @@ async fn next_signal(signals: &mut Option<ShareSignals>) -> Option<String> {
 }
 
 fn demand(engine: &Engine) -> Demand {
-    let usage = engine.resources().usage();
-    Demand { depths: std::array::from_fn(|d| usage[d].in_use + usage[d].waiting), agents: engine.workforce().demand() }
+    Demand { depths: super::quota::depth_demand(&engine.resources().usage()), agents: engine.workforce().demand() }
 }
 
-/// This replica's shares: per depth, and per agent.
-fn shares(engine: &Engine) -> ([u32; DEPTHS], BTreeMap<String, u32>) {
+/// Whether some depth or agent has work waiting here (`demand`) that its share, not its quota
+/// or concurrency, holds back.
+fn wants_more(engine: &Engine, demand: &Demand) -> bool {
     let usage = engine.resources().usage();
-    let members = engine.workforce().members();
-    (std::array::from_fn(|d| usage[d].share), members.iter().map(|m| (m.spec.name.clone(), m.capacity())).collect())
-}
-
-/// Whether some depth or agent has work waiting here that its share, not its quota or
-/// concurrency, holds back.
-fn wants_more(engine: &Engine) -> bool {
-    let usage = engine.resources().usage();
-    let depths = usage.iter().any(|u| u.in_use + u.waiting > u.share && u.share < u.quota);
-    let demand = engine.workforce().demand();
-    let agents = engine
-        .workforce()
-        .members()
-        .iter()
-        .any(|m| demand.get(&m.spec.name).is_some_and(|&n| n > m.capacity()) && m.capacity() < m.spec.concurrency);
+    let depths = (0..DEPTHS).any(|d| demand.depths[d] > usage[d].share && usage[d].share < usage[d].quota);
+    let agents = engine.workforce().members().iter().any(|m| {
+        demand.agents.get(&m.spec.name).is_some_and(|&n| n > m.capacity()) && m.capacity() < m.spec.concurrency
+    });
     depths || agents
 }

@@ -46,12 +46,7 @@ pub(super) async fn settle(
     let settled: Vec<i32> = (0..quotas.len())
         .map(|d| {
             let others: i32 = rows.iter().filter(|(id, _)| *id != replica).map(|(_, s)| at(s, d)).sum();
-            let (held, want) = (at(&mine, d), wanted.get(d).copied().unwrap_or(0));
-            if want <= held {
-                want
-            } else {
-                held.max(want.min(quotas[d] - others))
-            }
+            settled_share(at(&mine, d), wanted.get(d).copied().unwrap_or(0), i64::from(quotas[d] - others))
         })
         .collect();
     let stored = sqlx::query("update replicas set shares = $2, demand = $3 where id = $1 and state = $4")
@@ -147,8 +142,7 @@ pub(super) async fn settle_agents(
         .map(|want| {
             let held = mine.get(&want.agent).copied().unwrap_or(0);
             let room = i64::from(want.concurrency) - others.get(&want.agent).copied().unwrap_or(0);
-            let share = if want.wanted <= held { want.wanted } else { held.max(want.wanted.min(clamp(room))) };
-            (want.agent.clone(), share)
+            (want.agent.clone(), settled_share(held, want.wanted, room))
         })
         .collect();
     store_agent_rows(&mut tx, replica, wants, &settled).await?;
@@ -179,6 +173,13 @@ async fn store_agent_rows(
     Ok(())
 }
 
-fn clamp(n: i64) -> i32 {
-    i32::try_from(n.max(0)).unwrap_or(i32::MAX)
+/// The share a replica holding `held` and wanting `wanted` ends with: a lower figure as it is,
+/// a higher one only as far as `room` (what the other replicas' shares leave) allows, never
+/// below what it held.
+fn settled_share(held: i32, wanted: i32, room: i64) -> i32 {
+    if wanted <= held {
+        return wanted;
+    }
+    let room = i32::try_from(room.max(0)).unwrap_or(i32::MAX);
+    held.max(wanted.min(room))
 }
