@@ -46,8 +46,8 @@ struct Roster {
     members: BTreeMap<String, Member>,
     /// The agent that last served a job's delegation with given requirements.
     served: HashMap<(Uuid, String), String>,
-    /// In a cluster, this replica's share of each agent's places (`None`: on its own).
-    shares: Option<BTreeMap<String, u32>>,
+    /// In a cluster: each member holds this replica's share of its places (`Member::share`).
+    clustered: bool,
     /// The nodes waiting for an agent, with the agents that could serve each.
     waiting: HashMap<Uuid, Vec<String>>,
 }
@@ -94,8 +94,10 @@ impl Workforce {
     /// Puts an agent (new or changed) into the roster, keeping its live load.
     pub fn put(&self, spec: AgentSpec, created_ms: i64, updated_ms: i64) {
         let mut roster = self.roster();
-        let (running, served) = roster.members.get(&spec.name).map_or((0, 0), |m| (m.running, m.served));
-        let share = roster.shares.as_ref().map(|shares| shares.get(&spec.name).copied().unwrap_or(0));
+        let kept = roster.members.get(&spec.name);
+        let (running, served) = kept.map_or((0, 0), |m| (m.running, m.served));
+        // A new agent in a cluster has no place here until a settling gives it a share.
+        let share = kept.and_then(|m| m.share).or(roster.clustered.then_some(0));
         let member = Member { spec: Arc::new(spec), created_ms, updated_ms, running, served, share };
         roster.members.insert(member.spec.name.clone(), member);
         drop(roster);

@@ -17,7 +17,7 @@ impl Workforce {
     /// stored a share of them.
     pub fn join_cluster(&self) {
         let mut roster = self.roster();
-        roster.shares = Some(BTreeMap::new());
+        roster.clustered = true;
         for member in roster.members.values_mut() {
             member.share = Some(0);
         }
@@ -49,7 +49,6 @@ impl Workforce {
             member.share = Some(share);
             capped.insert(member.spec.name.clone(), share);
         }
-        roster.shares = Some(capped.clone());
         (capped, lowered)
     }
 
@@ -59,7 +58,6 @@ impl Workforce {
         for member in roster.members.values_mut() {
             member.share = Some(shares.get(&member.spec.name).copied().unwrap_or(0));
         }
-        roster.shares = Some(shares);
         drop(roster);
         self.inner.changed.notify_waiters();
     }
