@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (%d s in)\n' "$*" "$SECONDS"; }
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 pg_dir=""

@@ -1,6 +1,8 @@
 //! Signs of life of running `command` workers, for the `silent_worker` alert rule: the last
 //! time (ms) each wrote to its stdout or stderr, or called back with its token. The driver
 //! registers a worker when its attempt starts and forgets it when the attempt ends; the
+//! executor sets the clock again once the process is running (an attempt may first wait for
+//! the store's flush or a workspace's checkout, which is not the worker being silent); the
 //! output readers and the API's token check note what they see.
 
 use std::collections::HashMap;

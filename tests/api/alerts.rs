@@ -99,8 +99,9 @@ async fn a_straggler_and_a_busy_quota_raise_alerts() {
 async fn a_worker_silent_past_its_limit_raises_an_alert_and_output_or_a_call_back_keep_one_quiet() {
     let app = spawn_app_with(|config| {
         config.alerts.check_every_s = 1;
-        // 2 s, not 1: a loaded machine can take a second to start python and its first call.
-        config.alerts.silent_after_s = 2;
+        // 3 s, not 1: a loaded machine can take a second or two to start python and its first
+        // call (silence counts from the process's start).
+        config.alerts.silent_after_s = 3;
         config.alerts.straggler_factor = 0.0;
     })
     .await;
@@ -110,7 +111,7 @@ async fn a_worker_silent_past_its_limit_raises_an_alert_and_output_or_a_call_bac
                       headers={'Authorization': 'Bearer ' + os.environ['CADRE_TOKEN']})\n\
         for _ in range(20):\n    u.urlopen(r).read(); time.sleep(0.3)";
     let job = json!({"request": "quiet and chatty", "plan": {"name": "team", "children": [
-        {"name": "quiet", "run": sh("sleep 5")},
+        {"name": "quiet", "run": sh("sleep 6")},
         {"name": "chatty", "run": sh("for i in $(seq 20); do echo tick; sleep 0.3; done")},
         {"name": "caller", "run": {"type": "command", "argv": ["python3", "-c", call_back]}}]}});
     let id = app.submit(&job).await;
@@ -120,5 +121,5 @@ async fn a_worker_silent_past_its_limit_raises_an_alert_and_output_or_a_call_bac
     let quiet_id = node(&job["tree"], "quiet")["id"].clone();
     let nodes: Vec<&Value> = silent.iter().map(|a| &a["node_id"]).collect();
     assert_eq!(nodes, [&quiet_id], "only the quiet one: {silent:?}");
-    assert_eq!(silent[0]["data"]["limit_s"], 2);
+    assert_eq!(silent[0]["data"]["limit_s"], 3);
 }

@@ -84,6 +84,10 @@ pub async fn run(req: &CommandRequest<'_>, ctx: &ExecContext) -> ExecOutcome {
     if let Some(hook) = &ctx.on_spawn {
         (hook.0)(pid);
     }
+    // Silence counts from the process's start, not from the store's flush or a checkout before it.
+    if let Some(clock) = &ctx.signs {
+        clock.store(crate::events::now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
     let output = OutputTails::capture(&mut child, ctx.process.output_tail_bytes, ctx.signs.as_ref());
     let timeout = req.timeout_s.map_or(ctx.process.timeout, Duration::from_secs);
     let (ending, status) = supervise(&mut child, &group, timeout, ctx).await;

@@ -267,3 +267,22 @@ async fn empty_argv_fails() {
     let outcome = run(&request(&[], &env), &ctx()).await;
     assert!(matches!(outcome, ExecOutcome::Failed { result: None, .. }), "{outcome:?}");
 }
+
+/// The `silent_worker` clock: set when the process starts (however long the attempt waited
+/// before it) and moved by its output.
+#[tokio::test]
+async fn the_sign_of_life_clock_starts_with_the_process_and_moves_with_its_output() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let clock = Arc::new(AtomicI64::new(0));
+    let quiet = ExecContext { signs: Some(clock.clone()), ..ctx() };
+    let before = crate::events::now_ms();
+    assert!(matches!(run_sh("sleep 0.2", &quiet).await, ExecOutcome::Succeeded(_)));
+    let started = clock.load(Ordering::Relaxed);
+    assert!(started >= before, "a silent process's clock reads its start: {started} < {before}");
+
+    let chatty = ExecContext { signs: Some(clock.clone()), ..ctx() };
+    let second = crate::events::now_ms();
+    assert!(matches!(run_sh("sleep 0.3; echo late", &chatty).await, ExecOutcome::Succeeded(_)));
+    let spoke = clock.load(Ordering::Relaxed);
+    assert!(spoke >= second + 300, "its output moved the clock: {spoke}, run at {second}");
+}
