@@ -1,6 +1,6 @@
 //! Shares across replicas (issue 18), with the real binary over one throwaway PostgreSQL: an
 //! agent's concurrency held across three replicas, and shares that move between replicas
-//! when one asks, not only at heartbeats.
+//! when one asks or gives room back, not only at heartbeats.
 //!
 //! They need PostgreSQL, so `scripts/test.sh` runs them with `--ignored` once it has started
 //! one and named it in `CADRE_TEST_DATABASE_URL`; run alone without it they fail, saying so.
@@ -106,32 +106,63 @@ async fn wait_until(server: &Server, path: &str, ready: impl Fn(&Value) -> bool)
 async fn a_replica_waiting_for_slots_another_holds_idle_gets_them_before_any_heartbeat() {
     let url = database().await;
     let dir = tempfile::tempdir().expect("dir");
-    // Heartbeats a minute apart: longer than the test may take, so only asking moves a share.
-    let env = [
-        ("CADRE_CLUSTER__ENABLED", "true"),
-        ("CADRE_CLUSTER__HEARTBEAT_S", "60"),
-        ("CADRE_CLUSTER__LEASE_S", "180"),
-        ("CADRE_RESOURCES__QUOTAS__1", "2"),
-    ];
-    let a = replica_with(dir.path(), "a", &url, None, &env);
+    let a = replica_with(dir.path(), "a", &url, None, &SLOW_BEATS);
     // a settled alone, so it holds every share; b joins with none and finds no room.
-    let b = replica_with(dir.path(), "b", &url, Some(&a.key), &env);
+    let b = replica_with(dir.path(), "b", &url, Some(&a.key), &SLOW_BEATS);
     let id = submit_id(&b, &sleepers("asks", 2, "0.2")).await;
     let job = all_succeed(&b, std::slice::from_ref(&id)).await.remove(0);
     assert_eq!(job["counts"]["by_status"]["succeeded"], 3, "{job}");
-    // Neither replica has had a second heartbeat: what moved the shares was b asking.
-    let mut db = sqlx::PgConnection::connect(&url).await.expect("connect");
+    assert_no_second_heartbeat(&url).await;
+    assert!(settlings(&b, "wanting").await >= 1, "b settled because it wanted more");
+    assert!(settlings(&a, "asked").await >= 1, "a settled because b asked");
+    drop(a);
+}
+
+/// Heartbeats a minute apart: longer than a test may take, so only asking moves a share.
+const SLOW_BEATS: [(&str, &str); 4] = [
+    ("CADRE_CLUSTER__ENABLED", "true"),
+    ("CADRE_CLUSTER__HEARTBEAT_S", "60"),
+    ("CADRE_CLUSTER__LEASE_S", "180"),
+    ("CADRE_RESOURCES__QUOTAS__1", "2"),
+];
+
+/// No replica has had a second heartbeat.
+async fn assert_no_second_heartbeat(url: &str) {
+    let mut db = sqlx::PgConnection::connect(url).await.expect("connect");
     let beats: Vec<(i64, i64)> =
         sqlx::query_as("select started_ms, heartbeat_ms from replicas").fetch_all(&mut db).await.expect("rows");
     assert!(beats.iter().all(|(started, beat)| beat - started < 60_000), "{beats:?}");
-    let counted = |metrics: &str, trigger: &str| -> u64 {
-        let line = format!("cadre_share_settlings_total{{trigger=\"{trigger}\"}} ");
-        metrics.lines().find_map(|l| l.strip_prefix(&line)).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// The settlings `trigger` started on `server` so far.
+async fn settlings(server: &Server, trigger: &str) -> u64 {
+    let metrics = reqwest::get(format!("{}/metrics", server.url)).await.expect("metrics").text().await.expect("text");
+    let line = format!("cadre_share_settlings_total{{trigger=\"{trigger}\"}} ");
+    metrics.lines().find_map(|l| l.strip_prefix(&line)).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
+async fn a_replica_with_a_backlog_gives_back_the_slots_it_owes_as_they_end() {
+    let url = database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let a = replica_with(dir.path(), "a", &url, None, &SLOW_BEATS);
+    let b = replica_with(dir.path(), "b", &url, Some(&a.key), &SLOW_BEATS);
+    // a holds both slots of depth 1 with six one-second workers to run; b then wants one.
+    let backlog = submit_id(&a, &sleepers("backlog", 6, "1")).await;
+    wait_until(&a, "/recursion/stats", |stats| stats["by_depth"][1]["in_use"] == 2).await;
+    let waiting = submit_id(&b, &sleepers("waiting", 1, "0.2")).await;
+    all_succeed(&b, &[backlog.clone(), waiting.clone()]).await;
+    let mut db = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let started = |job: &str| {
+        sqlx::query_scalar::<_, i64>("select started_ms from nodes where job_id = $1::uuid and depth = 1 order by 1")
+            .bind(job.to_string())
     };
-    let metrics_of = |server: &Server| reqwest::get(format!("{}/metrics", server.url));
-    let b_metrics = metrics_of(&b).await.expect("metrics").text().await.expect("text");
-    let a_metrics = metrics_of(&a).await.expect("metrics").text().await.expect("text");
-    assert!(counted(&b_metrics, "wanting") >= 1, "b settled because it wanted more: {b_metrics}");
-    assert!(counted(&a_metrics, "asked") >= 1, "a settled because b asked: {a_metrics}");
-    drop(a);
+    let a_starts = started(&backlog).fetch_all(&mut db).await.expect("a's workers");
+    let b_start = started(&waiting).fetch_one(&mut db).await.expect("b's worker");
+    // b's fair part is one of the two slots: it gets the first that a frees, while a's backlog
+    // still waits, not the room a leaves once its backlog is done (or at a heartbeat).
+    assert!(b_start < a_starts[5], "b started at {b_start}, a's workers at {a_starts:?}");
+    assert_no_second_heartbeat(&url).await;
+    assert!(settlings(&a, "freed").await >= 1, "a settled as an owed slot ended");
 }

@@ -1,9 +1,11 @@
 //! Shares that move sooner than a heartbeat. Besides the heartbeat's round, a replica settles
 //! its shares (`quota::settle`) as soon as it wants more than they give it and has not said so
-//! yet (its demand changed since it last stored it), and whenever another replica asks
-//! (`NOTIFY cadre_shares`). It asks the others after a settling that gave room back, or that
-//! stored a demand its shares do not meet: so a slot or an agent's place held idle on one
-//! replica moves to another that waits for it within a few round trips, not a heartbeat or two.
+//! yet (its demand changed since it last stored it), as soon as a slot or task that held a
+//! share above its fair part ends (the share came down in memory: the room is owed to others),
+//! and whenever another replica asks (`NOTIFY cadre_shares`). It asks the others after a
+//! settling that gave room back, or that stored a demand its shares do not meet: so a slot or
+//! an agent's place held idle on one replica, or freed there while another waits for it, moves
+//! to the other within a few round trips, not a heartbeat or two.
 //!
 //! Settlings are at least [`MIN_GAP`] apart on each replica, so however busy the cluster the
 //! extra rounds are bounded; a lost notification costs only the time to the next heartbeat.
@@ -33,23 +35,26 @@ pub enum Trigger {
     Wanting,
     /// Another replica asked.
     Asked,
+    /// A slot or task held above this replica's fair part ended: its room is owed to others.
+    Freed,
 }
 
 impl Trigger {
-    pub const ALL: [Trigger; 3] = [Trigger::Heartbeat, Trigger::Wanting, Trigger::Asked];
+    pub const ALL: [Trigger; 4] = [Trigger::Heartbeat, Trigger::Wanting, Trigger::Asked, Trigger::Freed];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::Heartbeat => "heartbeat",
             Trigger::Wanting => "wanting",
             Trigger::Asked => "asked",
+            Trigger::Freed => "freed",
         }
     }
 }
 
 /// Settlings so far, by trigger (`cadre_share_settlings_total`).
 #[derive(Debug, Default)]
-pub struct Settlings([AtomicU64; 3]);
+pub struct Settlings([AtomicU64; 4]);
 
 impl Settlings {
     fn count(&self, trigger: Trigger) {
@@ -68,23 +73,47 @@ struct Demand {
     agents: BTreeMap<String, u32>,
 }
 
+/// The shares this replica holds: slots per depth and places per agent.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Shares {
+    depths: [u32; DEPTHS],
+    agents: BTreeMap<String, u32>,
+}
+
+impl Shares {
+    fn of(engine: &Engine) -> Self {
+        let usage = engine.resources().usage();
+        let agents = engine.workforce().members().iter().map(|m| (m.spec.name.clone(), m.capacity())).collect();
+        Self { depths: std::array::from_fn(|d| usage[d].share), agents }
+    }
+
+    /// Whether some share is below what it was in `before`.
+    fn below(&self, before: &Shares) -> bool {
+        (0..DEPTHS).any(|d| self.depths[d] < before.depths[d])
+            || self.agents.iter().any(|(agent, &n)| before.agents.get(agent).is_some_and(|&was| n < was))
+    }
+}
+
 /// This replica's settlings between heartbeats.
 pub struct Rounds {
     signals: Option<ShareSignals>,
     last: Instant,
     /// The demand the last settling stored.
     told: Demand,
+    /// The shares as the last settling left them.
+    held: Shares,
 }
 
 impl Default for Rounds {
     fn default() -> Self {
-        Self { signals: None, last: Instant::now(), told: Demand::default() }
+        Self { signals: None, last: Instant::now(), told: Demand::default(), held: Shares::default() }
     }
 }
 
 impl Rounds {
     /// Resolves when this replica should settle before its next heartbeat: another replica
-    /// asked, or it wants more than its shares and has not said so.
+    /// asked, it gave room back that it has not stored, or it wants more than its shares and
+    /// has not said so.
     pub async fn due(&mut self, membership: &Membership, engine: &Engine) -> Trigger {
         tokio::time::sleep(MIN_GAP.saturating_sub(self.last.elapsed())).await;
         if self.signals.is_none() {
@@ -98,14 +127,21 @@ impl Rounds {
                     Some(_) => {}
                     None => self.signals = None,
                 },
-                () = tokio::time::sleep(LOOK_EVERY) => {
-                    let now = demand(engine);
-                    if now != self.told && wants_more(engine, &now) {
-                        return Trigger::Wanting;
-                    }
-                }
+                () = tokio::time::sleep(LOOK_EVERY) => if let Some(trigger) = self.look(engine) {
+                    return trigger;
+                },
             }
         }
+    }
+
+    /// Whether this replica gave room back it has not stored, or wants more than its shares
+    /// and has not said so.
+    fn look(&self, engine: &Engine) -> Option<Trigger> {
+        if Shares::of(engine).below(&self.held) {
+            return Some(Trigger::Freed);
+        }
+        let now = demand(engine);
+        (now != self.told && wants_more(engine, &now)).then_some(Trigger::Wanting)
     }
 
     /// One settling (the heartbeat's also releases the shares of gone replicas); then the
@@ -124,8 +160,12 @@ impl Rounds {
             membership.refresh().await;
         }
         let asked = demand(engine);
-        let gave_back = super::quota::settle(membership, engine, release_gone).await?;
+        let lowered = super::quota::settle(membership, engine, release_gone).await?;
         self.last = Instant::now();
+        let held = Shares::of(engine);
+        // Lowered in this settling, or since the last as owed slots ended.
+        let gave_back = lowered || held.below(&self.held);
+        self.held = held;
         let news = asked != self.told;
         self.told = asked;
         if gave_back || (news && wants_more(engine, &self.told)) {

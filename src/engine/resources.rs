@@ -97,6 +97,9 @@ struct DepthState {
     quota: u32,
     /// The slots this server may grant: the quota, or its share of it in a cluster.
     share: u32,
+    /// Its fair part as the last round worked it out: a share above it (slots held when it
+    /// was lowered) comes down with each slot that ends, rather than serving waiters here.
+    target: u32,
     in_use: u32,
     peak: u32,
     waiting: u32,
@@ -132,7 +135,7 @@ pub type SlotFuture = oneshot::Receiver<Slot>;
 impl ResourceManager {
     /// A manager with the given per-depth quotas; warnings are sent on `warnings`.
     pub fn new(quotas: [u32; DEPTHS], warnings: mpsc::UnboundedSender<ResourceWarning>) -> Self {
-        let depths = quotas.map(|quota| DepthState { quota, share: quota, ..DepthState::default() });
+        let depths = quotas.map(|quota| DepthState { quota, share: quota, target: quota, ..DepthState::default() });
         let state =
             State { depths, grants: HashMap::new(), job_use: HashMap::new(), next_grant: 0, leaks_reclaimed: 0 };
         let held_back = std::array::from_fn(|_| AtomicI64::new(0));
@@ -146,22 +149,25 @@ impl ResourceManager {
     }
 
     /// Sets what this replica may hold of each depth's quota (its share, stored by the cluster
-    /// before it is raised here) and hands any room it gained to waiters.
+    /// before it is raised here; never above the target but for the slots held) and hands any
+    /// room it gained to waiters.
     pub fn set_shares(&self, shares: [u32; DEPTHS]) {
         let mut state = self.lock();
         for (depth, share) in (0u8..).zip(shares) {
-            state.depths[depth as usize].share = share.min(state.depths[depth as usize].quota);
+            let state_of = &mut state.depths[depth as usize];
+            state_of.share = share.min(state_of.quota).min(state_of.target.max(state_of.in_use));
             self.dispatch(&mut state, depth);
         }
     }
 
     /// Stops granting past `targets` where they are lower than the shares: each such share
-    /// becomes the target, or the slots held if more (a running slot is never taken back).
-    /// The shares now.
+    /// becomes the target, or the slots held if more (a running slot is never taken back, but
+    /// the share comes down as they end). The shares now.
     pub fn cap_shares(&self, targets: [u32; DEPTHS]) -> [u32; DEPTHS] {
         let mut state = self.lock();
         std::array::from_fn(|d| {
             let depth = &mut state.depths[d];
+            depth.target = targets[d];
             depth.share = depth.share.min(targets[d].max(depth.in_use));
             depth.share
         })
@@ -252,6 +258,10 @@ impl ResourceManager {
         let request = state.grants.remove(&grant)?;
         let depth = &mut state.depths[request.depth as usize];
         depth.in_use -= 1;
+        if depth.share > depth.target {
+            // Owed to other replicas: the slot's room is given back, not served here.
+            depth.share -= 1;
+        }
         if depth.in_use * 100 < WARNING_LEVELS[0] * depth.share {
             depth.warned = 0;
         }

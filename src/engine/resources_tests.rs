@@ -148,7 +148,7 @@ async fn concurrent_allocate_release_and_cancel_never_exceed_the_quota() {
 }
 
 #[tokio::test]
-async fn a_share_below_the_quota_bounds_grants_and_a_capped_share_never_takes_a_slot_back() {
+async fn a_share_below_the_quota_bounds_grants_and_a_capped_share_comes_down_as_its_slots_end() {
     let (rm, _w) = manager([4; DEPTHS]);
     let job = Uuid::new_v4();
     rm.set_shares([0; DEPTHS]);
@@ -160,17 +160,24 @@ async fn a_share_below_the_quota_bounds_grants_and_a_capped_share_never_takes_a_
         .collect();
     let mut fourth = rm.acquire(request(job, 1, None));
     assert!(granted(&mut fourth).is_none(), "the share, not the quota of 4, is the limit");
-    // Asked to come down to 1 while it holds 3: it stays at 3 until they end.
+    // Asked to come down to 1 while it holds 3: it stays at 3 until they end, and comes down
+    // with each that ends instead of serving the waiter (the room is owed to other replicas).
     assert_eq!(rm.cap_shares([1; DEPTHS])[1], 3);
     let mut held = held.into_iter();
     drop(held.next());
-    let _fourth = granted(&mut fourth).expect("what was held is reused within the capped share");
-    assert_eq!(rm.cap_shares([1; DEPTHS])[1], 3, "still three held");
+    assert!(granted(&mut fourth).is_none(), "an ended slot's room is given back, not reused");
+    assert_eq!(rm.usage()[1].share, 2);
     drop(held.next());
-    assert_eq!((rm.cap_shares([1; DEPTHS])[1], rm.usage()[1].share), (2, 2));
+    assert_eq!((rm.cap_shares([1; DEPTHS])[1], rm.usage()[1].share), (1, 1));
+    assert!(granted(&mut fourth).is_none(), "the target's one slot is still held");
+    drop(held.next());
+    let _fourth = granted(&mut fourth).expect("within the target once the owed room is given back");
+    // The store's figure is held to the target (but for slots held), and to the quota.
+    rm.set_shares([3; DEPTHS]);
+    assert_eq!(rm.usage()[1].share, 1, "not above the target");
     let mut fifth = rm.acquire(request(job, 1, None));
-    assert!(granted(&mut fifth).is_none(), "capped at the slots held");
-    // A raise above the quota is held to it.
+    assert!(granted(&mut fifth).is_none(), "capped at the target");
+    assert_eq!(rm.cap_shares([9; DEPTHS])[1], 1, "a higher target raises nothing by itself");
     rm.set_shares([9; DEPTHS]);
     assert_eq!(rm.usage()[1].share, 4);
     assert!(granted(&mut fifth).is_some());

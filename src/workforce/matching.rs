@@ -30,6 +30,9 @@ pub struct Member {
     /// In a cluster, the places of its concurrency this replica may fill (`cluster::quota`);
     /// on its own, none (all of them).
     pub share: Option<u32>,
+    /// In a cluster, its fair part of the places as the last round worked it out: a share
+    /// above it (tasks held when it was lowered) comes down with each task that ends.
+    pub target: Option<u32>,
 }
 
 impl Member {

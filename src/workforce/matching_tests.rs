@@ -12,7 +12,15 @@ fn roster(agents: &[serde_json::Value]) -> BTreeMap<String, Member> {
             let spec: AgentSpec = serde_json::from_value(value).unwrap();
             (
                 spec.name.clone(),
-                Member { spec: Arc::new(spec), created_ms: 0, updated_ms: 0, running: 0, served: 0, share: None },
+                Member {
+                    spec: Arc::new(spec),
+                    created_ms: 0,
+                    updated_ms: 0,
+                    running: 0,
+                    served: 0,
+                    share: None,
+                    target: None,
+                },
             )
         })
         .collect()

@@ -79,6 +79,10 @@ impl Drop for Lease {
         let mut roster = self.workforce.roster();
         if let Some(member) = roster.members.get_mut(&self.agent) {
             member.running = member.running.saturating_sub(1);
+            // Owed to other replicas: the place is given back, not filled here.
+            if let (Some(share), Some(target)) = (member.share, member.target) {
+                member.share = Some(if share > target { share - 1 } else { share });
+            }
         }
         drop(roster);
         self.workforce.inner.meters.forget_node(self.node_id);
@@ -98,7 +102,8 @@ impl Workforce {
         let (running, served) = kept.map_or((0, 0), |m| (m.running, m.served));
         // A new agent in a cluster has no place here until a settling gives it a share.
         let share = kept.and_then(|m| m.share).or(roster.clustered.then_some(0));
-        let member = Member { spec: Arc::new(spec), created_ms, updated_ms, running, served, share };
+        let target = kept.and_then(|m| m.target);
+        let member = Member { spec: Arc::new(spec), created_ms, updated_ms, running, served, share, target };
         roster.members.insert(member.spec.name.clone(), member);
         drop(roster);
         self.inner.changed.notify_waiters();

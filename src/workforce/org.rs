@@ -98,6 +98,7 @@ mod tests {
             running: 1,
             served: 0,
             share: None,
+            target: None,
         };
         let members =
             [member("ceo", None), member("cto", Some("ceo")), member("dev", Some("cto")), member("cfo", Some("ceo"))];

@@ -47,16 +47,19 @@ impl Workforce {
             let share = if target < held { target.max(member.running) } else { held };
             lowered |= share < held;
             member.share = Some(share);
+            member.target = Some(target);
             capped.insert(member.spec.name.clone(), share);
         }
         (capped, lowered)
     }
 
-    /// The shares as stored; a node waiting for an agent whose share rose tries again.
+    /// The shares as stored (never above the target but for the tasks held); a node waiting
+    /// for an agent whose share rose tries again.
     pub fn set_shares(&self, shares: BTreeMap<String, u32>) {
         let mut roster = self.roster();
         for member in roster.members.values_mut() {
-            member.share = Some(shares.get(&member.spec.name).copied().unwrap_or(0));
+            let stored = shares.get(&member.spec.name).copied().unwrap_or(0);
+            member.share = Some(member.target.map_or(stored, |target| stored.min(target.max(member.running))));
         }
         drop(roster);
         self.inner.changed.notify_waiters();
@@ -104,7 +107,7 @@ mod tests {
     }
 
     #[test]
-    fn a_share_comes_down_at_once_but_never_below_the_tasks_held() {
+    fn a_share_comes_down_at_once_to_the_tasks_held_and_with_each_that_ends() {
         let workforce = with_agent(4);
         workforce.join_cluster();
         workforce.set_shares(BTreeMap::from([("solo".to_string(), 3)]));
@@ -113,7 +116,15 @@ mod tests {
         let (capped, lowered) = workforce.cap_shares(&BTreeMap::from([("solo".to_string(), 0)]));
         assert_eq!((capped["solo"], lowered), (2, true), "two are held");
         assert!(workforce.try_assign(Uuid::new_v4(), Uuid::new_v4(), &ask()).is_err());
+        let mut leases = leases.into_iter();
+        drop(leases.next());
+        // The ended task's place is owed to the others: given back, not filled here.
+        assert_eq!(workforce.member("solo").expect("solo").share, Some(1));
+        assert!(workforce.try_assign(Uuid::new_v4(), Uuid::new_v4(), &ask()).is_err());
+        workforce.set_shares(BTreeMap::from([("solo".to_string(), 3)]));
+        assert_eq!(workforce.member("solo").expect("solo").share, Some(1), "the store's figure, held to the target");
         drop(leases);
+        assert_eq!(workforce.member("solo").expect("solo").share, Some(0));
         assert_eq!(workforce.cap_shares(&BTreeMap::new()).0["solo"], 0);
         assert_eq!(workforce.member("solo").expect("solo").capacity(), 0);
     }
