@@ -104,11 +104,8 @@ async fn wait_until(server: &Server, path: &str, ready: impl Fn(&Value) -> bool)
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
 async fn a_replica_waiting_for_slots_another_holds_idle_gets_them_before_any_heartbeat() {
-    let url = database().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let a = replica_with(dir.path(), "a", &url, None, &SLOW_BEATS);
+    let (url, _dir, [a, b]) = two_with_slow_beats().await;
     // a settled alone, so it holds every share; b joins with none and finds no room.
-    let b = replica_with(dir.path(), "b", &url, Some(&a.key), &SLOW_BEATS);
     let id = submit_id(&b, &sleepers("asks", 2, "0.2")).await;
     let job = all_succeed(&b, std::slice::from_ref(&id)).await.remove(0);
     assert_eq!(job["counts"]["by_status"]["succeeded"], 3, "{job}");
@@ -125,6 +122,15 @@ const SLOW_BEATS: [(&str, &str); 4] = [
     ("CADRE_CLUSTER__LEASE_S", "180"),
     ("CADRE_RESOURCES__QUOTAS__1", "2"),
 ];
+
+/// A fresh database and two replicas on it with [`SLOW_BEATS`], `a` started first.
+async fn two_with_slow_beats() -> (String, tempfile::TempDir, [Server; 2]) {
+    let url = database().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let a = replica_with(dir.path(), "a", &url, None, &SLOW_BEATS);
+    let b = replica_with(dir.path(), "b", &url, Some(&a.key), &SLOW_BEATS);
+    (url, dir, [a, b])
+}
 
 /// No replica has had a second heartbeat.
 async fn assert_no_second_heartbeat(url: &str) {
@@ -144,10 +150,7 @@ async fn settlings(server: &Server, trigger: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs PostgreSQL: scripts/test.sh runs it with --ignored after starting one"]
 async fn a_replica_with_a_backlog_gives_back_the_slots_it_owes_as_they_end() {
-    let url = database().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let a = replica_with(dir.path(), "a", &url, None, &SLOW_BEATS);
-    let b = replica_with(dir.path(), "b", &url, Some(&a.key), &SLOW_BEATS);
+    let (url, _dir, [a, b]) = two_with_slow_beats().await;
     // a holds both slots of depth 1 with six one-second workers to run; b then wants one.
     let backlog = submit_id(&a, &sleepers("backlog", 6, "1")).await;
     wait_until(&a, "/recursion/stats", |stats| stats["by_depth"][1]["in_use"] == 2).await;
