@@ -62,12 +62,19 @@ pub fn depth_demand(usage: &[DepthUsage; DEPTHS]) -> [u32; DEPTHS] {
     std::array::from_fn(|d| usage[d].in_use + usage[d].waiting)
 }
 
+/// What a round left: whether it gave room back (lowered a share), and the shares it stored.
+#[derive(Debug, Default)]
+pub struct Settled {
+    pub lowered: bool,
+    pub depths: [u32; DEPTHS],
+    pub agents: BTreeMap<String, u32>,
+}
+
 /// One round: releases the shares of gone replicas whose jobs are taken over (when
 /// `release_gone`: the heartbeat's rounds), then moves this replica's shares toward its fair
-/// part of every depth's quota and every agent's places. Whether it gave room back (lowered a
-/// share).
-pub async fn settle(membership: &Arc<Membership>, engine: &Engine, release_gone: bool) -> Result<bool, SettleError> {
-    let Some(cluster) = membership.joined() else { return Ok(false) };
+/// part of every depth's quota and every agent's places.
+pub async fn settle(membership: &Arc<Membership>, engine: &Engine, release_gone: bool) -> Result<Settled, SettleError> {
+    let Some(cluster) = membership.joined() else { return Ok(Settled::default()) };
     if release_gone {
         cluster.release_gone_shares().await?;
     }
@@ -87,14 +94,15 @@ pub async fn settle(membership: &Arc<Membership>, engine: &Engine, release_gone:
     let quotas: Vec<i32> = resources.quotas().iter().map(|&q| to_i32(q)).collect();
     let demand: Vec<i32> = demand.iter().map(|&n| to_i32(n)).collect();
     let stored = cluster.settle_shares(membership.replica_id, &wanted, &demand, &quotas).await?;
-    resources.set_shares(std::array::from_fn(|d| stored.get(d).map_or(0, |&s| u32::try_from(s).unwrap_or(0))));
+    let mut settled = Settled { lowered, ..Settled::default() };
+    settled.depths = std::array::from_fn(|d| stored.get(d).map_or(0, |&s| u32::try_from(s).unwrap_or(0)));
+    resources.set_shares(settled.depths);
     if !agents.is_empty() {
         let stored = cluster.settle_agent_shares(membership.replica_id, &agents).await?;
-        engine
-            .workforce()
-            .set_shares(stored.into_iter().map(|(agent, s)| (agent, u32::try_from(s).unwrap_or(0))).collect());
+        settled.agents = stored.into_iter().map(|(agent, s)| (agent, u32::try_from(s).unwrap_or(0))).collect();
+        engine.workforce().set_shares(settled.agents.clone());
     }
-    Ok(lowered)
+    Ok(settled)
 }
 
 /// Works out this replica's fair part of every agent's places from the live replicas' stored

@@ -100,7 +100,7 @@ pub struct Rounds {
     last: Instant,
     /// The demand the last settling stored.
     told: Demand,
-    /// The shares as the last settling left them.
+    /// The shares the last settling stored.
     held: Shares,
 }
 
@@ -160,12 +160,14 @@ impl Rounds {
             membership.refresh().await;
         }
         let asked = demand(engine);
-        let lowered = super::quota::settle(membership, engine, release_gone).await?;
+        let settled = super::quota::settle(membership, engine, release_gone).await?;
         self.last = Instant::now();
-        let held = Shares::of(engine);
-        // Lowered in this settling, or since the last as owed slots ended.
-        let gave_back = lowered || held.below(&self.held);
-        self.held = held;
+        let stored = Shares { depths: settled.depths, agents: settled.agents };
+        // Lowered in this settling, or since the last as owed slots ended. (A slot ending while
+        // this one stored its shares leaves the share here below the stored one: the next look
+        // settles again.)
+        let gave_back = settled.lowered || stored.below(&self.held);
+        self.held = stored;
         let news = asked != self.told;
         self.told = asked;
         if gave_back || (news && wants_more(engine, &self.told)) {
