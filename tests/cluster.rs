@@ -93,7 +93,7 @@ async fn replicas_see_each_other_and_each_streams_every_replicas_events_in_one_o
     wait_state(&b, &a.url, "lapsed").await;
     let ready: Value = reqwest::get(format!("{}/readyz", b.url)).await.expect("readyz").json().await.expect("json");
     assert_eq!((ready["status"].as_str(), ready["replica"]["live_replicas"].as_u64()), (Some("ready"), Some(1)));
-    let metrics = reqwest::get(format!("{}/metrics", b.url)).await.expect("metrics").text().await.expect("text");
+    let metrics = replicas::metrics(&b).await;
     assert!(metrics.contains("cadre_cluster_replicas{state=\"lapsed\"} 1"), "{metrics}");
     assert!(metrics.contains("cadre_replica_member 1"), "{metrics}");
 

@@ -13,9 +13,7 @@ mod replicas;
 #[allow(dead_code, reason = "each test binary uses a part of the support")]
 mod server;
 
-use std::time::Duration;
-
-use replicas::{all_succeed, database, owners, replica_with, sleepers, CLUSTER};
+use replicas::{all_succeed, database, metrics, owners, replica_with, sleepers, wait_until, CLUSTER};
 use serde_json::{json, Value};
 use server::{submit_id, Server};
 use sqlx::Connection;
@@ -78,27 +76,8 @@ async fn an_agents_concurrency_holds_across_the_cluster() {
     assert!(most_at_once(&held) <= 2, "the agent held at most 2 tasks at once across the cluster: {held:?}");
     let owners: Vec<Option<uuid::Uuid>> = owners(&url).await.into_iter().map(|(_, owner)| owner).collect();
     assert!(owners.iter().collect::<std::collections::HashSet<_>>().len() == 3, "each replica ran some: {owners:?}");
-    let metrics =
-        reqwest::get(format!("{}/metrics", servers[1].url)).await.expect("metrics").text().await.expect("text");
+    let metrics = metrics(&servers[1]).await;
     assert!(metrics.contains("cadre_agent_share{agent=\"solo\"}"), "{metrics}");
-}
-
-/// Polls `path` on `server` until `ready` holds of the answer.
-async fn wait_until(server: &Server, path: &str, ready: impl Fn(&Value) -> bool) {
-    let begun = std::time::Instant::now();
-    loop {
-        let answer = reqwest::Client::new()
-            .get(format!("{}/api/v1{path}", server.url))
-            .bearer_auth(&server.key)
-            .send()
-            .await
-            .expect("request");
-        if answer.status().is_success() && ready(&answer.json().await.expect("json")) {
-            return;
-        }
-        assert!(begun.elapsed() < server::STARTUP_DEADLINE, "{path} on {} never became ready", server.url);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -142,7 +121,7 @@ async fn assert_no_second_heartbeat(url: &str) {
 
 /// The settlings `trigger` started on `server` so far.
 async fn settlings(server: &Server, trigger: &str) -> u64 {
-    let metrics = reqwest::get(format!("{}/metrics", server.url)).await.expect("metrics").text().await.expect("text");
+    let metrics = metrics(server).await;
     let line = format!("cadre_share_settlings_total{{trigger=\"{trigger}\"}} ");
     metrics.lines().find_map(|l| l.strip_prefix(&line)).and_then(|n| n.parse().ok()).unwrap_or(0)
 }

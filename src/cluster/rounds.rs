@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 use super::quota::SettleError;
 use super::Membership;
 use crate::domain::DEPTHS;
+use crate::engine::resources::DepthUsage;
 use crate::engine::Engine;
 use crate::store::cluster::ShareSignals;
+use crate::workforce::matching::Member;
 
 /// The least time between two settlings of one replica.
 const MIN_GAP: Duration = Duration::from_millis(200);
@@ -81,16 +83,41 @@ struct Shares {
 }
 
 impl Shares {
-    fn of(engine: &Engine) -> Self {
-        let usage = engine.resources().usage();
-        let agents = engine.workforce().members().iter().map(|m| (m.spec.name.clone(), m.capacity())).collect();
-        Self { depths: std::array::from_fn(|d| usage[d].share), agents }
-    }
-
     /// Whether some share is below what it was in `before`.
     fn below(&self, before: &Shares) -> bool {
         (0..DEPTHS).any(|d| self.depths[d] < before.depths[d])
             || self.agents.iter().any(|(agent, &n)| before.agents.get(agent).is_some_and(|&was| n < was))
+    }
+}
+
+/// What this replica holds and wants now, read once for each look.
+struct Here {
+    usage: [DepthUsage; DEPTHS],
+    members: Vec<Member>,
+    demand: Demand,
+}
+
+impl Here {
+    fn read(engine: &Engine) -> Self {
+        let usage = engine.resources().usage();
+        let demand = Demand { depths: super::quota::depth_demand(&usage), agents: engine.workforce().demand() };
+        Self { usage, members: engine.workforce().members(), demand }
+    }
+
+    fn shares(&self) -> Shares {
+        let agents = self.members.iter().map(|m| (m.spec.name.clone(), m.capacity())).collect();
+        Shares { depths: std::array::from_fn(|d| self.usage[d].share), agents }
+    }
+
+    /// Whether some depth or agent has work waiting here (`demand`) that its share, not its
+    /// quota or concurrency, holds back.
+    fn wants_more(&self, demand: &Demand) -> bool {
+        let usage = &self.usage;
+        let depths = (0..DEPTHS).any(|d| demand.depths[d] > usage[d].share && usage[d].share < usage[d].quota);
+        let agents = self.members.iter().any(|m| {
+            demand.agents.get(&m.spec.name).is_some_and(|&n| n > m.capacity()) && m.capacity() < m.spec.concurrency
+        });
+        depths || agents
     }
 }
 
@@ -137,11 +164,11 @@ impl Rounds {
     /// Whether this replica gave room back it has not stored, or wants more than its shares
     /// and has not said so.
     fn look(&self, engine: &Engine) -> Option<Trigger> {
-        if Shares::of(engine).below(&self.held) {
+        let here = Here::read(engine);
+        if here.shares().below(&self.held) {
             return Some(Trigger::Freed);
         }
-        let now = demand(engine);
-        (now != self.told && wants_more(engine, &now)).then_some(Trigger::Wanting)
+        (here.demand != self.told && here.wants_more(&here.demand)).then_some(Trigger::Wanting)
     }
 
     /// One settling (the heartbeat's also releases the shares of gone replicas); then the
@@ -159,7 +186,7 @@ impl Rounds {
             // The other replicas' demands as stored now, not as the last heartbeat read them.
             membership.refresh().await;
         }
-        let asked = demand(engine);
+        let asked = Here::read(engine).demand;
         let settled = super::quota::settle(membership, engine, release_gone).await?;
         self.last = Instant::now();
         let stored = Shares { depths: settled.depths, agents: settled.agents };
@@ -170,7 +197,7 @@ impl Rounds {
         self.held = stored;
         let news = asked != self.told;
         self.told = asked;
-        if gave_back || (news && wants_more(engine, &self.told)) {
+        if gave_back || (news && Here::read(engine).wants_more(&self.told)) {
             if let Some(cluster) = membership.joined() {
                 cluster.nudge(membership.replica_id).await?;
             }
@@ -193,19 +220,4 @@ async fn next_signal(signals: &mut Option<ShareSignals>) -> Option<String> {
         Some(listener) => listener.next().await.ok(),
         None => std::future::pending().await,
     }
-}
-
-fn demand(engine: &Engine) -> Demand {
-    Demand { depths: super::quota::depth_demand(&engine.resources().usage()), agents: engine.workforce().demand() }
-}
-
-/// Whether some depth or agent has work waiting here (`demand`) that its share, not its quota
-/// or concurrency, holds back.
-fn wants_more(engine: &Engine, demand: &Demand) -> bool {
-    let usage = engine.resources().usage();
-    let depths = (0..DEPTHS).any(|d| demand.depths[d] > usage[d].share && usage[d].share < usage[d].quota);
-    let agents = engine.workforce().members().iter().any(|m| {
-        demand.agents.get(&m.spec.name).is_some_and(|&n| n > m.capacity()) && m.capacity() < m.spec.concurrency
-    });
-    depths || agents
 }

@@ -80,8 +80,9 @@ impl Drop for Lease {
         if let Some(member) = roster.members.get_mut(&self.agent) {
             member.running = member.running.saturating_sub(1);
             // Owed to other replicas: the place is given back, not filled here.
-            if let (Some(share), Some(target)) = (member.share, member.target) {
-                member.share = Some(if share > target { share - 1 } else { share });
+            match (member.share, member.target) {
+                (Some(share), Some(target)) if share > target => member.share = Some(share - 1),
+                _ => {}
             }
         }
         drop(roster);

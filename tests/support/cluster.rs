@@ -44,15 +44,37 @@ pub fn replica_with(dir: &Path, name: &str, url: &str, key: Option<&str>, env: &
     server
 }
 
-pub async fn get(server: &Server, path: &str) -> Value {
-    let response = reqwest::Client::new()
+async fn request(server: &Server, path: &str) -> reqwest::Response {
+    reqwest::Client::new()
         .get(format!("{}/api/v1{path}", server.url))
         .bearer_auth(&server.key)
         .send()
         .await
-        .expect("request");
+        .expect("request")
+}
+
+pub async fn get(server: &Server, path: &str) -> Value {
+    let response = request(server, path).await;
     assert!(response.status().is_success(), "GET {path}: {}", response.status());
     response.json().await.expect("json")
+}
+
+/// Polls `path` on `server` until it answers and `ready` holds of the answer.
+pub async fn wait_until(server: &Server, path: &str, ready: impl Fn(&Value) -> bool) {
+    let begun = Instant::now();
+    loop {
+        let answer = request(server, path).await;
+        if answer.status().is_success() && ready(&answer.json().await.expect("json")) {
+            return;
+        }
+        assert!(begun.elapsed() < STARTUP_DEADLINE, "{path} on {} never became ready", server.url);
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The text `/metrics` of `server` shows now.
+pub async fn metrics(server: &Server) -> String {
+    reqwest::get(format!("{}/metrics", server.url)).await.expect("metrics").text().await.expect("text")
 }
 
 /// The replica at `address` as `server` sees it.
