@@ -7,6 +7,7 @@ pub mod budget;
 pub mod decompose;
 pub mod plan;
 pub mod recovery;
+pub mod share;
 pub mod spec;
 pub mod staffing;
 pub mod status;

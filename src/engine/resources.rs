@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use crate::domain::share::{after_one_ended, within_target};
 use crate::domain::DEPTHS;
 
 /// Usage levels, in percent of the quota, whose upward crossing is reported.
@@ -155,7 +156,7 @@ impl ResourceManager {
         let mut state = self.lock();
         for (depth, share) in (0u8..).zip(shares) {
             let state_of = &mut state.depths[depth as usize];
-            state_of.share = share.min(state_of.quota).min(state_of.target.max(state_of.in_use));
+            state_of.share = within_target(share.min(state_of.quota), state_of.target, state_of.in_use);
             self.dispatch(&mut state, depth);
         }
     }
@@ -168,7 +169,7 @@ impl ResourceManager {
         std::array::from_fn(|d| {
             let depth = &mut state.depths[d];
             depth.target = targets[d];
-            depth.share = depth.share.min(targets[d].max(depth.in_use));
+            depth.share = within_target(depth.share, depth.target, depth.in_use);
             depth.share
         })
     }
@@ -258,10 +259,8 @@ impl ResourceManager {
         let request = state.grants.remove(&grant)?;
         let depth = &mut state.depths[request.depth as usize];
         depth.in_use -= 1;
-        if depth.share > depth.target {
-            // Owed to other replicas: the slot's room is given back, not served here.
-            depth.share -= 1;
-        }
+        // Owed to other replicas above the target: the slot's room is given back, not served here.
+        depth.share = after_one_ended(depth.share, depth.target);
         if depth.in_use * 100 < WARNING_LEVELS[0] * depth.share {
             depth.warned = 0;
         }

@@ -80,9 +80,8 @@ impl Drop for Lease {
         if let Some(member) = roster.members.get_mut(&self.agent) {
             member.running = member.running.saturating_sub(1);
             // Owed to other replicas: the place is given back, not filled here.
-            match (member.share, member.target) {
-                (Some(share), Some(target)) if share > target => member.share = Some(share - 1),
-                _ => {}
+            if let (Some(share), Some(target)) = (member.share, member.target) {
+                member.share = Some(crate::domain::share::after_one_ended(share, target));
             }
         }
         drop(roster);

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::Workforce;
+use crate::domain::share::within_target;
 
 impl Workforce {
     /// This replica is in a cluster: it fills no agent's places until its first round has
@@ -44,7 +45,7 @@ impl Workforce {
         for member in roster.members.values_mut() {
             let target = targets.get(&member.spec.name).copied().unwrap_or(0);
             let held = member.share.unwrap_or(member.spec.concurrency);
-            let share = if target < held { target.max(member.running) } else { held };
+            let share = within_target(held, target, member.running);
             lowered |= share < held;
             member.share = Some(share);
             member.target = Some(target);
@@ -59,7 +60,7 @@ impl Workforce {
         let mut roster = self.roster();
         for member in roster.members.values_mut() {
             let stored = shares.get(&member.spec.name).copied().unwrap_or(0);
-            member.share = Some(member.target.map_or(stored, |target| stored.min(target.max(member.running))));
+            member.share = Some(member.target.map_or(stored, |target| within_target(stored, target, member.running)));
         }
         drop(roster);
         self.inner.changed.notify_waiters();
